@@ -1,0 +1,1 @@
+"""The Qt desktop client for branch staff, collectors, finance and legal."""

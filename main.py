@@ -1,0 +1,175 @@
+"""LoanDesk's one entry point: `python main.py <command>`.
+
+Each command imports only what it needs, so `desktop` never loads the server and the server
+never loads Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+DEFAULT_PORT = 8765
+
+
+def _db_url(args: argparse.Namespace) -> str:
+    from sync_server.config import default_database_url
+
+    return str(args.db or default_database_url())
+
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="database URL (default: $LOANDESK_DATABASE_URL or a SQLite file in the user data dir)",
+    )
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from sync_server.db.engine import Database
+    from sync_server.db.migrate import upgrade
+
+    db = Database(_db_url(args))
+    upgrade(db.engine)
+    db.dispose()
+    print(f"database is at the latest schema: {db.engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from sync_server.app import create_app
+    from sync_server.config import Settings
+    from sync_server.db.engine import Database
+    from sync_server.db.migrate import upgrade
+
+    url = _db_url(args)
+    db = Database(url)
+    upgrade(db.engine)
+    settings = Settings(database_url=url, run_scheduler=not args.no_scheduler)
+    app = create_app(settings=settings, db=db)
+    print(f"LoanDesk server on http://{args.host}:{args.port}/api/v1 (OpenAPI: /openapi.json)")
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    second = getpass.getpass("Password again: ")
+    if first != second:
+        raise SystemExit("The two passwords differ; nothing was created.")
+    return first
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    from sync_server.auth.cli import create_user_cli
+    from sync_server.db.engine import Database
+    from sync_server.db.migrate import upgrade
+
+    url = _db_url(args)
+    db = Database(url)
+    upgrade(db.engine)
+    db.dispose()
+    password = _read_password(args)
+    print(create_user_cli(url, args.username, args.full_name, args.role, args.branch, password))
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from sync_server.audit.service import verify_chain
+    from sync_server.db.engine import Database
+
+    db = Database(_db_url(args))
+    with db.read_only() as session:
+        report = verify_chain(session)
+    db.dispose()
+    if report.ok:
+        print(f"audit chain intact: {report.checked} entries verified")
+        return 0
+    where = f"entry {report.first_broken_id}" if report.first_broken_id else "the chain's end"
+    print(f"audit chain BROKEN at {where}: {report.problem} ({report.checked} entries verified before it)")
+    return 1
+
+
+def cmd_not_yet(what: str) -> Callable[[argparse.Namespace], int]:
+    def run(_: argparse.Namespace) -> int:
+        print(f"{what} is not built yet in this version of LoanDesk.", file=sys.stderr)
+        return 2
+
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="main.py", description="LoanDesk loan collections")
+    sub = parser.add_subparsers(dest="command", metavar="<command>")
+
+    p = sub.add_parser("server", help="run the sync server (upgrades the database first)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT)
+    p.add_argument("--no-scheduler", action="store_true", help="do not run the nightly jobs")
+    p.add_argument("--log-level", default="info")
+    _add_db(p)
+    p.set_defaults(func=cmd_server)
+
+    p = sub.add_parser("db", help="database maintenance")
+    dbsub = p.add_subparsers(dest="db_command", metavar="<action>", required=True)
+    up = dbsub.add_parser("upgrade", help="migrate the database to the latest schema")
+    _add_db(up)
+    up.set_defaults(func=cmd_db_upgrade)
+
+    p = sub.add_parser("admin", help="administration")
+    adsub = p.add_subparsers(dest="admin_command", metavar="<action>", required=True)
+    cu = adsub.add_parser("create-user", help="create a user (password from a prompt or stdin)")
+    cu.add_argument("username")
+    cu.add_argument("--full-name", required=True)
+    cu.add_argument(
+        "--role",
+        required=True,
+        choices=["admin", "branch_manager", "collector", "finance", "legal", "auditor"],
+    )
+    cu.add_argument("--branch", metavar="CODE", help="branch code (collectors and managers)")
+    cu.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    _add_db(cu)
+    cu.set_defaults(func=cmd_create_user)
+
+    p = sub.add_parser("audit", help="the audit log")
+    ausub = p.add_subparsers(dest="audit_command", metavar="<action>", required=True)
+    av = ausub.add_parser("verify", help="check the hash chain; report the first broken link")
+    _add_db(av)
+    av.set_defaults(func=cmd_audit_verify)
+
+    p = sub.add_parser("desktop", help="the desktop client (the default command)")
+    p.add_argument("--server", metavar="URL")
+    p.set_defaults(func=cmd_not_yet("The desktop client"))
+
+    for name, help_text in (
+        ("demo", "server with demo data on an embedded SQLite database, and the desktop client"),
+        ("jobs", "run or inspect the day-end and weekly jobs"),
+        ("report", "MIS reports as PDF"),
+        ("import", "import the Excel loan book or bank statements"),
+        ("backup", "back up and restore the server database"),
+    ):
+        p = sub.add_parser(name, help=help_text)
+        p.set_defaults(func=cmd_not_yet(f"'{name}'"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        args = parser.parse_args(["desktop", *(argv or [])])
+    func: Callable[[argparse.Namespace], int] = args.func
+    return func(args)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    sys.exit(main())

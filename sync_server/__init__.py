@@ -1,0 +1,1 @@
+"""The central sync server: the system of record, its API and its day-end jobs."""

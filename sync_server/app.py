@@ -1,0 +1,117 @@
+"""The app factory: middleware, routers and the one error handler."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from loancore.contract import PROTOCOL_VERSION
+from sync_server.clock import Clock
+from sync_server.config import Settings
+from sync_server.db.engine import Database
+from sync_server.errors import LoanDeskError
+from sync_server.middleware import HardeningMiddleware
+
+log = logging.getLogger("loandesk.server")
+
+API_PREFIX = "/api/v1"
+
+# Each feature exposes `router` in its routes module; they are mounted under /api/v1.
+FEATURE_ROUTERS = (
+    "sync_server.auth.routes",
+    "sync_server.flags.routes",
+    "sync_server.audit.routes",
+)
+
+
+def _validation_detail(exc: RequestValidationError) -> str:
+    """Say which fields are wrong and why, without echoing the values (they may be PII)."""
+    parts = []
+    for error in exc.errors()[:10]:
+        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path"))
+        parts.append(f"{where or 'request'}: {error.get('msg', 'invalid')}")
+    return "; ".join(parts)
+
+
+def create_app(
+    settings: Settings | None = None,
+    db: Database | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(
+        title="LoanDesk sync server",
+        version=str(PROTOCOL_VERSION),
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = db or Database(settings.database_url)
+    app.state.clock = clock or Clock()
+
+    @app.exception_handler(LoanDeskError)
+    async def _loandesk_error(_: Request, exc: LoanDeskError) -> JSONResponse:
+        return JSONResponse({"error": exc.code, "detail": exc.message}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            {"error": "validation_failed", "detail": _validation_detail(exc)}, status_code=422
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        log.warning("integrity error refused: %s", type(exc.orig).__name__)
+        return JSONResponse(
+            {"error": "conflict", "detail": "The change conflicts with recorded data"},
+            status_code=409,
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def _database(_: Request, exc: DBAPIError) -> JSONResponse:
+        log.error("database error: %s", type(exc.orig).__name__)
+        return JSONResponse(
+            {"error": "database_unavailable", "detail": "The database could not complete the request"},
+            status_code=503,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected error: %s", type(exc).__name__)
+        return JSONResponse(
+            {"error": "internal", "detail": "Something went wrong on the server; nothing was changed"},
+            status_code=500,
+        )
+
+    @app.get(f"{API_PREFIX}/health", tags=["system"])
+    def health() -> dict[str, object]:
+        return {
+            "status": "ok",
+            "protocol_version": PROTOCOL_VERSION,
+            "business_date": app.state.clock.business_date().isoformat(),
+        }
+
+    for module_name in FEATURE_ROUTERS:
+        module = importlib.import_module(module_name)
+        app.include_router(module.router, prefix=API_PREFIX)
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(
+        HardeningMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        per_address_per_minute=settings.requests_per_address_per_minute,
+    )
+    return app

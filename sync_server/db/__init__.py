@@ -1,0 +1,1 @@
+"""Engine, session, models and migrations of the system of record."""

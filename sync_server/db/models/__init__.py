@@ -1,0 +1,72 @@
+"""Every table of the system of record, importable from one place."""
+
+from sync_server.db.models.base import Base
+from sync_server.db.models.collections import (
+    ContactLog,
+    Dispute,
+    LegalCase,
+    LegalNote,
+    Promise,
+    Reminder,
+)
+from sync_server.db.models.loans import (
+    Borrower,
+    Charge,
+    InstallmentState,
+    Loan,
+    LoanState,
+    Product,
+    ScheduleRow,
+)
+from sync_server.db.models.org import Branch, LoginAttempt, RefreshToken, User
+from sync_server.db.models.payments import (
+    AllocationLine,
+    Payment,
+    PaymentReversal,
+    SyncCommandRecord,
+)
+from sync_server.db.models.system import (
+    AuditEntry,
+    AuditHead,
+    ChangeLogEntry,
+    CollectorScore,
+    FeatureFlag,
+    JobRun,
+    LoanDailySnapshot,
+    ReconciliationLock,
+    Setting,
+)
+
+__all__ = [
+    "AllocationLine",
+    "AuditEntry",
+    "AuditHead",
+    "Base",
+    "Borrower",
+    "Branch",
+    "ChangeLogEntry",
+    "Charge",
+    "CollectorScore",
+    "ContactLog",
+    "Dispute",
+    "FeatureFlag",
+    "InstallmentState",
+    "JobRun",
+    "LegalCase",
+    "LegalNote",
+    "Loan",
+    "LoanDailySnapshot",
+    "LoanState",
+    "LoginAttempt",
+    "Payment",
+    "PaymentReversal",
+    "Product",
+    "Promise",
+    "RefreshToken",
+    "ReconciliationLock",
+    "Reminder",
+    "ScheduleRow",
+    "Setting",
+    "SyncCommandRecord",
+    "User",
+]

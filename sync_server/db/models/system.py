@@ -1,0 +1,167 @@
+"""The system's own records: kill switches, settings, the audit chain, the job ledger, the
+change log that sync pulls from, daily snapshots, collector scores and reconciliation locks."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from sync_server.db.models.base import Base, BigId
+from sync_server.db.types import UTCDateTime, utcnow
+
+
+class FeatureFlag(Base):
+    """A kill switch: `enabled=False` stops that intake or job where the work happens."""
+
+    __tablename__ = "feature_flags"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    description: Mapped[str] = mapped_column(String(200), default="")
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Setting(Base):
+    """A business parameter with a default from DOMAIN.md, visible to admins."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    """Append-only (triggers refuse UPDATE and DELETE) and hash-chained: each row's hash
+    covers its content and the previous row's hash, so an edit anywhere breaks the chain."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_entity", "entity", "entity_id"),
+        Index("ix_audit_log_actor_at", "actor_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column()
+    actor_username: Mapped[str] = mapped_column(String(64))
+    actor_role: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))  # ok | denied | refused
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(Base):
+    """One row holding the chain's last hash; updating it under a row lock serialises
+    appends so two processes can never fork the chain."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class JobRun(Base):
+    """The job ledger: one row per (job, run key) where the key is a business date or a week."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job", "run_key", name="uq_job_runs_job_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    job: Mapped[str] = mapped_column(String(32))
+    run_key: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # running | done | failed | skipped
+    runner: Mapped[str] = mapped_column(String(120))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    steps_done: Mapped[list[str]] = mapped_column(JSON, default=list)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ChangeLogEntry(Base):
+    """A monotonic change sequence for sync pull. Each row names what changed and whose view
+    it belongs to (branch, collector), so a pull is one indexed range scan per user."""
+
+    __tablename__ = "change_log"
+    __table_args__ = (
+        Index("ix_change_log_branch_seq", "branch_id", "seq"),
+        Index("ix_change_log_collector_seq", "collector_id", "seq"),
+    )
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    op: Mapped[str] = mapped_column(String(8))  # upsert | delete
+    loan_id: Mapped[uuid.UUID | None] = mapped_column()
+    branch_id: Mapped[int | None] = mapped_column(Integer)
+    collector_id: Mapped[uuid.UUID | None] = mapped_column()
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LoanDailySnapshot(Base):
+    __tablename__ = "loan_daily_snapshots"
+
+    business_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    loan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("loans.id"), primary_key=True)
+    branch_id: Mapped[int] = mapped_column(Integer)
+    dpd: Mapped[int] = mapped_column(Integer)
+    collections_dpd: Mapped[int] = mapped_column(Integer)
+    bucket: Mapped[str] = mapped_column(String(16))
+    asset_class: Mapped[str] = mapped_column(String(16))
+    principal_outstanding: Mapped[int] = mapped_column(BigInteger)
+    arrears_paise: Mapped[int] = mapped_column(BigInteger)
+
+
+class CollectorScore(Base):
+    __tablename__ = "collector_scores"
+
+    week_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    collector_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    accounts: Mapped[int] = mapped_column(Integer)
+    due_paise: Mapped[int] = mapped_column(BigInteger)
+    collected_paise: Mapped[int] = mapped_column(BigInteger)
+    promises_due: Mapped[int] = mapped_column(Integer)
+    promises_kept: Mapped[int] = mapped_column(Integer)
+    rolled_forward: Mapped[int] = mapped_column(Integer)
+    contacted: Mapped[int] = mapped_column(Integer)
+    # Score in basis points of 100 (0..10000) so it stays an exact integer.
+    score_bp: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReconciliationLock(Base):
+    """Finance locks a reconciled period; nothing dated on or before `locked_through` changes."""
+
+    __tablename__ = "reconciliation_locks"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    locked_through: Mapped[date] = mapped_column(Date)
+    locked_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    locked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    note: Mapped[str] = mapped_column(String(400), default="")

@@ -1,0 +1,69 @@
+"""One error family for everything a person or a client can cause.
+
+Services raise these; one handler in app.py turns them into `{"error": code, "detail": message}`
+with the status they carry, so a client never sees a stack trace and every refusal reads the same.
+"""
+
+from __future__ import annotations
+
+
+class LoanDeskError(Exception):
+    status: int = 400
+    code: str = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+
+
+class ValidationFailed(LoanDeskError):
+    status = 422
+    code = "validation_failed"
+
+
+class NotAuthenticated(LoanDeskError):
+    status = 401
+    code = "not_authenticated"
+
+
+class Forbidden(LoanDeskError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(LoanDeskError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(LoanDeskError):
+    status = 409
+    code = "conflict"
+
+
+class ImmutableField(Conflict):
+    code = "immutable_field"
+
+
+class FeatureDisabled(LoanDeskError):
+    status = 503
+    code = "feature_disabled"
+
+
+class TooManyRequests(LoanDeskError):
+    status = 429
+    code = "too_many_requests"
+
+
+class UpgradeRequired(LoanDeskError):
+    status = 426
+    code = "upgrade_required"
+
+
+class PayloadTooLarge(LoanDeskError):
+    status = 413
+    code = "payload_too_large"
