@@ -78,7 +78,13 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     upgrade(db.engine)
     db.dispose()
     password = _read_password(args)
-    print(create_user_cli(url, args.username, args.full_name, args.role, args.branch, password))
+    from sync_server.errors import LoanDeskError
+
+    try:
+        print(create_user_cli(url, args.username, args.full_name, args.role, args.branch, password))
+    except LoanDeskError as exc:
+        print(f"refused: {exc.message}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -94,8 +100,102 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         print(f"audit chain intact: {report.checked} entries verified")
         return 0
     where = f"entry {report.first_broken_id}" if report.first_broken_id else "the chain's end"
-    print(f"audit chain BROKEN at {where}: {report.problem} ({report.checked} entries verified before it)")
+    print(
+        f"audit chain BROKEN at {where}: {report.problem} ({report.checked} entries verified before it)"
+    )
     return 1
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    from sync_server.db.engine import Database
+    from sync_server.db.migrate import upgrade
+    from sync_server.jobs import cli
+
+    db = Database(_db_url(args))
+    upgrade(db.engine)
+    try:
+        if args.jobs_command == "status":
+            return cli.status_command(db)
+        if args.job == "day-end":
+            return cli.run_day_end_command(db, args.date)
+        if not args.week:
+            print("jobs run weekly needs --week, e.g. --week 2026-W48", file=sys.stderr)
+            return 2
+        return cli.run_weekly_command(db, args.week)
+    finally:
+        db.dispose()
+
+
+def cmd_desktop(args: argparse.Namespace) -> int:
+    from desktop.app import run
+
+    return run(sys.argv[:1], server_url=args.server)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Server on an embedded SQLite database filled with demo data, and the desktop client
+    against it. The database is made once per (loans, seed) and reused on later runs."""
+    import subprocess
+    import time
+
+    import requests
+
+    from sync_server.clock import Clock
+    from sync_server.config import data_dir
+    from sync_server.db.engine import Database
+    from sync_server.db.migrate import upgrade
+    from sync_server.demo import DEMO_PASSWORD, describe, seed_demo
+
+    path = data_dir() / f"demo-{args.loans}-{args.seed}.db"
+    url = f"sqlite:///{path}"
+    if not path.exists() or args.fresh:
+        path.unlink(missing_ok=True)
+        print(f"Building demo data ({args.loans} loans, seed {args.seed}); this takes a minute...")
+        db = Database(url)
+        upgrade(db.engine)
+        summary = seed_demo(db, loans=args.loans, seed=args.seed, today=Clock().business_date())
+        db.dispose()
+        print(describe(summary))
+    else:
+        print(f"Using the demo database at {path} (--fresh rebuilds it).")
+        print(
+            f"Demo users: admin, bm.pnc, col.pnc1, finance, legal, auditor; password {DEMO_PASSWORD}"
+        )
+    server_url = f"http://127.0.0.1:{args.port}"
+    server = subprocess.Popen(  # noqa: S603 (our own interpreter and entry point)
+        [
+            sys.executable,
+            __file__,
+            "server",
+            "--db",
+            url,
+            "--port",
+            str(args.port),
+            "--log-level",
+            "warning",
+        ]
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{server_url}/api/v1/health", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.5)
+        else:
+            print("The demo server did not start; see its messages above.", file=sys.stderr)
+            return 1
+        print(f"Demo server on {server_url}")
+        if args.server_only:
+            return server.wait()
+        from desktop.app import run
+
+        return run(sys.argv[:1], server_url=server_url)
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=15)
 
 
 def cmd_not_yet(what: str) -> Callable[[argparse.Namespace], int]:
@@ -147,11 +247,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("desktop", help="the desktop client (the default command)")
     p.add_argument("--server", metavar="URL")
-    p.set_defaults(func=cmd_not_yet("The desktop client"))
+    p.set_defaults(func=cmd_desktop)
+
+    p = sub.add_parser(
+        "demo", help="server with demo data on an embedded SQLite database, and the desktop client"
+    )
+    p.add_argument("--loans", type=int, default=300)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--port", type=int, default=DEFAULT_PORT)
+    p.add_argument("--fresh", action="store_true", help="rebuild the demo database")
+    p.add_argument("--server-only", action="store_true", help="run only the demo server")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("jobs", help="run or inspect the day-end and weekly jobs")
+    jsub = p.add_subparsers(dest="jobs_command", metavar="<action>", required=True)
+    jr = jsub.add_parser("run", help="run a job (idempotent: a finished date changes nothing)")
+    jr.add_argument("job", choices=["day-end", "weekly"])
+    jr.add_argument("--date", help="business date YYYY-MM-DD (default: catch up to yesterday)")
+    jr.add_argument("--week", help="ISO week, e.g. 2026-W48")
+    _add_db(jr)
+    jr.set_defaults(func=cmd_jobs)
+    js = jsub.add_parser("status", help="the job ledger")
+    _add_db(js)
+    js.set_defaults(func=cmd_jobs)
 
     for name, help_text in (
-        ("demo", "server with demo data on an embedded SQLite database, and the desktop client"),
-        ("jobs", "run or inspect the day-end and weekly jobs"),
         ("report", "MIS reports as PDF"),
         ("import", "import the Excel loan book or bank statements"),
         ("backup", "back up and restore the server database"),

@@ -45,7 +45,7 @@ _WORKING_WEEKDAYS_PER_WEEK = 5
 _DAYS_PER_WEEK = 7
 
 
-class InvalidDate(ValueError):  # noqa: N818 -- the name the other modules import
+class InvalidDate(ValueError):
     """Text that is not a date (or week); `.message` is shown to the person who typed `.text`."""
 
     def __init__(self, message: str, text: str) -> None:

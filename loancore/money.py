@@ -40,7 +40,7 @@ _INTERNATIONAL_GROUPS = re.compile(r"[1-9][0-9]{0,2}(?:,[0-9]{3})+")
 _MAX_RUPEE_DIGITS = len(str(MAX_AMOUNT_PAISE // PAISE_PER_RUPEE))
 
 
-class InvalidAmount(ValueError):  # noqa: N818 -- the name the other modules import
+class InvalidAmount(ValueError):
     """Text that is not an amount; `.message` is shown to the person who typed `.text`."""
 
     def __init__(self, message: str, text: str) -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from starlette.exceptions import HTTPException
 
 from loancore.contract import PROTOCOL_VERSION
 from sync_server.clock import Clock
@@ -27,6 +30,10 @@ FEATURE_ROUTERS = (
     "sync_server.auth.routes",
     "sync_server.flags.routes",
     "sync_server.audit.routes",
+    "sync_server.loans.routes",
+    "sync_server.payments.routes",
+    "sync_server.sync.routes",
+    "sync_server.jobs.routes",
 )
 
 
@@ -45,7 +52,21 @@ def create_app(
     clock: Clock | None = None,
 ) -> FastAPI:
     settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        """The nightly jobs run inside the server unless switched off (settings or --no-scheduler)."""
+        from sync_server.jobs.scheduler import start_scheduler, stop_scheduler
+
+        if settings.run_scheduler:
+            start_scheduler(app)
+        try:
+            yield
+        finally:
+            stop_scheduler(app)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="LoanDesk sync server",
         version=str(PROTOCOL_VERSION),
         openapi_url="/openapi.json",
@@ -59,6 +80,17 @@ def create_app(
     @app.exception_handler(LoanDeskError)
     async def _loandesk_error(_: Request, exc: LoanDeskError) -> JSONResponse:
         return JSONResponse({"error": exc.code, "detail": exc.message}, status_code=exc.status)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated"}.get(
+            exc.status_code, "http_error"
+        )
+        return JSONResponse(
+            {"error": code, "detail": str(exc.detail)},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -78,7 +110,10 @@ def create_app(
     async def _database(_: Request, exc: DBAPIError) -> JSONResponse:
         log.error("database error: %s", type(exc.orig).__name__)
         return JSONResponse(
-            {"error": "database_unavailable", "detail": "The database could not complete the request"},
+            {
+                "error": "database_unavailable",
+                "detail": "The database could not complete the request",
+            },
             status_code=503,
         )
 
@@ -86,7 +121,10 @@ def create_app(
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.error("unexpected error: %s", type(exc).__name__)
         return JSONResponse(
-            {"error": "internal", "detail": "Something went wrong on the server; nothing was changed"},
+            {
+                "error": "internal",
+                "detail": "Something went wrong on the server; nothing was changed",
+            },
             status_code=500,
         )
 

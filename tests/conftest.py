@@ -3,15 +3,13 @@ user's real LoanDesk folders."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 
 @pytest.fixture(autouse=True)
-def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOANDESK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("LOANDESK_JWT_SECRET", "test-secret-" + "x" * 40)
     monkeypatch.delenv("LOANDESK_DATABASE_URL", raising=False)
-    yield

@@ -20,9 +20,7 @@ from sqlalchemy.engine import make_url
 from sync_server.db.engine import Database
 from sync_server.db.migrate import upgrade
 
-PG_URL = os.environ.get(
-    "LOANDESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+PG_URL = os.environ.get("LOANDESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _counter = itertools.count()
 _lock = threading.Lock()
 _templates: dict[str, str] = {}
@@ -33,7 +31,10 @@ def pg_available() -> str | None:
     url = make_url(PG_URL)
     try:
         with psycopg.connect(
-            host=url.host, port=url.port or 5432, user=url.username, dbname=url.database,
+            host=url.host,
+            port=url.port or 5432,
+            user=url.username,
+            dbname=url.database,
             connect_timeout=3,
         ):
             return None
@@ -44,7 +45,10 @@ def pg_available() -> str | None:
 def _admin_connect() -> psycopg.Connection:
     url = make_url(PG_URL)
     return psycopg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, dbname=url.database,
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        dbname=url.database,
         autocommit=True,
     )
 

@@ -35,7 +35,9 @@ def _default(value: object) -> str:
 def canonical(data: Any) -> str | None:
     if data is None:
         return None
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), default=_default, ensure_ascii=False)
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), default=_default, ensure_ascii=False
+    )
 
 
 def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
@@ -139,7 +141,10 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainReport:
     while True:
         rows = (
             session.execute(
-                select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
+                select(AuditEntry)
+                .where(AuditEntry.id > last_id)
+                .order_by(AuditEntry.id)
+                .limit(batch)
             )
             .scalars()
             .all()

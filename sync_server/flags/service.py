@@ -44,7 +44,10 @@ def require_enabled(session: Session, key: str) -> None:
 
 
 def all_flags(session: Session) -> dict[str, bool]:
-    stored = dict(session.execute(select(FeatureFlag.key, FeatureFlag.enabled)).tuples().all())
+    stored = {
+        key: enabled
+        for key, enabled in session.execute(select(FeatureFlag.key, FeatureFlag.enabled)).all()
+    }
     return {key: bool(stored.get(key, True)) for key in FLAGS}
 
 

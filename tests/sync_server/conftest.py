@@ -117,7 +117,11 @@ class Actors:
             return branch.id
 
     def user(
-        self, role: Role, *, username: str | None = None, branch_id: int | None = None,
+        self,
+        role: Role,
+        *,
+        username: str | None = None,
+        branch_id: int | None = None,
         password: str = "correct horse battery staple",
     ) -> uuid.UUID:
         from sync_server.auth.service import create_user
@@ -143,7 +147,9 @@ class Actors:
         with self.db.read_only() as session:
             user = session.get(User, user_id)
             assert user is not None
-            token = issue_access_token(self.app.state.settings, user, now=self.app.state.clock.now())
+            token = issue_access_token(
+                self.app.state.settings, user, now=self.app.state.clock.now()
+            )
         return {"Authorization": f"Bearer {token}"}
 
 

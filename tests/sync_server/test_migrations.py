@@ -44,10 +44,16 @@ def _seed_loan(db: Database) -> uuid.UUID:
     loan_id = uuid.uuid4()
     borrower_id = uuid.uuid4()
     with db.engine.begin() as conn:
-        conn.execute(text("INSERT INTO branches (code, name, created_at) VALUES ('B1', 'One', CURRENT_TIMESTAMP)"))
+        conn.execute(
+            text(
+                "INSERT INTO branches (code, name, created_at) VALUES ('B1', 'One', CURRENT_TIMESTAMP)"
+            )
+        )
         branch_id = conn.execute(text("SELECT id FROM branches")).scalar_one()
         conn.execute(
-            text("INSERT INTO products (code, name, allocation_strategy) VALUES ('P', 'P', 'installments_first')")
+            text(
+                "INSERT INTO products (code, name, allocation_strategy) VALUES ('P', 'P', 'installments_first')"
+            )
         )
         conn.execute(
             text(
@@ -63,7 +69,13 @@ def _seed_loan(db: Database) -> uuid.UUID:
                 " created_at) VALUES (:id, 'LN1', :bo, :b, 'P', 100000, 1200, 12, :d, :f, 8900,"
                 " 'active', CURRENT_TIMESTAMP)"
             ),
-            {"id": loan_id, "bo": borrower_id, "b": branch_id, "d": date(2026, 1, 1), "f": date(2026, 2, 1)},
+            {
+                "id": loan_id,
+                "bo": borrower_id,
+                "b": branch_id,
+                "d": date(2026, 1, 1),
+                "f": date(2026, 2, 1),
+            },
         )
         conn.execute(
             text(

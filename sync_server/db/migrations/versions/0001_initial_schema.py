@@ -12,7 +12,6 @@ from alembic import op
 
 import sync_server.db.types
 
-
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -632,7 +631,6 @@ def upgrade() -> None:
     with op.batch_alter_table("allocations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_allocations_loan_id"), ["loan_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_allocations_payment_id"), ["payment_id"], unique=False)
-
 
 
 def downgrade() -> None:

@@ -101,7 +101,7 @@ def upgrade() -> None:
             IF TG_OP = 'DELETE' THEN
                 RAISE EXCEPTION 'loans are never deleted' USING ERRCODE = 'integrity_constraint_violation';
             END IF;
-            IF {_changed(LOAN_FACTS, 'IS DISTINCT FROM')} THEN
+            IF {_changed(LOAN_FACTS, "IS DISTINCT FROM")} THEN
                 RAISE EXCEPTION 'loan financial fields are immutable'
                     USING ERRCODE = 'integrity_constraint_violation';
             END IF;
@@ -120,7 +120,7 @@ def upgrade() -> None:
             IF TG_OP = 'DELETE' THEN
                 RAISE EXCEPTION 'payments are never deleted' USING ERRCODE = 'integrity_constraint_violation';
             END IF;
-            IF OLD.status <> 'pending_review' OR {_changed(PAYMENT_FACTS, 'IS DISTINCT FROM')} THEN
+            IF OLD.status <> 'pending_review' OR {_changed(PAYMENT_FACTS, "IS DISTINCT FROM")} THEN
                 RAISE EXCEPTION 'a posted payment is immutable'
                     USING ERRCODE = 'integrity_constraint_violation';
             END IF;
@@ -140,7 +140,12 @@ def downgrade() -> None:
         for table in APPEND_ONLY:
             op.execute(f"DROP TRIGGER {table}_no_update")
             op.execute(f"DROP TRIGGER {table}_no_delete")
-        for name in ("loans_facts_immutable", "loans_no_delete", "payments_immutable", "payments_no_delete"):
+        for name in (
+            "loans_facts_immutable",
+            "loans_no_delete",
+            "payments_immutable",
+            "payments_no_delete",
+        ):
             op.execute(f"DROP TRIGGER {name}")
         return
     for table in APPEND_ONLY:

@@ -1,0 +1,228 @@
+"""Day-end throughput: the set-based job against the per-loan reference, on SQLite and PostgreSQL.
+
+    .venv/bin/python -m bench.bench_dayend --loans 10000 --db both
+    .venv/bin/python -m bench.bench_dayend --loans 1000000 --db pg --reference-loans 10000
+
+The book is built by bulk SQL (a few INSERT ... SELECT over generated series, not the loan
+service): N loans of `--installments` monthly rows, one borrower each except every tenth, which
+shares a borrower with its neighbour (so borrower-wise NPA has work), one in five loans behind by
+one to eight installments, one in fifty disputed. Reported: build time; the first day-end (every
+overdue loan changes); the next day's day-end (the steady state: DPD moves for overdue loans
+only); a rerun of a finished date; and the reference loop over min(N, --reference-loans) loans
+with the SQL/reference speed ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
+
+from sync_server.clock import FixedClock
+from sync_server.db.engine import Database
+from sync_server.db.migrate import upgrade
+from sync_server.db.models import Loan
+from sync_server.jobs import tasks
+from sync_server.jobs.reference import reference_day_end
+
+PG_URL = os.environ.get(
+    "LOANDESK_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+AS_OF = date(2026, 11, 20)
+
+
+@contextmanager
+def database(kind: str, root: Path) -> Iterator[Database]:
+    if kind == "sqlite":
+        db = Database(f"sqlite:///{root / 'bench-dayend.db'}")
+        upgrade(db.engine)
+        try:
+            yield db
+        finally:
+            db.dispose()
+        return
+    url = make_url(PG_URL)
+    name = f"loandesk_bench_dayend_{os.getpid()}"
+    admin = psycopg.connect(
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        dbname=url.database,
+        autocommit=True,
+    )
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.execute(f'CREATE DATABASE "{name}"')
+    db = Database(url.set(database=name).render_as_string(hide_password=False))
+    upgrade(db.engine)
+    try:
+        yield db
+    finally:
+        db.dispose()
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def _sql(kind: str, loans: int, installments: int) -> list[str]:
+    """Statements that build the book; `{...}` spots differ by dialect only in spelling."""
+    if kind == "sqlite":
+        series = (
+            f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {loans})"
+        )
+        k_series = (
+            f"k(seq) AS (SELECT 1 UNION ALL SELECT seq + 1 FROM k WHERE seq < {installments})"
+        )
+        with_k = f"{series}, {k_series}"
+        uid = "printf('%032x', {0})"
+        day = "date('{base}', '-' || ({n}) || ' days')"
+        plus = "date({d}, '+' || ({n}) || ' days')"
+        now = "'2026-11-20 00:00:00.000000'"
+        false, true = "0", "1"
+    else:
+        series = f"WITH s(i) AS (SELECT generate_series(1, {loans}))"
+        with_k = f"{series}, k(seq) AS (SELECT generate_series(1, {installments}))"
+        uid = "CAST(lpad(to_hex({0}), 32, '0') AS uuid)"
+        day = "(DATE '{base}' - ({n}))"
+        plus = "({d} + ({n}))"
+        now = "TIMESTAMPTZ '2026-11-20 00:00:00+00'"
+        false, true = "FALSE", "TRUE"
+    base = AS_OF.isoformat()
+    principal_row = 10_000_00
+    interest_row = 1_000_00
+    age = f"(30 + (i * 7919) % {installments * 30})"  # days since disbursement
+    behind = "(CASE WHEN i % 5 = 0 THEN 1 + (i / 5) % 8 ELSE 0 END)"
+    disbursed = day.format(base=base, n=age)
+    first_due = plus.format(d=disbursed, n=30)
+    loan = uid.format("i")
+    borrower = uid.format("1000000000 + (CASE WHEN i % 10 = 0 THEN i - 1 ELSE i END)")
+    # Installments due by AS_OF: floor(age / 30); paid are those minus the ones behind.
+    due_count = f"({age} / 30)"
+    paid_count = f"(CASE WHEN {due_count} > {behind} THEN {due_count} - {behind} ELSE 0 END)"
+    return [
+        f"INSERT INTO branches (id, code, name, created_at) VALUES (1, 'BR01', 'Bench', {now})",
+        "INSERT INTO products (code, name, allocation_strategy) VALUES "
+        "('PL', 'Personal', 'installments_first')",
+        "INSERT INTO users (id, username, full_name, role, branch_id, password_hash, active, "
+        f"failed_logins, created_at) SELECT {uid.format('2000000000 + i')}, 'c' || i, "
+        f"'Collector ' || i, 'collector', 1, 'x', {true}, 0, {now} FROM ({series} "
+        "SELECT i FROM s WHERE i <= 50) c",
+        f"INSERT INTO borrowers (id, customer_no, name, phone, address, branch_id, created_at) "
+        f"{series} SELECT {borrower}, 'C' || i, 'Borrower ' || i, '', '', 1, {now} FROM s "
+        "WHERE i % 10 <> 0",
+        "INSERT INTO loans (id, account_no, borrower_id, branch_id, product_code, "
+        "principal_paise, annual_rate_bp, tenure_months, disbursement_date, first_due_date, "
+        "emi_paise, collector_id, status, created_at) "
+        f"{series} SELECT {loan}, 'LN' || i, {borrower}, 1, 'PL', "
+        f"{principal_row * installments}, 1200, {installments}, {disbursed}, {first_due}, "
+        f"{principal_row + interest_row}, {uid.format('2000000000 + 1 + i % 50')}, 'active', "
+        f"{now} FROM s",
+        "INSERT INTO schedule_rows (loan_id, seq, due_date, principal_due, interest_due, "
+        f"cum_due) {with_k} SELECT {loan}, k.seq, "
+        f"{plus.format(d=first_due, n='30 * (k.seq - 1)')}, {principal_row}, {interest_row}, "
+        f"k.seq * {principal_row + interest_row} FROM s CROSS JOIN k",
+        "INSERT INTO installment_state (loan_id, seq, due_date, interest_paid, principal_paid, "
+        f"paid_off_on, late_charge_levied) {with_k} SELECT {loan}, k.seq, "
+        f"{plus.format(d=first_due, n='30 * (k.seq - 1)')}, "
+        f"CASE WHEN k.seq <= {paid_count} THEN {interest_row} ELSE 0 END, "
+        f"CASE WHEN k.seq <= {paid_count} THEN {principal_row} ELSE 0 END, "
+        f"CASE WHEN k.seq <= {paid_count} THEN "
+        f"{plus.format(d=first_due, n='30 * (k.seq - 1)')} END, "
+        f"CASE WHEN k.seq <= {paid_count} THEN {false} ELSE "
+        f"(CASE WHEN k.seq <= {due_count} - 1 THEN {true} ELSE {false} END) END "
+        "FROM s CROSS JOIN k",
+        "INSERT INTO loan_state (loan_id, principal_outstanding, interest_paid_total, "
+        "installments_paid_total, charges_outstanding, excess_paise, oldest_unpaid_seq, "
+        "oldest_unpaid_due, next_due_date, dpd, collections_dpd, bucket, asset_class, "
+        "arrears_paise, dispute_open, updated_at) "
+        f"{series} SELECT {loan}, {principal_row} * ({installments} - {paid_count}), "
+        f"{interest_row} * {paid_count}, {principal_row + interest_row} * {paid_count}, 0, 0, "
+        f"CASE WHEN {paid_count} < {installments} THEN {paid_count} + 1 END, "
+        f"CASE WHEN {paid_count} < {installments} THEN "
+        f"{plus.format(d=first_due, n=f'30 * {paid_count}')} END, NULL, 0, 0, 'current', "
+        f"'standard', 0, {false}, {now} FROM s",
+        "INSERT INTO disputes (id, loan_id, reason, status, opened_by, opened_on, opened_at, "
+        f"dpd_at_open, bucket_at_open) {series} SELECT {uid.format('3000000000 + i')}, {loan}, "
+        f"'bench', 'open', {uid.format('2000000001')}, DATE '{base}', {now}, 0, 'current' "
+        "FROM s WHERE i % 50 = 0",
+    ]
+
+
+def build(db: Database, kind: str, loans: int, installments: int) -> float:
+    started = time.perf_counter()
+    with db.engine.begin() as conn:
+        for statement in _sql(kind, loans, installments):
+            if kind == "sqlite":
+                statement = statement.replace("DATE '", "'")
+            conn.execute(text(statement))
+    with db.engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    return time.perf_counter() - started
+
+
+def _clock(day: date) -> FixedClock:
+    return FixedClock(datetime(day.year, day.month, day.day, 6, 30, tzinfo=UTC) + timedelta(days=1))
+
+
+def timed_day_end(db: Database, day: date) -> float:
+    started = time.perf_counter()
+    outcomes = tasks.run_day_end(db, day, _clock(day))
+    elapsed = time.perf_counter() - started
+    for outcome in outcomes:
+        if outcome.seconds:
+            print("    steps: " + ", ".join(f"{k} {v:.2f}s" for k, v in outcome.seconds.items()))
+    return elapsed
+
+
+def timed_reference(db: Database, day: date, loans: int) -> float:
+    with db.read_only() as session:
+        ids = session.execute(select(Loan.id).order_by(Loan.id).limit(loans)).scalars().all()
+        started = time.perf_counter()
+        reference_day_end(session, day, loan_ids=ids)
+        return time.perf_counter() - started
+
+
+def bench(kind: str, loans: int, installments: int, reference_loans: int) -> None:
+    with tempfile.TemporaryDirectory() as root, database(kind, Path(root)) as db:
+        built = build(db, kind, loans, installments)
+        print(f"[{kind}] built {loans:,} loans x {installments} installments in {built:.1f} s")
+        first = timed_day_end(db, AS_OF)
+        print(f"[{kind}] day-end {AS_OF} (first):  {first:7.2f} s  {loans / first:12,.0f} loans/s")
+        nxt = AS_OF + timedelta(days=1)
+        second = timed_day_end(db, nxt)
+        print(f"[{kind}] day-end {nxt} (next):   {second:7.2f} s  {loans / second:12,.0f} loans/s")
+        rerun = timed_day_end(db, nxt)
+        print(f"[{kind}] rerun of a finished date: {rerun:7.3f} s")
+        sample = min(loans, reference_loans)
+        ref = timed_reference(db, nxt + timedelta(days=1), sample)
+        per_loan_ref = ref / sample
+        per_loan_sql = second / loans
+        print(
+            f"[{kind}] reference over {sample:,} loans: {ref:7.2f} s  {sample / ref:12,.0f} "
+            f"loans/s; set-based is {per_loan_ref / per_loan_sql:,.0f}x faster per loan "
+            f"(reference for {loans:,} loans would take ~{per_loan_ref * loans:,.0f} s)"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--loans", type=int, default=10_000)
+    parser.add_argument("--db", choices=("sqlite", "pg", "both"), default="both")
+    parser.add_argument("--installments", type=int, default=24)
+    parser.add_argument("--reference-loans", type=int, default=10_000)
+    args = parser.parse_args(argv)
+    kinds = ("sqlite", "pg") if args.db == "both" else (args.db,)
+    for kind in kinds:
+        bench(kind, args.loans, args.installments, args.reference_loans)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

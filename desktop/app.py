@@ -1,0 +1,146 @@
+"""Starting the desktop client: the application object, its look, sign-in, the main window
+and the sync worker, and putting them away again on sign-out or quit.
+
+`run()` is what `python main.py desktop [--server URL]` calls. Everything between sign-in and
+sign-out is owned by one `Shell`, so signing out and in as someone else on a shared branch PC
+starts from a clean slate: their own cache file, their own sync worker, their own screens.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from desktop.auth import SessionManager, UserSession
+from desktop.cache.store import Cache
+from desktop.errors import show_error
+from desktop.operations import QueryOp
+from desktop.qt import QApplication, QGuiApplication, QMessageBox, QObject, Qt
+from desktop.resources import apply_look
+from desktop.screens import ScreenContext
+from desktop.screens.login import LoginDialog
+from desktop.screens.main_window import MainWindow
+from desktop.settings import ClientSettings, SettingsError
+from desktop.signals import DataChanged
+from desktop.sync.engine import SyncEngine
+from desktop.sync_worker import SyncWorker
+
+log = logging.getLogger("loandesk.desktop")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Shell(QObject):
+    """The signed-in life of the client: login dialog -> main window -> (sign out) -> login."""
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        sessions: SessionManager,
+        *,
+        server_url: str | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.sessions = sessions
+        self.server_url = server_url
+        self.clock = clock
+        self.changes = DataChanged(self)
+        self.login: LoginDialog | None = None
+        self.window: MainWindow | None = None
+        self.worker: SyncWorker | None = None
+        self.cache: Cache | None = None
+
+    def start(self) -> LoginDialog:
+        dialog = LoginDialog(self.sessions, self.settings, server_url=self.server_url)
+        dialog.signed_in.connect(self.enter)
+        dialog.rejected.connect(self._login_cancelled)
+        self.login = dialog
+        dialog.open()
+        return dialog
+
+    def enter(self, session: UserSession) -> MainWindow:
+        cache = Cache(self.settings.cache_path(session.user.id))
+        if cache.meta("device_id") is None:
+            cache.set_meta("device_id", self.settings.device_id)
+        worker = SyncWorker(
+            SyncEngine(session.api, cache),
+            cache,
+            self.changes,
+            reachable=lambda: self.sessions.reachable,
+            interval_minutes=self.settings.sync_minutes,
+            clock=self.clock,
+        )
+        context = ScreenContext(
+            session=session,
+            cache=cache,
+            changes=self.changes,
+            sync=worker,
+            settings=self.settings,
+            clock=self.clock,
+        )
+        window = MainWindow(context)
+        window.sign_out_requested.connect(self.sign_out)
+        self.cache, self.worker, self.window = cache, worker, window
+        window.show()
+        worker.start()
+        return window
+
+    def sign_out(self) -> None:
+        """Shows the sign-in dialog first, so the app never has zero windows and quits."""
+        self.start()
+        window = self.window
+        self._close_session()
+        if window is not None:
+            window.deleteLater()
+            window.close()
+        sessions = self.sessions
+        QueryOp(parent=None, op=sessions.logout, success=lambda _: None).run_in_background()
+
+    def _close_session(self) -> None:
+        if self.worker is not None:
+            if not self.worker.stop():
+                log.warning("a sync round was still running at sign-out")
+            self.worker.deleteLater()
+        if self.cache is not None:
+            self.cache.close()
+        self.worker, self.cache, self.window = None, None, None
+
+    def _login_cancelled(self) -> None:
+        if self.window is None:
+            QApplication.quit()
+
+    def shutdown(self) -> None:
+        self._close_session()
+
+
+def run(argv: list[str], server_url: str | None = None) -> int:
+    """The desktop client's main loop; returns the process exit code."""
+    existing = QApplication.instance()
+    if existing is None:
+        # Fractional scaling (125 %, 150 % on office laptops) as the screen asks, not rounded.
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+        )
+    app = existing if isinstance(existing, QApplication) else QApplication(argv)
+    app.setApplicationName("LoanDesk")
+    app.setOrganizationName("LoanDesk")
+    apply_look(app)
+    try:
+        settings = ClientSettings.load()
+    except SettingsError as exc:
+        box = show_error(None, exc)
+        box.setIcon(QMessageBox.Icon.Critical)
+        box.finished.connect(app.quit)
+        app.exec()
+        return 2
+    shell = Shell(settings, SessionManager(settings), server_url=server_url)
+    shell.start()
+    try:
+        return int(app.exec())
+    finally:
+        shell.shutdown()

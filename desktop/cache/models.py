@@ -1,0 +1,154 @@
+"""The desktop's local cache: what the user may see, as the server last told it, plus the work
+entered here that the server has not answered yet.
+
+Each pulled entity keeps the server's view whole in `data` (the wire model's JSON), so a new
+field on the wire needs no cache migration; the columns beside it are the ones screens filter
+and sort on. Pending payments live in the same `payments` table as synced ones, marked by
+`sync_state`, so a loan's payment list shows both without a union.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCInstant(TypeDecorator[datetime]):
+    """SQLite forgets the zone of a stored instant; it is put back on read."""
+
+    impl = DateTime()
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: instants are UTC-aware")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class CacheBase(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class CachedLoan(CacheBase):
+    __tablename__ = "loans"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account_no: Mapped[str] = mapped_column(String(32), index=True)
+    branch_id: Mapped[int | None] = mapped_column(Integer)
+    collector_id: Mapped[str | None] = mapped_column(String(36))
+    status: Mapped[str] = mapped_column(String(16))
+    dpd: Mapped[int] = mapped_column(Integer, default=0)
+    bucket: Mapped[str] = mapped_column(String(16), default="current")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class CachedInstallment(CacheBase):
+    __tablename__ = "installments"
+
+    loan_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    due_date: Mapped[str] = mapped_column(String(10))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class CachedPayment(CacheBase):
+    """`sync_state`: pending (entered here, not yet answered), synced (the server's record),
+    rejected or conflict (the server refused it; the user must see why)."""
+
+    __tablename__ = "payments"
+    __table_args__ = (Index("ix_payments_loan_state", "loan_id", "sync_state"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    loan_id: Mapped[str] = mapped_column(String(36))
+    amount_paise: Mapped[int] = mapped_column(BigInteger)
+    payment_date: Mapped[str] = mapped_column(String(10))
+    sync_state: Mapped[str] = mapped_column(String(16))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class _LoanChild:
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    loan_id: Mapped[str] = mapped_column(String(36), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class CachedPromise(_LoanChild, CacheBase):
+    __tablename__ = "promises"
+
+
+class CachedDispute(_LoanChild, CacheBase):
+    __tablename__ = "disputes"
+
+
+class CachedLegalCase(_LoanChild, CacheBase):
+    __tablename__ = "legal_cases"
+
+
+class CachedReminder(_LoanChild, CacheBase):
+    __tablename__ = "reminders"
+
+
+class CachedContact(_LoanChild, CacheBase):
+    __tablename__ = "contact_logs"
+
+
+class CachedLegalNote(_LoanChild, CacheBase):
+    __tablename__ = "legal_notes"
+
+
+class OutboxRow(CacheBase):
+    """A command waiting for a definitive answer. `position` keeps entry order, which the
+    server relies on only loosely (each command stands alone) but people expect."""
+
+    __tablename__ = "outbox"
+
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    command_id: Mapped[str] = mapped_column(String(36), unique=True)
+    type: Mapped[str] = mapped_column(String(32))
+    command: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCInstant, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(400))
+
+
+class CommandResultRow(CacheBase):
+    """The server's definitive answer to a command; refusals stay until the user has seen them."""
+
+    __tablename__ = "command_results"
+
+    command_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    code: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(String(400))
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    answered_at: Mapped[datetime] = mapped_column(UTCInstant, default=utcnow)
+    seen: Mapped[bool] = mapped_column(default=False)
+
+
+class SyncMeta(CacheBase):
+    """Small key/value facts: the pull cursor, this device's id, who the cache belongs to."""
+
+    __tablename__ = "sync_meta"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))

@@ -1,0 +1,239 @@
+"""Opening the cache and every read and write the sync engine and the screens make on it.
+
+The cache is a SQLite file in the user's data directory (the path is injected). It is upgraded
+to the latest schema each time it is opened, so an updated client never meets an old file.
+Each method is one local transaction: entering a payment writes the pending payment and its
+outbox row together, or neither.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, delete, event, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from desktop.cache.apply import CHILD_TABLES, apply_page
+from desktop.cache.models import (
+    CacheBase,
+    CachedInstallment,
+    CachedLoan,
+    CachedPayment,
+    CommandResultRow,
+    OutboxRow,
+    SyncMeta,
+    utcnow,
+)
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def upgrade_cache(engine: Engine) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+class Cache:
+    """The local store. Thread-safe in the SQLite sense: each call has its own session."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.engine = create_engine(
+            f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 10}
+        )
+        event.listen(self.engine, "connect", _pragmas)
+        upgrade_cache(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    # -- small facts ------------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        with self.transaction() as session:
+            row = session.get(SyncMeta, key)
+            return None if row is None else row.value
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as session:
+            session.merge(SyncMeta(key=key, value=value))
+
+    def device_id(self) -> str:
+        """Minted once per cache: the server keys nothing on it, but it names the device in
+        the audit trail and tells two devices of one user apart."""
+        with self.transaction() as session:
+            row = session.get(SyncMeta, "device_id")
+            if row is None:
+                row = SyncMeta(key="device_id", value=f"dev-{uuid.uuid4().hex[:16]}")
+                session.add(row)
+            return row.value
+
+    def cursor(self) -> int:
+        value = self.meta("cursor")
+        return int(value) if value else 0
+
+    # -- the outbox ------------------------------------------------------------------------
+
+    def enqueue(
+        self, command_json: dict[str, Any], *, also: Callable[[Session], None] | None = None
+    ) -> None:
+        """Queue a command; `also` writes its local effect (a pending payment) in the same
+        transaction, so the screen never shows work that is not queued, nor the reverse."""
+        with self.transaction() as session:
+            session.add(
+                OutboxRow(
+                    command_id=str(command_json["id"]),
+                    type=str(command_json["type"]),
+                    command=command_json,
+                    attempts=0,
+                )
+            )
+            if also is not None:
+                also(session)
+
+    def outbox(self, limit: int | None = None, *, after: int = 0) -> list[OutboxRow]:
+        """Queued commands in entry order, from just after `after` (a position)."""
+        with self.transaction() as session:
+            stmt = select(OutboxRow).where(OutboxRow.position > after).order_by(OutboxRow.position)
+            if limit is not None:
+                stmt = stmt.limit(limit)
+            return list(session.execute(stmt).scalars())
+
+    def outbox_size(self) -> int:
+        with self.transaction() as session:
+            return int(session.execute(select(func.count()).select_from(OutboxRow)).scalar_one())
+
+    def note_attempt(self, command_ids: Sequence[str], error: str) -> None:
+        with self.transaction() as session:
+            for row in session.execute(
+                select(OutboxRow).where(OutboxRow.command_id.in_(command_ids))
+            ).scalars():
+                row.attempts += 1
+                row.last_error = error[:400]
+
+    def settle(self, answers: Iterable[dict[str, Any]]) -> int:
+        """Retire each answered command and keep its answer, in one transaction. A refused
+        payment stays in the payments list, marked, until the user deals with it."""
+        settled = 0
+        with self.transaction() as session:
+            for answer in answers:
+                command_id = str(answer["id"])
+                row = session.execute(
+                    select(OutboxRow).where(OutboxRow.command_id == command_id)
+                ).scalar_one_or_none()
+                if row is None:
+                    continue
+                status = str(answer["status"])
+                # A duplicate repeats the first answer; a code means that answer was a refusal.
+                original = status
+                if status == "duplicate":
+                    original = "rejected" if answer.get("code") else "applied"
+                session.merge(
+                    CommandResultRow(
+                        command_id=command_id,
+                        type=row.type,
+                        status=status,
+                        code=answer.get("code"),
+                        reason=answer.get("reason"),
+                        result=answer.get("result"),
+                        answered_at=utcnow(),
+                        seen=original == "applied",
+                    )
+                )
+                if row.type == "payment":
+                    payment = session.get(CachedPayment, command_id)
+                    if payment is not None and payment.sync_state == "pending":
+                        payment.sync_state = {
+                            "applied": "sent",
+                            "rejected": "rejected",
+                            "conflict": "conflict",
+                        }[original]
+                session.delete(row)
+                settled += 1
+        return settled
+
+    def results(self, *, unseen_only: bool = False) -> list[CommandResultRow]:
+        with self.transaction() as session:
+            stmt = select(CommandResultRow).order_by(CommandResultRow.answered_at)
+            if unseen_only:
+                stmt = stmt.where(CommandResultRow.seen.is_(False))
+            return list(session.execute(stmt).scalars())
+
+    def mark_seen(self, command_id: str) -> None:
+        with self.transaction() as session:
+            row = session.get(CommandResultRow, command_id)
+            if row is not None:
+                row.seen = True
+
+    # -- pulled changes ----------------------------------------------------------------------
+
+    def apply_changes(self, changes: Sequence[dict[str, Any]], next_cursor: int) -> None:
+        """Upsert or remove each change and move the cursor, in one transaction: a crash
+        between pages repeats a page (upserts are idempotent) but never skips one."""
+        with self.transaction() as session:
+            apply_page(session, changes)
+            session.merge(SyncMeta(key="cursor", value=str(next_cursor)))
+
+    def reset(self) -> None:
+        """Forget everything pulled (a different user signs in); queued work is kept."""
+        with self.transaction() as session:
+            tables: list[type[CacheBase]] = [CachedLoan, CachedInstallment, *CHILD_TABLES.values()]
+            for table in tables:
+                session.execute(delete(table))
+            session.execute(delete(CachedPayment).where(CachedPayment.sync_state != "pending"))
+            session.execute(delete(SyncMeta).where(SyncMeta.key == "cursor"))
+
+    # -- what screens and tests read -------------------------------------------------------
+
+    def loans(self) -> list[CachedLoan]:
+        with self.transaction() as session:
+            return list(
+                session.execute(select(CachedLoan).order_by(CachedLoan.account_no)).scalars()
+            )
+
+    def payments(self, loan_id: str | None = None) -> list[CachedPayment]:
+        with self.transaction() as session:
+            stmt = select(CachedPayment).order_by(CachedPayment.payment_date, CachedPayment.id)
+            if loan_id is not None:
+                stmt = stmt.where(CachedPayment.loan_id == loan_id)
+            return list(session.execute(stmt).scalars())
+
+    def server_view(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """Everything this cache holds as the server's view, keyed by (entity, id): what a
+        fresh pull from cursor 0 must reproduce. Work not yet confirmed is left out."""
+        view: dict[tuple[str, str], dict[str, Any]] = {}
+        with self.transaction() as session:
+            for loan in session.execute(select(CachedLoan)).scalars():
+                view[("loan", loan.id)] = loan.data
+            for payment in session.execute(
+                select(CachedPayment).where(CachedPayment.sync_state == "synced")
+            ).scalars():
+                view[("payment", payment.id)] = payment.data
+            for entity, table in CHILD_TABLES.items():
+                for row in session.execute(select(table)).scalars():
+                    view[(entity, row.id)] = row.data  # type: ignore[attr-defined]
+        return view

@@ -1,0 +1,181 @@
+"""Home: the first thing everyone sees after signing in. It answers "am I signed in as the
+right person, is my work reaching the server, and what can I do here", so that a collector
+back from the field knows at a glance whether the day's payments have gone."""
+
+from __future__ import annotations
+
+from desktop import format as fmt
+from desktop.operations import QueryOp
+from desktop.qt import (
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+)
+from desktop.screens import ScreenContext, ScreenSpec, register
+from desktop.signals import Topic
+from desktop.sync_worker import SyncState
+from desktop.viewmodels.home import HomeFigures, home_figures, what_you_can_do
+from loancore.roles import Action, Scope, scope_for
+
+_SHOWN_TOPICS = frozenset({Topic.LOANS, Topic.PAYMENTS, Topic.OUTBOX, Topic.SYNC})
+
+
+def where_text(context: ScreenContext) -> str:
+    user = context.user
+    scope = scope_for(user.role)
+    if scope is Scope.ALL:
+        place = "all branches"
+    elif scope is Scope.BRANCH:
+        place = f"branch {user.branch_code or '(none set)'}"
+    else:
+        place = f"your assigned loans in branch {user.branch_code or '(none set)'}"
+    return f"{fmt.role_label(user.role)} · {place}"
+
+
+def sign_in_text(context: ScreenContext) -> str:
+    session = context.session
+    if session.online:
+        return f"Signed in online at {fmt.instant(session.signed_in_at)}."
+    return (
+        f"Signed in offline: you can work without the server until "
+        f"{fmt.instant(session.offline_until)}. What you enter is kept on this computer and "
+        "sent when the server can be reached."
+    )
+
+
+def pending_text(figures: HomeFigures) -> str:
+    if not figures.pending_payments:
+        return "No payments waiting to be sent"
+    return (
+        f"{fmt.count(figures.pending_payments, 'payment')} waiting to be sent, "
+        f"{fmt.rupees(figures.pending_paise)} in all"
+    )
+
+
+class HomeScreen(QWidget):
+    def __init__(self, context: ScreenContext) -> None:
+        super().__init__()
+        self.setObjectName("homeScreen")
+        self.context = context
+        self.figures: HomeFigures | None = None
+
+        self.heading = QLabel(f"Welcome, {context.user.full_name}")
+        self.heading.setObjectName("heading")
+        self.where = QLabel(where_text(context))
+        self.where.setObjectName("subheading")
+        self.sign_in = QLabel(sign_in_text(context))
+        self.sign_in.setWordWrap(True)
+        self.sign_in.setObjectName("notice" if context.session.online else "offlineBanner")
+
+        self.loans = QLabel("…")
+        self.pending = QLabel("…")
+        self.refused = QLabel("")
+        self.refused.setObjectName("warning")
+        self.connection = QLabel("…")
+        self.last_sync = QLabel("…")
+        self.sync_button = QPushButton("Sync now (F5)")
+        self.sync_button.clicked.connect(self._sync_now)
+        self.sync_button.setEnabled(context.can(Action.SYNC))
+
+        here = QGroupBox("On this computer")
+        grid = QGridLayout(here)
+        rows = [
+            ("Loans", self.loans),
+            ("Waiting", self.pending),
+            ("Connection", self.connection),
+            ("Last sync", self.last_sync),
+        ]
+        for row, (name, value) in enumerate(rows):
+            caption = QLabel(name)
+            caption.setObjectName("caption")
+            grid.addWidget(caption, row, 0, Qt.AlignmentFlag.AlignTop)
+            value.setWordWrap(True)
+            grid.addWidget(value, row, 1)
+        grid.addWidget(self.refused, len(rows), 0, 1, 2)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.sync_button)
+        buttons.addStretch(1)
+        grid.addLayout(buttons, len(rows) + 1, 0, 1, 2)
+        grid.setColumnStretch(1, 1)
+
+        can_do = QGroupBox("What you can do")
+        can_do_layout = QVBoxLayout(can_do)
+        self.abilities = [QLabel(f"•  {line}") for line in what_you_can_do(context.role)]
+        for label in self.abilities:
+            label.setWordWrap(True)
+            can_do_layout.addWidget(label)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 20)
+        layout.setSpacing(10)
+        for widget in (self.heading, self.where, self.sign_in, here, can_do):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+
+        context.sync.state_changed.connect(self._show_sync)
+        context.changes.changed.connect(self._on_changed)
+        self._show_sync(context.sync.state)
+        self.reload()
+
+    def activated(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        cache = self.context.cache
+        QueryOp(
+            parent=self, op=lambda: home_figures(cache), success=self._show_figures
+        ).run_in_background()
+
+    def _on_changed(self, topics: frozenset[Topic]) -> None:
+        if topics & _SHOWN_TOPICS:
+            self.reload()
+
+    def _show_figures(self, figures: HomeFigures) -> None:
+        self.figures = figures
+        self.loans.setText(fmt.count(figures.loans, "loan") + " you can see")
+        self.pending.setText(pending_text(figures))
+        if figures.refused_payments:
+            self.refused.setText(
+                f"{fmt.count(figures.refused_payments, 'payment')} refused by the server: "
+                "open the loan to see why."
+            )
+        else:
+            self.refused.setText("")
+        self.refused.setVisible(bool(figures.refused_payments))
+
+    def _show_sync(self, state: SyncState) -> None:
+        if state.running:
+            self.connection.setText("Syncing…")
+        elif state.online is None:
+            self.connection.setText("Not tried yet")
+        elif state.online:
+            self.connection.setText("Online")
+        else:
+            self.connection.setText("Offline: your work is kept and sent later")
+        waiting = fmt.count(state.pending, "entry", "entries")
+        self.last_sync.setText(
+            f"{fmt.instant(state.last_sync) if state.last_sync else 'Never'}"
+            f" · {waiting} in the outbox"
+            + (f"\n{state.error}" if state.error and not state.running else "")
+        )
+
+    def _sync_now(self) -> None:
+        self.context.sync.sync_now()
+
+
+register(
+    ScreenSpec(
+        key="home",
+        title="Home",
+        action=Action.VIEW_LOANS,
+        factory=HomeScreen,
+        icon="home",
+        order=0,
+        shortcut="Alt+Home",
+    )
+)

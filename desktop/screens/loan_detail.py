@@ -1,0 +1,274 @@
+"""One loan in full, as a window over the loans list: header, schedule, payments (pending ones
+marked), promises, disputes, legal case and, when connected, the audit trail.
+
+It is a window of its own rather than a registered screen because it is always about one
+loan, opened from a list; several can be open side by side, as desks compare accounts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from desktop.format import asset_class_label, day, instant, rupees
+from desktop.operations import QueryOp
+from desktop.qt import (
+    QAbstractItemView,
+    QAbstractTableModel,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPushButton,
+    Qt,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from desktop.screens import ScreenContext
+from desktop.screens.record_payment import open_record_payment
+from desktop.signals import Topic
+from desktop.viewmodels import desk_business_date
+from desktop.viewmodels.loan_detail import (
+    OFFLINE_AUDIT_NOTE,
+    AuditLine,
+    LoanDetail,
+    LoanDetailViewModel,
+    NoteLine,
+    fetch_audit,
+)
+from loancore.acceptance import PaymentMode
+from loancore.roles import Action
+
+_SHOWN_TOPICS = frozenset(
+    {Topic.LOANS, Topic.PAYMENTS, Topic.PROMISES, Topic.DISPUTES, Topic.LEGAL, Topic.SYNC}
+)
+
+
+class RowsModel(QAbstractTableModel):
+    """A read-only table of ready-made text rows, for the short lists of a loan's page (a
+    schedule has at most a few hundred rows, so nothing is fetched lazily here)."""
+
+    def __init__(
+        self,
+        headers: Sequence[str],
+        *,
+        right: Iterable[int] = (),
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._headers = tuple(headers)
+        self._right = frozenset(right)
+        self._rows: list[tuple[str, ...]] = []
+
+    def set_rows(self, rows: Sequence[tuple[str, ...]]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def text(self, row: int, column: int) -> str:
+        return self._rows[row][column]
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex | None = None) -> int:  # noqa: N802
+        return 0 if parent is not None and parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex | None = None) -> int:  # noqa: N802
+        return 0 if parent is not None and parent.isValid() else len(self._headers)
+
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if not index.isValid():
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return self._rows[index.row()][index.column()]
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in self._right:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def headerData(  # noqa: N802 -- Qt's name
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self._headers[section]
+        return None
+
+
+def _mode_label(value: str) -> str:
+    try:
+        label = PaymentMode(value).label
+    except ValueError:
+        return value
+    return label[0].upper() + label[1:]
+
+
+def _table(parent: QWidget, model: RowsModel, stretch: int) -> QTableView:
+    table = QTableView(parent)
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setAlternatingRowColors(True)
+    table.verticalHeader().setVisible(False)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    return table
+
+
+def _notes(lines: Sequence[NoteLine]) -> list[tuple[str, ...]]:
+    return [(day(line.when), line.title, line.detail) for line in lines]
+
+
+class LoanDetailDialog(QDialog):
+    def __init__(self, context: ScreenContext, loan_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("loanDetail")
+        self.context = context
+        self.loan_id = loan_id
+        self.vm = LoanDetailViewModel(
+            context.cache, loan_id, business_date=desk_business_date(context.cache, context.clock())
+        )
+        self.resize(980, 640)
+        self.title = QLabel(self)
+        self.title.setObjectName("heading")
+        self.standing = QLabel(self)
+        self.standing.setObjectName("subheading")
+        self.facts = QLabel(self)
+        self.facts.setWordWrap(True)
+        self.pay_button = QPushButton("Record payment…", self)
+        self.pay_button.setAutoDefault(False)
+        self.pay_button.setVisible(context.can(Action.RECORD_PAYMENT))
+        self.pay_button.clicked.connect(self._record_payment)
+        heading = QVBoxLayout()
+        heading.addWidget(self.title)
+        heading.addWidget(self.standing)
+        top = QHBoxLayout()
+        top.addLayout(heading, 1)
+        top.addWidget(self.pay_button, 0, Qt.AlignmentFlag.AlignTop)
+
+        self.schedule = RowsModel(
+            ("#", "Due date", "Principal", "Interest", "Paid", "State"), right={2, 3, 4}
+        )
+        self.payments = RowsModel(
+            ("Date", "Amount", "Mode", "Reference", "State", "Split"), right={1}
+        )
+        self.promises = RowsModel(("Promised for", "Promise", "Note"))
+        self.disputes = RowsModel(("Opened", "Dispute", "Detail"))
+        self.legal = RowsModel(("Opened", "Case", "Detail"))
+        self.audit = RowsModel(("When", "Who", "Action", "Outcome", "Detail"))
+        self.audit_note = QLabel(self)
+        self.audit_note.setWordWrap(True)
+        self.audit_note.setObjectName("auditNote")
+
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(_table(self, self.schedule, 5), "Schedule")
+        self.payment_table = _table(self, self.payments, 5)
+        self.payment_table.setWordWrap(True)
+        self.payment_table.verticalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.tabs.addTab(self.payment_table, "Payments")
+        self.tabs.addTab(_table(self, self.promises, 2), "Promises")
+        self.tabs.addTab(_table(self, self.disputes, 2), "Disputes")
+        self.tabs.addTab(_table(self, self.legal, 2), "Legal")
+        audit_page = QWidget(self)
+        audit_layout = QVBoxLayout(audit_page)
+        audit_layout.addWidget(self.audit_note)
+        audit_layout.addWidget(_table(audit_page, self.audit, 4))
+        self.tabs.addTab(audit_page, "Audit trail")
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.facts)
+        layout.addWidget(self.tabs, 1)
+        context.changes.changed.connect(self._data_changed)
+        self.reload()
+        self.load_audit()
+
+    def reload(self) -> None:
+        self.show_detail(self.vm.load())
+
+    def show_detail(self, detail: LoanDetail) -> None:
+        head = detail.header
+        self.setWindowTitle(f"Loan {head.account_no} — {head.borrower_name}")
+        dispute = " · dispute open (DPD frozen)" if head.dispute_open else ""
+        self.title.setText(f"{head.account_no} — {head.borrower_name}")
+        self.standing.setText(
+            f"{head.status.replace('_', ' ').capitalize()} · DPD {head.dpd} · "
+            f"{head.bucket_label} · {asset_class_label(head.asset_class or None)}{dispute}"
+        )
+        self.facts.setText(
+            f"Outstanding principal {rupees(head.outstanding_paise)} · "
+            f"charges {rupees(head.charges_paise)} · EMI {rupees(head.emi_paise)} · "
+            f"next due {day(head.next_due)} · disbursed {day(head.disbursement_date)}\n"
+            f"Phone {head.phone or '—'} · {head.address or 'no address on file'}"
+        )
+        self.pay_button.setEnabled(head.status == "active")
+        self.schedule.set_rows(
+            [
+                (
+                    str(line.seq),
+                    day(line.due_date),
+                    rupees(line.principal_due, symbol=False),
+                    rupees(line.interest_due, symbol=False),
+                    rupees(line.paid_paise, symbol=False),
+                    line.state,
+                )
+                for line in detail.schedule
+            ]
+        )
+        self.payments.set_rows(
+            [
+                (
+                    day(line.payment_date),
+                    rupees(line.amount_paise),
+                    _mode_label(line.mode),
+                    line.reference,
+                    line.state,
+                    line.split.replace("; ", "\n"),
+                )
+                for line in detail.payments
+            ]
+        )
+        self.promises.set_rows(_notes(detail.promises))
+        self.disputes.set_rows(_notes(detail.disputes))
+        self.legal.set_rows(_notes(detail.legal_cases))
+        self.tabs.setTabText(1, f"Payments ({len(detail.payments)})")
+        self.tabs.setTabText(4, f"Legal ({len(detail.legal_cases)})")
+
+    def load_audit(self) -> None:
+        self.audit_note.setText("Fetching the audit trail from the server…")
+        api = self.context.session.api
+        QueryOp(
+            parent=self, op=lambda: fetch_audit(api, self.loan_id), success=self._show_audit
+        ).failure(self._audit_unavailable).run_in_background()
+
+    def _show_audit(self, lines: list[AuditLine]) -> None:
+        self.audit_note.setText(f"{len(lines)} entries, newest first, from the server.")
+        self.audit.set_rows(
+            [(instant(a.at), a.actor, a.action, a.outcome, a.detail) for a in lines]
+        )
+
+    def _audit_unavailable(self, exc: Exception) -> None:
+        self.audit_note.setText(OFFLINE_AUDIT_NOTE)
+        self.audit.set_rows([])
+
+    def _record_payment(self) -> None:
+        open_record_payment(self.context, self.loan_id, self)
+
+    def _data_changed(self, topics: frozenset[Topic]) -> None:
+        if topics & _SHOWN_TOPICS:
+            self.reload()
+
+
+def open_loan_detail(
+    context: ScreenContext, loan_id: str, parent: QWidget | None = None
+) -> LoanDetailDialog:
+    """Opens the loan's window (not modal: the list stays usable) and returns it."""
+    dialog = LoanDetailDialog(context, loan_id, parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.show()
+    return dialog

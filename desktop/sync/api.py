@@ -1,0 +1,131 @@
+"""The desktop's HTTP client for the sync server: one requests.Session, a bearer token that is
+refreshed once on a 401, timeouts on every call, and the server's `{"error", "detail"}` body
+turned into a typed exception a screen can show as it is.
+
+Anything that leaves the outcome unknown (refused connection, timeout, dropped reply, a 5xx)
+is a `TransportError`: for a push it means "send the same commands again", which the server
+makes safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from loancore.contract import PROTOCOL_VERSION
+
+PROTOCOL_HEADER = "X-LoanDesk-Protocol"
+DEFAULT_TIMEOUT = (5.0, 60.0)
+
+
+class ApiError(Exception):
+    """The server answered and refused; `detail` is its message, fit for the user."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(f"{status} {code}: {detail}")
+        self.status = status
+        self.code = code
+        self.detail = detail
+
+
+class NotSignedInError(ApiError):
+    pass
+
+
+class UpgradeNeededError(ApiError):
+    pass
+
+
+class ServerBusyError(ApiError):
+    """429 or 503 (a kill switch, the database away): try later, nothing was done."""
+
+
+class TransportError(Exception):
+    """The request or its answer was lost; the outcome is unknown."""
+
+
+TokenRefresher = Callable[[], str | None]
+
+
+class ApiClient:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        refresh: TokenRefresher | None = None,
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.base_url = base_url.rstrip("/") + "/api/v1"
+        self.token = token
+        self.refresh = refresh
+        self.http = session or requests.Session()
+        self.timeout = timeout
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _headers(self) -> dict[str, str]:
+        headers = {PROTOCOL_HEADER: str(PROTOCOL_VERSION)}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return headers
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._send(method, path, **kwargs)
+        if response.status_code == 401 and self.refresh is not None:
+            fresh = self.refresh()
+            if fresh:
+                self.token = fresh
+                response = self._send(method, path, **kwargs)
+        return _answer(response)
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        try:
+            return self.http.request(
+                method,
+                self.base_url + path,
+                headers=self._headers(),
+                timeout=self.timeout,
+                **kwargs,
+            )
+        except requests.RequestException as exc:
+            raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+
+    def push(self, commands: list[dict[str, Any]], device_id: str) -> list[dict[str, Any]]:
+        body = {"protocol_version": PROTOCOL_VERSION, "device_id": device_id, "commands": commands}
+        answer = self.request("POST", "/sync/push", json=body)
+        results: list[dict[str, Any]] = answer["results"]
+        return results
+
+    def pull(self, cursor: int, limit: int = 1000) -> dict[str, Any]:
+        answer: dict[str, Any] = self.request(
+            "GET", "/sync/pull", params={"cursor": cursor, "limit": limit}
+        )
+        return answer
+
+
+def _answer(response: requests.Response) -> Any:
+    if response.status_code < 400:
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise TransportError("The server's answer was cut short") from exc
+    try:
+        body = response.json()
+        code, detail = str(body.get("error", "error")), str(body.get("detail", ""))
+    except (ValueError, AttributeError):
+        code, detail = "error", response.reason or "The server refused the request"
+    status = response.status_code
+    if status >= 500 and status != 503:
+        raise TransportError(f"{status} {code}: {detail}")
+    kind: type[ApiError] = {
+        401: NotSignedInError,
+        426: UpgradeNeededError,
+        429: ServerBusyError,
+        503: ServerBusyError,
+    }.get(status, ApiError)
+    raise kind(status, code, detail)

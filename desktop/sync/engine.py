@@ -1,0 +1,166 @@
+"""The sync engine: push the outbox, then pull until caught up. No Qt here; the desktop runs
+`sync()` on a worker thread and wraps `on_progress` in a signal.
+
+An outbox row is retired only on a definitive answer (applied, duplicate, conflict, rejected),
+in the same local transaction that stores the answer. Anything else (a timeout, a dropped
+reply, the server busy or away) leaves the row where it is, to be sent again: the server
+answers a repeat with the first answer, so sending twice never records twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from tenacity import (
+    RetryError,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
+from tenacity.wait import wait_base
+
+from desktop.cache.store import Cache
+from desktop.sync.api import ApiClient, ServerBusyError, TransportError
+
+log = logging.getLogger("loandesk.desktop.sync")
+
+DEFINITIVE = frozenset({"applied", "duplicate", "conflict", "rejected"})
+RETRYABLE = (TransportError, ServerBusyError)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncProgress:
+    phase: str  # push | pull | done | failed
+    done: int
+    total: int | None
+    message: str
+
+
+@dataclass
+class SyncReport:
+    sent: int = 0
+    answers: dict[str, int] = field(default_factory=dict)
+    pulled: int = 0
+    cursor: int = 0
+    caught_up: bool = False
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+ProgressCallback = Callable[[SyncProgress], None]
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        api: ApiClient,
+        cache: Cache,
+        *,
+        batch_size: int = 200,
+        pull_limit: int = 1000,
+        attempts: int = 4,
+        wait: wait_base | None = None,
+        max_pages: int = 10_000,
+        on_progress: ProgressCallback | None = None,
+    ) -> None:
+        self.api = api
+        self.cache = cache
+        self.batch_size = batch_size
+        self.pull_limit = pull_limit
+        self.attempts = attempts
+        self.wait = wait or wait_exponential(multiplier=0.5, min=0.5, max=30)
+        self.max_pages = max_pages
+        self.on_progress = on_progress
+
+    def _progress(self, phase: str, done: int, total: int | None, message: str) -> None:
+        if self.on_progress is not None:
+            self.on_progress(SyncProgress(phase, done, total, message))
+
+    def _retrying(self) -> Retrying:
+        return Retrying(
+            stop=stop_after_attempt(self.attempts),
+            wait=self.wait,
+            retry=retry_if_exception_type(RETRYABLE),
+            reraise=False,
+        )
+
+    def _call(self, fn: Callable[[], Any]) -> Any:
+        try:
+            return self._retrying()(fn)
+        except RetryError as exc:
+            last = exc.last_attempt.exception()
+            raise last if last is not None else exc from None
+
+    def sync(self) -> SyncReport:
+        """One round: push everything queued, then pull until the server has nothing more."""
+        report = SyncReport()
+        try:
+            self.push(report)
+            self.pull(report)
+        except (TransportError, ServerBusyError) as exc:
+            report.error = (
+                f"The server could not be reached; your work is kept and will be sent later ({exc})"
+            )
+        except Exception as exc:  # any failure ends the round; the queue is intact
+            report.error = str(exc)
+            log.warning("sync round failed: %s", type(exc).__name__)
+        if report.error:
+            self._progress("failed", report.sent, None, report.error)
+        else:
+            self._progress("done", report.sent, report.sent, "Up to date")
+        return report
+
+    def push(self, report: SyncReport | None = None) -> SyncReport:
+        report = report or SyncReport()
+        total = self.cache.outbox_size()
+        device_id = self.cache.device_id()
+        after = 0
+        for _ in range(total // max(1, self.batch_size) + 1):
+            rows = self.cache.outbox(self.batch_size, after=after)
+            if not rows:
+                break
+            after = rows[-1].position
+            commands = [row.command for row in rows]
+            ids = [row.command_id for row in rows]
+            try:
+                answers = self._call(partial(self.api.push, commands, device_id))
+            except RETRYABLE as exc:
+                self.cache.note_attempt(ids, str(exc))
+                raise
+            definitive = [answer for answer in answers if answer.get("status") in DEFINITIVE]
+            self.cache.settle(definitive)
+            for answer in definitive:
+                status = str(answer["status"])
+                report.answers[status] = report.answers.get(status, 0) + 1
+            report.sent += len(definitive)
+            missing = set(ids) - {str(answer["id"]) for answer in definitive}
+            if missing:
+                # An answer missing from the reply: those rows wait for the next round.
+                self.cache.note_attempt(sorted(missing), "no answer in the reply")
+            self._progress("push", report.sent, total, f"Sent {report.sent} of {total}")
+        return report
+
+    def pull(self, report: SyncReport | None = None) -> SyncReport:
+        report = report or SyncReport()
+        cursor = self.cache.cursor()
+        for _ in range(self.max_pages):
+            page = self._call(partial(self.api.pull, cursor, self.pull_limit))
+            changes = page["changes"]
+            next_cursor = int(page["next_cursor"])
+            self.cache.apply_changes(changes, next_cursor)
+            report.pulled += len(changes)
+            cursor = next_cursor
+            self._progress("pull", report.pulled, None, f"Received {report.pulled} changes")
+            if not page["has_more"]:
+                report.caught_up = True
+                break
+        report.cursor = cursor
+        return report

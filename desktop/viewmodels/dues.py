@@ -1,0 +1,193 @@
+"""A loan's dues as the desk knows them: the server's last word (the cache) less the payments
+entered here that the server has not answered yet.
+
+The waterfall that splits those payments is loancore's, the one the server runs, so a payment
+typed offline after another sees what the first one left, and two payments typed one after the
+other never both "clear" the same EMI. The splits are provisional: the server may know of a
+payment this desk has not pulled.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from desktop.cache.models import CachedLoan, CachedPayment
+from desktop.cache.store import Cache
+from loancore.allocation import (
+    Allocation,
+    AllocationLine,
+    ChargeDue,
+    ChargeKind,
+    Component,
+    InstallmentDue,
+    Strategy,
+    allocate,
+    apply,
+)
+from loancore.dates import format_date
+from loancore.money import format_rupees
+
+UNSETTLED_STATES = ("pending", "sent")
+"""Payments whose effect the cached loan does not show yet: not answered, or answered but the
+updated loan not pulled."""
+REFUSED_STATES = ("rejected", "conflict")
+LIVE_PAYMENT_STATUSES = ("posted", "pending_review", "pending_sync")
+
+AGGREGATE_CHARGE_ID = "charges"
+
+
+class LoanNotCached(LookupError):
+    """The loan is not in this computer's copy (not assigned to the user, or not yet synced)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoanDues:
+    """What the loan still owes as of the cache plus the work entered here: the input of the
+    provisional waterfall and of the "more than needed to close" check."""
+
+    installments: tuple[InstallmentDue, ...]
+    charges: tuple[ChargeDue, ...]
+    strategy: Strategy
+
+
+def read_loan(cache: Cache, loan_id: str) -> CachedLoan:
+    with cache.transaction() as session:
+        loan = session.get(CachedLoan, loan_id)
+    if loan is None:
+        raise LoanNotCached(f"Loan {loan_id} is not on this computer; sync and try again")
+    return loan
+
+
+def cached_dues(loan: CachedLoan) -> LoanDues:
+    """The dues as the server last said, in the waterfall's terms.
+
+    The cache carries charges as one total (the loan view has no charge list), so they become
+    one penal charge: the split between penal and fee lines may differ from the server's, the
+    amounts reaching installments do not.
+    """
+    data = loan.data
+    installments = tuple(
+        due
+        for row in data.get("installments") or ()
+        if (due := _installment_due(row)).interest_outstanding + due.principal_outstanding > 0
+    )
+    charges: tuple[ChargeDue, ...] = ()
+    charges_outstanding = int(data.get("charges_outstanding") or 0)
+    if charges_outstanding > 0:
+        levied = date_or_none(data.get("as_of")) or date.fromisoformat(
+            str(data["disbursement_date"])
+        )
+        charges = (ChargeDue(AGGREGATE_CHARGE_ID, ChargeKind.PENAL, levied, charges_outstanding),)
+    strategy = Strategy(str(data.get("allocation_strategy") or Strategy.INSTALLMENTS_FIRST))
+    return LoanDues(installments, charges, strategy)
+
+
+def unsettled_payments(cache: Cache, loan_id: str) -> list[CachedPayment]:
+    """Payments entered here whose effect the cached loan does not show, in entry order
+    (UUIDv7 ids sort by the moment they were minted)."""
+    with cache.transaction() as session:
+        stmt = (
+            select(CachedPayment)
+            .where(CachedPayment.loan_id == loan_id)
+            .where(CachedPayment.sync_state.in_(UNSETTLED_STATES))
+            .order_by(CachedPayment.id)
+        )
+        return list(session.execute(stmt).scalars())
+
+
+def dues_after(
+    dues: LoanDues, payments: Iterable[CachedPayment]
+) -> tuple[LoanDues, dict[str, Allocation]]:
+    """The dues once each unsettled payment is provisionally booked, and each one's split."""
+    installments, charges = dues.installments, dues.charges
+    splits: dict[str, Allocation] = {}
+    for payment in payments:
+        split = allocate(
+            payment.amount_paise,
+            installments,
+            charges,
+            date.fromisoformat(payment.payment_date),
+            dues.strategy,
+        )
+        installments, charges = apply(installments, charges, split)
+        splits[payment.id] = split
+    return LoanDues(installments, charges, dues.strategy), splits
+
+
+def current_dues(cache: Cache, loan_id: str) -> LoanDues:
+    loan = read_loan(cache, loan_id)
+    dues, _ = dues_after(cached_dues(loan), unsettled_payments(cache, loan_id))
+    return dues
+
+
+def entered_at(payment_id: str) -> datetime | None:
+    """When a UUIDv7 id was minted (its first 48 bits are Unix milliseconds); None for ids
+    of other versions, which were not minted at entry time."""
+    try:
+        parsed = uuid.UUID(payment_id)
+    except ValueError:
+        return None
+    if parsed.version != 7:
+        return None
+    return datetime.fromtimestamp((parsed.int >> 80) / 1000, tz=UTC)
+
+
+def line_label(line: AllocationLine, due_dates: dict[int, date]) -> str:
+    """What one split line pays, in the lender's words, e.g. "EMI 3 (due 05-03-2026) interest"."""
+    if line.component is Component.EXCESS:
+        return "Excess, refundable"
+    if line.component in (Component.PENAL, Component.FEE):
+        return "Penal charges" if line.component is Component.PENAL else "Fees"
+    seq = line.installment_seq or 0
+    due = due_dates.get(seq)
+    when = f" (due {format_date(due)})" if due else ""
+    advance = " in advance" if line.advance else ""
+    return f"EMI {seq}{when} {line.component.value}{advance}"
+
+
+def describe_line(line: AllocationLine, due_dates: dict[int, date]) -> str:
+    return f"{line_label(line, due_dates)} {format_rupees(line.amount)}"
+
+
+def describe_split(lines: Sequence[AllocationLine], due_dates: dict[int, date]) -> str:
+    return "; ".join(describe_line(line, due_dates) for line in lines)
+
+
+def _installment_due(row: dict[str, Any]) -> InstallmentDue:
+    return InstallmentDue(
+        seq=int(row["seq"]),
+        due_date=date.fromisoformat(str(row["due_date"])),
+        interest_outstanding=int(row.get("interest_due") or 0) - int(row.get("interest_paid") or 0),
+        principal_outstanding=int(row.get("principal_due") or 0)
+        - int(row.get("principal_paid") or 0),
+    )
+
+
+def wire_lines(rows: Iterable[dict[str, Any]]) -> list[AllocationLine]:
+    return [
+        AllocationLine(
+            component=Component(str(row["component"])),
+            amount=int(row["amount"]),
+            installment_seq=row.get("installment_seq"),
+            charge_id=row.get("charge_id"),
+            advance=bool(row.get("advance")),
+        )
+        for row in rows
+    ]
+
+
+def date_or_none(value: object) -> date | None:
+    return date.fromisoformat(str(value)[:10]) if value else None
+
+
+def due_dates_of(loan: CachedLoan) -> dict[int, date]:
+    return {
+        int(row["seq"]): date.fromisoformat(str(row["due_date"]))
+        for row in loan.data.get("installments") or ()
+    }

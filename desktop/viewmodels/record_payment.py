@@ -1,0 +1,398 @@
+"""Recording a payment at the borrower's door or the branch counter, online or not.
+
+The collector must learn that a payment will be refused while the borrower is still there, so
+the server's rules run here first, through the same loancore functions and with the same
+refusal codes and messages, over what the cache knows (the dues, the cash already taken from
+the borrower that day, the references already used on the loan). The split shown before saving
+is loancore's waterfall over the cached dues: provisional, because the server may know of a
+payment this desk has not pulled yet; the server's split is final.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+
+from desktop.cache.models import CachedLoan, CachedPayment
+from desktop.cache.store import Cache
+from desktop.sync.outbox import record_payment
+from desktop.viewmodels.dues import (
+    LIVE_PAYMENT_STATUSES,
+    REFUSED_STATES,
+    current_dues,
+    due_dates_of,
+    entered_at,
+    line_label,
+    read_loan,
+)
+from desktop.viewmodels.loan_detail import LoanHeader, header_of
+from loancore.acceptance import (
+    DEFAULT_RULES,
+    AcceptanceRules,
+    LoanFacts,
+    PaymentDraft,
+    PaymentMode,
+    RecentPayment,
+    Refusal,
+    check_payment,
+    duplicate_reference_refusal,
+    normalise_reference,
+    reference_label,
+    suspected_duplicate_of,
+)
+from loancore.allocation import Allocation, allocate, amount_to_close
+from loancore.contract import PaymentPayload
+from loancore.dates import InvalidDate, format_date, parse_date
+from loancore.money import InvalidAmount, format_rupees, parse_amount
+from loancore.roles import Role
+
+
+class Field(StrEnum):
+    """The inputs a message can be shown beside."""
+
+    AMOUNT = "amount"
+    REFERENCE = "reference"
+    DATE = "date"
+    REASON = "reason"
+    LOAN = "loan"
+
+
+_FIELD_OF_CODE = {
+    "amount_not_positive": Field.AMOUNT,
+    "amount_above_closing": Field.AMOUNT,
+    "cash_limit_269st": Field.AMOUNT,
+    "reference_required": Field.REFERENCE,
+    "bad_reference": Field.REFERENCE,
+    "duplicate_reference": Field.REFERENCE,
+    "future_date": Field.DATE,
+    "before_disbursement": Field.DATE,
+    "period_locked": Field.DATE,
+    "backdated_too_far": Field.DATE,
+    "backdate_reason_required": Field.REASON,
+    "loan_not_active": Field.LOAN,
+    "amount_unreadable": Field.AMOUNT,
+    "date_unreadable": Field.DATE,
+}
+"""The server's refusal codes, plus two of the desk's own for text that is not an amount or
+a date at all (the server only ever receives parsed values)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentInput:
+    """What is typed in the dialog, as text; nothing is parsed until it is assessed."""
+
+    mode: PaymentMode = PaymentMode.CASH
+    amount_text: str = ""
+    reference: str = ""
+    date_text: str = ""
+    foreclosure: bool = False
+    backdate_reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SplitLine:
+    text: str
+    amount_paise: int
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """Everything the dialog shows about the current input."""
+
+    amount: int | None
+    payment_date: date | None
+    refusals: tuple[Refusal, ...]
+    warnings: tuple[str, ...]
+    split: tuple[SplitLine, ...]
+    closing_amount: int
+    backdated: bool
+    suspected_duplicate_of: str | None = None
+    errors: dict[Field, str] = field(default_factory=dict)
+
+    @property
+    def can_save(self) -> bool:
+        return not self.refusals and self.amount is not None and self.payment_date is not None
+
+
+@dataclass(frozen=True, slots=True)
+class SavedPayment:
+    """A payment written to the cache and the outbox; what the receipt prints."""
+
+    payment_id: str
+    loan_id: str
+    account_no: str
+    borrower_name: str
+    amount_paise: int
+    mode: PaymentMode
+    reference: str
+    payment_date: date
+    collector_name: str
+    split: tuple[SplitLine, ...]
+    pending: bool = True
+
+
+class PaymentRefused(ValueError):
+    def __init__(self, refusals: tuple[Refusal, ...]) -> None:
+        super().__init__("; ".join(refusal.message for refusal in refusals))
+        self.refusals = refusals
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class RecordPaymentViewModel:
+    """The state behind the record-payment dialog for one loan.
+
+    `business_date` is the server's, as last learned from it; the device's clock decides
+    nothing but when a payment was entered (for the suspected-duplicate window).
+    """
+
+    def __init__(
+        self,
+        cache: Cache,
+        loan_id: str,
+        *,
+        user_id: str,
+        user_name: str,
+        role: Role,
+        business_date: date,
+        locked_through: date | None = None,
+        rules: AcceptanceRules = DEFAULT_RULES,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self._cache = cache
+        self.loan_id = loan_id
+        self.user_id = user_id
+        self.user_name = user_name
+        self.role = role
+        self.business_date = business_date
+        self.locked_through = locked_through
+        self.rules = rules
+        self._clock = clock
+        self.input = PaymentInput(date_text=format_date(business_date))
+        self.header: LoanHeader = header_of(read_loan(cache, loan_id))
+
+    @staticmethod
+    def reference_label(mode: PaymentMode) -> str:
+        label = reference_label(mode)
+        return label[0].upper() + label[1:]
+
+    def update(self, **changes: object) -> Assessment:
+        if "mode" in changes:
+            changes["mode"] = PaymentMode(str(changes["mode"]))
+        self.input = replace(self.input, **changes)  # type: ignore[arg-type]
+        return self.assess()
+
+    def assess(self) -> Assessment:
+        typed = self.input
+        refusals: list[Refusal] = []
+        amount = self._amount(refusals)
+        payment_date = self._date(refusals)
+        dues = current_dues(self._cache, self.loan_id)
+        closing = amount_to_close(dues.installments, dues.charges)
+        reference = normalise_reference(typed.mode, typed.reference)
+        draft = PaymentDraft(
+            loan_id=self.loan_id,
+            amount=amount or 0,
+            mode=typed.mode,
+            reference=reference,
+            payment_date=payment_date or self.business_date,
+            foreclosure=typed.foreclosure,
+            backdate_reason=typed.backdate_reason.strip() or None,
+        )
+        facts = LoanFacts(
+            status=self.header.status,
+            disbursement_date=self.header.disbursement_date,
+            closing_amount=closing,
+            locked_through=self.locked_through,
+        )
+        for refusal in check_payment(
+            draft,
+            facts,
+            role=self.role,
+            business_date=self.business_date,
+            cash_today_from_borrower=self._cash_today(draft.payment_date) if amount else 0,
+            rules=self.rules,
+        ):
+            where = _FIELD_OF_CODE.get(refusal.code, Field.LOAN)
+            if (where is Field.AMOUNT and amount is None) or (
+                where is Field.DATE and payment_date is None
+            ):
+                continue
+            refusals.append(refusal)
+        if reference and (duplicate := self._duplicate_reference(typed.mode, reference)):
+            refusals.append(duplicate)
+        errors: dict[Field, str] = {}
+        for refusal in refusals:
+            errors.setdefault(_FIELD_OF_CODE.get(refusal.code, Field.LOAN), refusal.message)
+        warnings: list[str] = []
+        suspect = None
+        split: tuple[SplitLine, ...] = ()
+        if amount and payment_date:
+            suspect = self._suspected_duplicate(draft)
+            if suspect is not None:
+                warnings.append(
+                    f"A payment of {format_rupees(amount)} by {typed.mode.label} dated "
+                    f"{format_date(payment_date)} was entered on this loan minutes ago "
+                    f"(payment {suspect.payment_id}); if saved, this one is held until a "
+                    "branch manager confirms it"
+                )
+            allocation = allocate(
+                amount, dues.installments, dues.charges, payment_date, dues.strategy
+            )
+            split = _split_lines(allocation, self._due_dates())
+            if allocation.excess:
+                warnings.append(
+                    f"{format_rupees(allocation.excess)} is more than the loan owes and will "
+                    "be held as refundable to the borrower"
+                )
+        return Assessment(
+            amount=amount,
+            payment_date=payment_date,
+            refusals=tuple(refusals),
+            warnings=tuple(warnings),
+            split=split,
+            closing_amount=closing,
+            backdated=payment_date is not None and payment_date < self.business_date,
+            suspected_duplicate_of=None if suspect is None else suspect.payment_id,
+            errors=errors,
+        )
+
+    def save(self) -> SavedPayment:
+        """Write the pending payment and its outbox row in one local transaction.
+
+        Refuses (raising `PaymentRefused`, writing nothing) whatever `assess` refuses, so a
+        dialog that forgot to disable its button still cannot queue a doomed payment.
+        """
+        assessment = self.assess()
+        amount, paid_on = assessment.amount, assessment.payment_date
+        if assessment.refusals or amount is None or paid_on is None:
+            raise PaymentRefused(assessment.refusals)
+        typed = self.input
+        reference = normalise_reference(typed.mode, typed.reference)
+        payload = PaymentPayload(
+            loan_id=uuid.UUID(self.loan_id),
+            amount_paise=amount,
+            mode=typed.mode,
+            reference=reference,
+            payment_date=paid_on,
+            foreclosure=typed.foreclosure,
+            backdate_reason=typed.backdate_reason.strip() if assessment.backdated else None,
+        )
+        payment_id = record_payment(self._cache, payload)
+        return SavedPayment(
+            payment_id=str(payment_id),
+            loan_id=self.loan_id,
+            account_no=self.header.account_no,
+            borrower_name=self.header.borrower_name,
+            amount_paise=amount,
+            mode=typed.mode,
+            reference=reference,
+            payment_date=paid_on,
+            collector_name=self.user_name,
+            split=assessment.split,
+        )
+
+    # -- the parts of an assessment ---------------------------------------------------------
+
+    def _amount(self, refusals: list[Refusal]) -> int | None:
+        try:
+            return parse_amount(self.input.amount_text)
+        except InvalidAmount as exc:
+            refusals.append(Refusal("amount_unreadable", exc.message))
+            return None
+
+    def _date(self, refusals: list[Refusal]) -> date | None:
+        try:
+            return parse_date(self.input.date_text)
+        except InvalidDate as exc:
+            refusals.append(Refusal("date_unreadable", exc.message))
+            return None
+
+    def _due_dates(self) -> dict[int, date]:
+        return due_dates_of(read_loan(self._cache, self.loan_id))
+
+    def _live_payments(self, loan_ids: list[str] | None = None) -> list[CachedPayment]:
+        with self._cache.transaction() as session:
+            stmt = select(CachedPayment).where(CachedPayment.sync_state.not_in(REFUSED_STATES))
+            stmt = stmt.where(CachedPayment.loan_id.in_(loan_ids or [self.loan_id]))
+            payments = session.execute(stmt).scalars()
+            return [
+                payment
+                for payment in payments
+                if str(payment.data.get("status") or "pending_sync") in LIVE_PAYMENT_STATUSES
+            ]
+
+    def _cash_today(self, on: date) -> int:
+        """Cash already taken from this borrower on `on`, across the borrower's loans that
+        this desk can see. The server counts every loan of the borrower; a desk that sees
+        fewer may accept what the server then refuses, never the reverse."""
+        borrower_id = self.header.borrower_id
+        loan_ids = [self.loan_id]
+        if borrower_id:
+            with self._cache.transaction() as session:
+                loan_ids = list(
+                    session.execute(
+                        select(CachedLoan.id).where(
+                            CachedLoan.data[("borrower", "id")].as_string() == borrower_id
+                        )
+                    ).scalars()
+                ) or [self.loan_id]
+        return sum(
+            payment.amount_paise
+            for payment in self._live_payments(loan_ids)
+            if payment.payment_date == on.isoformat()
+            and payment.data.get("mode") == PaymentMode.CASH.value
+        )
+
+    def _duplicate_reference(self, mode: PaymentMode, reference: str) -> Refusal | None:
+        earlier = [
+            payment
+            for payment in self._live_payments()
+            if normalise_reference(mode, str(payment.data.get("reference") or "")) == reference
+        ]
+        if not earlier:
+            return None
+        first = min(earlier, key=lambda payment: (payment.payment_date, payment.id))
+        refusal = duplicate_reference_refusal(
+            mode, reference, first.id, date.fromisoformat(first.payment_date)
+        )
+        return Refusal(refusal.code, f"{refusal.message} for {format_rupees(first.amount_paise)}")
+
+    def _suspected_duplicate(self, draft: PaymentDraft) -> RecentPayment | None:
+        recent = []
+        for payment in self._live_payments():
+            data = payment.data
+            collector = str(data.get("recorded_by") or self.user_id)
+            when = _instant(data.get("recorded_at")) or entered_at(payment.id)
+            if when is None:
+                continue
+            recent.append(
+                RecentPayment(
+                    payment_id=payment.id,
+                    loan_id=payment.loan_id,
+                    amount=payment.amount_paise,
+                    mode=PaymentMode(str(data.get("mode"))),
+                    payment_date=date.fromisoformat(payment.payment_date),
+                    collector_id=collector,
+                    entered_at=when,
+                )
+            )
+        return suspected_duplicate_of(draft, self.user_id, self._clock(), recent, self.rules)
+
+
+def _split_lines(allocation: Allocation, due_dates: dict[int, date]) -> tuple[SplitLine, ...]:
+    return tuple(SplitLine(line_label(line, due_dates), line.amount) for line in allocation.lines)
+
+
+def _instant(value: object) -> datetime | None:
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,107 @@
+"""Who is calling, and may they: the dependencies every protected endpoint declares.
+
+The token proves identity, but the user's role, branch and standing are read from the database
+on every request, so deactivating a user or changing their role takes effect at once rather
+than when their access token expires.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from loancore.roles import Action, Role, can
+from sync_server.audit import service as audit
+from sync_server.auth.principal import Principal
+from sync_server.auth.tokens import decode_access_token
+from sync_server.db.models import User
+from sync_server.deps import ClockDep, DbDep, SettingsDep, client_address
+from sync_server.errors import Forbidden, NotAuthenticated, TooManyRequests
+from sync_server.middleware import SlidingWindow
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from POST /auth/login")
+_limiter_lock = threading.Lock()
+
+
+def _user_limiter(request: Request, limit: int) -> SlidingWindow:
+    limiter: SlidingWindow | None = getattr(request.app.state, "user_limiter", None)
+    if limiter is None:
+        with _limiter_lock:
+            limiter = getattr(request.app.state, "user_limiter", None)
+            if limiter is None:
+                limiter = SlidingWindow(limit)
+                request.app.state.user_limiter = limiter
+    return limiter
+
+
+def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    settings: SettingsDep,
+    clock: ClockDep,
+    db: DbDep,
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise NotAuthenticated("Sign in first: this request needs a bearer access token")
+    claims = decode_access_token(settings, credentials.credentials, now=clock.now())
+    with db.read_only() as session:
+        user = session.get(User, claims.user_id)
+        if user is None or not user.active:
+            raise NotAuthenticated("This account no longer exists or is deactivated")
+        principal = Principal(
+            user_id=user.id,
+            username=user.username,
+            role=Role(user.role),
+            branch_id=user.branch_id,
+            address=client_address(request),
+        )
+    if not _user_limiter(request, settings.requests_per_user_per_minute).allow(
+        str(principal.user_id)
+    ):
+        raise TooManyRequests("Too many requests from this account; slow down")
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def _deny(request: Request, db: DbDep, principal: Principal, action: str) -> Forbidden:
+    audit.record_attempt(
+        db,
+        actor=principal,
+        action=action,
+        entity="endpoint",
+        entity_id=request.url.path[:64],
+        outcome="denied",
+        detail=f"{request.method} {request.url.path}",
+    )
+    return Forbidden(f"Your role ({principal.role.value}) may not do this")
+
+
+def require(action: Action) -> Callable[..., Principal]:
+    """A dependency that lets the request through only when the role may do `action`;
+    a refusal is audited (in its own transaction) before the 403 is returned."""
+
+    def dependency(request: Request, principal: CurrentPrincipal, db: DbDep) -> Principal:
+        if not can(principal.role, action):
+            raise _deny(request, db, principal, action.value)
+        return principal
+
+    return dependency
+
+
+def require_any(*actions: Action) -> Callable[..., Principal]:
+    """For endpoints that several permissions open, e.g. a list both auditors and admins read."""
+    if not actions:
+        raise ValueError("require_any needs at least one action")
+
+    def dependency(request: Request, principal: CurrentPrincipal, db: DbDep) -> Principal:
+        if not any(can(principal.role, action) for action in actions):
+            raise _deny(request, db, principal, "|".join(a.value for a in actions))
+        return principal
+
+    return dependency

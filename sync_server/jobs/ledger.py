@@ -1,0 +1,252 @@
+"""The job ledger and the single-runner lock.
+
+A job run is a list of named steps. Each step is its own transaction that also appends its name
+to the ledger row, so a crash loses at most the step in flight and a rerun resumes after the
+last committed one; a finished (job, key) is never run again. Only one process runs a job at a
+time: PostgreSQL gives a session advisory lock that dies with its connection; SQLite (always one
+machine) gets an OS file lock beside the database file, which dies with its process, so a
+crashed runner can never leave the job locked for good.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from sync_server.audit import service as audit
+from sync_server.auth.principal import Principal
+from sync_server.db.engine import Database
+from sync_server.db.models import JobRun
+from sync_server.db.types import utcnow
+from sync_server.errors import Conflict
+from sync_server.flags.service import require_enabled
+
+DAY_END = "day_end"
+WEEKLY_SCORES = "weekly_scores"
+KILL_SWITCH = {DAY_END: "job_day_end", WEEKLY_SCORES: "job_weekly_scores"}
+
+Step = Callable[[Session], int]
+"""A step does its set-based work in the session it is given and returns how many rows it
+touched (for the ledger's counts). It never commits: the runner does."""
+
+
+class JobAlreadyRunning(Conflict):
+    code = "job_already_running"
+
+
+def runner_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:120]
+
+
+@dataclass
+class RunOutcome:
+    job: str
+    run_key: str
+    status: str  # done | already_done
+    counts: dict[str, int] = field(default_factory=dict)
+    runner: str = ""
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------
+# Locks
+
+
+_local_locks: dict[str, threading.Lock] = {}
+_local_guard = threading.Lock()
+
+
+def _pg_lock_key(job: str) -> int:
+    digest = hashlib.sha256(f"loandesk:job:{job}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _try_file_lock(handle: IO[bytes]) -> bool:
+    try:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except ImportError:  # pragma: no cover - Windows
+        import msvcrt
+
+        try:
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+            return True
+        except OSError:
+            return False
+    except OSError:
+        return False
+
+
+@contextmanager
+def job_lock(db: Database, job: str) -> Iterator[bool]:
+    """Yields whether this process now holds the job's lock; releases it on exit."""
+    if not db.is_sqlite:
+        conn = db.engine.connect()
+        try:
+            held = bool(
+                conn.execute(
+                    text("SELECT pg_try_advisory_lock(:k)"), {"k": _pg_lock_key(job)}
+                ).scalar()
+            )
+            conn.commit()
+            try:
+                yield held
+            finally:
+                if held:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _pg_lock_key(job)})
+                    conn.commit()
+        finally:
+            conn.close()
+        return
+    database = db.engine.url.database
+    if not database or database == ":memory:":
+        with _local_guard:
+            lock = _local_locks.setdefault(f"{id(db)}:{job}", threading.Lock())
+        held = lock.acquire(blocking=False)
+        try:
+            yield held
+        finally:
+            if held:
+                lock.release()
+        return
+    path = Path(f"{database}.{job}.lock")
+    with path.open("a+b") as handle:
+        held = _try_file_lock(handle)
+        yield held  # closing the file releases the lock
+
+
+# ---------------------------------------------------------------------------------------------
+# The ledger
+
+
+def ledger_row(session: Session, job: str, run_key: str) -> JobRun | None:
+    return session.execute(
+        select(JobRun).where(JobRun.job == job, JobRun.run_key == run_key)
+    ).scalar_one_or_none()
+
+
+def already_running(db: Database, job: str) -> JobAlreadyRunning:
+    with db.read_only() as session:
+        row = session.execute(
+            select(JobRun)
+            .where(JobRun.job == job, JobRun.status == "running")
+            .order_by(JobRun.started_at.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        who = (
+            f" ({row.run_key} on {row.runner} since {row.started_at:%Y-%m-%d %H:%M} UTC)"
+            if row
+            else ""
+        )
+    return JobAlreadyRunning(f"The {job.replace('_', '-')} job is already running{who}")
+
+
+def _begin(db: Database, job: str, run_key: str) -> tuple[int, list[str], dict[str, Any]] | None:
+    """Open or resume the ledger row; None when the run is already finished."""
+    with db.unit_of_work() as session:
+        require_enabled(session, KILL_SWITCH[job])
+        row = ledger_row(session, job, run_key)
+        if row is not None and row.status == "done":
+            return None
+        if row is None:
+            row = JobRun(job=job, run_key=run_key, steps_done=[], counts={})
+            session.add(row)
+        row.status = "running"
+        row.runner = runner_name()
+        row.started_at = utcnow()
+        row.finished_at = None
+        row.error = None
+        session.flush()
+        return row.id, list(row.steps_done or []), dict(row.counts or {})
+
+
+def _fail(db: Database, run_id: int, error: BaseException) -> None:
+    with db.unit_of_work() as session:
+        row = session.get(JobRun, run_id)
+        if row is not None:
+            row.status = "failed"
+            row.finished_at = utcnow()
+            row.error = f"{type(error).__name__}: {error}"[:2000]
+
+
+def run_steps(
+    db: Database,
+    job: str,
+    run_key: str,
+    steps: Sequence[tuple[str, Step]],
+    *,
+    actor: Principal,
+    summary: Callable[[dict[str, int]], dict[str, Any]] | None = None,
+) -> RunOutcome:
+    """Run the steps not yet done for (job, run_key), each in its own transaction with its
+    ledger entry; the caller must hold the job's lock. The last transaction marks the run done
+    and writes its audit entry, so a run is audited exactly when it finishes."""
+    begun = _begin(db, job, run_key)
+    if begun is None:
+        return RunOutcome(job, run_key, "already_done")
+    run_id, done, counts = begun
+    seconds: dict[str, float] = dict(counts.pop("seconds", {}))
+    try:
+        for name, step in steps:
+            if name in done:
+                continue
+            started = time.perf_counter()
+            with db.unit_of_work() as session:
+                require_enabled(session, KILL_SWITCH[job])
+                counts[name] = int(step(session))
+                done.append(name)
+                seconds[name] = round(time.perf_counter() - started, 3)
+                row = session.get(JobRun, run_id)
+                assert row is not None
+                row.steps_done = list(done)
+                row.counts = {**counts, "seconds": seconds}
+        with db.unit_of_work() as session:
+            row = session.get(JobRun, run_id)
+            assert row is not None
+            row.status = "done"
+            row.finished_at = utcnow()
+            audit.record(
+                session,
+                actor=actor,
+                action=f"job.{job}",
+                entity="job_run",
+                entity_id=f"{job}:{run_key}",
+                after={
+                    "runner": row.runner,
+                    "counts": counts,
+                    **(summary(counts) if summary else {}),
+                },
+            )
+            runner = row.runner
+    except BaseException as exc:
+        _fail(db, run_id, exc)
+        raise
+    return RunOutcome(job, run_key, "done", counts, runner, seconds)
+
+
+def ledger(session: Session, *, job: str | None = None, limit: int = 200) -> list[JobRun]:
+    stmt = select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(limit)
+    if job is not None:
+        stmt = stmt.where(JobRun.job == job)
+    return list(session.execute(stmt).scalars())
+
+
+def finished_keys(session: Session, job: str) -> list[str]:
+    return list(
+        session.execute(
+            select(JobRun.run_key).where(JobRun.job == job, JobRun.status == "done")
+        ).scalars()
+    )

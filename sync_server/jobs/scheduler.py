@@ -1,0 +1,132 @@
+"""The jobs' timetable inside the server: a background thread that wakes every minute.
+
+Day-end for D is due from 00:30 IST on D+1 and catches up any missed dates; a week's scores are
+due from 01:00 IST on the Monday after it. The thread only decides what is due; the ledger and
+the lock decide whether it still needs doing, so several server processes can all run a
+scheduler and each job still runs once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from fastapi import FastAPI
+
+from loancore.dates import IST
+from sync_server.clock import Clock
+from sync_server.db.engine import Database
+from sync_server.errors import LoanDeskError
+from sync_server.jobs import tasks
+from sync_server.jobs.ledger import WEEKLY_SCORES, ledger_row
+from sync_server.jobs.weekly import week_key
+
+log = logging.getLogger("loandesk.jobs.scheduler")
+
+
+@dataclass(frozen=True)
+class Timetable:
+    day_end_at: time = time(0, 30)
+    weekly_at: time = time(1, 0)
+
+    def day_end_due_through(self, now: datetime) -> date:
+        """The latest business date whose day-end is due at `now`."""
+        local = now.astimezone(IST)
+        shifted = local - timedelta(hours=self.day_end_at.hour, minutes=self.day_end_at.minute)
+        return shifted.date() - timedelta(days=1)
+
+    def weekly_due_week(self, now: datetime) -> date:
+        """The Monday of the latest week whose scores are due at `now`."""
+        local = now.astimezone(IST)
+        shifted = local - timedelta(hours=self.weekly_at.hour, minutes=self.weekly_at.minute)
+        this_monday = shifted.date() - timedelta(days=shifted.weekday())
+        return this_monday - timedelta(days=7)
+
+
+def run_due_jobs(db: Database, clock: Clock, timetable: Timetable | None = None) -> list[str]:
+    """One tick: whatever is due and not yet done. Refusals (kill switch, another runner,
+    a week waiting for its day-end) are logged and retried on a later tick."""
+    timetable = timetable or Timetable()
+    now = clock.now()
+    done: list[str] = []
+    try:
+        for outcome in tasks.catch_up(db, clock, through=timetable.day_end_due_through(now)):
+            done.append(f"day-end {outcome.run_key}: {outcome.status}")
+    except LoanDeskError as exc:
+        log.warning("day-end not run: %s", exc.message)
+    week = timetable.weekly_due_week(now)
+    with db.read_only() as session:
+        row = ledger_row(session, WEEKLY_SCORES, week_key(week))
+        scored = row is not None and row.status == "done"
+    if not scored:
+        try:
+            outcome = tasks.run_weekly(db, week, clock)
+            done.append(f"weekly {outcome.run_key}: {outcome.status}")
+        except tasks.NotYetDue as exc:
+            log.info("weekly scores waiting: %s", exc.message)
+        except LoanDeskError as exc:
+            log.warning("weekly scores not run: %s", exc.message)
+    return done
+
+
+class Scheduler:
+    """A stoppable background thread; every wait is bounded by `interval` seconds."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        interval: float = 60.0,
+        timetable: Timetable | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.interval = interval
+        self.timetable = timetable or Timetable()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.ticks = 0
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="loandesk-jobs", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                run_due_jobs(self.db, self.clock, self.timetable)
+            except Exception:
+                log.exception("scheduled jobs failed; retrying at the next tick")
+            self.ticks += 1
+            self._stop.wait(self.interval)
+
+
+def start_scheduler(app: FastAPI, *, interval: float = 60.0) -> Scheduler:
+    """Start the jobs thread for this app (from its lifespan, when settings.run_scheduler)."""
+    scheduler = Scheduler(app.state.db, app.state.clock, interval=interval)
+    app.state.scheduler = scheduler
+    scheduler.start()
+    return scheduler
+
+
+def stop_scheduler(app: FastAPI, timeout: float = 30.0) -> None:
+    scheduler: Scheduler | None = getattr(app.state, "scheduler", None)
+    if scheduler is not None:
+        scheduler.stop(timeout)
+        app.state.scheduler = None

@@ -1,0 +1,137 @@
+"""The few places where SQLite and PostgreSQL spell the same thing differently.
+
+The jobs are written as plain SQL, with these fragments filling the gaps: date arithmetic,
+a UUID's text form (SQLite keeps 32 hex digits, PostgreSQL a native uuid), deterministic ids
+derived from a natural key (so a rerun writes byte-identical rows), and session temp tables.
+"""
+
+# ruff: noqa: S608 -- statements are assembled from this module's constants and dialect
+# spellings only; every value a person or the book supplies is a bound parameter.
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Date, Integer, Uuid, bindparam, text
+from sqlalchemy.engine import Result
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TextClause
+
+from sync_server.db.types import UTCDateTime
+
+_TYPES: dict[str, Any] = {
+    "d": Date(),
+    "next_day": Date(),
+    "cutoff": Date(),
+    "decide_through": Date(),
+    "week_start": Date(),
+    "week_end": Date(),
+    "before_week": Date(),
+    "now": UTCDateTime(),
+    "from_at": UTCDateTime(),
+    "to_at": UTCDateTime(),
+    "collector": Uuid(),
+}
+
+
+def is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _md5(value: str | None) -> str | None:
+    return None if value is None else hashlib.md5(value.encode(), usedforsecurity=False).hexdigest()
+
+
+def prepare(session: Session) -> None:
+    """Per step: SQLite has no md5(), so this connection gets one; PostgreSQL's JIT would spend
+    half a second compiling each of these one-shot statements, more than it saves them."""
+    if is_sqlite(session):
+        raw = session.connection().connection.driver_connection
+        raw.create_function("loandesk_md5", 1, _md5, deterministic=True)  # type: ignore[union-attr]
+    else:
+        session.execute(text("SET LOCAL jit = off"))
+
+
+def days_since(session: Session, later: str, earlier: str) -> str:
+    if is_sqlite(session):
+        return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+    return f"({later} - {earlier})"
+
+
+def uuid_text(session: Session, column: str) -> str:
+    """The dashed text form Python's str(uuid) gives, as the change log and source keys use."""
+    if not is_sqlite(session):
+        return f"CAST({column} AS TEXT)"
+    return (
+        f"(substr({column},1,8)||'-'||substr({column},9,4)||'-'||substr({column},13,4)||'-'"
+        f"||substr({column},17,4)||'-'||substr({column},21,12))"
+    )
+
+
+def uuid_from_key(session: Session, key_sql: str) -> str:
+    """A UUID-shaped id that is a pure function of a natural key (md5), for rows a job writes."""
+    if is_sqlite(session):
+        return f"loandesk_md5({key_sql})"
+    return f"CAST(md5({key_sql}) AS uuid)"
+
+
+def true(session: Session) -> str:
+    return "1" if is_sqlite(session) else "TRUE"
+
+
+def false(session: Session) -> str:
+    return "0" if is_sqlite(session) else "FALSE"
+
+
+def sql(statement: str, **params: Any) -> TextClause:
+    """A text statement whose date, instant and uuid parameters bind through their column
+    types (so SQLite stores them exactly as the ORM would)."""
+    clause = text(statement)
+    binds = [
+        bindparam(
+            name, value, type_=_TYPES.get(name, Integer() if isinstance(value, int) else None)
+        )
+        for name, value in params.items()
+    ]
+    return clause.bindparams(*binds)
+
+
+def temp_table(session: Session, name: str, select_sql: str, **params: Any) -> None:
+    """A scratch table for one step; PostgreSQL drops it at commit, SQLite when we say so."""
+    session.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    if is_sqlite(session):
+        session.execute(sql(f"CREATE TEMP TABLE {name} AS {select_sql}", **params))
+    else:
+        session.execute(sql(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {select_sql}", **params))
+        session.execute(text(f"ANALYZE {name}"))
+
+
+def drop_temp(session: Session, name: str) -> None:
+    if is_sqlite(session):
+        session.execute(text(f"DROP TABLE IF EXISTS {name}"))
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows a DML statement touched (a CursorResult, whatever the static type says)."""
+    return int(getattr(result, "rowcount", 0))
+
+
+def count(session: Session, name: str) -> int:
+    return int(session.execute(text(f"SELECT COUNT(*) FROM {name}")).scalar_one())
+
+
+def emit(session: Session, entity: str, id_column: str, table: str, now: datetime) -> None:
+    """Change-log rows (for sync pull) for every row of a step's scratch table, which must
+    carry loan_id, branch_id and collector_id."""
+    session.execute(
+        sql(
+            f"""
+        INSERT INTO change_log (entity, entity_id, op, loan_id, branch_id, collector_id, at)
+        SELECT '{entity}', {uuid_text(session, id_column)}, 'upsert', loan_id,
+               branch_id, collector_id, :now FROM {table}
+        """,
+            now=now,
+        )
+    )

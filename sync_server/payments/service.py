@@ -1,0 +1,363 @@
+"""Recording payments: the one path every payment takes, from the REST endpoint or a sync push.
+
+The order matters. The kill switch and the caller's rights come first; then the loan row is
+locked, so that two postings can never split the same dues; then idempotency (a retried id
+returns its first answer); then the acceptance rules of loancore; then the duplicate rules;
+and only then is the waterfall computed and booked. A refusal raises before anything is
+written, and the attempt is audited on its own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from loancore.acceptance import (
+    DEFAULT_RULES,
+    LoanFacts,
+    PaymentDraft,
+    PaymentMode,
+    RecentPayment,
+    check_payment,
+    duplicate_reference_refusal,
+    normalise_reference,
+    suspected_duplicate_of,
+)
+from loancore.allocation import Allocation, Strategy, allocate, amount_to_close
+from loancore.contract import PaymentPayload, PaymentView
+from loancore.money import format_rupees
+from loancore.roles import Action
+from sync_server.audit import service as audit
+from sync_server.auth.principal import Principal
+from sync_server.db.engine import Database
+from sync_server.db.models import (
+    AllocationLine,
+    Borrower,
+    Loan,
+    Payment,
+    Product,
+    ReconciliationLock,
+)
+from sync_server.errors import Conflict, LoanDeskError, NotFound
+from sync_server.flags.service import require_enabled
+from sync_server.loans.book import apply_allocation, loan_dues, lock_loan
+from sync_server.payments.access import (
+    refusals_audited,
+    require_loan_in_scope,
+    require_permission,
+)
+from sync_server.payments.views import loan_position, payment_view
+from sync_server.sync.changes import emit
+
+LIVE_STATUSES = ("posted", "pending_review")
+
+
+class PaymentRefusalError(LoanDeskError):
+    """A payment the acceptance rules refuse; `code` is loancore's Refusal code."""
+
+    status = 422
+    code = "payment_refused"
+
+
+class DuplicateReference(Conflict):
+    code = "duplicate_reference"
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentOutcome:
+    payment: PaymentView
+    duplicate: bool = False
+
+    @property
+    def held_for_review(self) -> bool:
+        return self.payment.status == "pending_review"
+
+
+def record_payment(
+    session: Session,
+    db: Database,
+    actor: Principal,
+    *,
+    payment_id: uuid.UUID,
+    payload: PaymentPayload,
+    business_date: date,
+    now: datetime,
+    device_id: str | None = None,
+    content_hash: str,
+) -> PaymentOutcome:
+    """The one path for a payment, whether it came over REST or in a sync push.
+
+    A refusal rolls the session back, audits the attempt on its own and raises; callers give
+    each payment its own transaction.
+    """
+    with refusals_audited(
+        session, actor, action="payment.record", entity="payment", entity_id=payment_id, db=db
+    ):
+        require_enabled(session, "payments_intake")
+        require_permission(actor, Action.RECORD_PAYMENT, "record payments")
+        loan = lock_loan(session, payload.loan_id)
+        require_loan_in_scope(actor, loan)
+        earlier = session.get(Payment, payment_id)
+        if earlier is not None:
+            if earlier.content_hash != content_hash:
+                raise Conflict(
+                    "A different payment was already recorded under this id; nothing was changed",
+                    code="payment_id_conflict",
+                )
+            return PaymentOutcome(payment_view(session, earlier), duplicate=True)
+        return _accept(
+            session, actor, loan, payment_id, payload, business_date, now, device_id, content_hash
+        )
+
+
+def _accept(
+    session: Session,
+    actor: Principal,
+    loan: Loan,
+    payment_id: uuid.UUID,
+    payload: PaymentPayload,
+    business_date: date,
+    now: datetime,
+    device_id: str | None,
+    content_hash: str,
+) -> PaymentOutcome:
+    installments, charges = loan_dues(session, loan.id)
+    mode = PaymentMode(payload.mode)
+    if mode is PaymentMode.CASH:
+        # 269ST sums the borrower's cash across all their loans: serialise on the borrower,
+        # or two loans' locks would let two cash payments pass the limit together.
+        session.execute(
+            select(Borrower.id).where(Borrower.id == loan.borrower_id).with_for_update()
+        )
+    reference = normalise_reference(mode, payload.reference)
+    draft = PaymentDraft(
+        loan_id=str(loan.id),
+        amount=payload.amount_paise,
+        mode=mode,
+        reference=reference,
+        payment_date=payload.payment_date,
+        foreclosure=payload.foreclosure,
+        backdate_reason=payload.backdate_reason,
+    )
+    facts = LoanFacts(
+        status=loan.status,
+        disbursement_date=loan.disbursement_date,
+        closing_amount=amount_to_close(installments, charges),
+        locked_through=_locked_through(session),
+    )
+    refusals = check_payment(
+        draft,
+        facts,
+        role=actor.role,
+        business_date=business_date,
+        cash_today_from_borrower=_borrower_cash_on(session, loan.borrower_id, draft.payment_date),
+        rules=DEFAULT_RULES,
+    )
+    if refusals:
+        raise PaymentRefusalError(
+            "; ".join(refusal.message for refusal in refusals), code=refusals[0].code
+        )
+    _refuse_duplicate_reference(session, loan.id, mode, reference)
+    payment = Payment(
+        id=payment_id,
+        loan_id=loan.id,
+        borrower_id=loan.borrower_id,
+        branch_id=loan.branch_id,
+        amount_paise=payload.amount_paise,
+        mode=mode.value,
+        reference=reference,
+        payment_date=payload.payment_date,
+        foreclosure=payload.foreclosure,
+        backdate_reason=payload.backdate_reason or None,
+        content_hash=content_hash,
+        recorded_by=actor.user_id,
+        recorded_at=now,
+        device_id=device_id,
+    )
+    suspect = _suspected_duplicate(session, actor, draft, now)
+    if suspect is not None:
+        payment.status = "pending_review"
+        payment.suspected_duplicate_of = suspect
+        session.add(payment)
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action="payment.hold",
+            entity="payment",
+            entity_id=payment.id,
+            after=payment_facts(payment),
+            detail=f"suspected duplicate of payment {suspect}",
+        )
+        emit_payment(session, loan, payment)
+        return PaymentOutcome(payment_view(session, payment))
+    payment.status = "posted"
+    payment.posted_at = now
+    session.add(payment)
+    session.flush()
+    post(session, actor, loan, payment)
+    return PaymentOutcome(payment_view(session, payment))
+
+
+def post(session: Session, actor: Principal, loan: Loan, payment: Payment) -> None:
+    """Allocate a payment by the product's strategy and book it into the loan's position.
+
+    The payment must already be flushed as posted (with `posted_at`): the database refuses
+    any change to a posted payment afterwards."""
+    before = loan_position(session, loan.id)
+    installments, charges = loan_dues(session, loan.id)
+    strategy = Strategy(
+        session.execute(
+            select(Product.allocation_strategy).where(Product.code == loan.product_code)
+        ).scalar_one()
+    )
+    allocation = allocate(
+        payment.amount_paise, installments, charges, payment.payment_date, strategy
+    )
+    write_lines(session, payment, allocation, reversal_id=None)
+    apply_allocation(session, loan, allocation, payment.payment_date)
+    after = loan_position(session, loan.id)
+    audit.record(
+        session,
+        actor=actor,
+        action="payment.post",
+        entity="payment",
+        entity_id=payment.id,
+        before=before,
+        after={**after, "payment": payment_facts(payment)},
+    )
+    emit_payment(session, loan, payment)
+    emit(
+        session,
+        entity="loan",
+        entity_id=loan.id,
+        loan_id=loan.id,
+        branch_id=loan.branch_id,
+        collector_id=loan.collector_id,
+    )
+
+
+def write_lines(
+    session: Session, payment: Payment, allocation: Allocation, *, reversal_id: uuid.UUID | None
+) -> None:
+    sign = -1 if reversal_id is not None else 1
+    session.add_all(
+        AllocationLine(
+            payment_id=payment.id,
+            loan_id=payment.loan_id,
+            component=line.component.value,
+            amount_paise=sign * line.amount,
+            installment_seq=line.installment_seq,
+            charge_id=uuid.UUID(line.charge_id) if line.charge_id else None,
+            advance=line.advance,
+            reversal_id=reversal_id,
+        )
+        for line in allocation.lines
+    )
+    session.flush()
+
+
+def emit_payment(session: Session, loan: Loan, payment: Payment) -> None:
+    emit(
+        session,
+        entity="payment",
+        entity_id=payment.id,
+        loan_id=loan.id,
+        branch_id=loan.branch_id,
+        collector_id=loan.collector_id,
+    )
+
+
+def payment_facts(payment: Payment) -> dict[str, object]:
+    return {
+        "loan_id": payment.loan_id,
+        "amount_paise": payment.amount_paise,
+        "mode": payment.mode,
+        "reference": payment.reference,
+        "payment_date": payment.payment_date,
+        "foreclosure": payment.foreclosure,
+        "status": payment.status,
+    }
+
+
+def _borrower_cash_on(session: Session, borrower_id: uuid.UUID, day: date) -> int:
+    """Cash already taken from this borrower on `day`, across all their loans (section 269ST)."""
+    return int(
+        session.execute(
+            select(func.coalesce(func.sum(Payment.amount_paise), 0)).where(
+                Payment.borrower_id == borrower_id,
+                Payment.payment_date == day,
+                Payment.mode == PaymentMode.CASH.value,
+                Payment.status.in_(LIVE_STATUSES),
+            )
+        ).scalar_one()
+    )
+
+
+def _locked_through(session: Session) -> date | None:
+    return session.execute(select(func.max(ReconciliationLock.locked_through))).scalar_one()
+
+
+def _refuse_duplicate_reference(
+    session: Session, loan_id: uuid.UUID, mode: PaymentMode, reference: str
+) -> None:
+    """Same loan, same reference (compared normalised, whatever the mode): one payment too
+    many. The refusal names the first payment by id, date and amount, never the borrower."""
+    first = session.execute(
+        select(Payment)
+        .where(
+            Payment.loan_id == loan_id,
+            Payment.reference == reference,
+            Payment.status.in_(LIVE_STATUSES),
+        )
+        .order_by(Payment.recorded_at)
+        .limit(1)
+    ).scalar_one_or_none()
+    if first is not None:
+        refusal = duplicate_reference_refusal(mode, reference, str(first.id), first.payment_date)
+        raise DuplicateReference(
+            f"{refusal.message} for {format_rupees(first.amount_paise)}; this one was not recorded",
+            code=refusal.code,
+        )
+
+
+def _suspected_duplicate(
+    session: Session, actor: Principal, draft: PaymentDraft, now: datetime
+) -> uuid.UUID | None:
+    window = timedelta(minutes=DEFAULT_RULES.suspect_window_minutes)
+    recent = session.execute(
+        select(Payment).where(
+            Payment.loan_id == uuid.UUID(draft.loan_id),
+            Payment.recorded_by == actor.user_id,
+            Payment.recorded_at >= now - window,
+            Payment.recorded_at <= now + window,
+            Payment.status.in_(LIVE_STATUSES),
+        )
+    ).scalars()
+    candidates = [
+        RecentPayment(
+            payment_id=str(p.id),
+            loan_id=str(p.loan_id),
+            amount=p.amount_paise,
+            mode=PaymentMode(p.mode),
+            payment_date=p.payment_date,
+            collector_id=str(p.recorded_by),
+            entered_at=p.recorded_at,
+        )
+        for p in recent
+    ]
+    found = suspected_duplicate_of(draft, str(actor.user_id), now, candidates, DEFAULT_RULES)
+    return uuid.UUID(found.payment_id) if found else None
+
+
+def get_payment(session: Session, actor: Principal, payment_id: uuid.UUID) -> Payment:
+    payment = session.get(Payment, payment_id)
+    loan = session.get(Loan, payment.loan_id) if payment is not None else None
+    if payment is None or loan is None:
+        raise NotFound("There is no such payment")
+    require_loan_in_scope(actor, loan)
+    return payment

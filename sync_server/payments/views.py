@@ -1,0 +1,103 @@
+"""What a payment looks like to its readers: the wire view with its allocation lines."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loancore.contract import AllocationView, CommandType, PaymentPayload, PaymentView
+from sync_server.db.models import AllocationLine, Loan, LoanState, Payment, PaymentReversal
+from sync_server.errors import NotFound
+
+
+def payment_content_hash(payload: PaymentPayload) -> str:
+    """The fingerprint that tells a retried payment (same content) from a conflicting one.
+
+    The same as `loancore.contract.content_hash` gives the payment's sync command, so a payment
+    first pushed by sync and then retried over REST (or the reverse) is still one payment.
+    """
+    canonical = json.dumps(
+        {"type": CommandType.PAYMENT.value, "payload": payload.model_dump(mode="json")},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _allocation_view(line: AllocationLine) -> AllocationView:
+    return AllocationView(
+        component=line.component,
+        amount=line.amount_paise,
+        installment_seq=line.installment_seq,
+        charge_id=str(line.charge_id) if line.charge_id else None,
+        advance=line.advance,
+    )
+
+
+def payment_views(session: Session, payments: Sequence[Payment]) -> list[PaymentView]:
+    """Views for many payments with two queries, whatever their number.
+
+    The payment row of a reversed payment stays `posted` (it is immutable); the view says
+    `reversed` once a reversal is approved, and lists the negated lines after the originals.
+    """
+    ids = [payment.id for payment in payments]
+    lines: dict[uuid.UUID, list[AllocationLine]] = defaultdict(list)
+    reversals: dict[uuid.UUID, str] = {}
+    if ids:
+        for line in session.execute(
+            select(AllocationLine)
+            .where(AllocationLine.payment_id.in_(ids))
+            .order_by(AllocationLine.id)
+        ).scalars():
+            lines[line.payment_id].append(line)
+        reversals = dict(
+            session.execute(
+                select(PaymentReversal.payment_id, PaymentReversal.status).where(
+                    PaymentReversal.payment_id.in_(ids)
+                )
+            ).all()
+        )
+    return [
+        PaymentView(
+            id=payment.id,
+            loan_id=payment.loan_id,
+            amount_paise=payment.amount_paise,
+            mode=payment.mode,
+            reference=payment.reference,
+            payment_date=payment.payment_date,
+            status="reversed" if reversals.get(payment.id) == "approved" else payment.status,
+            recorded_by=str(payment.recorded_by),
+            recorded_at=payment.recorded_at,
+            allocations=[_allocation_view(line) for line in lines[payment.id]],
+        )
+        for payment in payments
+    ]
+
+
+def payment_view(session: Session, payment: Payment) -> PaymentView:
+    return payment_views(session, [payment])[0]
+
+
+def loan_position(session: Session, loan_id: uuid.UUID) -> dict[str, object]:
+    """The loan's position as the audit log keeps it before and after a posting."""
+    state = session.get(LoanState, loan_id, populate_existing=True)
+    loan = session.get(Loan, loan_id)
+    if state is None or loan is None:
+        raise NotFound("There is no such loan")
+    return {
+        "status": loan.status,
+        "principal_outstanding": state.principal_outstanding,
+        "interest_paid_total": state.interest_paid_total,
+        "installments_paid_total": state.installments_paid_total,
+        "charges_outstanding": state.charges_outstanding,
+        "excess_paise": state.excess_paise,
+        "oldest_unpaid_seq": state.oldest_unpaid_seq,
+        "next_due_date": state.next_due_date,
+    }

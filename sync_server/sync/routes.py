@@ -1,0 +1,98 @@
+"""Sync endpoints: devices push their queued commands and pull what changed since their cursor.
+
+Push runs each command in its own transaction (see service.py), so it takes the database, not
+the request's unit of work. An outdated client is told to upgrade (426) before its body is read,
+whatever shape that body has.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from loancore.contract import MIN_PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse
+from loancore.roles import Action
+from sync_server.auth.deps import require
+from sync_server.auth.principal import Principal
+from sync_server.deps import ClockDep, DbDep, ReadSessionDep
+from sync_server.errors import UpgradeRequired, ValidationFailed
+from sync_server.sync import pull as pull_service
+from sync_server.sync import service
+
+router = APIRouter(tags=["sync"])
+
+PROTOCOL_HEADER = "X-LoanDesk-Protocol"
+
+
+def _outdated(version: int) -> UpgradeRequired:
+    return UpgradeRequired(
+        f"This LoanDesk client speaks sync protocol {version}; the server needs "
+        f"{MIN_PROTOCOL_VERSION} or later. Update the desktop client; your queued work is kept "
+        "on this computer and will be sent after the update."
+    )
+
+
+def protocol_header(
+    x_loandesk_protocol: Annotated[int | None, Header(alias=PROTOCOL_HEADER)] = None,
+) -> int | None:
+    if x_loandesk_protocol is not None and x_loandesk_protocol < MIN_PROTOCOL_VERSION:
+        raise _outdated(x_loandesk_protocol)
+    return x_loandesk_protocol
+
+
+ProtocolDep = Annotated[int | None, Depends(protocol_header)]
+SyncPrincipal = Annotated[Principal, Depends(require(Action.SYNC))]
+
+
+async def push_request(request: Request, _: ProtocolDep) -> PushRequest:
+    """The body is read here rather than by FastAPI, so that an old client is told to upgrade
+    (its version is looked at first) instead of being told its body is malformed."""
+    raw = await request.body()
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise ValidationFailed("The request body is not JSON") from exc
+    version = data.get("protocol_version") if isinstance(data, dict) else None
+    if isinstance(version, int) and version < MIN_PROTOCOL_VERSION:
+        raise _outdated(version)
+    try:
+        return PushRequest.model_validate(data)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from exc
+
+
+@router.post(
+    "/sync/push",
+    response_model=PushResponse,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": PushRequest.model_json_schema()}},
+        }
+    },
+)
+def push(
+    body: Annotated[PushRequest, Depends(push_request)],
+    principal: SyncPrincipal,
+    db: DbDep,
+    clock: ClockDep,
+) -> PushResponse:
+    business_date, now = clock.business_date(), clock.now()
+    results = service.push(db, principal, list(body.commands), business_date=business_date, now=now)
+    return PushResponse(results=results, business_date=business_date, server_time=now)
+
+
+@router.get("/sync/pull", response_model=PullResponse)
+def pull(
+    _: ProtocolDep,
+    principal: SyncPrincipal,
+    session: ReadSessionDep,
+    clock: ClockDep,
+    cursor: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=pull_service.MAX_PAGE)] = 1000,
+) -> PullResponse:
+    return pull_service.pull(session, principal, cursor, limit, clock.business_date())

@@ -1,0 +1,306 @@
+"""Applying pushed commands exactly once.
+
+Each command gets its own transaction, and its record in `sync_commands` (keyed by the
+client-minted id) is inserted FIRST in that transaction, before the handler runs. So the
+record and the effect commit together, and two racing copies of one command meet on the
+primary key before either does any work: the loser's insert waits for the winner's commit
+(PostgreSQL) or its turn at the write lock (SQLite), fails, rolls back, and answers from the
+winner's stored record. A timeout or dropped reply on the device side is therefore always
+safe to answer by sending again.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from loancore.contract import CommandResult, CommandStatus, SyncCommand, content_hash
+from sync_server.audit import service as audit
+from sync_server.auth.principal import Principal
+from sync_server.db.engine import Database
+from sync_server.db.models import (
+    ChangeLogEntry,
+    ContactLog,
+    Dispute,
+    LegalCase,
+    LegalNote,
+    Loan,
+    Payment,
+    Promise,
+    SyncCommandRecord,
+)
+from sync_server.db.types import utcnow
+from sync_server.errors import FeatureDisabled, LoanDeskError
+from sync_server.flags.service import require_enabled
+from sync_server.sync.changes import emit
+from sync_server.sync.commands import HANDLERS, CommandContext
+
+log = logging.getLogger("loandesk.sync")
+
+TRANSIENT = (FeatureDisabled,)
+"""Refusals that say "not now" rather than "never": they are answered but not recorded, so
+the same command can be queued again once the switch is back on."""
+
+
+def push(
+    db: Database,
+    actor: Principal,
+    commands: list[SyncCommand],
+    *,
+    business_date: date,
+    now: datetime,
+) -> list[CommandResult]:
+    """Answer every command of a batch, each in a transaction of its own."""
+    with db.read_only() as session:
+        require_enabled(session, "sync_push")
+    return [
+        apply_command(db, actor, command, business_date=business_date, now=now)
+        for command in commands
+    ]
+
+
+def apply_command(
+    db: Database, actor: Principal, command: SyncCommand, *, business_date: date, now: datetime
+) -> CommandResult:
+    fingerprint = content_hash(command)
+    earlier = _stored(db, command.id)
+    if earlier is not None:
+        return _answer_again(db, actor, earlier, command, fingerprint)
+    try:
+        return _apply(db, actor, command, fingerprint, business_date, now)
+    except IntegrityError:
+        return _after_race(db, actor, command, fingerprint)
+    except LoanDeskError as exc:
+        return _reject(db, actor, command, fingerprint, exc, device_time=command.device_time)
+
+
+def _apply(
+    db: Database,
+    actor: Principal,
+    command: SyncCommand,
+    fingerprint: str,
+    business_date: date,
+    now: datetime,
+) -> CommandResult:
+    handler = HANDLERS.get(str(command.type))
+    if handler is None:
+        raise LoanDeskError(
+            f"This server does not know commands of type '{command.type}'", code="unknown_command"
+        )
+    with db.unit_of_work() as session:
+        record = SyncCommandRecord(
+            id=command.id,
+            user_id=actor.user_id,
+            device_id=command.device_id[:64],
+            type=str(command.type),
+            content_hash=fingerprint,
+            status=CommandStatus.APPLIED.value,
+            device_time=command.device_time,
+            received_at=now,
+        )
+        session.add(record)
+        session.flush()
+        context = CommandContext(
+            db=db,
+            actor=actor,
+            command_id=command.id,
+            device_id=command.device_id,
+            business_date=business_date,
+            now=now,
+            content_hash=fingerprint,
+        )
+        result = handler(session, context, command.payload)
+        record.result = result
+        session.flush()
+    return CommandResult(id=command.id, status=CommandStatus.APPLIED, result=result)
+
+
+def _reject(
+    db: Database,
+    actor: Principal,
+    command: SyncCommand,
+    fingerprint: str,
+    exc: LoanDeskError,
+    *,
+    device_time: datetime | None,
+) -> CommandResult:
+    """The handler's transaction is gone; the refusal is recorded in one of its own, so a
+    resend of the same command gets the same answer rather than a second judgement."""
+    answer = CommandResult(
+        id=command.id, status=CommandStatus.REJECTED, code=exc.code, reason=exc.message[:400]
+    )
+    if isinstance(exc, TRANSIENT):
+        return answer
+    if str(command.type) != "payment":
+        # Payments audit their own refusals (payments.access.refusals_audited).
+        audit.record_attempt(
+            db,
+            actor=actor,
+            action=f"sync.{command.type}",
+            entity="sync_command",
+            entity_id=command.id,
+            outcome="denied" if exc.status == 403 else "refused",
+            detail=f"{exc.code}: {exc.message}"[:400],
+        )
+    try:
+        with db.unit_of_work() as session:
+            session.add(
+                SyncCommandRecord(
+                    id=command.id,
+                    user_id=actor.user_id,
+                    device_id=command.device_id[:64],
+                    type=str(command.type),
+                    content_hash=fingerprint,
+                    status=CommandStatus.REJECTED.value,
+                    code=exc.code[:64],
+                    reason=exc.message[:400],
+                    device_time=device_time,
+                )
+            )
+    except IntegrityError:
+        return _after_race(db, actor, command, fingerprint)
+    return answer
+
+
+def _after_race(
+    db: Database, actor: Principal, command: SyncCommand, fingerprint: str
+) -> CommandResult:
+    winner = _stored(db, command.id)
+    if winner is None:
+        # Not our primary key: another unique rule (e.g. the same reference twice) refused it.
+        return _reject(
+            db,
+            actor,
+            command,
+            fingerprint,
+            LoanDeskError(
+                "The command conflicts with data already recorded",
+                code="integrity_conflict",
+                status=409,
+            ),
+            device_time=command.device_time,
+        )
+    return _answer_again(db, actor, winner, command, fingerprint)
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    device_id: str
+    type: str
+    content_hash: str
+    code: str | None
+    reason: str | None
+    result: dict[str, Any] | None
+
+
+def _stored(db: Database, command_id: uuid.UUID) -> _Stored | None:
+    with db.read_only() as session:
+        row = session.get(SyncCommandRecord, command_id)
+        if row is None:
+            return None
+        return _Stored(row.device_id, row.type, row.content_hash, row.code, row.reason, row.result)
+
+
+def _answer_again(
+    db: Database,
+    actor: Principal,
+    earlier: _Stored,
+    command: SyncCommand,
+    fingerprint: str,
+) -> CommandResult:
+    if earlier.content_hash != fingerprint or earlier.type != str(command.type):
+        audit.record_attempt(
+            db,
+            actor=actor,
+            action="sync.conflict",
+            entity="sync_command",
+            entity_id=command.id,
+            outcome="refused",
+            detail=f"same id, different content (first pushed by device {earlier.device_id})",
+        )
+        return CommandResult(
+            id=command.id,
+            status=CommandStatus.CONFLICT,
+            code="command_id_conflict",
+            reason="A different command was already received under this id; it was not applied",
+        )
+    return CommandResult(
+        id=command.id,
+        status=CommandStatus.DUPLICATE,
+        code=earlier.code,
+        reason=earlier.reason,
+        result=earlier.result,
+    )
+
+
+def stored_results(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """What the server recorded for these ids (for support and tests)."""
+    rows = session.execute(select(SyncCommandRecord).where(SyncCommandRecord.id.in_(ids))).scalars()
+    return {row.id: {"status": row.status, "code": row.code, "result": row.result} for row in rows}
+
+
+def emit_loan_moved(
+    session: Session,
+    loan: Loan,
+    *,
+    old_branch_id: int | None,
+    old_collector_id: uuid.UUID | None,
+) -> None:
+    """Call after reassigning a loan (new collector or branch), in the same transaction.
+
+    The old owner gets one change on the loan, which their next pull turns into a tombstone
+    (the loan is no longer theirs; their device drops it and all under it). The new owner gets
+    the loan and everything under it, set-based, since the earlier change rows were tagged
+    with the old owner and their pull never sees those."""
+    session.flush()
+    emit(
+        session,
+        entity="loan",
+        entity_id=loan.id,
+        loan_id=loan.id,
+        branch_id=old_branch_id,
+        collector_id=old_collector_id,
+    )
+    emit(
+        session,
+        entity="loan",
+        entity_id=loan.id,
+        loan_id=loan.id,
+        branch_id=loan.branch_id,
+        collector_id=loan.collector_id,
+    )
+    children: list[tuple[str, Any]] = [
+        ("payment", select(Payment.id).where(Payment.loan_id == loan.id)),
+        ("promise", select(Promise.id).where(Promise.loan_id == loan.id)),
+        ("dispute", select(Dispute.id).where(Dispute.loan_id == loan.id)),
+        ("legal_case", select(LegalCase.id).where(LegalCase.loan_id == loan.id)),
+        ("contact_log", select(ContactLog.id).where(ContactLog.loan_id == loan.id)),
+        (
+            "legal_note",
+            select(LegalNote.id)
+            .join(LegalCase, LegalCase.id == LegalNote.case_id)
+            .where(LegalCase.loan_id == loan.id),
+        ),
+    ]
+    rows = [
+        {
+            "entity": entity,
+            "entity_id": str(child_id),
+            "op": "upsert",
+            "loan_id": loan.id,
+            "branch_id": loan.branch_id,
+            "collector_id": loan.collector_id,
+            "at": utcnow(),
+        }
+        for entity, ids in children
+        for child_id in session.execute(ids).scalars()
+    ]
+    if rows:
+        session.execute(insert(ChangeLogEntry), rows)

@@ -1,0 +1,128 @@
+"""The whole shell: sign in, the main window with Home, sign out back to the dialog."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import keyring
+import pytest
+from pytestqt.qtbot import QtBot
+
+from desktop.app import Shell
+from desktop.auth import KEYRING_SERVICE, SessionManager
+from desktop.qt import QApplication
+from desktop.screens.home import HomeScreen
+from desktop.settings import ClientSettings
+from desktop.signals import Topic
+from loancore.roles import Role
+from tests.desktop.screens_grab import grab
+from tests.desktop.shell.conftest import PASSWORD, LiveServer, MovableClock
+
+
+@pytest.fixture
+def shell(
+    looked: QApplication,
+    sessions: SessionManager,
+    client_settings: ClientSettings,
+    server: LiveServer,
+    clock: MovableClock,
+) -> Iterator[Shell]:
+    shell = Shell(client_settings, sessions, server_url=server.url, clock=clock)
+    yield shell
+    shell.shutdown()
+    for widget in QApplication.topLevelWidgets():
+        widget.close()
+
+
+def _sign_in(qtbot: QtBot, shell: Shell, username: str) -> None:
+    dialog = shell.start()
+    qtbot.waitExposed(dialog)
+    dialog.username.setText(username)
+    dialog.password.setText(PASSWORD)
+    with qtbot.wait_signal(dialog.signed_in, timeout=10_000):
+        dialog.submit()
+
+
+def test_signing_in_opens_the_main_window_on_home_and_syncs(
+    qtbot: QtBot, shell: Shell, server: LiveServer
+) -> None:
+    server.user(Role.BRANCH_MANAGER, "sunita")
+    _sign_in(qtbot, shell, "sunita")
+    window = shell.window
+    assert window is not None
+    assert window.isVisible()
+    home = window.stack.currentWidget()
+    assert isinstance(home, HomeScreen)
+    assert home.heading.text() == "Welcome, Asha Branch Manager"
+    assert home.where.text() == "Branch manager · branch BR01"
+    assert shell.worker is not None
+    qtbot.waitUntil(lambda: window.online_label.text() == "● Online", timeout=10_000)
+    assert shell.cache is not None
+    assert shell.cache.device_id() == shell.settings.device_id
+
+
+def test_signing_out_returns_to_the_dialog_and_forgets_the_session(
+    qtbot: QtBot, shell: Shell, server: LiveServer
+) -> None:
+    server.user(Role.COLLECTOR, "ravi")
+    _sign_in(qtbot, shell, "ravi")
+    assert keyring.get_password(KEYRING_SERVICE, f"ravi@{server.url}") is not None
+    window = shell.window
+    assert window is not None
+
+    window.sign_out_action.trigger()
+
+    assert shell.window is None
+    assert shell.worker is None
+    assert shell.login is not None
+    assert shell.login.isVisible()
+    qtbot.waitUntil(lambda: shell.sessions.current is None)
+    qtbot.waitUntil(lambda: keyring.get_password(KEYRING_SERVICE, f"ravi@{server.url}") is None)
+    qtbot.waitUntil(lambda: "ravi" not in ClientSettings.load(shell.settings.path).credentials)
+
+
+def test_the_login_dialog_and_the_main_window_are_grabbed_for_review(
+    qtbot: QtBot, shell: Shell, server: LiveServer, clock: MovableClock
+) -> None:
+    import uuid
+    from datetime import date
+
+    from desktop.qt import QFontMetrics
+    from desktop.sync.outbox import record_payment
+    from loancore.contract import PaymentPayload
+
+    server.user(Role.COLLECTOR, "ravi")
+    dialog = shell.start()
+    dialog.username.setText("ravi")
+    dialog.password.setText("wrong password")
+    dialog.submit()
+    qtbot.waitUntil(lambda: dialog.sign_in_button.isEnabled(), timeout=10_000)
+    login_png = grab(dialog, "login")
+    dialog.close()
+
+    _sign_in(qtbot, shell, "ravi")
+    window = shell.window
+    assert window is not None
+    assert shell.cache is not None
+    assert shell.worker is not None
+    qtbot.waitUntil(lambda: not shell.worker.running, timeout=10_000)  # type: ignore[union-attr]
+    shell.worker.stop()
+    payload = PaymentPayload(
+        loan_id=uuid.uuid4(),
+        amount_paise=12_34_567_89,
+        mode="upi",
+        reference="UPI-412345678901",
+        payment_date=date(2026, 11, 27),
+    )
+    record_payment(shell.cache, payload)
+    shell.changes.announce(Topic.PAYMENTS, Topic.OUTBOX)
+    home = window.stack.currentWidget()
+    assert isinstance(home, HomeScreen)
+    qtbot.waitUntil(lambda: "₹12,34,567.89" in home.pending.text())
+    qtbot.waitUntil(lambda: window.pending_label.text() == "Waiting to send: 1 entry")
+    window.resize(1100, 700)
+    window_png = grab(window, "main_window_home")
+
+    assert QFontMetrics(home.pending.font()).inFontUcs4(ord("₹"))
+    for path in (login_png, window_png):
+        assert path.stat().st_size > 10_000

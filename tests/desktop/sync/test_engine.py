@@ -1,0 +1,120 @@
+"""The sync engine against a scripted server: what it retires, keeps and reports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tenacity import wait_none
+
+from desktop.cache.store import Cache
+from desktop.sync.api import ServerBusyError, TransportError
+from desktop.sync.engine import SyncEngine, SyncProgress
+
+
+class ScriptedApi:
+    """Answers pushes from a script (an exception or a rule) and pulls from a page list."""
+
+    def __init__(self) -> None:
+        self.push_script: list[Any] = []
+        self.pages: list[dict[str, Any]] = []
+        self.pushed: list[list[str]] = []
+        self.pull_cursors: list[int] = []
+
+    def push(self, commands: list[dict[str, Any]], device_id: str) -> list[dict[str, Any]]:
+        self.pushed.append([c["id"] for c in commands])
+        step = self.push_script.pop(0) if self.push_script else "all"
+        if isinstance(step, Exception):
+            raise step
+        if step == "all":
+            return [{"id": c["id"], "status": "applied"} for c in commands]
+        return [{"id": c["id"], "status": "applied"} for c in commands[: int(step)]]
+
+    def pull(self, cursor: int, limit: int = 1000) -> dict[str, Any]:
+        self.pull_cursors.append(cursor)
+        if self.pages:
+            return self.pages.pop(0)
+        return {"changes": [], "next_cursor": cursor, "has_more": False}
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Iterator[Cache]:
+    store = Cache(tmp_path / "cache.db")
+    yield store
+    store.close()
+
+
+def _queue(cache: Cache, n: int) -> list[str]:
+    ids = [f"cmd-{i:03d}" for i in range(n)]
+    for command_id in ids:
+        cache.enqueue({"id": command_id, "type": "promise", "payload": {}})
+    return ids
+
+
+def _engine(api: ScriptedApi, cache: Cache, **kwargs: Any) -> SyncEngine:
+    return SyncEngine(api, cache, attempts=3, wait=wait_none(), **kwargs)  # type: ignore[arg-type]
+
+
+def test_the_outbox_goes_in_batches_in_entry_order(cache: Cache) -> None:
+    ids = _queue(cache, 7)
+    api = ScriptedApi()
+    report = _engine(api, cache, batch_size=3).sync()
+    assert report.ok
+    assert api.pushed == [ids[0:3], ids[3:6], ids[6:7]]
+    assert cache.outbox_size() == 0
+    assert report.answers == {"applied": 7}
+
+
+def test_a_lost_request_is_retried_and_then_succeeds(cache: Cache) -> None:
+    ids = _queue(cache, 2)
+    api = ScriptedApi()
+    api.push_script = [TransportError("reset"), ServerBusyError(503, "busy", "later")]
+    report = _engine(api, cache).sync()
+    assert report.ok
+    assert api.pushed == [ids, ids, ids]
+    assert cache.outbox_size() == 0
+
+
+def test_when_every_attempt_fails_the_outbox_is_kept_and_the_round_reports_it(
+    cache: Cache,
+) -> None:
+    _queue(cache, 2)
+    api = ScriptedApi()
+    api.push_script = [TransportError("down")] * 3
+    report = _engine(api, cache).sync()
+    assert not report.ok
+    assert "kept" in (report.error or "")
+    rows = cache.outbox()
+    assert [row.attempts for row in rows] == [1, 1]
+    assert api.pull_cursors == []
+
+
+def test_a_command_missing_from_the_reply_stays_queued(cache: Cache) -> None:
+    ids = _queue(cache, 3)
+    api = ScriptedApi()
+    api.push_script = [2]
+    report = _engine(api, cache).sync()
+    assert report.ok
+    assert [row.command_id for row in cache.outbox()] == [ids[2]]
+
+
+def test_pull_follows_pages_until_caught_up_and_reports_progress(cache: Cache) -> None:
+    api = ScriptedApi()
+    loan = {"id": "L1", "account_no": "LN1", "status": "active", "installments": []}
+    api.pages = [
+        {
+            "changes": [{"entity": "loan", "entity_id": "L1", "op": "upsert", "data": loan}],
+            "next_cursor": 5,
+            "has_more": True,
+        },
+        {"changes": [], "next_cursor": 9, "has_more": False},
+    ]
+    seen: list[SyncProgress] = []
+    report = _engine(api, cache, on_progress=seen.append).sync()
+    assert (report.pulled, report.cursor, report.caught_up) == (1, 9, True)
+    assert api.pull_cursors == [0, 5]
+    assert cache.cursor() == 9
+    assert seen[-1].phase == "done"
+    assert [p.phase for p in seen].count("pull") == 2
