@@ -77,22 +77,31 @@ class HardeningMiddleware:
             return
 
         received = 0
+        too_large = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
+                    too_large = True
                     raise _BodyTooLarge
             return message
 
-        response_started = False
+        replaced = False
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal response_started
+            # The app may turn the aborted read into its own error (FastAPI answers 400 for a
+            # body it could not read); the person should hear the real reason instead.
+            nonlocal replaced
+            if too_large:
+                if not replaced:
+                    replaced = True
+                    for own in _error(413, "payload_too_large", "The request body is too large"):
+                        await send(own)
+                return
             if message["type"] == "http.response.start":
-                response_started = True
                 message = dict(message)
                 message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
             await send(message)
@@ -100,9 +109,9 @@ class HardeningMiddleware:
         try:
             await self.app(scope, limited_receive, send_with_headers)
         except _BodyTooLarge:
-            if not response_started:
-                for message in _error(413, "payload_too_large", "The request body is too large"):
-                    await send(message)
+            if not replaced:
+                for own in _error(413, "payload_too_large", "The request body is too large"):
+                    await send(own)
 
 
 class _BodyTooLarge(Exception):

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from sync_server.db.engine import Database
 from sync_server.db.migrate import alembic_config, downgrade, upgrade
-from sync_server.db.models import Base
+from sync_server.db.models import Base, Borrower, Branch, Loan, Product, ScheduleRow
 
 
 def _head(db: Database) -> str | None:
@@ -41,50 +41,38 @@ def test_migrations_go_down_to_nothing_and_back_up(db: Database) -> None:
 
 
 def _seed_loan(db: Database) -> uuid.UUID:
-    loan_id = uuid.uuid4()
-    borrower_id = uuid.uuid4()
-    with db.engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO branches (code, name, created_at) VALUES ('B1', 'One', CURRENT_TIMESTAMP)"
+    with db.unit_of_work() as session:
+        branch = Branch(code="B1", name="One")
+        session.add_all([branch, Product(code="P", name="P")])
+        session.flush()
+        borrower = Borrower(customer_no="C1", name="Asha", branch_id=branch.id)
+        session.add(borrower)
+        session.flush()
+        loan = Loan(
+            account_no="LN1",
+            borrower_id=borrower.id,
+            branch_id=branch.id,
+            product_code="P",
+            principal_paise=100000,
+            annual_rate_bp=1200,
+            tenure_months=12,
+            disbursement_date=date(2026, 1, 1),
+            first_due_date=date(2026, 2, 1),
+            emi_paise=8900,
+        )
+        session.add(loan)
+        session.flush()
+        session.add(
+            ScheduleRow(
+                loan_id=loan.id,
+                seq=1,
+                due_date=date(2026, 2, 1),
+                principal_due=8000,
+                interest_due=900,
+                cum_due=8900,
             )
         )
-        branch_id = conn.execute(text("SELECT id FROM branches")).scalar_one()
-        conn.execute(
-            text(
-                "INSERT INTO products (code, name, allocation_strategy) VALUES ('P', 'P', 'installments_first')"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO borrowers (id, customer_no, name, phone, address, branch_id, created_at) "
-                "VALUES (:id, 'C1', 'Asha', '', '', :b, CURRENT_TIMESTAMP)"
-            ),
-            {"id": borrower_id, "b": branch_id},
-        )
-        conn.execute(
-            text(
-                "INSERT INTO loans (id, account_no, borrower_id, branch_id, product_code, principal_paise,"
-                " annual_rate_bp, tenure_months, disbursement_date, first_due_date, emi_paise, status,"
-                " created_at) VALUES (:id, 'LN1', :bo, :b, 'P', 100000, 1200, 12, :d, :f, 8900,"
-                " 'active', CURRENT_TIMESTAMP)"
-            ),
-            {
-                "id": loan_id,
-                "bo": borrower_id,
-                "b": branch_id,
-                "d": date(2026, 1, 1),
-                "f": date(2026, 2, 1),
-            },
-        )
-        conn.execute(
-            text(
-                "INSERT INTO schedule_rows (loan_id, seq, due_date, principal_due, interest_due, cum_due)"
-                " VALUES (:id, 1, :f, 8000, 900, 8900)"
-            ),
-            {"id": loan_id, "f": date(2026, 2, 1)},
-        )
-    return loan_id
+        return loan.id
 
 
 @pytest.mark.parametrize(
@@ -108,8 +96,8 @@ def test_the_database_refuses_to_rewrite_financial_facts(db: Database, statement
 
 
 def test_non_financial_loan_fields_can_still_change(db: Database) -> None:
-    loan_id = _seed_loan(db)
+    _seed_loan(db)
     with db.engine.begin() as conn:
-        conn.execute(text("UPDATE loans SET status = 'closed' WHERE id = :id"), {"id": loan_id})
+        conn.execute(text("UPDATE loans SET status = 'closed'"))
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT status FROM loans")).scalar_one() == "closed"
