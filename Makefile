@@ -4,5 +4,5 @@ setup: ; bash scripts/bootstrap.sh
 demo: ; bash scripts/demo.sh
 test: ; bash scripts/test.sh
 lint: setup ; bash scripts/lint.sh
-bench: setup ; .venv/bin/python -m bench --quick
+bench: setup ; .venv/bin/python -m bench.bench_dayend --loans 10000 --db both && .venv/bin/python -m bench.bench_sync --quick --db both
 clean: ; rm -rf .venv .pytest_cache .mypy_cache .ruff_cache artifacts
