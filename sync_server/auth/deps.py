@@ -91,6 +91,7 @@ def require(action: Action) -> Callable[..., Principal]:
             raise _deny(request, db, principal, action.value)
         return principal
 
+    dependency.actions = (action,)  # type: ignore[attr-defined]  # read by the permission walk test
     return dependency
 
 
@@ -104,4 +105,5 @@ def require_any(*actions: Action) -> Callable[..., Principal]:
             raise _deny(request, db, principal, "|".join(a.value for a in actions))
         return principal
 
+    dependency.actions = actions  # type: ignore[attr-defined]  # read by the permission walk test
     return dependency
