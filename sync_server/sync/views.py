@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from loancore.contract import LoanSummaryView
 from sync_server.db.models import (
     Borrower,
     Branch,
@@ -32,6 +31,7 @@ from sync_server.db.models import (
     Reminder,
     ScheduleRow,
 )
+from sync_server.loans.queries import summary_view
 from sync_server.payments.views import payment_views
 
 Row = dict[str, Any]
@@ -102,23 +102,8 @@ def loan_views(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Row]:
         )
     views: dict[uuid.UUID, Row] = {}
     for loan, state, borrower, branch_code in rows:
-        summary = LoanSummaryView(
-            id=loan.id,
-            account_no=loan.account_no,
-            borrower_name=borrower.name,
-            branch_code=branch_code,
-            product=loan.product_code,
-            principal_paise=loan.principal_paise,
-            outstanding_paise=state.principal_outstanding,
-            # The collections view: frozen while a dispute is open (DOMAIN.md, Disputes).
-            dpd=state.collections_dpd,
-            bucket=state.bucket,
-            asset_class=state.asset_class,
-            status=loan.status,
-            collector_id=loan.collector_id,
-            next_due_date=state.next_due_date,
-            emi_paise=loan.emi_paise,
-        )
+        # The collections view (frozen while a dispute is open), as the loan list shows it.
+        summary = summary_view(loan, state, borrower.name, branch_code)
         views[loan.id] = {
             **summary.model_dump(mode="json"),
             **_columns(
