@@ -1,2 +1,2 @@
 """The server's nightly and weekly jobs: day-end (delinquency, charges, escalation, promises,
-snapshots) and collector scoring, with their ledger, locks, scheduler and command line."""
+loan history) and collector scoring, with their ledger, locks, scheduler and command line."""

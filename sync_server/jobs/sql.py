@@ -11,7 +11,9 @@ derived from a natural key (so a rerun writes byte-identical rows), and session 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Date, Integer, Uuid, bindparam, text
@@ -23,8 +25,10 @@ from sync_server.db.types import UTCDateTime
 
 _TYPES: dict[str, Any] = {
     "d": Date(),
+    "as_of": Date(),
     "next_day": Date(),
     "cutoff": Date(),
+    "since": Date(),
     "decide_through": Date(),
     "week_start": Date(),
     "week_end": Date(),
@@ -60,6 +64,13 @@ def days_since(session: Session, later: str, earlier: str) -> str:
     return f"({later} - {earlier})"
 
 
+def days_before(session: Session, day: str, days: str) -> str:
+    """The date `days` (an integer expression) before `day`."""
+    if is_sqlite(session):
+        return f"date({day}, '-' || ({days}) || ' days')"
+    return f"({day} - ({days}))"
+
+
 def uuid_text(session: Session, column: str) -> str:
     """The dashed text form Python's str(uuid) gives, as the change log and source keys use."""
     if not is_sqlite(session):
@@ -75,6 +86,29 @@ def uuid_from_key(session: Session, key_sql: str) -> str:
     if is_sqlite(session):
         return f"loandesk_md5({key_sql})"
     return f"CAST(md5({key_sql}) AS uuid)"
+
+
+def day_id_prefix(day: date) -> str:
+    """The first 13 hex digits of `ordered_uuid` for rows a day-end writes for `day`: the
+    day's midnight in Unix milliseconds and the version digit, as UUIDv7 lays them out."""
+    millis = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) * 1000
+    return f"{millis:012x}7"
+
+
+def ordered_uuid(session: Session, prefix: str, key_sql: str) -> str:
+    """A UUIDv7-shaped id: the day's prefix, then digits of md5(natural key). A rerun writes
+    the same id, and one night's rows sort together at the end of the primary key instead of
+    landing on random pages of it."""
+    digest = f"loandesk_md5({key_sql})" if is_sqlite(session) else f"md5({key_sql})"
+    hex_ = f"{prefix} || substr({digest}, 1, 3) || '8' || substr({digest}, 4, 15)"
+    return hex_ if is_sqlite(session) else f"CAST({hex_} AS uuid)"
+
+
+def distinct(session: Session, left: str, right: str) -> str:
+    """`left` and `right` differ, NULL counting as a value."""
+    if is_sqlite(session):
+        return f"({left} IS NOT {right})"
+    return f"({left} IS DISTINCT FROM {right})"
 
 
 def true(session: Session) -> str:
@@ -111,6 +145,22 @@ def temp_table(session: Session, name: str, select_sql: str, **params: Any) -> N
 def drop_temp(session: Session, name: str) -> None:
     if is_sqlite(session):
         session.execute(text(f"DROP TABLE IF EXISTS {name}"))
+
+
+@contextmanager
+def index_lookups(session: Session) -> Iterator[None]:
+    """For a statement that touches a few rows of a huge table through a scratch table:
+    PostgreSQL otherwise prefers a hash join over a scan of all 24 million installments."""
+    if is_sqlite(session):
+        yield
+        return
+    session.execute(text("SET LOCAL enable_hashjoin = off"))
+    session.execute(text("SET LOCAL enable_mergejoin = off"))
+    try:
+        yield
+    finally:
+        session.execute(text("SET LOCAL enable_hashjoin = on"))
+        session.execute(text("SET LOCAL enable_mergejoin = on"))
 
 
 def rowcount(result: Result[Any]) -> int:

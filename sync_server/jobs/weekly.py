@@ -5,7 +5,7 @@ arithmetic (a handful of collectors, not loans) runs in Python, with exact fract
 explicit half-up rounding to basis points, so a score never depends on float rounding.
 
 Where DOMAIN.md is silent:
-- due = arrears carried into the week (the snapshot of the Sunday before) + installments falling
+- due = arrears carried into the week (the loan history as of the Sunday before) + installments falling
   due in the week; efficiency = min(collected, due) / due, and 1 when nothing was due;
 - promises due = promises of the collector decided by the week's day-ends (a promise is decided
   at promised date + grace), kept = those kept in full; the rate is 1 when none was due;
@@ -31,6 +31,7 @@ from loancore.dates import IST, parse_week, week_bounds, week_label
 from loancore.money import divide_half_up
 from sync_server.db.models import CollectorScore
 from sync_server.jobs import sql as q
+from sync_server.jobs.history import as_of_sql
 from sync_server.jobs.ledger import Step
 
 
@@ -122,10 +123,8 @@ class WeeklyScores:
                                   AND c.contacted_at >= :from_at AND c.contacted_at < :to_at)
                      OR EXISTS (SELECT 1 {paid}) THEN 1 ELSE 0 END AS contacted
             FROM wk_loans w
-            LEFT JOIN loan_daily_snapshots sb ON sb.loan_id = w.loan_id
-                                             AND sb.business_date = :before_week
-            LEFT JOIN loan_daily_snapshots se ON se.loan_id = w.loan_id
-                                             AND se.business_date = :week_end
+            LEFT JOIN ({as_of_sql(session, ":before_week")}) sb ON sb.loan_id = w.loan_id
+            LEFT JOIN ({as_of_sql(session, ":week_end")}) se ON se.loan_id = w.loan_id
         """
         rows = session.execute(
             q.sql(

@@ -1,10 +1,8 @@
-"""The loan book: booking new loans and keeping each loan's position in step with its money.
+"""The loan book: booking new loans, one at a time or by the thousand.
 
 `Loan` and `ScheduleRow` are facts written once; `InstallmentState` and `LoanState` are the
-derived position that the day-end job reads set-wise. Payment posting changes the installment
-rows by the allocation it books, then re-derives the loan's aggregates from those rows, the
-charges and the allocation lines, so that a posting can never leave the aggregates drifting
-from the ledger they summarise.
+derived position that the day-end job reads set-wise and payment posting keeps in step
+(`sync_server.loans.position`, whose names are re-exported here for existing callers).
 """
 
 from __future__ import annotations
@@ -16,31 +14,45 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 from uuid6 import uuid7
 
-from loancore.allocation import Allocation, ChargeDue, ChargeKind, Component, InstallmentDue
 from loancore.schedule import Installment, ScheduleError, build_schedule, check_schedule, emi_amount
 from sync_server.audit import service as audit
 from sync_server.auth.principal import Principal
 from sync_server.db.models import (
-    AllocationLine,
     Borrower,
     Branch,
     ChangeLogEntry,
-    Charge,
     InstallmentState,
     Loan,
     LoanState,
-    Payment,
-    PaymentReversal,
     Product,
     ScheduleRow,
     User,
 )
 from sync_server.db.types import utcnow
-from sync_server.errors import Conflict, NotFound, ValidationFailed
+from sync_server.errors import Conflict, ValidationFailed
+from sync_server.loans.position import (
+    apply_allocation,
+    loan_dues,
+    lock_loan,
+    refresh_position,
+    unapply_allocation,
+)
+
+__all__ = [
+    "BorrowerDetails",
+    "NewLoan",
+    "apply_allocation",
+    "create_loan",
+    "create_loans_bulk",
+    "loan_dues",
+    "lock_loan",
+    "refresh_position",
+    "unapply_allocation",
+]
 
 
 @dataclass(frozen=True)
@@ -286,195 +298,3 @@ def create_loans_bulk(
             },
         )
     return ids
-
-
-def lock_loan(session: Session, loan_id: uuid.UUID) -> Loan:
-    """The loan row, locked for the rest of the transaction (PostgreSQL; SQLite's BEGIN
-    IMMEDIATE already serialises writers), so two postings cannot split the same dues."""
-    loan = session.execute(
-        select(Loan).where(Loan.id == loan_id).with_for_update()
-    ).scalar_one_or_none()
-    if loan is None:
-        raise NotFound("There is no such loan")
-    return loan
-
-
-def loan_dues(
-    session: Session, loan_id: uuid.UUID, *, for_update: bool = False
-) -> tuple[list[InstallmentDue], list[ChargeDue]]:
-    """What the loan still owes, due or not: the input of the allocation waterfall."""
-    if for_update:
-        lock_loan(session, loan_id)
-    rows = session.execute(
-        select(
-            ScheduleRow.seq,
-            ScheduleRow.due_date,
-            ScheduleRow.interest_due - InstallmentState.interest_paid,
-            ScheduleRow.principal_due - InstallmentState.principal_paid,
-        )
-        .join(
-            InstallmentState,
-            (InstallmentState.loan_id == ScheduleRow.loan_id)
-            & (InstallmentState.seq == ScheduleRow.seq),
-        )
-        .where(ScheduleRow.loan_id == loan_id)
-        .order_by(ScheduleRow.seq)
-    ).all()
-    installments = [
-        InstallmentDue(seq, due, interest, principal)
-        for seq, due, interest, principal in rows
-        if interest + principal > 0
-    ]
-    paid = (
-        select(AllocationLine.charge_id, func.sum(AllocationLine.amount_paise).label("paid"))
-        .where(AllocationLine.loan_id == loan_id, AllocationLine.charge_id.is_not(None))
-        .group_by(AllocationLine.charge_id)
-        .subquery()
-    )
-    charge_rows = session.execute(
-        select(
-            Charge.id,
-            Charge.kind,
-            Charge.levied_on,
-            Charge.amount_paise - func.coalesce(paid.c.paid, 0),
-        )
-        .outerjoin(paid, paid.c.charge_id == Charge.id)
-        .where(Charge.loan_id == loan_id)
-        .order_by(Charge.levied_on, Charge.id)
-    ).all()
-    charges = [
-        ChargeDue(str(charge_id), ChargeKind(kind), levied_on, int(outstanding))
-        for charge_id, kind, levied_on, outstanding in charge_rows
-        if outstanding > 0
-    ]
-    return installments, charges
-
-
-def _installment_states(session: Session, loan_id: uuid.UUID) -> dict[int, InstallmentState]:
-    states = session.execute(
-        select(InstallmentState).where(InstallmentState.loan_id == loan_id)
-    ).scalars()
-    return {state.seq: state for state in states}
-
-
-def _shift_installments(
-    session: Session, loan: Loan, allocation: Allocation, sign: int, on: date
-) -> None:
-    states = _installment_states(session, loan.id)
-    touched: set[int] = set()
-    for line in allocation.lines:
-        if line.component not in (Component.INTEREST, Component.PRINCIPAL):
-            continue
-        if line.installment_seq not in states:
-            raise ValueError(f"installment {line.installment_seq} is not on loan {loan.account_no}")
-        state = states[line.installment_seq]
-        if line.component is Component.INTEREST:
-            state.interest_paid += sign * line.amount
-        else:
-            state.principal_paid += sign * line.amount
-        touched.add(line.installment_seq)
-    if not touched:
-        return
-    due = dict(
-        session.execute(
-            select(ScheduleRow.seq, ScheduleRow.interest_due + ScheduleRow.principal_due).where(
-                ScheduleRow.loan_id == loan.id, ScheduleRow.seq.in_(touched)
-            )
-        ).all()
-    )
-    for seq in touched:
-        state = states[seq]
-        paid = state.interest_paid + state.principal_paid
-        if not 0 <= paid <= due[seq]:
-            raise ValueError(f"installment {seq} of loan {loan.account_no} would be overpaid")
-        if paid == due[seq] and state.paid_off_on is None:
-            state.paid_off_on = on
-        elif paid < due[seq]:
-            state.paid_off_on = None
-    session.flush()
-
-
-def refresh_position(session: Session, loan: Loan, on: date) -> LoanState:
-    """Re-derive the loan's aggregates from its installments, charges and allocation lines,
-    and close (or reopen) the loan by what is left to pay. `on` is the date the change takes
-    effect: the payment date, or the day a reversal is approved."""
-    session.flush()
-    totals = session.execute(
-        select(
-            func.coalesce(func.sum(InstallmentState.interest_paid), 0),
-            func.coalesce(func.sum(InstallmentState.principal_paid), 0),
-        ).where(InstallmentState.loan_id == loan.id)
-    ).one()
-    interest_paid, principal_paid = int(totals[0]), int(totals[1])
-    unpaid = session.execute(
-        select(InstallmentState.seq, InstallmentState.due_date)
-        .where(InstallmentState.loan_id == loan.id, InstallmentState.paid_off_on.is_(None))
-        .order_by(InstallmentState.seq)
-    ).all()
-    levied = session.execute(
-        select(func.coalesce(func.sum(Charge.amount_paise), 0)).where(Charge.loan_id == loan.id)
-    ).scalar_one()
-    by_component = dict(
-        session.execute(
-            select(AllocationLine.component, func.sum(AllocationLine.amount_paise))
-            .where(AllocationLine.loan_id == loan.id)
-            .group_by(AllocationLine.component)
-        ).all()
-    )
-    charges_paid = int(by_component.get("penal") or 0) + int(by_component.get("fee") or 0)
-    state = session.get(LoanState, loan.id)
-    if state is None:
-        raise NotFound("There is no such loan")
-    state.principal_outstanding = loan.principal_paise - principal_paid
-    state.interest_paid_total = interest_paid
-    state.installments_paid_total = interest_paid + principal_paid
-    state.charges_outstanding = int(levied) - charges_paid
-    state.excess_paise = int(by_component.get("excess") or 0)
-    state.oldest_unpaid_seq = unpaid[0][0] if unpaid else None
-    state.oldest_unpaid_due = unpaid[0][1] if unpaid else None
-    state.next_due_date = next((due for _, due in unpaid if due >= on), None)
-    state.updated_at = utcnow()
-    all_paid = not unpaid and state.charges_outstanding == 0
-    if all_paid and loan.status == "active":
-        loan.status = "closed"
-        loan.closed_on = on
-    elif not all_paid and loan.status == "closed":
-        loan.status = "active"
-        loan.closed_on = None
-    session.flush()
-    return state
-
-
-def apply_allocation(
-    session: Session, loan: Loan, allocation: Allocation, payment_date: date
-) -> None:
-    """Book a posted payment's split into the loan's position.
-
-    Call it after the payment's allocation lines are flushed: charges and excess are summed
-    from the lines themselves.
-    """
-    _shift_installments(session, loan, allocation, +1, payment_date)
-    last = session.get(LoanState, loan.id)
-    refresh_position(session, loan, payment_date)
-    if last is not None and (
-        last.last_payment_date is None or last.last_payment_date < payment_date
-    ):
-        last.last_payment_date = payment_date
-        session.flush()
-
-
-def unapply_allocation(session: Session, loan: Loan, allocation: Allocation, on: date) -> None:
-    """The inverse of `apply_allocation`, for an approved reversal (after its negative lines
-    are flushed): the installments owe again what the payment had paid, a closed loan reopens,
-    and the last payment date becomes that of the latest payment still standing."""
-    _shift_installments(session, loan, allocation, -1, on)
-    state = refresh_position(session, loan, on)
-    reversed_ = select(PaymentReversal.payment_id).where(PaymentReversal.status == "approved")
-    state.last_payment_date = session.execute(
-        select(func.max(Payment.payment_date)).where(
-            Payment.loan_id == loan.id,
-            Payment.status == "posted",
-            Payment.id.not_in(reversed_),
-        )
-    ).scalar_one_or_none()
-    session.flush()

@@ -1,4 +1,4 @@
-"""Reading the loan book: the filtered, sorted work list and one loan in full.
+"""Reading the loan book: the filtered, sorted work list (one loan in full is `detail`).
 
 The list is one statement (loans joined to their state, borrower and branch) behind the row
 scope of `apply_loan_scope`, paged by keyset: the cursor carries the last row's sort value and
@@ -22,50 +22,20 @@ from sqlalchemy import Date, bindparam, func, literal_column, or_, select, tuple
 from sqlalchemy.orm import Session
 
 from loancore.contract import LoanSummaryView
-from loancore.roles import Role
 from sync_server.auth.principal import Principal
-from sync_server.auth.scope import apply_loan_scope, ensure_loan_visible
-from sync_server.db.engine import Database
+from sync_server.auth.scope import apply_loan_scope
 from sync_server.db.models import (
-    AllocationLine,
-    AuditEntry,
     Borrower,
     Branch,
-    Charge,
-    ContactLog,
-    Dispute,
-    InstallmentState,
-    LegalCase,
-    LegalNote,
     Loan,
     LoanState,
-    Payment,
-    PaymentReversal,
-    Product,
-    Promise,
-    ScheduleRow,
-    User,
 )
+from sync_server.db.models.loans import NO_DUE_DATE_SQL
 from sync_server.errors import ValidationFailed
-from sync_server.loans.schemas import (
-    AuditOut,
-    BorrowerContact,
-    ChargeOut,
-    ContactOut,
-    DisputeOut,
-    LegalCaseOut,
-    LegalNoteOut,
-    LoanDetailOut,
-    LoanPosition,
-    LoanTerms,
-    PromiseOut,
-    ScheduleRowOut,
-)
-from sync_server.payments.views import payment_views
+from sync_server.loans.detail import borrower_contact, loan_detail, mask_name, mask_phone
 
 MAX_LIMIT = 500
-CONTACT_ROLES = frozenset({Role.COLLECTOR, Role.BRANCH_MANAGER, Role.LEGAL, Role.ADMIN})
-NO_DUE_DATE = date(9999, 12, 31)
+NO_DUE_DATE = date.fromisoformat(NO_DUE_DATE_SQL.strip("'"))
 """Where a loan with nothing left to fall due sorts by next due date: last, ascending."""
 
 
@@ -123,11 +93,9 @@ def _sort_column(key: SortKey) -> Any:
         return LoanState.principal_outstanding
     if key is SortKey.ACCOUNT_NO:
         return Loan.account_no
-    # A literal, not a parameter: the same text on every query, so an expression index on it
-    # (see the lead's notes) can serve this sort on both databases.
-    return func.coalesce(
-        LoanState.next_due_date, literal_column(f"'{NO_DUE_DATE.isoformat()}'", Date)
-    )
+    # A literal, not a parameter: the same text on every query, so the expression index on it
+    # (ix_loan_state_next_due, migration 0003) serves this sort on both databases.
+    return func.coalesce(LoanState.next_due_date, literal_column(NO_DUE_DATE_SQL, Date))
 
 
 def _tie_break(key: SortKey) -> Any:
@@ -256,6 +224,11 @@ def list_loans(
         )
         position = tuple_(order_value, tie)
         stmt = stmt.where(position < bound if sort.descending else position > bound)
+        if sort.key is SortKey.NEXT_DUE_DATE:
+            # SQLite turns a row-value bound into an index range on plain columns only; the
+            # sort value alone gives the expression index its starting point.
+            start = bindparam("after_start", value, type_=order_value.type)
+            stmt = stmt.where(order_value <= start if sort.descending else order_value >= start)
     if sort.descending:
         stmt = stmt.order_by(order_value.desc(), tie.desc())
     else:
@@ -296,194 +269,19 @@ def summary_view(
     )
 
 
-# -- one loan in full ------------------------------------------------------------------------
-
-AUDIT_TRAIL_LIMIT = 1000
-
-
-def mask_name(name: str) -> str:
-    return " ".join(part[:1] + "*" * (len(part) - 1) for part in name.split())
-
-
-def mask_phone(phone: str) -> str:
-    digits = [c for c in phone if c.isdigit()]
-    return "*" * max(len(digits) - 4, 0) + "".join(digits[-4:])
-
-
-def borrower_contact(borrower: Borrower, principal: Principal) -> BorrowerContact:
-    """Contact details are for the people who work the loan (collectors, branch managers,
-    legal, administrators). Finance and auditors review figures and trails, not people: they
-    see the customer number, initials and the last four digits of the phone, enough to tell
-    two borrowers apart in a query, never enough to call or visit one."""
-    if principal.role in CONTACT_ROLES:
-        return BorrowerContact(
-            customer_no=borrower.customer_no,
-            name=borrower.name,
-            phone=borrower.phone,
-            address=borrower.address,
-            masked=False,
-        )
-    return BorrowerContact(
-        customer_no=borrower.customer_no,
-        name=mask_name(borrower.name),
-        phone=mask_phone(borrower.phone),
-        address="",
-        masked=True,
-    )
-
-
-def _json(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
-def _schedule(session: Session, loan_id: uuid.UUID) -> list[ScheduleRowOut]:
-    rows = session.execute(
-        select(ScheduleRow, InstallmentState)
-        .join(
-            InstallmentState,
-            (InstallmentState.loan_id == ScheduleRow.loan_id)
-            & (InstallmentState.seq == ScheduleRow.seq),
-        )
-        .where(ScheduleRow.loan_id == loan_id)
-        .order_by(ScheduleRow.seq)
-    )
-    return [
-        ScheduleRowOut(
-            seq=row.seq,
-            due_date=row.due_date,
-            principal_due=row.principal_due,
-            interest_due=row.interest_due,
-            principal_paid=paid.principal_paid,
-            interest_paid=paid.interest_paid,
-            paid=paid.principal_paid + paid.interest_paid == row.principal_due + row.interest_due,
-            paid_off_on=paid.paid_off_on,
-        )
-        for row, paid in rows
-    ]
-
-
-def _charges(session: Session, loan_id: uuid.UUID) -> list[ChargeOut]:
-    paid = (
-        select(AllocationLine.charge_id, func.sum(AllocationLine.amount_paise).label("paid"))
-        .where(AllocationLine.loan_id == loan_id, AllocationLine.charge_id.is_not(None))
-        .group_by(AllocationLine.charge_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(Charge, func.coalesce(paid.c.paid, 0))
-        .outerjoin(paid, paid.c.charge_id == Charge.id)
-        .where(Charge.loan_id == loan_id)
-        .order_by(Charge.levied_on, Charge.id)
-    )
-    return [
-        ChargeOut(
-            id=c.id,
-            kind=c.kind,
-            reason=c.reason,
-            installment_seq=c.installment_seq,
-            amount_paise=c.amount_paise,
-            paid_paise=int(p),
-            levied_on=c.levied_on,
-        )
-        for c, p in rows
-    ]
-
-
-def _rows(session: Session, model: Any, loan_id: uuid.UUID, *order: Any) -> list[Any]:
-    return list(
-        session.execute(select(model).where(model.loan_id == loan_id).order_by(*order)).scalars()
-    )
-
-
-def _legal_cases(session: Session, loan_id: uuid.UUID) -> list[LegalCaseOut]:
-    cases = _rows(session, LegalCase, loan_id, LegalCase.opened_on, LegalCase.id)
-    notes: dict[uuid.UUID, list[LegalNoteOut]] = {case.id: [] for case in cases}
-    if cases:
-        for note in session.execute(
-            select(LegalNote)
-            .where(LegalNote.case_id.in_(list(notes)))
-            .order_by(LegalNote.written_at, LegalNote.id)
-        ).scalars():
-            notes[note.case_id].append(LegalNoteOut.model_validate(note, from_attributes=True))
-    return [
-        LegalCaseOut.model_validate(
-            {**_attrs(case, LegalCaseOut, skip={"notes"}), "notes": notes[case.id]}
-        )
-        for case in cases
-    ]
-
-
-def _attrs(
-    obj: object, model: type[Any], skip: frozenset[str] | set[str] = frozenset()
-) -> dict[str, Any]:
-    return {name: getattr(obj, name) for name in model.model_fields if name not in skip}
-
-
-def _audit_trail(session: Session, entity_ids: list[str]) -> list[AuditOut]:
-    entries = session.execute(
-        select(AuditEntry)
-        .where(AuditEntry.entity_id.in_(entity_ids))
-        .order_by(AuditEntry.id.desc())
-        .limit(AUDIT_TRAIL_LIMIT)
-    ).scalars()
-    return [
-        AuditOut(
-            **_attrs(entry, AuditOut, skip={"before", "after"}),
-            before=_json(entry.before),
-            after=_json(entry.after),
-        )
-        for entry in reversed(list(entries))
-    ]
-
-
-def loan_detail(
-    session: Session, db: Database, principal: Principal, loan_id: uuid.UUID
-) -> LoanDetailOut:
-    """Everything about one loan a desk needs on one screen, in a fixed number of queries."""
-    loan = ensure_loan_visible(db, session, principal, loan_id)
-    state = session.get(LoanState, loan.id)
-    borrower = session.get(Borrower, loan.borrower_id)
-    branch = session.get(Branch, loan.branch_id)
-    product = session.get(Product, loan.product_code)
-    if state is None or borrower is None or branch is None or product is None:
-        raise ValueError(f"loan {loan.account_no} is missing its state, borrower or branch")
-    collector = session.get(User, loan.collector_id) if loan.collector_id else None
-    payments = _rows(session, Payment, loan.id, Payment.payment_date, Payment.recorded_at)
-    promises = _rows(session, Promise, loan.id, Promise.promised_date, Promise.id)
-    disputes = _rows(session, Dispute, loan.id, Dispute.opened_on, Dispute.id)
-    contacts = _rows(session, ContactLog, loan.id, ContactLog.contacted_at, ContactLog.id)
-    legal = _legal_cases(session, loan.id)
-    reversal_ids = session.execute(
-        select(PaymentReversal.id).where(PaymentReversal.payment_id.in_([p.id for p in payments]))
-    ).scalars()
-    related = [
-        loan.id,
-        *(p.id for p in payments),
-        *reversal_ids,
-        *(p.id for p in promises),
-        *(d.id for d in disputes),
-        *(c.id for c in legal),
-    ]
-    return LoanDetailOut(
-        loan=LoanTerms(
-            **_attrs(
-                loan,
-                LoanTerms,
-                skip={"branch_name", "product_name", "allocation_strategy", "collector_name"},
-            ),
-            branch_name=branch.name,
-            product_name=product.name,
-            allocation_strategy=product.allocation_strategy,
-            collector_name=collector.full_name if collector else None,
-        ),
-        borrower=borrower_contact(borrower, principal),
-        position=LoanPosition(**_attrs(state, LoanPosition)),
-        schedule=_schedule(session, loan.id),
-        charges=_charges(session, loan.id),
-        payments=payment_views(session, payments),
-        promises=[PromiseOut(**_attrs(p, PromiseOut)) for p in promises],
-        disputes=[DisputeOut(**_attrs(d, DisputeOut)) for d in disputes],
-        legal_cases=legal,
-        contacts=[ContactOut(**_attrs(c, ContactOut)) for c in contacts],
-        audit=_audit_trail(session, [str(i) for i in related]),
-    )
+__all__ = [
+    "MAX_LIMIT",
+    "SUMMARY_COLUMNS",
+    "LoanFilters",
+    "LoanPage",
+    "LoanSort",
+    "SortKey",
+    "borrower_contact",
+    "decode_cursor",
+    "encode_cursor",
+    "list_loans",
+    "loan_detail",
+    "mask_name",
+    "mask_phone",
+    "summary_view",
+]

@@ -25,7 +25,7 @@ from sync_server.auth.scope import apply_loan_scope
 from sync_server.db.models import AllocationLine as LineRow
 from sync_server.db.models import Charge, Loan, Payment, PaymentReversal, Setting
 from sync_server.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from sync_server.loans.book import lock_loan, unapply_allocation
+from sync_server.loans.position import lock_loan, unapply_allocation
 from sync_server.payments.access import (
     refusals_audited,
     require_loan_in_scope,

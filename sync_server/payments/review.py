@@ -20,7 +20,7 @@ from loancore.roles import Action
 from sync_server.audit import service as audit
 from sync_server.auth.principal import Principal
 from sync_server.errors import Conflict, ValidationFailed
-from sync_server.loans.book import loan_dues, lock_loan
+from sync_server.loans.position import lock_loan, read_dues
 from sync_server.payments.access import refusals_audited, require_permission
 from sync_server.payments.service import emit_payment, get_payment, payment_facts, post
 from sync_server.payments.views import payment_view
@@ -63,11 +63,11 @@ def review_suspected_duplicate(
             )
             emit_payment(session, loan, payment)
             return payment_view(session, payment)
-        installments, charges = loan_dues(session, loan.id)
+        dues = read_dues(session, loan)
         if loan.status != "active":
             raise Conflict("The loan is no longer active; reject this payment instead")
         if not payment.foreclosure and payment.amount_paise > amount_to_close(
-            installments, charges
+            dues.installments, dues.charges
         ):
             raise Conflict(
                 "Since this payment was held, the loan was paid down below its amount; "
@@ -84,5 +84,5 @@ def review_suspected_duplicate(
             entity_id=payment.id,
             detail=note,
         )
-        post(session, actor, loan, payment)
+        post(session, actor, loan, payment, dues)
         return payment_view(session, payment)

@@ -12,8 +12,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from loancore.acceptance import (
@@ -27,7 +28,7 @@ from loancore.acceptance import (
     normalise_reference,
     suspected_duplicate_of,
 )
-from loancore.allocation import Allocation, Strategy, allocate, amount_to_close
+from loancore.allocation import Allocation, allocate, amount_to_close
 from loancore.contract import PaymentPayload, PaymentView
 from loancore.money import format_rupees
 from loancore.roles import Action
@@ -39,18 +40,18 @@ from sync_server.db.models import (
     Borrower,
     Loan,
     Payment,
-    Product,
     ReconciliationLock,
 )
+from sync_server.db.types import utcnow
 from sync_server.errors import Conflict, LoanDeskError, NotFound
 from sync_server.flags.service import require_enabled
-from sync_server.loans.book import apply_allocation, loan_dues, lock_loan
+from sync_server.loans.position import LoanDues, apply_allocation, lock_loan, read_dues
 from sync_server.payments.access import (
     refusals_audited,
     require_loan_in_scope,
     require_permission,
 )
-from sync_server.payments.views import loan_position, payment_view
+from sync_server.payments.views import new_payment_view, payment_view
 from sync_server.sync.changes import emit
 
 LIVE_STATUSES = ("posted", "pending_review")
@@ -125,7 +126,7 @@ def _accept(
     device_id: str | None,
     content_hash: str,
 ) -> PaymentOutcome:
-    installments, charges = loan_dues(session, loan.id)
+    dues = read_dues(session, loan)
     mode = PaymentMode(payload.mode)
     if mode is PaymentMode.CASH:
         # 269ST sums the borrower's cash across all their loans: serialise on the borrower,
@@ -146,7 +147,7 @@ def _accept(
     facts = LoanFacts(
         status=loan.status,
         disbursement_date=loan.disbursement_date,
-        closing_amount=amount_to_close(installments, charges),
+        closing_amount=amount_to_close(dues.installments, dues.charges),
         locked_through=_locked_through(session),
     )
     refusals = check_payment(
@@ -154,7 +155,11 @@ def _accept(
         facts,
         role=actor.role,
         business_date=business_date,
-        cash_today_from_borrower=_borrower_cash_on(session, loan.borrower_id, draft.payment_date),
+        cash_today_from_borrower=(
+            _borrower_cash_on(session, loan.borrower_id, draft.payment_date)
+            if mode is PaymentMode.CASH
+            else 0
+        ),
         rules=DEFAULT_RULES,
     )
     if refusals:
@@ -194,40 +199,45 @@ def _accept(
             detail=f"suspected duplicate of payment {suspect}",
         )
         emit_payment(session, loan, payment)
-        return PaymentOutcome(payment_view(session, payment))
+        return PaymentOutcome(new_payment_view(payment, None))
     payment.status = "posted"
     payment.posted_at = now
     session.add(payment)
     session.flush()
-    post(session, actor, loan, payment)
-    return PaymentOutcome(payment_view(session, payment))
+    allocation = post(session, actor, loan, payment, dues)
+    return PaymentOutcome(new_payment_view(payment, allocation))
 
 
-def post(session: Session, actor: Principal, loan: Loan, payment: Payment) -> None:
+def post(
+    session: Session,
+    actor: Principal,
+    loan: Loan,
+    payment: Payment,
+    dues: LoanDues | None = None,
+) -> Allocation:
     """Allocate a payment by the product's strategy and book it into the loan's position.
 
     The payment must already be flushed as posted (with `posted_at`): the database refuses
-    any change to a posted payment afterwards."""
-    before = loan_position(session, loan.id)
-    installments, charges = loan_dues(session, loan.id)
-    strategy = Strategy(
-        session.execute(
-            select(Product.allocation_strategy).where(Product.code == loan.product_code)
-        ).scalar_one()
-    )
+    any change to a posted payment afterwards. `dues`, when the caller has just read them
+    under the loan's lock, are not read again."""
+    if dues is None:
+        dues = read_dues(session, loan)
     allocation = allocate(
-        payment.amount_paise, installments, charges, payment.payment_date, strategy
+        payment.amount_paise,
+        dues.installments,
+        dues.charges,
+        payment.payment_date,
+        dues.strategy,
     )
     write_lines(session, payment, allocation, reversal_id=None)
-    apply_allocation(session, loan, allocation, payment.payment_date)
-    after = loan_position(session, loan.id)
+    after = apply_allocation(session, loan, allocation, payment.payment_date, paid=dues.paid)
     audit.record(
         session,
         actor=actor,
         action="payment.post",
         entity="payment",
         entity_id=payment.id,
-        before=before,
+        before=dues.position,
         after={**after, "payment": payment_facts(payment)},
     )
     emit_payment(session, loan, payment)
@@ -239,26 +249,34 @@ def post(session: Session, actor: Principal, loan: Loan, payment: Payment) -> No
         branch_id=loan.branch_id,
         collector_id=loan.collector_id,
     )
+    return allocation
 
 
 def write_lines(
     session: Session, payment: Payment, allocation: Allocation, *, reversal_id: uuid.UUID | None
 ) -> None:
+    """One INSERT for all of a payment's lines (or their negation, for a reversal)."""
+    if not allocation.lines:
+        return
     sign = -1 if reversal_id is not None else 1
-    session.add_all(
-        AllocationLine(
-            payment_id=payment.id,
-            loan_id=payment.loan_id,
-            component=line.component.value,
-            amount_paise=sign * line.amount,
-            installment_seq=line.installment_seq,
-            charge_id=uuid.UUID(line.charge_id) if line.charge_id else None,
-            advance=line.advance,
-            reversal_id=reversal_id,
-        )
-        for line in allocation.lines
+    now = utcnow()
+    session.execute(
+        insert(AllocationLine),
+        [
+            {
+                "payment_id": payment.id,
+                "loan_id": payment.loan_id,
+                "component": line.component.value,
+                "amount_paise": sign * line.amount,
+                "installment_seq": line.installment_seq,
+                "charge_id": uuid.UUID(line.charge_id) if line.charge_id else None,
+                "advance": line.advance,
+                "reversal_id": reversal_id,
+                "created_at": now,
+            }
+            for line in allocation.lines
+        ],
     )
-    session.flush()
 
 
 def emit_payment(session: Session, loan: Loan, payment: Payment) -> None:
@@ -284,22 +302,50 @@ def payment_facts(payment: Payment) -> dict[str, object]:
     }
 
 
+_PAYMENTS = cast(Table, Payment.__table__)
+_LIVE = _PAYMENTS.c.status.in_(LIVE_STATUSES)
+_SUSPECT_WINDOW = timedelta(minutes=DEFAULT_RULES.suspect_window_minutes)
+# Built once, executed with parameters: see sync_server.loans.position on why.
+_CASH_ON = select(func.coalesce(func.sum(_PAYMENTS.c.amount_paise), 0)).where(
+    _PAYMENTS.c.borrower_id == bindparam("borrower_id", type_=Payment.borrower_id.type),
+    _PAYMENTS.c.payment_date == bindparam("day", type_=Payment.payment_date.type),
+    _PAYMENTS.c.mode == PaymentMode.CASH.value,
+    _LIVE,
+)
+_LOCKED_THROUGH = select(func.max(ReconciliationLock.__table__.c.locked_through))
+_FIRST_WITH_REFERENCE = (
+    select(_PAYMENTS.c.id, _PAYMENTS.c.payment_date, _PAYMENTS.c.amount_paise)
+    .where(
+        _PAYMENTS.c.loan_id == bindparam("loan_id", type_=Payment.loan_id.type),
+        _PAYMENTS.c.reference == bindparam("reference", type_=Payment.reference.type),
+        _LIVE,
+    )
+    .order_by(_PAYMENTS.c.recorded_at)
+    .limit(1)
+)
+_RECENT_BY_COLLECTOR = select(
+    _PAYMENTS.c.id,
+    _PAYMENTS.c.amount_paise,
+    _PAYMENTS.c.mode,
+    _PAYMENTS.c.payment_date,
+    _PAYMENTS.c.recorded_at,
+).where(
+    _PAYMENTS.c.loan_id == bindparam("loan_id", type_=Payment.loan_id.type),
+    _PAYMENTS.c.recorded_by == bindparam("recorded_by", type_=Payment.recorded_by.type),
+    _PAYMENTS.c.recorded_at >= bindparam("since", type_=Payment.recorded_at.type),
+    _PAYMENTS.c.recorded_at <= bindparam("until", type_=Payment.recorded_at.type),
+    _LIVE,
+)
+
+
 def _borrower_cash_on(session: Session, borrower_id: uuid.UUID, day: date) -> int:
     """Cash already taken from this borrower on `day`, across all their loans (section 269ST)."""
-    return int(
-        session.execute(
-            select(func.coalesce(func.sum(Payment.amount_paise), 0)).where(
-                Payment.borrower_id == borrower_id,
-                Payment.payment_date == day,
-                Payment.mode == PaymentMode.CASH.value,
-                Payment.status.in_(LIVE_STATUSES),
-            )
-        ).scalar_one()
-    )
+    return int(session.execute(_CASH_ON, {"borrower_id": borrower_id, "day": day}).scalar_one())
 
 
 def _locked_through(session: Session) -> date | None:
-    return session.execute(select(func.max(ReconciliationLock.locked_through))).scalar_one()
+    locked: date | None = session.execute(_LOCKED_THROUGH).scalar_one()
+    return locked
 
 
 def _refuse_duplicate_reference(
@@ -308,19 +354,13 @@ def _refuse_duplicate_reference(
     """Same loan, same reference (compared normalised, whatever the mode): one payment too
     many. The refusal names the first payment by id, date and amount, never the borrower."""
     first = session.execute(
-        select(Payment)
-        .where(
-            Payment.loan_id == loan_id,
-            Payment.reference == reference,
-            Payment.status.in_(LIVE_STATUSES),
-        )
-        .order_by(Payment.recorded_at)
-        .limit(1)
-    ).scalar_one_or_none()
+        _FIRST_WITH_REFERENCE, {"loan_id": loan_id, "reference": reference}
+    ).one_or_none()
     if first is not None:
-        refusal = duplicate_reference_refusal(mode, reference, str(first.id), first.payment_date)
+        first_id, first_date, first_amount = first
+        refusal = duplicate_reference_refusal(mode, reference, str(first_id), first_date)
         raise DuplicateReference(
-            f"{refusal.message} for {format_rupees(first.amount_paise)}; this one was not recorded",
+            f"{refusal.message} for {format_rupees(first_amount)}; this one was not recorded",
             code=refusal.code,
         )
 
@@ -328,27 +368,26 @@ def _refuse_duplicate_reference(
 def _suspected_duplicate(
     session: Session, actor: Principal, draft: PaymentDraft, now: datetime
 ) -> uuid.UUID | None:
-    window = timedelta(minutes=DEFAULT_RULES.suspect_window_minutes)
     recent = session.execute(
-        select(Payment).where(
-            Payment.loan_id == uuid.UUID(draft.loan_id),
-            Payment.recorded_by == actor.user_id,
-            Payment.recorded_at >= now - window,
-            Payment.recorded_at <= now + window,
-            Payment.status.in_(LIVE_STATUSES),
-        )
-    ).scalars()
+        _RECENT_BY_COLLECTOR,
+        {
+            "loan_id": uuid.UUID(draft.loan_id),
+            "recorded_by": actor.user_id,
+            "since": now - _SUSPECT_WINDOW,
+            "until": now + _SUSPECT_WINDOW,
+        },
+    ).all()
     candidates = [
         RecentPayment(
-            payment_id=str(p.id),
-            loan_id=str(p.loan_id),
-            amount=p.amount_paise,
-            mode=PaymentMode(p.mode),
-            payment_date=p.payment_date,
-            collector_id=str(p.recorded_by),
-            entered_at=p.recorded_at,
+            payment_id=str(payment_id),
+            loan_id=draft.loan_id,
+            amount=amount,
+            mode=PaymentMode(mode),
+            payment_date=payment_date,
+            collector_id=str(actor.user_id),
+            entered_at=recorded_at,
         )
-        for p in recent
+        for payment_id, amount, mode, payment_date, recorded_at in recent
     ]
     found = suspected_duplicate_of(draft, str(actor.user_id), now, candidates, DEFAULT_RULES)
     return uuid.UUID(found.payment_id) if found else None

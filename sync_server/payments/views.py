@@ -11,9 +11,11 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from loancore.allocation import Allocation
 from loancore.contract import AllocationView, CommandType, PaymentPayload, PaymentView
-from sync_server.db.models import AllocationLine, Loan, LoanState, Payment, PaymentReversal
+from sync_server.db.models import AllocationLine, Loan, Payment, PaymentReversal
 from sync_server.errors import NotFound
+from sync_server.loans.position import position_of
 
 
 def payment_content_hash(payload: PaymentPayload) -> str:
@@ -85,19 +87,35 @@ def payment_view(session: Session, payment: Payment) -> PaymentView:
     return payment_views(session, [payment])[0]
 
 
+def new_payment_view(payment: Payment, allocation: Allocation | None) -> PaymentView:
+    """The view of a payment just written, from what was written: no read back."""
+    lines = allocation.lines if allocation is not None else ()
+    return PaymentView(
+        id=payment.id,
+        loan_id=payment.loan_id,
+        amount_paise=payment.amount_paise,
+        mode=payment.mode,
+        reference=payment.reference,
+        payment_date=payment.payment_date,
+        status=payment.status,
+        recorded_by=str(payment.recorded_by),
+        recorded_at=payment.recorded_at,
+        allocations=[
+            AllocationView(
+                component=line.component.value,
+                amount=line.amount,
+                installment_seq=line.installment_seq,
+                charge_id=line.charge_id,
+                advance=line.advance,
+            )
+            for line in lines
+        ],
+    )
+
+
 def loan_position(session: Session, loan_id: uuid.UUID) -> dict[str, object]:
     """The loan's position as the audit log keeps it before and after a posting."""
-    state = session.get(LoanState, loan_id, populate_existing=True)
     loan = session.get(Loan, loan_id)
-    if state is None or loan is None:
+    if loan is None:
         raise NotFound("There is no such loan")
-    return {
-        "status": loan.status,
-        "principal_outstanding": state.principal_outstanding,
-        "interest_paid_total": state.interest_paid_total,
-        "installments_paid_total": state.installments_paid_total,
-        "charges_outstanding": state.charges_outstanding,
-        "excess_paise": state.excess_paise,
-        "oldest_unpaid_seq": state.oldest_unpaid_seq,
-        "next_due_date": state.next_due_date,
-    }
+    return position_of(session, loan)

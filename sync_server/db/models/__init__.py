@@ -32,7 +32,7 @@ from sync_server.db.models.system import (
     CollectorScore,
     FeatureFlag,
     JobRun,
-    LoanDailySnapshot,
+    LoanHistory,
     ReconciliationLock,
     Setting,
 )
@@ -55,7 +55,7 @@ __all__ = [
     "LegalCase",
     "LegalNote",
     "Loan",
-    "LoanDailySnapshot",
+    "LoanHistory",
     "LoanState",
     "LoginAttempt",
     "Payment",

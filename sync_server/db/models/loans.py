@@ -22,9 +22,14 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import func, literal_column, text
 
 from sync_server.db.models.base import Base, BigId
 from sync_server.db.types import UTCDateTime, utcnow
+
+NO_DUE_DATE_SQL = "'9999-12-31'"
+"""Where a loan with nothing left to fall due sorts by next due date (last, ascending); the
+list query and the index on it must spell the expression the same way."""
 
 
 class Product(Base):
@@ -39,6 +44,16 @@ class Borrower(Base):
     """The person behind one or more loans: the unit of borrower-wise NPA. Holds the PII."""
 
     __tablename__ = "borrowers"
+    __table_args__ = (
+        # The loan search is `lower(name) LIKE '%term%'`; on PostgreSQL a trigram index serves
+        # it. SQLite has no such index and scans, which is fine at the embedded sizes.
+        Index(
+            "ix_borrowers_name_trgm",
+            func.lower(text("name")).label("name_lower"),
+            postgresql_using="gin",
+            postgresql_ops={"name_lower": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     customer_no: Mapped[str] = mapped_column(String(32), unique=True)
@@ -111,7 +126,17 @@ class LoanState(Base):
 
     __tablename__ = "loan_state"
     __table_args__ = (
-        Index("ix_loan_state_bucket", "bucket"),
+        # One index per loan-list sort, matching its ORDER BY and keyset predicate exactly
+        # (sort value, then loan id): see loans/queries.py and migration 0003.
+        Index("ix_loan_state_bucket_dpd", "bucket", "collections_dpd", "loan_id"),
+        Index("ix_loan_state_bucket_outstanding", "bucket", "principal_outstanding", "loan_id"),
+        Index("ix_loan_state_collections_dpd", "collections_dpd", "loan_id"),
+        Index("ix_loan_state_outstanding", "principal_outstanding", "loan_id"),
+        Index(
+            "ix_loan_state_next_due",
+            func.coalesce(text("next_due_date"), literal_column(NO_DUE_DATE_SQL)),
+            "loan_id",
+        ),
         Index("ix_loan_state_dpd", "dpd"),
     )
 
@@ -133,6 +158,10 @@ class LoanState(Base):
     dispute_open: Mapped[bool] = mapped_column(Boolean, default=False)
     last_payment_date: Mapped[date | None] = mapped_column(Date)
     as_of: Mapped[date | None] = mapped_column(Date)
+    # Owned by the day-end (see jobs/dayend.py): the updated_at it left when it last summed
+    # the arrears, and the first due date after that sum.
+    arrears_settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    arrears_next_due: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

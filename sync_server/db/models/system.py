@@ -1,5 +1,5 @@
 """The system's own records: kill switches, settings, the audit chain, the job ledger, the
-change log that sync pulls from, daily snapshots, collector scores and reconciliation locks."""
+change log that sync pulls from, loan history, collector scores and reconciliation locks."""
 
 from __future__ import annotations
 
@@ -124,14 +124,20 @@ class ChangeLogEntry(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class LoanDailySnapshot(Base):
-    __tablename__ = "loan_daily_snapshots"
+class LoanHistory(Base):
+    """Each loan's day-end figures as versions valid over [valid_from, valid_to); an open
+    version has valid_to 9999-12-31. DPD is kept as the date the loan fell overdue, so a version
+    lasts while the dues stand still; jobs/history.py reads the book as of any date."""
 
-    business_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    __tablename__ = "loan_history"
+    __table_args__ = (Index("ix_loan_history_valid_to", "valid_to", "loan_id"),)
+
     loan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("loans.id"), primary_key=True)
+    valid_from: Mapped[date] = mapped_column(Date, primary_key=True)
+    valid_to: Mapped[date] = mapped_column(Date)
     branch_id: Mapped[int] = mapped_column(Integer)
-    dpd: Mapped[int] = mapped_column(Integer)
-    collections_dpd: Mapped[int] = mapped_column(Integer)
+    overdue_since: Mapped[date | None] = mapped_column(Date)
+    frozen_dpd: Mapped[int | None] = mapped_column(Integer)
     bucket: Mapped[str] = mapped_column(String(16))
     asset_class: Mapped[str] = mapped_column(String(16))
     principal_outstanding: Mapped[int] = mapped_column(BigInteger)

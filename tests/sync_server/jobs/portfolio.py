@@ -366,8 +366,8 @@ def checksum(db: Database) -> str:
     numbers (PostgreSQL spends sequence values even in rolled-back transactions)."""
     queries = {
         "loan_state": "SELECT loan_id, principal_outstanding, charges_outstanding, dpd, "
-        "collections_dpd, bucket, asset_class, npa_since, arrears_paise, dispute_open, as_of "
-        "FROM loan_state",
+        "collections_dpd, bucket, asset_class, npa_since, arrears_paise, dispute_open, as_of, "
+        "arrears_next_due FROM loan_state",
         "installment_state": "SELECT loan_id, seq, interest_paid, principal_paid, paid_off_on, "
         "late_charge_levied FROM installment_state",
         "charges": "SELECT id, loan_id, kind, reason, installment_seq, amount_paise, levied_on, "
@@ -375,7 +375,7 @@ def checksum(db: Database) -> str:
         "legal_cases": "SELECT id, loan_id, status, opened_on, dpd_at_open FROM legal_cases",
         "promises": "SELECT id, outcome, paid_toward, decided_on FROM promises",
         "reminders": "SELECT promise_id, user_id, kind, remind_on FROM reminders",
-        "snapshots": "SELECT * FROM loan_daily_snapshots",
+        "history": "SELECT * FROM loan_history",
         "change_log": "SELECT c.entity, CASE WHEN c.entity = 'reminder' THEN "
         "(SELECT CAST(r.promise_id AS TEXT) || r.kind FROM reminders r "
         "WHERE CAST(r.id AS TEXT) = c.entity_id) ELSE c.entity_id END, c.op, c.loan_id, "

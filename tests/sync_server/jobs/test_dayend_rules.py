@@ -1,5 +1,5 @@
 """The day-end's rules one at a time: charges, disputes, borrower-wise NPA, promises,
-reminders, snapshots, the change log, the kill switch and date order."""
+reminders, loan history, the change log, the kill switch and date order."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from sync_server.db.models import (
     Charge,
     JobRun,
     LegalCase,
-    LoanDailySnapshot,
+    LoanHistory,
     LoanState,
     Promise,
     Reminder,
@@ -27,6 +27,7 @@ from sync_server.db.models import (
 from sync_server.errors import Conflict, FeatureDisabled
 from sync_server.flags.service import set_flag
 from sync_server.jobs import tasks
+from sync_server.jobs.history import book_as_of
 from tests.sync_server.jobs.portfolio import (
     Ids,
     add_borrower,
@@ -223,24 +224,23 @@ def test_reminders_come_the_day_before_and_on_the_promised_date_once_each(
     assert pulled == 2
 
 
-def test_each_day_end_snapshots_every_loan_and_logs_only_loans_that_changed(
+def test_each_day_end_records_every_loan_and_logs_only_loans_that_changed(
     db: Database, org: Org
 ) -> None:
     overdue, current = loan(db, org), loan(db, org, first_due=DUE + timedelta(days=20))
     run(db, DUE)
     run(db, DUE + timedelta(days=1))
     with db.read_only() as session:
-        snapshots = session.execute(
-            select(
-                LoanDailySnapshot.business_date, LoanDailySnapshot.loan_id, LoanDailySnapshot.dpd
-            )
-        ).all()
+        books = {day: book_as_of(session, day) for day in (DUE, DUE + timedelta(days=1))}
+        versions = session.execute(select(func.count()).select_from(LoanHistory)).scalar_one()
         logged = (
             session.execute(select(ChangeLogEntry.entity_id).where(ChangeLogEntry.entity == "loan"))
             .scalars()
             .all()
         )
-    assert sorted((d, str(i), n) for d, i, n in snapshots) == sorted(
+    assert sorted(
+        (day, str(row.loan_id), row.dpd) for day, rows in books.items() for row in rows
+    ) == sorted(
         [
             (DUE, str(overdue), 1),
             (DUE, str(current), 0),
@@ -248,6 +248,7 @@ def test_each_day_end_snapshots_every_loan_and_logs_only_loans_that_changed(
             (DUE + timedelta(days=1), str(current), 0),
         ]
     )
+    assert versions == 2, "a DPD that only grows with the calendar needs no new version"
     assert logged == [str(overdue), str(overdue)]
 
 

@@ -69,7 +69,7 @@ def test_the_command_line_runs_refuses_and_shows_the_ledger(db: Database) -> Non
     assert cli.run_day_end_command(db, "07-03-2026", clock, out) == 2
     assert cli.run_weekly_command(db, "2026-W99", clock, out) == 1
     lines = out.getvalue().splitlines()
-    assert lines[0].startswith("day_end 2026-03-06: done (delinquency ")
+    assert lines[0].startswith("day_end 2026-03-06: done (late_charges ")
     assert lines[1].startswith("refused: The day-end for 07-03-2026 can run only once")
     assert "YYYY-MM-DD" in lines[2]
     assert "2026-W99" in lines[3]

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from sync_server.db.engine import Database
-from sync_server.db.models import Charge, LegalCase, Loan, LoanState
+from sync_server.db.models import Charge, InstallmentState, LegalCase, Loan, LoanState
 from sync_server.jobs import tasks
 from sync_server.jobs.reference import reference_day_end
 from tests.sync_server.jobs.portfolio import Ids, clock_after, pay, random_book
@@ -80,3 +81,67 @@ def test_sql_day_end_matches_the_per_loan_reference_on_a_random_book(db: Databas
     assert compared >= 4 * 40
     classes = {state[3] for state in states.values()}
     assert {"standard", "NPA"} <= classes, "the book should cover both ends of the scale"
+
+
+def _reopen_oldest_paid_installment(session: Session, loan_id: uuid.UUID) -> bool:
+    """What an approved reversal does to the derived position: an installment paid long ago
+    owes again, so the loan's oldest unpaid installment moves back (and `updated_at` with it)."""
+    paid = (
+        session.execute(
+            select(InstallmentState)
+            .where(InstallmentState.loan_id == loan_id, InstallmentState.paid_off_on.is_not(None))
+            .order_by(InstallmentState.seq)
+        )
+        .scalars()
+        .first()
+    )
+    if paid is None:
+        return False
+    position = session.get(LoanState, loan_id)
+    assert position is not None
+    paid.interest_paid = paid.principal_paid = 0
+    paid.paid_off_on = None
+    if position.oldest_unpaid_seq is None or paid.seq < position.oldest_unpaid_seq:
+        position.oldest_unpaid_seq = paid.seq
+        position.oldest_unpaid_due = paid.due_date
+    position.updated_at = datetime.now(UTC)
+    session.flush()
+    return True
+
+
+def test_carried_arrears_match_the_reference_across_due_dates_payments_and_reversals(
+    db: Database,
+) -> None:
+    """Most nights carry a loan's arrears and only advance its DPD; these 35 nights cross due
+    dates, quiet stretches, payments and reopened installments, checked night by night."""
+    seed = 37
+    book = random_book(db, seed=seed, loans=30, as_of=START)
+    rng = random.Random(seed)
+    ids = Ids(seed + 1000)
+    reopened = 0
+    for offset in range(35):
+        day = START + timedelta(days=offset)
+        with db.read_only() as session:
+            expected = reference_day_end(session, day)
+        tasks.run_day_end(db, day, clock_after(day))
+        states, escalated, charged = _actual(db, day)
+        for loan_id, ref in expected.items():
+            r = ref.state
+            assert states[loan_id] == (
+                r.dpd,
+                r.collections_dpd,
+                r.bucket.value,
+                r.asset_class.value,
+                r.arrears,
+            ), (day, loan_id)
+            assert (loan_id in escalated) == ref.escalate, (day, loan_id)
+            assert charged.get(loan_id, set()) == set(ref.late_charge_seqs), (day, loan_id)
+        with db.unit_of_work() as session:
+            if offset % 4 == 0:
+                for loan_id in rng.sample(book.loans, 4):
+                    amount = rng.choice([3_000_00, 15_000_00, 60_000_00])
+                    pay(session, ids, loan_id, amount, day + timedelta(days=1), book.collectors[0])
+            if offset in (9, 21):
+                for loan_id in rng.sample(book.loans, 4):
+                    reopened += _reopen_oldest_paid_installment(session, loan_id)
+    assert reopened >= 4

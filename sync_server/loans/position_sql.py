@@ -1,0 +1,176 @@
+"""The statements of posting, built once at import.
+
+A statement object memoises its cache key, so executing it again costs only the round trip;
+building the same SQL per posting cost more than running it. Parameters are named `b_*` where
+a column of the same name is in a SET clause.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import BigInteger, Date, Table, bindparam, case, func, or_, select, update
+
+from loancore.allocation import Component
+from sync_server.db.models import (
+    AllocationLine,
+    Charge,
+    InstallmentState,
+    Loan,
+    LoanState,
+    Payment,
+    PaymentReversal,
+    Product,
+    ScheduleRow,
+)
+
+POSITION_FIELDS = (
+    "principal_outstanding",
+    "interest_paid_total",
+    "installments_paid_total",
+    "charges_outstanding",
+    "excess_paise",
+    "oldest_unpaid_seq",
+    "next_due_date",
+)
+"""The loan-state columns the audit log keeps before and after a posting (with the status)."""
+
+_STATE = cast(Table, LoanState.__table__)
+_INSTALLMENTS = cast(Table, InstallmentState.__table__)
+_SCHEDULE = cast(Table, ScheduleRow.__table__)
+_LINES = cast(Table, AllocationLine.__table__)
+_CHARGES = cast(Table, Charge.__table__)
+_LOAN_ID = bindparam("b_loan_id", type_=Loan.id.type)
+_ON = bindparam("on", type_=Date())
+
+LOCK_LOAN = select(Loan).where(Loan.id == _LOAN_ID).with_for_update()
+POSITION = select(*(_STATE.c[name] for name in POSITION_FIELDS)).where(_STATE.c.loan_id == _LOAN_ID)
+STRATEGY_AND_POSITION = (
+    select(Product.__table__.c.allocation_strategy, *(_STATE.c[n] for n in POSITION_FIELDS))
+    .select_from(_STATE)
+    .join(Product.__table__, cast(Table, Product.__table__).c.code == bindparam("product"))
+    .where(_STATE.c.loan_id == _LOAN_ID)
+)
+_INSTALLMENT_ROW = (_INSTALLMENTS.c.loan_id == _SCHEDULE.c.loan_id) & (
+    _INSTALLMENTS.c.seq == _SCHEDULE.c.seq
+)
+OPEN_INSTALLMENTS = (
+    select(
+        _SCHEDULE.c.seq,
+        _SCHEDULE.c.due_date,
+        _SCHEDULE.c.interest_due,
+        _SCHEDULE.c.principal_due,
+        _INSTALLMENTS.c.interest_paid,
+        _INSTALLMENTS.c.principal_paid,
+        _INSTALLMENTS.c.paid_off_on,
+    )
+    .join(_INSTALLMENTS, _INSTALLMENT_ROW)
+    .where(
+        _SCHEDULE.c.loan_id == _LOAN_ID,
+        _SCHEDULE.c.interest_due + _SCHEDULE.c.principal_due
+        > _INSTALLMENTS.c.interest_paid + _INSTALLMENTS.c.principal_paid,
+    )
+    .order_by(_SCHEDULE.c.seq)
+)
+_CHARGE_PAID = (
+    select(_LINES.c.charge_id, func.sum(_LINES.c.amount_paise).label("paid"))
+    .where(_LINES.c.loan_id == _LOAN_ID, _LINES.c.charge_id.is_not(None))
+    .group_by(_LINES.c.charge_id)
+    .subquery()
+)
+OPEN_CHARGES = (
+    select(
+        _CHARGES.c.id,
+        _CHARGES.c.kind,
+        _CHARGES.c.levied_on,
+        _CHARGES.c.amount_paise - func.coalesce(_CHARGE_PAID.c.paid, 0),
+    )
+    .outerjoin(_CHARGE_PAID, _CHARGE_PAID.c.charge_id == _CHARGES.c.id)
+    .where(_CHARGES.c.loan_id == _LOAN_ID)
+    .order_by(_CHARGES.c.levied_on, _CHARGES.c.id)
+)
+TOUCHED = (
+    select(
+        _INSTALLMENTS.c.seq,
+        _SCHEDULE.c.interest_due + _SCHEDULE.c.principal_due,
+        _INSTALLMENTS.c.interest_paid,
+        _INSTALLMENTS.c.principal_paid,
+        _INSTALLMENTS.c.paid_off_on,
+    )
+    .join(_SCHEDULE, _INSTALLMENT_ROW)
+    .where(
+        _INSTALLMENTS.c.loan_id == _LOAN_ID,
+        _INSTALLMENTS.c.seq.in_(bindparam("seqs", expanding=True)),
+    )
+)
+SHIFT = (
+    update(_INSTALLMENTS)
+    .where(
+        _INSTALLMENTS.c.loan_id == bindparam("b_loan"),
+        _INSTALLMENTS.c.seq == bindparam("b_seq"),
+    )
+    .values(
+        interest_paid=bindparam("b_interest"),
+        principal_paid=bindparam("b_principal"),
+        paid_off_on=bindparam("b_paid_off_on"),
+    )
+)
+
+
+def _sum(column: Any, *where: Any) -> Any:
+    return select(func.coalesce(func.sum(column), 0)).where(*where).scalar_subquery()
+
+
+def _refresh(last_payment_date: Any) -> Any:
+    i = _INSTALLMENTS.c
+    mine = i.loan_id == _LOAN_ID
+    unpaid = (mine, i.paid_off_on.is_(None))
+    lines = _LINES.c.loan_id == _LOAN_ID
+
+    def first_unpaid(column: Any, *where: Any) -> Any:
+        return select(column).where(*unpaid, *where).order_by(i.seq).limit(1).scalar_subquery()
+
+    charges_paid = _sum(
+        _LINES.c.amount_paise,
+        lines,
+        _LINES.c.component.in_((Component.PENAL.value, Component.FEE.value)),
+    )
+    return (
+        update(_STATE)
+        .where(_STATE.c.loan_id == _LOAN_ID)
+        .values(
+            principal_outstanding=bindparam("principal", type_=BigInteger())
+            - _sum(i.principal_paid, mine),
+            interest_paid_total=_sum(i.interest_paid, mine),
+            installments_paid_total=_sum(i.interest_paid + i.principal_paid, mine),
+            charges_outstanding=_sum(_CHARGES.c.amount_paise, _CHARGES.c.loan_id == _LOAN_ID)
+            - charges_paid,
+            excess_paise=_sum(
+                _LINES.c.amount_paise, lines, _LINES.c.component == Component.EXCESS.value
+            ),
+            oldest_unpaid_seq=first_unpaid(i.seq),
+            oldest_unpaid_due=first_unpaid(i.due_date),
+            next_due_date=first_unpaid(i.due_date, i.due_date >= _ON),
+            last_payment_date=last_payment_date,
+            updated_at=bindparam("now", type_=LoanState.updated_at.type),
+        )
+        .returning(*(_STATE.c[name] for name in POSITION_FIELDS))
+    )
+
+
+_LAST = _STATE.c.last_payment_date
+REFRESH_AFTER_PAYMENT = _refresh(case((or_(_LAST.is_(None), _LAST < _ON), _ON), else_=_LAST))
+_PAYMENTS = cast(Table, Payment.__table__)
+REFRESH_AFTER_REVERSAL = _refresh(
+    select(func.max(_PAYMENTS.c.payment_date))
+    .where(
+        _PAYMENTS.c.loan_id == _LOAN_ID,
+        _PAYMENTS.c.status == "posted",
+        _PAYMENTS.c.id.not_in(
+            select(PaymentReversal.__table__.c.payment_id).where(
+                cast(Table, PaymentReversal.__table__).c.status == "approved"
+            )
+        ),
+    )
+    .scalar_subquery()
+)
