@@ -60,6 +60,7 @@ class Action(StrEnum):
     REVERSE_PAYMENT_REQUEST = "reverse_payment_request"
     REVERSE_PAYMENT_APPROVE = "reverse_payment_approve"
     ASSIGN_COLLECTOR = "assign_collector"
+    WRITE_OFF_LOAN = "write_off_loan"
     # Finance
     RECONCILE = "reconcile"
     IMPORT_BANK_STATEMENT = "import_bank_statement"
@@ -131,6 +132,7 @@ _TABLE: dict[Action, frozenset[Role]] = {
     Action.REVERSE_PAYMENT_REQUEST: frozenset({_A, _BM, _F}),
     Action.REVERSE_PAYMENT_APPROVE: frozenset({_A, _BM, _F}),
     Action.ASSIGN_COLLECTOR: frozenset({_A, _BM}),
+    Action.WRITE_OFF_LOAN: frozenset({_A}),
     Action.RECONCILE: frozenset({_A, _F}),
     Action.IMPORT_BANK_STATEMENT: frozenset({_A, _F}),
     Action.LOCK_PERIOD: frozenset({_A, _F}),

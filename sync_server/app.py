@@ -32,6 +32,8 @@ FEATURE_ROUTERS = (
     "sync_server.audit.routes",
     "sync_server.loans.routes",
     "sync_server.payments.routes",
+    "sync_server.legal.routes",
+    "sync_server.scores.routes",
     "sync_server.sync.routes",
     "sync_server.jobs.routes",
 )

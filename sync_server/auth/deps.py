@@ -3,12 +3,20 @@
 The token proves identity, but the user's role, branch and standing are read from the database
 on every request, so deactivating a user or changing their role takes effect at once rather
 than when their access token expires.
+
+Every route under /api/v1 either declares its permission here (`require`, `require_any`: the
+dependency carries `.actions`) or is named in `OPEN_ENDPOINTS` with the reason it needs no
+permission. The permission walk (tests/sync_server/permissions) fails on a route that is
+neither, so a check hidden inside a service cannot stand in for a declared one.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -107,3 +115,52 @@ def require_any(*actions: Action) -> Callable[..., Principal]:
 
     dependency.actions = actions  # type: ignore[attr-defined]  # read by the permission walk test
     return dependency
+
+
+class Openness(StrEnum):
+    PUBLIC = "public"
+    """No access token: the caller is not signed in yet, or proves itself another way."""
+    SELF_SERVICE = "self_service"
+    """Any signed-in user, about their own account only."""
+    SIGNED_IN = "signed_in"
+    """Any signed-in user: state every role's client needs and that carries no book data."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenEndpoint:
+    openness: Openness
+    reason: str
+
+
+OPEN_ENDPOINTS: Mapping[tuple[str, str], OpenEndpoint] = MappingProxyType(
+    {
+        ("GET", "/health"): OpenEndpoint(
+            Openness.PUBLIC,
+            "the load balancer's probe; it tells the protocol version and business date only",
+        ),
+        ("POST", "/auth/login"): OpenEndpoint(
+            Openness.PUBLIC, "signing in is how a caller gets a token; rate-limited per address"
+        ),
+        ("POST", "/auth/refresh"): OpenEndpoint(
+            Openness.PUBLIC, "the refresh token in the body is the credential"
+        ),
+        ("POST", "/auth/logout"): OpenEndpoint(
+            Openness.PUBLIC,
+            "revokes the refresh token in the body, which must work after the access token "
+            "has expired",
+        ),
+        ("GET", "/auth/me"): OpenEndpoint(
+            Openness.SELF_SERVICE, "a user reads their own account and role"
+        ),
+        ("POST", "/auth/password"): OpenEndpoint(
+            Openness.SELF_SERVICE, "a user changes their own password, proving the current one"
+        ),
+        ("GET", "/flags"): OpenEndpoint(
+            Openness.SIGNED_IN,
+            "every role's client greys out work an administrator has switched off; the switch "
+            "states carry no borrower or money data",
+        ),
+    }
+)
+"""(method, path under /api/v1) -> why the route declares no permission. The only place such a
+route is allowed; keep it short."""

@@ -37,6 +37,8 @@ from sync_server.deps import (
 router = APIRouter(tags=["auth"])
 
 Admin = Annotated[Principal, Depends(require(Action.MANAGE_USERS))]
+ViewLoans = Annotated[Principal, Depends(require(Action.VIEW_LOANS))]
+"""Every loan sits in a branch, so whoever reads loans reads the branch list beside them."""
 
 
 def _user_out(user: User, branch_code: str | None) -> UserOut:
@@ -186,7 +188,7 @@ def _branch_out(branch: Branch) -> BranchOut:
 
 
 @router.get("/branches")
-def list_branches(_: CurrentPrincipal, session: ReadSessionDep) -> list[BranchOut]:
+def list_branches(_: ViewLoans, session: ReadSessionDep) -> list[BranchOut]:
     return [_branch_out(b) for b in service.list_branches(session)]
 
 

@@ -2,14 +2,18 @@
 
 A loan's terms and schedule are financial facts: the database refuses to change them, and so
 does the API, before any work is done, with a 409 `immutable_field` that names the field and an
-audit entry that records the attempt. What a loan does accept after booking is who works it (a
-branch manager or an administrator reassigns it) and a write-off (an administrator, with a
-reason); both are audited and sent to the devices that must add or drop the loan.
+audit entry that records the attempt. The permission comes first: a role that may not change a
+loan (or correct a payment) at all gets the audited 403 every guarded endpoint gives.
+
+What a loan does accept after booking is who works it (a branch manager or an administrator
+reassigns it) and a write-off (an administrator, with a reason); both are audited and sent to
+the devices that must add or drop the loan.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
@@ -21,7 +25,7 @@ from sqlalchemy.orm import Session
 from loancore.contract import AssetClassValue, BucketValue, LoanStatusValue, LoanSummaryView
 from loancore.roles import Action, Role, can
 from sync_server.audit import service as audit
-from sync_server.auth.deps import CurrentPrincipal, require
+from sync_server.auth.deps import require, require_any
 from sync_server.auth.principal import Principal
 from sync_server.db.models import (
     Borrower,
@@ -82,9 +86,6 @@ LOAN_CHILDREN: tuple[tuple[str, Any], ...] = (
     ("contact_log", ContactLog),
 )
 
-WRITE_OFF_ROLE = Role.ADMIN
-"""loancore.roles has no write-off action yet; until it has, a write-off is the admin's alone."""
-
 ViewLoans = Annotated[Principal, Depends(require(Action.VIEW_LOANS))]
 ViewDashboard = Annotated[Principal, Depends(require(Action.VIEW_DASHBOARD))]
 
@@ -135,42 +136,74 @@ def get_dashboard(
 
 # -- the financial guard -----------------------------------------------------------------------
 
+EditLoan = Annotated[
+    Principal, Depends(require_any(Action.ASSIGN_COLLECTOR, Action.WRITE_OFF_LOAN))
+]
+"""Whoever may change a loan at all; a change of its financial facts is then refused 409."""
+CorrectPayment = Annotated[Principal, Depends(require(Action.REVERSE_PAYMENT_REQUEST))]
+"""Whoever may correct a payment (by asking for its reversal); an edit is then refused 409."""
 
-def _refuse(
-    db: DbDep, principal: Principal, entity: str, entity_id: object, field: str, message: str
-) -> ImmutableField:
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    entity: str
+    field: str
+    message: str
+
+
+LOAN_REPLACED = Refusal(
+    "loan",
+    "loan",
+    "A loan is never replaced: its terms are financial facts. Use PATCH to reassign it or "
+    "write it off",
+)
+LOAN_DELETED = Refusal(
+    "loan", "loan", "A loan is never deleted; close it by payment or write it off"
+)
+PAYMENT_CHANGED = Refusal(
+    "payment",
+    "payment",
+    "A posted payment is never edited or deleted; request a reversal, which a second person "
+    "approves",
+)
+
+
+def financial_fact(field: str) -> Refusal:
+    return Refusal(
+        "loan",
+        field,
+        f"'{field}' is a financial fact of the loan and never changes; a correction is a new "
+        "entry (reversal or adjustment) approved by a second person",
+    )
+
+
+def _refuse(db: DbDep, principal: Principal, entity_id: object, refusal: Refusal) -> ImmutableField:
+    """The attempt is recorded in its own transaction: the request changes nothing, but an
+    auditor must still see who tried to rewrite a financial fact."""
     audit.record_attempt(
         db,
         actor=principal,
-        action=f"{entity}.update",
-        entity=entity,
+        action=f"{refusal.entity}.update",
+        entity=refusal.entity,
         entity_id=entity_id,
         outcome="refused",
-        detail=f"immutable_field: {field}",
+        detail=f"immutable_field: {refusal.field}",
     )
-    return ImmutableField(message)
+    return ImmutableField(refusal.message)
 
 
 @router.patch("/loans/{loan_id}")
 def change_loan(
     loan_id: uuid.UUID,
     body: Annotated[dict[str, Any], Body()],
-    principal: CurrentPrincipal,
+    principal: EditLoan,
     session: SessionDep,
     db: DbDep,
     today: BusinessDateDep,
 ) -> LoanSummaryView:
     financial = [name for name in body if name in FINANCIAL_FIELDS]
     if financial:
-        raise _refuse(
-            db,
-            principal,
-            "loan",
-            loan_id,
-            financial[0],
-            f"'{financial[0]}' is a financial fact of the loan and never changes; a correction "
-            "is a new entry (reversal or adjustment) approved by a second person",
-        )
+        raise _refuse(db, principal, loan_id, financial_fact(financial[0]))
     try:
         change = LoanChange.model_validate(body)
     except ValidationError as exc:
@@ -199,7 +232,7 @@ def _changeable_loan(
         raise ValidationFailed("Nothing to change: send collector_id or status")
     if change.collector_id is not None and not can(principal.role, Action.ASSIGN_COLLECTOR):
         raise Forbidden("Only a branch manager or an administrator reassigns loans")
-    if change.status is not None and principal.role is not WRITE_OFF_ROLE:
+    if change.status is not None and not can(principal.role, Action.WRITE_OFF_LOAN):
         raise Forbidden("Only an administrator writes a loan off")
     loan = session.execute(select(Loan).where(Loan.id == loan_id).with_for_update()).scalar()
     if loan is None:
@@ -299,51 +332,20 @@ def write_off(session: Session, actor: Principal, loan: Loan, reason: str, today
 
 
 @router.put("/loans/{loan_id}")
-def replace_loan(loan_id: uuid.UUID, principal: CurrentPrincipal, db: DbDep) -> None:
-    raise _refuse(
-        db,
-        principal,
-        "loan",
-        loan_id,
-        "loan",
-        "A loan is never replaced: its terms are financial facts. Use PATCH to "
-        "reassign it or write it off",
-    )
+def replace_loan(loan_id: uuid.UUID, principal: EditLoan, db: DbDep) -> None:
+    raise _refuse(db, principal, loan_id, LOAN_REPLACED)
 
 
 @router.delete("/loans/{loan_id}")
-def delete_loan(loan_id: uuid.UUID, principal: CurrentPrincipal, db: DbDep) -> None:
-    raise _refuse(
-        db,
-        principal,
-        "loan",
-        loan_id,
-        "loan",
-        "A loan is never deleted; close it by payment or write it off",
-    )
+def delete_loan(loan_id: uuid.UUID, principal: EditLoan, db: DbDep) -> None:
+    raise _refuse(db, principal, loan_id, LOAN_DELETED)
 
 
 @router.api_route("/loans/{loan_id}/schedule", methods=["POST", "PUT", "PATCH", "DELETE"])
-def change_schedule(loan_id: uuid.UUID, principal: CurrentPrincipal, db: DbDep) -> None:
-    raise _refuse(
-        db,
-        principal,
-        "loan",
-        loan_id,
-        "schedule",
-        "'schedule' is a financial fact of the loan and never changes; a correction "
-        "is a new entry approved by a second person",
-    )
+def change_schedule(loan_id: uuid.UUID, principal: EditLoan, db: DbDep) -> None:
+    raise _refuse(db, principal, loan_id, financial_fact("schedule"))
 
 
 @router.api_route("/payments/{payment_id}", methods=["PUT", "PATCH", "DELETE"])
-def change_payment(payment_id: uuid.UUID, principal: CurrentPrincipal, db: DbDep) -> None:
-    raise _refuse(
-        db,
-        principal,
-        "payment",
-        payment_id,
-        "payment",
-        "A posted payment is never edited or deleted; request a reversal, which a "
-        "second person approves",
-    )
+def change_payment(payment_id: uuid.UUID, principal: CorrectPayment, db: DbDep) -> None:
+    raise _refuse(db, principal, payment_id, PAYMENT_CHANGED)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from loancore.contract import PaymentView
 from loancore.roles import Action
-from sync_server.auth.deps import CurrentPrincipal, require
+from sync_server.auth.deps import require
 from sync_server.auth.principal import Principal
 from sync_server.auth.scope import apply_loan_scope, loan_visible
 from sync_server.db.models import Loan, Payment, PaymentReversal
@@ -29,6 +29,10 @@ from sync_server.payments.schemas import (
 from sync_server.payments.views import payment_content_hash, payment_view, payment_views
 
 router = APIRouter(tags=["payments"])
+
+ViewLoans = Annotated[Principal, Depends(require(Action.VIEW_LOANS))]
+"""A payment, a loan's history and the reversals queue are part of the loans a role reads; the
+row scope (which loans) is then applied by the query or the service."""
 
 HISTORY_LIMIT = 500
 
@@ -85,14 +89,14 @@ def pending_review(
 
 @router.get("/payments/{payment_id}")
 def get_payment(
-    payment_id: uuid.UUID, principal: CurrentPrincipal, session: ReadSessionDep
+    payment_id: uuid.UUID, principal: ViewLoans, session: ReadSessionDep
 ) -> PaymentView:
     return payment_view(session, service.get_payment(session, principal, payment_id))
 
 
 @router.get("/loans/{loan_id}/payments")
 def loan_payments(
-    loan_id: uuid.UUID, principal: CurrentPrincipal, session: ReadSessionDep
+    loan_id: uuid.UUID, principal: ViewLoans, session: ReadSessionDep
 ) -> list[PaymentView]:
     """The loan's payment history, newest first, each with its allocation lines."""
     loan = session.get(Loan, loan_id)
@@ -157,7 +161,7 @@ def decide_reversal(
 
 @router.get("/reversals")
 def list_reversals(
-    principal: CurrentPrincipal,
+    principal: ViewLoans,
     session: ReadSessionDep,
     status: Annotated[Literal["pending", "approved", "rejected"] | None, Query()] = None,
 ) -> list[ReversalView]:

@@ -36,6 +36,7 @@ ADMIN_ONLY = {
     Action.MANAGE_SETTINGS,
     Action.RUN_JOBS,
     Action.BACKDATE_BEYOND_MANAGER_LIMIT,
+    Action.WRITE_OFF_LOAN,
 }
 
 
