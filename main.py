@@ -150,7 +150,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     url = f"sqlite:///{path}"
     if not path.exists() or args.fresh:
         path.unlink(missing_ok=True)
-        print(f"Building demo data ({args.loans} loans, seed {args.seed}); this takes a minute...")
+        print(
+            f"Building demo data ({args.loans} loans, seed {args.seed}): day by day through five scored weeks..."
+        )
         db = Database(url)
         upgrade(db.engine)
         summary = seed_demo(db, loans=args.loans, seed=args.seed, today=Clock().business_date())
