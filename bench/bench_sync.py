@@ -1,11 +1,20 @@
 """Sync throughput over loopback: queued payments pushed per second, and the first pull of a
-collector's book and of a whole branch, on SQLite and PostgreSQL.
+collector's book and of a whole branch, on SQLite and PostgreSQL, each beside a baseline taken
+in the same run so the figures read as ratios on a shared machine.
 
     .venv/bin/python -m bench.bench_sync --quick
-    .venv/bin/python -m bench.bench_sync --db sqlite --payments 10000 --branch-loans 50000
+    .venv/bin/python -m bench.bench_sync --db both --payments 10000 --branch-loans 50000
 
 The server runs in this process (uvicorn on a free loopback port) with the real clock; the
 client is the desktop's own SyncEngine and cache, so the figures include both sides' work.
+The book is built by bulk SQL (INSERT ... SELECT over a generated series and one schedule
+template), not the loan service, so 50,000 loans build in seconds.
+
+Baselines: for push, the same batches sent again (every command answered `duplicate`: the
+HTTP, JSON and lookup cost without posting) and a sample of payments posted in-process through
+the sync service (the server's own cost, no HTTP, no client); for pull, the same pages built
+in-process (the server's SQL and views), their JSON encoding, the client's cache apply, and the
+round trip of an empty pull.
 """
 
 from __future__ import annotations
@@ -13,56 +22,93 @@ from __future__ import annotations
 import argparse
 import os
 import socket
+import statistics
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
 import uvicorn
+from sqlalchemy import Uuid, bindparam, text
 from sqlalchemy.engine import make_url
 
 from desktop.cache.store import Cache
 from desktop.sync.api import ApiClient
 from desktop.sync.engine import SyncEngine
 from desktop.sync.outbox import record_payment
-from loancore.contract import PaymentPayload
+from loancore.contract import PaymentPayload, SyncCommand, new_command_id
 from loancore.roles import Role
-from sync_server.app import API_PREFIX, FEATURE_ROUTERS, create_app
-from sync_server.auth.principal import SYSTEM
+from loancore.schedule import build_schedule, emi_amount
+from sync_server.app import create_app
+from sync_server.auth.principal import Principal
 from sync_server.auth.service import create_user
 from sync_server.auth.tokens import issue_access_token
 from sync_server.config import Settings
 from sync_server.db.engine import Database
 from sync_server.db.migrate import upgrade
 from sync_server.db.models import Branch, User
-from sync_server.loans.book import BorrowerDetails, NewLoan, create_loans_bulk
-from sync_server.sync import routes as sync_routes
+from sync_server.sync import pull as pull_service
+from sync_server.sync import service as sync_service
 
 PG_URL = os.environ.get(
     "LOANDESK_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 IST = ZoneInfo("Asia/Kolkata")
+PRINCIPAL = 100_000_00
+RATE_BP = 1400
+TENURE = 24
+PUSH_BATCH = 500
+PULL_PAGE = 5000
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@dataclass(frozen=True, slots=True)
+class PushFigures:
+    payments: int
+    applied: int
+    seconds: float
+    resend_seconds: float
+    in_process: int
+    in_process_seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.applied / self.seconds
+
+
+@dataclass(frozen=True, slots=True)
+class PullFigures:
+    who: str
+    loans: int
+    changes: int
+    pages: int
+    seconds: float
+    server_seconds: float
+    encode_seconds: float
+    apply_seconds: float
+    empty_round_trip: float
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    kind: str
+    loans: int
+    build_seconds: float
+    push: PushFigures
+    pulls: tuple[PullFigures, ...]
 
 
 @contextmanager
-def _database(kind: str, root: Path) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{root / 'bench.db'}"
-        return
+def _pg_database() -> Iterator[str]:
     url = make_url(PG_URL)
-    name = f"loandesk_bench_{os.getpid()}"
+    name = f"loandesk_bench_sync_{os.getpid()}"
     admin = psycopg.connect(
         host=url.host,
         port=url.port or 5432,
@@ -79,25 +125,24 @@ def _database(kind: str, root: Path) -> Iterator[str]:
         admin.close()
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @contextmanager
 def _serve(settings: Settings, db: Database) -> Iterator[str]:
     port = _free_port()
     app = create_app(settings=settings, db=db)
-    if "sync_server.sync.routes" not in FEATURE_ROUTERS:
-        app.include_router(sync_routes.router, prefix=API_PREFIX)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="off",
-        )
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise SystemExit("uvicorn did not start")
         time.sleep(0.02)
     try:
         yield f"http://127.0.0.1:{port}"
@@ -106,20 +151,83 @@ def _serve(settings: Settings, db: Database) -> Iterator[str]:
         thread.join(timeout=20)
 
 
-def _book(
-    db: Database, branch_loans: int, collector_loans: int
-) -> tuple[User, User, list[uuid.UUID]]:
-    today = datetime.now(IST).date()
+def _book_sql(kind: str, loans: int, today: date) -> list[str]:
+    """Every loan has the same terms and dates (one installment 15 days overdue), so one
+    schedule, computed once by loancore, serves as a template joined to every loan."""
+    disbursed, first_due = today - timedelta(days=45), today - timedelta(days=15)
+    rows = build_schedule(PRINCIPAL, RATE_BP, TENURE, first_due)
+    if kind == "sqlite":
+        series = (
+            f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {loans})"
+        )
+        uid = "printf('%032x', {0})"
+        loan_text = (
+            "substr(l.id, 1, 8) || '-' || substr(l.id, 9, 4) || '-' || substr(l.id, 13, 4) "
+            "|| '-' || substr(l.id, 17, 4) || '-' || substr(l.id, 21, 12)"
+        )
+        day, now, false = "'{0}'", "'{0}'", "0"
+        instant = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's storage form on SQLite
+    else:
+        series = f"WITH s(i) AS (SELECT generate_series(1, {loans}))"
+        uid = "CAST(lpad(to_hex({0}), 32, '0') AS uuid)"
+        loan_text = "CAST(l.id AS text)"
+        day, now, false = "DATE '{0}'", "TIMESTAMPTZ '{0}'", "FALSE"
+        instant = "%Y-%m-%d %H:%M:%S.%f+00"
+    stamp = now.format(datetime.now(UTC).strftime(instant))
+    cumulative, template = 0, []
+    for row in rows:
+        cumulative += row.amount_due
+        template.append(
+            f"({row.seq}, {day.format(row.due_date.isoformat())}, {row.principal_due}, "
+            f"{row.interest_due}, {cumulative})"
+        )
+    schedule = f"WITH t(seq, due_date, principal_due, interest_due, cum_due) AS (VALUES {', '.join(template)})"
+    dpd = (today - first_due).days + 1
+    return [
+        "INSERT INTO borrowers (id, customer_no, name, phone, address, branch_id, created_at) "
+        f"{series} SELECT {uid.format('1000000000 + i')}, 'CB' || i, 'Borrower ' || i, "
+        f"'98' || (10000000 + i), 'Ward ' || (i % 97) || ', Pune', :branch, {stamp} FROM s",
+        "INSERT INTO loans (id, account_no, borrower_id, branch_id, product_code, principal_paise, "
+        "annual_rate_bp, tenure_months, disbursement_date, first_due_date, emi_paise, "
+        f"collector_id, status, created_at) {series} SELECT {uid.format('i')}, 'BN' || i, "
+        f"{uid.format('1000000000 + i')}, :branch, 'PL', {PRINCIPAL}, {RATE_BP}, {TENURE}, "
+        f"{day.format(disbursed.isoformat())}, {day.format(first_due.isoformat())}, "
+        f"{emi_amount(PRINCIPAL, RATE_BP, TENURE)}, "
+        f"CASE WHEN i <= :mine THEN :asha ELSE :ravi END, 'active', {stamp} FROM s",
+        "INSERT INTO schedule_rows (loan_id, seq, due_date, principal_due, interest_due, cum_due) "
+        f"{schedule} SELECT l.id, t.seq, t.due_date, t.principal_due, t.interest_due, t.cum_due "
+        "FROM loans l CROSS JOIN t",
+        "INSERT INTO installment_state (loan_id, seq, due_date, interest_paid, principal_paid, "
+        f"paid_off_on, late_charge_levied) {schedule} SELECT l.id, t.seq, t.due_date, 0, 0, NULL, "
+        f"{false} FROM loans l CROSS JOIN t",
+        "INSERT INTO loan_state (loan_id, principal_outstanding, interest_paid_total, "
+        "installments_paid_total, charges_outstanding, excess_paise, oldest_unpaid_seq, "
+        "oldest_unpaid_due, next_due_date, dpd, collections_dpd, bucket, asset_class, "
+        f"arrears_paise, dispute_open, updated_at) SELECT l.id, {PRINCIPAL}, 0, 0, 0, 0, 1, "
+        f"{day.format(first_due.isoformat())}, {day.format(first_due.isoformat())}, {dpd}, "
+        f"{dpd}, '1-30', 'SMA-0', {rows[0].amount_due}, {false}, {stamp} FROM loans l",
+        "INSERT INTO change_log (entity, entity_id, op, loan_id, branch_id, collector_id, at) "
+        f"SELECT 'loan', {loan_text}, 'upsert', l.id, l.branch_id, l.collector_id, {stamp} "
+        "FROM loans l ORDER BY l.account_no",
+    ]
+
+
+def build_book(
+    db: Database, kind: str, loans: int, mine: int
+) -> tuple[dict[str, User], list[uuid.UUID], float]:
+    """The users through the auth service (tokens need real ones), the loans by bulk SQL.
+    Returns the users, asha's loans and ravi's (first `mine` are asha's), and the build time."""
+    started = time.perf_counter()
     with db.unit_of_work() as session:
         branch = Branch(code="BR01", name="Pune Camp")
         session.add(branch)
         session.flush()
-        users = [
-            create_user(
+        users = {
+            name: create_user(
                 session,
                 actor=None,
                 username=name,
-                full_name=name,
+                full_name=name.title(),
                 role=role,
                 branch_id=branch.id,
                 password="correct horse battery staple",
@@ -129,105 +237,267 @@ def _book(
                 ("ravi", Role.COLLECTOR),
                 ("meera", Role.BRANCH_MANAGER),
             )
-        ]
-    asha, ravi, manager = users
-    mine: list[uuid.UUID] = []
-    for start in range(0, branch_loans, 5000):
-        chunk = [
-            NewLoan(
-                account_no=f"BN{i:07d}",
-                borrower=BorrowerDetails(f"CB{i:07d}", "Borrower"),
-                branch_id=branch.id,
-                product_code="PL",
-                principal_paise=100_000_00,
-                annual_rate_bp=1400,
-                tenure_months=24,
-                disbursement_date=today - timedelta(days=45),
-                first_due_date=today - timedelta(days=15),
-                collector_id=asha.id if i < collector_loans else ravi.id,
+        }
+        session.execute(
+            text(
+                "INSERT INTO products (code, name, allocation_strategy) "
+                "VALUES ('PL', 'Personal', 'installments_first')"
             )
-            for i in range(start, min(start + 5000, branch_loans))
-        ]
-        with db.unit_of_work() as session:
-            ids = create_loans_bulk(session, SYSTEM, chunk)
-        mine.extend(ids[: max(0, collector_loans - start)])
-    return asha, manager, mine
+        )
+        params: dict[str, Any] = {
+            "branch": branch.id,
+            "mine": mine,
+            "asha": users["asha"].id,
+            "ravi": users["ravi"].id,
+        }
+        for statement in _book_sql(kind, loans, datetime.now(IST).date()):
+            binds = [
+                bindparam(key, value, type_=Uuid() if isinstance(value, uuid.UUID) else None)
+                for key, value in params.items()
+                if f":{key}" in statement
+            ]
+            session.execute(text(statement).bindparams(*binds))
+    # The series numbers are the loan ids, so the loans need not be read back.
+    ids = [uuid.UUID(int=i) for i in range(1, loans + 1)]
+    with db.engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    return users, ids, time.perf_counter() - started
 
 
-def _first_pull(base_url: str, token: str, root: Path, name: str) -> tuple[float, int]:
-    cache = Cache(root / f"{name}.db")
-    engine = SyncEngine(ApiClient(base_url, token=token), cache, pull_limit=5000)
+class _TimedCache(Cache):
+    """The desktop cache, timing the landing of pulled pages (desktop/cache/apply.py)."""
+
+    apply_seconds = 0.0
+
+    def apply_changes(
+        self, changes: Sequence[dict[str, Any]], next_cursor: int, **options: Any
+    ) -> None:
+        started = time.perf_counter()
+        super().apply_changes(changes, next_cursor, **options)
+        self.apply_seconds += time.perf_counter() - started
+
+
+def _principal(user: User) -> Principal:
+    return Principal(user.id, user.username, Role(user.role), user.branch_id)
+
+
+def _queue(outbox: Cache, loans: list[uuid.UUID], payments: int, today: date) -> None:
+    """Amounts differ between payments on one loan, so none is held as a suspected duplicate."""
+    for n in range(payments):
+        record_payment(
+            outbox,
+            PaymentPayload(
+                loan_id=loans[n % len(loans)],
+                amount_paise=(101 + (n // len(loans)) % 50) * 100,
+                mode="cash",
+                reference=f"RB{n:08d}",
+                payment_date=today,
+            ),
+        )
+
+
+def _in_process_push(db: Database, user: User, loans: list[uuid.UUID], count: int) -> float:
+    """The server's own cost of posting `count` payments: the sync service called directly."""
+    today, now = datetime.now(IST).date(), datetime.now(UTC)
+    commands = [
+        SyncCommand.model_validate(
+            {
+                "id": str(new_command_id()),
+                "type": "payment",
+                "device_id": "bench-in-process",
+                "device_time": now.isoformat(),
+                "payload": {
+                    "loan_id": str(loans[n % len(loans)]),
+                    "amount_paise": (101 + (n // len(loans)) % 50) * 100,
+                    "mode": "cash",
+                    "reference": f"IP{n:08d}",
+                    "payment_date": today.isoformat(),
+                },
+            }
+        )
+        for n in range(count)
+    ]
     started = time.perf_counter()
-    report = engine.sync()
-    elapsed = time.perf_counter() - started
-    if not report.ok:
-        raise SystemExit(f"pull failed: {report.error}")
+    for start in range(0, count, PUSH_BATCH):
+        answers = sync_service.push(
+            db, _principal(user), commands[start : start + PUSH_BATCH], business_date=today, now=now
+        )
+        refused = [a for a in answers if a.status != "applied"]
+        if refused:
+            raise SystemExit(f"in-process push refused: {refused[0]}")
+    return time.perf_counter() - started
+
+
+def measure_push(
+    db: Database,
+    base_url: str,
+    tokens: dict[str, str],
+    users: dict[str, User],
+    mine: list[uuid.UUID],
+    theirs: list[uuid.UUID],
+    payments: int,
+    root: Path,
+) -> PushFigures:
+    today = datetime.now(IST).date()
+    outbox = Cache(root / "outbox.db")
+    _queue(outbox, mine, payments, today)
+    commands = [row.command for row in outbox.outbox()]
+    device = outbox.device_id()
+    api = ApiClient(base_url, token=tokens["asha"])
+    started = time.perf_counter()
+    report = SyncEngine(api, outbox, batch_size=PUSH_BATCH).push()
+    seconds = time.perf_counter() - started
+    outbox.close()
+    started = time.perf_counter()
+    for start in range(0, len(commands), PUSH_BATCH):
+        answers = api.push(commands[start : start + PUSH_BATCH], device)
+        if any(answer["status"] != "duplicate" for answer in answers):
+            raise SystemExit("a resent command was not answered as a duplicate")
+    resend = time.perf_counter() - started
+    api.close()
+    sample = min(len(theirs), max(50, payments // 10))
+    return PushFigures(
+        payments=payments,
+        applied=report.answers.get("applied", 0),
+        seconds=seconds,
+        resend_seconds=resend,
+        in_process=sample,
+        in_process_seconds=_in_process_push(db, users["ravi"], theirs, sample),
+    )
+
+
+def measure_pull(db: Database, base_url: str, token: str, user: User, root: Path) -> PullFigures:
+    cache = _TimedCache(root / f"{user.username}.db")
+    api = ApiClient(base_url, token=token)
+    started = time.perf_counter()
+    report = SyncEngine(api, cache, pull_limit=PULL_PAGE).pull()
+    seconds = time.perf_counter() - started
+    if not report.caught_up:
+        raise SystemExit(f"the first pull of {user.username} did not catch up")
     loans = len(cache.loans())
     cache.close()
-    return elapsed, loans
-
-
-def run(kind: str, payments: int, collector_loans: int, branch_loans: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp, _database(kind, Path(tmp)) as url:
-        root = Path(tmp)
-        db = Database(url)
-        upgrade(db.engine)
-        settings = Settings(
-            database_url=url,
-            jwt_secret="bench-" + "x" * 40,
-            run_scheduler=False,
-            requests_per_user_per_minute=10**6,
-            requests_per_address_per_minute=10**6,
-        )
-        asha, manager, loans = _book(db, branch_loans, collector_loans)
-        tokens = {
-            u.username: issue_access_token(settings, u, now=datetime.now(UTC))
-            for u in (asha, manager)
-        }
-        today = datetime.now(IST).date()
-        outbox = Cache(root / "outbox.db")
-        for n in range(payments):
-            record_payment(
-                outbox,
-                PaymentPayload(
-                    loan_id=loans[n % len(loans)],
-                    amount_paise=(101 + n % 50) * 100,
-                    mode="cash",
-                    reference=f"RB{n:08d}",
-                    payment_date=today,
-                ),
-            )
-        with _serve(settings, db) as base_url:
-            engine = SyncEngine(ApiClient(base_url, token=tokens["asha"]), outbox, batch_size=500)
-            started = time.perf_counter()
-            report = engine.push()
-            push_s = time.perf_counter() - started
-            applied = report.answers.get("applied", 0)
-            collector_s, collector_n = _first_pull(base_url, tokens["asha"], root, "collector")
-            branch_s, branch_n = _first_pull(base_url, tokens["meera"], root, "branch")
-        outbox.close()
-        db.dispose()
-    print(
-        f"[{kind}] push: {applied}/{payments} payments applied in {push_s:.1f} s "
-        f"= {applied / push_s:.0f} payments/s"
+    round_trips = []
+    for _ in range(20):
+        tick = time.perf_counter()
+        api.pull(report.cursor, PULL_PAGE)
+        round_trips.append(time.perf_counter() - tick)
+    api.close()
+    server = encode = 0.0
+    pages, cursor, today = 0, 0, datetime.now(IST).date()
+    with db.read_only() as session:
+        for _ in range(10_000):
+            tick = time.perf_counter()
+            page = pull_service.pull(session, _principal(user), cursor, PULL_PAGE, today)
+            server += time.perf_counter() - tick
+            tick = time.perf_counter()
+            page.model_dump_json()
+            encode += time.perf_counter() - tick
+            pages, cursor = pages + 1, page.next_cursor
+            if not page.has_more:
+                break
+    return PullFigures(
+        who=user.username,
+        loans=loans,
+        changes=report.pulled,
+        pages=pages,
+        seconds=seconds,
+        server_seconds=server,
+        encode_seconds=encode,
+        apply_seconds=cache.apply_seconds,
+        empty_round_trip=statistics.median(round_trips),
     )
-    print(f"[{kind}] first pull, collector: {collector_n} loans in {collector_s:.1f} s")
-    print(f"[{kind}] first pull, branch manager: {branch_n} loans in {branch_s:.1f} s")
 
 
-def main() -> None:
+def run(kind: str, url: str, payments: int, collector_loans: int, branch_loans: int) -> Figures:
+    """One full measurement on a migrated, empty database at `url`."""
+    if not 0 < collector_loans < branch_loans:
+        raise SystemExit("the collector's loans must be some, not all, of the branch's")
+    db = Database(url)
+    settings = Settings(
+        database_url=url,
+        jwt_secret="bench-" + "x" * 40,
+        run_scheduler=False,
+        requests_per_user_per_minute=10**6,
+        requests_per_address_per_minute=10**6,
+    )
+    try:
+        users, loans, built = build_book(db, kind, branch_loans, collector_loans)
+        now = datetime.now(UTC)
+        tokens = {name: issue_access_token(settings, user, now=now) for name, user in users.items()}
+        with tempfile.TemporaryDirectory() as tmp, _serve(settings, db) as base_url:
+            root = Path(tmp)
+            mine, theirs = loans[:collector_loans], loans[collector_loans:]
+            push = measure_push(db, base_url, tokens, users, mine, theirs, payments, root)
+            pulls = tuple(
+                measure_pull(db, base_url, tokens[name], users[name], root)
+                for name in ("asha", "meera")
+            )
+    finally:
+        db.dispose()
+    return Figures(kind, branch_loans, built, push, pulls)
+
+
+def report(figures: Figures) -> list[str]:
+    k, p = figures.kind, figures.push
+    per_resend = p.resend_seconds / p.applied if p.applied else float("nan")
+    per_in_process = p.in_process_seconds / p.in_process
+    per_payment = p.seconds / max(1, p.applied)
+    lines = [
+        f"[{k}] book: {figures.loans:,} loans x {TENURE} installments built in "
+        f"{figures.build_seconds:.1f} s",
+        f"[{k}] push: {p.applied:,}/{p.payments:,} payments applied in {p.seconds:.1f} s = "
+        f"{p.per_second:,.0f} payments/s",
+        f"[{k}]   baseline, same batches resent (all duplicates): {p.resend_seconds:.2f} s "
+        f"({per_payment / per_resend:,.1f}x faster than posting)",
+        f"[{k}]   baseline, {p.in_process:,} payments posted in-process: "
+        f"{p.in_process / p.in_process_seconds:,.0f} payments/s (end to end costs "
+        f"{per_payment / per_in_process:.2f}x the server's own work)",
+    ]
+    for pull in figures.pulls:
+        lines += [
+            f"[{k}] first pull, {pull.who}: {pull.loans:,} loans ({pull.changes:,} changes, "
+            f"{pull.pages} pages) in {pull.seconds:.2f} s",
+            f"[{k}]   server builds the pages in {pull.server_seconds:.2f} s, encodes them in "
+            f"{pull.encode_seconds:.2f} s; the client lands them in {pull.apply_seconds:.2f} s; "
+            f"an empty pull round trip is {pull.empty_round_trip * 1000:.1f} ms",
+            f"[{k}]   end to end is {pull.seconds / pull.server_seconds:.1f}x the server's "
+            f"page building and {pull.seconds / pull.apply_seconds:.1f}x the client's landing "
+            "(the engine fetches the next page while one lands)",
+        ]
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "pg", "both"], default="both")
     parser.add_argument("--payments", type=int, default=10_000)
     parser.add_argument("--collector-loans", type=int, default=2_000)
     parser.add_argument("--branch-loans", type=int, default=50_000)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.quick:
         args.payments, args.collector_loans, args.branch_loans = 500, 200, 1_000
     for kind in ("sqlite", "pg") if args.db == "both" else (args.db,):
-        run(kind, args.payments, args.collector_loans, args.branch_loans)
+        with tempfile.TemporaryDirectory() as tmp, _database(kind, Path(tmp)) as url:
+            figures = run(kind, url, args.payments, args.collector_loans, args.branch_loans)
+        print("\n".join(report(figures)), flush=True)
+    return 0
+
+
+@contextmanager
+def _database(kind: str, root: Path) -> Iterator[str]:
+    """A migrated, empty database of `kind` for one run."""
+    with _pg_database() if kind == "pg" else _sqlite_file(root) as url:
+        db = Database(url)
+        upgrade(db.engine)
+        db.dispose()
+        yield url
+
+
+@contextmanager
+def _sqlite_file(root: Path) -> Iterator[str]:
+    yield f"sqlite:///{root / 'bench.db'}"
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -66,6 +66,23 @@ class CommandContext:
 
 
 Handler = Callable[[Session, CommandContext, Payload], dict[str, Any]]
+P = TypeVar("P", bound=Payload)
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What a handler changed, for the shared tail: the audit entry that records it and the
+    change-log rows (the entity itself, then `also`) that devices watching the loan will pull."""
+
+    loan: Loan
+    action: str
+    entity: str
+    entity_id: uuid.UUID
+    after: dict[str, Any]
+    result: dict[str, Any]
+    before: dict[str, Any] | None = None
+    detail: str | None = None
+    also: tuple[tuple[str, uuid.UUID], ...] = ()
 
 
 def _expect(model: type[Any], payload: Payload) -> Any:
@@ -74,11 +91,6 @@ def _expect(model: type[Any], payload: Payload) -> Any:
     if not isinstance(payload, model):
         raise ValidationFailed(f"Expected a {model.__name__}, got a {type(payload).__name__}")
     return payload
-
-
-def _allowed(actor: Principal, action: Action, what: str) -> None:
-    if not can(actor.role, action):
-        raise Forbidden(f"Your role ({actor.role.value}) may not {what}")
 
 
 def _loan(session: Session, ctx: CommandContext, loan_id: uuid.UUID) -> Loan:
@@ -96,6 +108,41 @@ def _emit(session: Session, entity: str, entity_id: object, loan: Loan) -> None:
     )
 
 
+def _command(
+    payload_type: type[P], action: Action, what: str
+) -> Callable[[Callable[[Session, CommandContext, P], Written]], Handler]:
+    """Wraps a handler body that states only its own checks and writes. The role is checked
+    before the body reads anything, and the audit entry and change-log rows are written after
+    the body's flush, so no handler can change data without recording it."""
+
+    def wrap(body: Callable[[Session, CommandContext, P], Written]) -> Handler:
+        def handler(session: Session, ctx: CommandContext, payload: Payload) -> dict[str, Any]:
+            data: P = _expect(payload_type, payload)
+            if not can(ctx.actor.role, action):
+                raise Forbidden(f"Your role ({ctx.actor.role.value}) may not {what}")
+            written = body(session, ctx, data)
+            session.flush()
+            audit.record(
+                session,
+                actor=ctx.actor,
+                action=written.action,
+                entity=written.entity,
+                entity_id=written.entity_id,
+                before=written.before,
+                after=written.after,
+                detail=written.detail,
+            )
+            for entity, entity_id in ((written.entity, written.entity_id), *written.also):
+                _emit(session, entity, entity_id, written.loan)
+            return written.result
+
+        handler.__name__ = handler.__qualname__ = body.__name__
+        handler.__doc__ = body.__doc__
+        return handler
+
+    return wrap
+
+
 def handle_payment(session: Session, ctx: CommandContext, payload: Payload) -> dict[str, Any]:
     outcome = record_payment(
         session,
@@ -111,9 +158,8 @@ def handle_payment(session: Session, ctx: CommandContext, payload: Payload) -> d
     return {"payment": outcome.payment.model_dump(mode="json")}
 
 
-def handle_promise(session: Session, ctx: CommandContext, payload: Payload) -> dict[str, Any]:
-    data: PromisePayload = _expect(PromisePayload, payload)
-    _allowed(ctx.actor, Action.LOG_PROMISE, "record promises to pay")
+@_command(PromisePayload, Action.LOG_PROMISE, "record promises to pay")
+def handle_promise(session: Session, ctx: CommandContext, data: PromisePayload) -> Written:
     loan = _loan(session, ctx, data.loan_id)
     if loan.status != "active":
         raise ValidationFailed(f"Loan {loan.account_no} is {loan.status}; it takes no promises")
@@ -134,10 +180,8 @@ def handle_promise(session: Session, ctx: CommandContext, payload: Payload) -> d
         paid_toward=0,
     )
     session.add(promise)
-    session.flush()
-    audit.record(
-        session,
-        actor=ctx.actor,
+    return Written(
+        loan=loan,
         action="promise.create",
         entity="promise",
         entity_id=promise.id,
@@ -146,15 +190,13 @@ def handle_promise(session: Session, ctx: CommandContext, payload: Payload) -> d
             "amount_paise": data.amount_paise,
             "promised_date": data.promised_date,
         },
+        result={"promise_id": str(promise.id)},
     )
-    _emit(session, "promise", promise.id, loan)
-    return {"promise_id": str(promise.id)}
 
 
-def handle_dispute_open(session: Session, ctx: CommandContext, payload: Payload) -> dict[str, Any]:
+@_command(DisputeOpenPayload, Action.OPEN_DISPUTE, "open disputes")
+def handle_dispute_open(session: Session, ctx: CommandContext, data: DisputeOpenPayload) -> Written:
     """The loan's collections DPD and bucket are frozen at their value today (DOMAIN.md)."""
-    data: DisputeOpenPayload = _expect(DisputeOpenPayload, payload)
-    _allowed(ctx.actor, Action.OPEN_DISPUTE, "open disputes")
     loan = _loan(session, ctx, data.loan_id)
     already = session.execute(
         select(Dispute.id).where(Dispute.loan_id == loan.id, Dispute.status == "open")
@@ -177,10 +219,8 @@ def handle_dispute_open(session: Session, ctx: CommandContext, payload: Payload)
     )
     session.add(dispute)
     state.dispute_open = True
-    session.flush()
-    audit.record(
-        session,
-        actor=ctx.actor,
+    return Written(
+        loan=loan,
         action="dispute.open",
         entity="dispute",
         entity_id=dispute.id,
@@ -189,15 +229,15 @@ def handle_dispute_open(session: Session, ctx: CommandContext, payload: Payload)
             "dpd_at_open": dispute.dpd_at_open,
             "bucket_at_open": dispute.bucket_at_open,
         },
+        result={"dispute_id": str(dispute.id), "dpd_at_open": dispute.dpd_at_open},
+        also=(("loan", loan.id),),
     )
-    _emit(session, "dispute", dispute.id, loan)
-    _emit(session, "loan", loan.id, loan)
-    return {"dispute_id": str(dispute.id), "dpd_at_open": dispute.dpd_at_open}
 
 
-def handle_dispute_close(session: Session, ctx: CommandContext, payload: Payload) -> dict[str, Any]:
-    data: DisputeClosePayload = _expect(DisputeClosePayload, payload)
-    _allowed(ctx.actor, Action.CLOSE_DISPUTE, "close disputes")
+@_command(DisputeClosePayload, Action.CLOSE_DISPUTE, "close disputes")
+def handle_dispute_close(
+    session: Session, ctx: CommandContext, data: DisputeClosePayload
+) -> Written:
     dispute = session.get(Dispute, data.dispute_id)
     if dispute is None or dispute.loan_id != data.loan_id:
         raise NotFound("There is no such dispute on this loan")
@@ -211,25 +251,21 @@ def handle_dispute_close(session: Session, ctx: CommandContext, payload: Payload
     state = session.get(LoanState, loan.id)
     if state is not None:
         state.dispute_open = False
-    session.flush()
-    audit.record(
-        session,
-        actor=ctx.actor,
+    return Written(
+        loan=loan,
         action="dispute.close",
         entity="dispute",
         entity_id=dispute.id,
         before={"status": "open"},
         after={"status": "closed", "resolution": data.resolution},
+        result={"dispute_id": str(dispute.id)},
+        also=(("loan", loan.id),),
     )
-    _emit(session, "dispute", dispute.id, loan)
-    _emit(session, "loan", loan.id, loan)
-    return {"dispute_id": str(dispute.id)}
 
 
-def handle_contact_log(session: Session, ctx: CommandContext, payload: Payload) -> dict[str, Any]:
+@_command(ContactLogPayload, Action.LOG_CONTACT, "log calls and visits")
+def handle_contact_log(session: Session, ctx: CommandContext, data: ContactLogPayload) -> Written:
     """Outside 08:00-19:00 IST a contact needs a reason and is flagged for the manager."""
-    data: ContactLogPayload = _expect(ContactLogPayload, payload)
-    _allowed(ctx.actor, Action.LOG_CONTACT, "log calls and visits")
     loan = _loan(session, ctx, data.loan_id)
     if data.contacted_at > ctx.now + timedelta(minutes=10):
         raise ValidationFailed("A contact cannot be logged in the future")
@@ -253,10 +289,8 @@ def handle_contact_log(session: Session, ctx: CommandContext, payload: Payload) 
         outside_hours_reason=reason or None,
     )
     session.add(contact)
-    session.flush()
-    audit.record(
-        session,
-        actor=ctx.actor,
+    return Written(
+        loan=loan,
         action="contact.log",
         entity="contact_log",
         entity_id=contact.id,
@@ -267,14 +301,12 @@ def handle_contact_log(session: Session, ctx: CommandContext, payload: Payload) 
             "outside_hours": outside,
         },
         detail="outside contact hours: flagged for the branch manager" if outside else None,
+        result={"contact_id": str(contact.id), "outside_hours": outside},
     )
-    _emit(session, "contact_log", contact.id, loan)
-    return {"contact_id": str(contact.id), "outside_hours": outside}
 
 
-def handle_legal_note(session: Session, ctx: CommandContext, payload: Payload) -> dict[str, Any]:
-    data: LegalNotePayload = _expect(LegalNotePayload, payload)
-    _allowed(ctx.actor, Action.MANAGE_LEGAL, "write legal notes")
+@_command(LegalNotePayload, Action.MANAGE_LEGAL, "write legal notes")
+def handle_legal_note(session: Session, ctx: CommandContext, data: LegalNotePayload) -> Written:
     case = session.get(LegalCase, data.case_id)
     if case is None or case.loan_id != data.loan_id:
         raise NotFound("There is no such legal case on this loan")
@@ -288,18 +320,15 @@ def handle_legal_note(session: Session, ctx: CommandContext, payload: Payload) -
     )
     session.add(note)
     case.updated_at = utcnow()
-    session.flush()
-    audit.record(
-        session,
-        actor=ctx.actor,
+    return Written(
+        loan=loan,
         action="legal.note",
         entity="legal_note",
         entity_id=note.id,
         after={"case_id": case.id, "length": len(data.note)},
+        result={"note_id": str(note.id)},
+        also=(("legal_case", case.id),),
     )
-    _emit(session, "legal_note", note.id, loan)
-    _emit(session, "legal_case", case.id, loan)
-    return {"note_id": str(note.id)}
 
 
 HANDLERS: dict[str, Handler] = {

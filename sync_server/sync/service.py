@@ -57,20 +57,35 @@ def push(
     business_date: date,
     now: datetime,
 ) -> list[CommandResult]:
-    """Answer every command of a batch, each in a transaction of its own."""
+    """Answer every command of a batch, each in a transaction of its own. What was already
+    received of the batch (a resend) is read in one query up front; a copy that commits after
+    that read is still caught, by the primary key, when this one's record is inserted."""
     with db.read_only() as session:
         require_enabled(session, "sync_push")
+        received = _stored_in(session, [command.id for command in commands])
     return [
-        apply_command(db, actor, command, business_date=business_date, now=now)
+        apply_command(
+            db,
+            actor,
+            command,
+            business_date=business_date,
+            now=now,
+            earlier=received.get(command.id),
+        )
         for command in commands
     ]
 
 
 def apply_command(
-    db: Database, actor: Principal, command: SyncCommand, *, business_date: date, now: datetime
+    db: Database,
+    actor: Principal,
+    command: SyncCommand,
+    *,
+    business_date: date,
+    now: datetime,
+    earlier: _Stored | None,
 ) -> CommandResult:
     fingerprint = content_hash(command)
-    earlier = _stored(db, command.id)
     if earlier is not None:
         return _answer_again(db, actor, earlier, command, fingerprint)
     try:
@@ -78,7 +93,7 @@ def apply_command(
     except IntegrityError:
         return _after_race(db, actor, command, fingerprint)
     except LoanDeskError as exc:
-        return _reject(db, actor, command, fingerprint, exc, device_time=command.device_time)
+        return _reject(db, actor, command, fingerprint, exc)
 
 
 def _apply(
@@ -95,16 +110,7 @@ def _apply(
             f"This server does not know commands of type '{command.type}'", code="unknown_command"
         )
     with db.unit_of_work() as session:
-        record = SyncCommandRecord(
-            id=command.id,
-            user_id=actor.user_id,
-            device_id=command.device_id[:64],
-            type=str(command.type),
-            content_hash=fingerprint,
-            status=CommandStatus.APPLIED.value,
-            device_time=command.device_time,
-            received_at=now,
-        )
+        record = _record(actor, command, fingerprint, CommandStatus.APPLIED, received_at=now)
         session.add(record)
         session.flush()
         context = CommandContext(
@@ -122,14 +128,31 @@ def _apply(
     return CommandResult(id=command.id, status=CommandStatus.APPLIED, result=result)
 
 
+def _record(
+    actor: Principal,
+    command: SyncCommand,
+    fingerprint: str,
+    status: CommandStatus,
+    **outcome: Any,
+) -> SyncCommandRecord:
+    return SyncCommandRecord(
+        id=command.id,
+        user_id=actor.user_id,
+        device_id=command.device_id[:64],
+        type=str(command.type),
+        content_hash=fingerprint,
+        status=status.value,
+        device_time=command.device_time,
+        **outcome,
+    )
+
+
 def _reject(
     db: Database,
     actor: Principal,
     command: SyncCommand,
     fingerprint: str,
     exc: LoanDeskError,
-    *,
-    device_time: datetime | None,
 ) -> CommandResult:
     """The handler's transaction is gone; the refusal is recorded in one of its own, so a
     resend of the same command gets the same answer rather than a second judgement."""
@@ -152,16 +175,13 @@ def _reject(
     try:
         with db.unit_of_work() as session:
             session.add(
-                SyncCommandRecord(
-                    id=command.id,
-                    user_id=actor.user_id,
-                    device_id=command.device_id[:64],
-                    type=str(command.type),
-                    content_hash=fingerprint,
-                    status=CommandStatus.REJECTED.value,
+                _record(
+                    actor,
+                    command,
+                    fingerprint,
+                    CommandStatus.REJECTED,
                     code=exc.code[:64],
                     reason=exc.message[:400],
-                    device_time=device_time,
                 )
             )
     except IntegrityError:
@@ -185,7 +205,6 @@ def _after_race(
                 code="integrity_conflict",
                 status=409,
             ),
-            device_time=command.device_time,
         )
     return _answer_again(db, actor, winner, command, fingerprint)
 
@@ -200,12 +219,24 @@ class _Stored:
     result: dict[str, Any] | None
 
 
+def _stored_in(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, _Stored]:
+    rows = session.execute(
+        select(
+            SyncCommandRecord.id,
+            SyncCommandRecord.device_id,
+            SyncCommandRecord.type,
+            SyncCommandRecord.content_hash,
+            SyncCommandRecord.code,
+            SyncCommandRecord.reason,
+            SyncCommandRecord.result,
+        ).where(SyncCommandRecord.id.in_(ids))
+    )
+    return {command_id: _Stored(*stored) for command_id, *stored in rows}
+
+
 def _stored(db: Database, command_id: uuid.UUID) -> _Stored | None:
     with db.read_only() as session:
-        row = session.get(SyncCommandRecord, command_id)
-        if row is None:
-            return None
-        return _Stored(row.device_id, row.type, row.content_hash, row.code, row.reason, row.result)
+        return _stored_in(session, [command_id]).get(command_id)
 
 
 def _answer_again(

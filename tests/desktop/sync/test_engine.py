@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -118,3 +119,76 @@ def test_pull_follows_pages_until_caught_up_and_reports_progress(cache: Cache) -
     assert cache.cursor() == 9
     assert seen[-1].phase == "done"
     assert [p.phase for p in seen].count("pull") == 2
+
+
+def _two_pages() -> list[dict[str, Any]]:
+    loan = {"id": "L1", "account_no": "LN1", "status": "active", "installments": []}
+    return [
+        {
+            "changes": [{"entity": "loan", "entity_id": "L1", "op": "upsert", "data": loan}],
+            "next_cursor": 5,
+            "has_more": True,
+        },
+        {"changes": [], "next_cursor": 9, "has_more": False},
+    ]
+
+
+class GatedApi(ScriptedApi):
+    """Says when the page after cursor 5 has been asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.second_asked = threading.Event()
+
+    def pull(self, cursor: int, limit: int = 1000) -> dict[str, Any]:
+        if cursor == 5:
+            self.second_asked.set()
+        return super().pull(cursor, limit)
+
+
+class SlowCache(Cache):
+    """Lands the first page only once the next one has been asked for (or a bounded wait)."""
+
+    api: GatedApi
+    overlapped: bool | None = None
+    fail_first: bool = False
+
+    def apply_changes(
+        self, changes: Sequence[dict[str, Any]], next_cursor: int, **options: Any
+    ) -> None:
+        if self.overlapped is None:
+            self.overlapped = self.api.second_asked.wait(timeout=5)
+            if self.fail_first:
+                raise OSError("disk full")
+        super().apply_changes(changes, next_cursor, **options)
+
+
+def test_the_next_page_is_asked_for_while_this_one_lands(tmp_path: Path) -> None:
+    cache = SlowCache(tmp_path / "slow.db")
+    cache.api = api = GatedApi()
+    api.pages = _two_pages()
+    report = _engine(api, cache).sync()
+    cache.close()
+    assert report.ok
+    assert cache.overlapped is True
+    assert (report.pulled, report.cursor, api.pull_cursors) == (1, 9, [0, 5])
+
+
+def test_a_page_that_fails_to_land_keeps_the_cursor_and_drops_the_page_fetched_ahead(
+    tmp_path: Path,
+) -> None:
+    cache = SlowCache(tmp_path / "failing.db")
+    cache.api = api = GatedApi()
+    cache.fail_first = True
+    api.pages = _two_pages()
+    report = _engine(api, cache).sync()
+    assert not report.ok
+    assert "disk full" in (report.error or "")
+    assert api.pull_cursors == [0, 5]
+    assert (cache.cursor(), cache.loans()) == (0, [])
+    api.pages = _two_pages()
+    again = _engine(api, cache).sync()
+    assert again.ok
+    assert (cache.cursor(), [loan.id for loan in cache.loans()]) == (9, ["L1"])
+    assert api.pull_cursors == [0, 5, 0, 5]
+    cache.close()

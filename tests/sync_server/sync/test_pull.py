@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy import insert
+import pytest
+from sqlalchemy import insert, select
 
+from loancore.contract import InstallmentView
 from sync_server.db.engine import Database
-from sync_server.db.models import ChangeLogEntry, Loan
+from sync_server.db.models import ChangeLogEntry, Loan, ScheduleRow
+from sync_server.sync import pull as pull_module
 from sync_server.sync.pull import safe_horizon
 from sync_server.sync.service import emit_loan_moved
 from tests.sync_server.conftest import Actors
@@ -92,3 +95,47 @@ def test_a_pull_stops_before_a_recent_gap_and_passes_an_old_one(db: Database) ->
         assert safe_horizon(session, 1000, now) == 1004
         assert safe_horizon(session, 1004, now) == 1004
         assert safe_horizon(session, 1006, now) is None
+
+
+def test_a_bulk_change_larger_than_one_probe_is_served_up_to_its_first_young_gap(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twelve young rows seen four at a time: the probe walks down to the old row below them
+    and finds the young gap at 2006, though it is not in the first probe."""
+    monkeypatch.setattr(pull_module, "TAIL_PROBE", 4)
+    now = datetime.now(UTC)
+    young = [seq for seq in range(2002, 2015) if seq != 2006]
+    with db.unit_of_work() as session:
+        session.execute(
+            insert(ChangeLogEntry),
+            [
+                {"seq": seq, "entity": "loan", "entity_id": "x", "op": "upsert", "at": at}
+                for seq, at in [(2001, now - timedelta(hours=1)), *((s, now) for s in young)]
+            ],
+        )
+    with db.read_only() as session:
+        assert safe_horizon(session, 2000, now) == 2005
+        assert safe_horizon(session, 2006, now) is None
+        assert safe_horizon(session, 2000, now + timedelta(minutes=1)) is None
+
+
+def test_a_pulled_loan_carries_its_schedule_in_order_as_the_installment_view_gives_it(
+    http: httpx.Client, actors: Actors, world: World, db: Database
+) -> None:
+    """PostgreSQL builds the list as JSON in the database and SQLite row by row: both must
+    give what loancore.contract.InstallmentView reads, in seq order, ISO due dates."""
+    push(http, actors.headers(world.asha), [command("payment", cash(world.asha_loan, 5_000_00))])
+    view, _ = pull_all(http, actors.headers(world.asha))
+    installments = view[("loan", str(world.asha_loan))]["installments"]
+    with db.read_only() as session:
+        schedule = session.execute(
+            select(ScheduleRow.seq, ScheduleRow.due_date, ScheduleRow.principal_due)
+            .where(ScheduleRow.loan_id == world.asha_loan)
+            .order_by(ScheduleRow.seq)
+        ).all()
+    assert [InstallmentView.model_validate(row).seq for row in installments] == list(range(1, 13))
+    assert [(r["seq"], r["due_date"], r["principal_due"]) for r in installments] == [
+        (seq, due.isoformat(), principal) for seq, due, principal in schedule
+    ]
+    assert installments[0]["principal_paid"] + installments[0]["interest_paid"] == 5_000_00
+    assert all(set(row) == set(InstallmentView.model_fields) for row in installments)

@@ -4,7 +4,11 @@ Two devices of one collector enter payments and promises and sync through a tran
 loses requests, loses replies after the server committed, repeats sends and delivers stale
 batches late. After the network heals and both sync until quiet: the server holds every
 entered command exactly once, both outboxes are empty, and each cache equals the server's
-view for that user. LOANDESK_SYNC_STATEFUL_EXAMPLES / _STEPS lengthen the run (README).
+view for that user. It runs on SQLite and on PostgreSQL, whose concurrency and change-log
+sequence (numbers taken before commit) differ.
+
+CI runs a short exploration; LOANDESK_LONG=1 runs a long one, and
+LOANDESK_SYNC_STATEFUL_EXAMPLES / _STEPS set either size exactly (README).
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -39,14 +42,10 @@ from tests.sync_server.conftest import Actors
 from tests.sync_server.sync.conftest import World, book
 from tests.sync_server.sync.faults import FAULTS, FaultyAdapter, faulty_session
 
-EXAMPLES = int(os.environ.get("LOANDESK_SYNC_STATEFUL_EXAMPLES", "6"))
-STEPS = int(os.environ.get("LOANDESK_SYNC_STATEFUL_STEPS", "20"))
+LONG = os.environ.get("LOANDESK_LONG") == "1"
+EXAMPLES = int(os.environ.get("LOANDESK_SYNC_STATEFUL_EXAMPLES", "50" if LONG else "6"))
+STEPS = int(os.environ.get("LOANDESK_SYNC_STATEFUL_STEPS", "50" if LONG else "20"))
 TODAY = date(2026, 11, 27)
-
-
-@pytest.fixture
-def db_kind() -> str:
-    return "sqlite"
 
 
 class Device:
@@ -154,7 +153,12 @@ def test_sync_survives_a_faulty_network(
                         assert report.ok, report.error
                 for dev in self.all:
                     assert dev.cache.outbox_size() == 0
-                    assert {r.status for r in dev.cache.results()} <= {"applied", "duplicate"}
+                    refused = [
+                        (r.type, r.status, r.code, r.reason)
+                        for r in dev.cache.results()
+                        if r.status not in ("applied", "duplicate")
+                    ]
+                    assert not refused
                 ids = self.payments | self.promises
                 with db.read_only() as session:
                     recorded = session.execute(
