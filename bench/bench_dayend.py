@@ -252,7 +252,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", choices=("sqlite", "pg", "both"), default="both")
     parser.add_argument("--installments", type=int, default=24)
     parser.add_argument("--reference-loans", type=int, default=10_000)
+    parser.add_argument(
+        "--quick", action="store_true", help="500 loans, reference over 200: a smoke run"
+    )
     args = parser.parse_args(argv)
+    if args.quick:
+        args.loans, args.reference_loans = 500, 200
     kinds = ("sqlite", "pg") if args.db == "both" else (args.db,)
     for kind in kinds:
         bench(kind, args.loans, args.installments, args.reference_loans)
