@@ -29,6 +29,7 @@ from loancore.contract import (
     PromisePayload,
 )
 from loancore.dates import is_contact_hour
+from loancore.promises import check_promise_date, check_promise_loan
 from loancore.roles import Action, can
 from sync_server.audit import service as audit
 from sync_server.auth.principal import Principal
@@ -47,9 +48,6 @@ from sync_server.db.types import utcnow
 from sync_server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from sync_server.payments.service import record_payment
 from sync_server.sync.changes import emit
-
-PROMISE_HORIZON = timedelta(days=60)
-"""A promise further out than this is not a promise a collector can follow up."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,12 +159,11 @@ def handle_payment(session: Session, ctx: CommandContext, payload: Payload) -> d
 @_command(PromisePayload, Action.LOG_PROMISE, "record promises to pay")
 def handle_promise(session: Session, ctx: CommandContext, data: PromisePayload) -> Written:
     loan = _loan(session, ctx, data.loan_id)
-    if loan.status != "active":
-        raise ValidationFailed(f"Loan {loan.account_no} is {loan.status}; it takes no promises")
-    if data.promised_date < ctx.business_date:
-        raise ValidationFailed("A promise cannot be dated before today")
-    if data.promised_date > ctx.business_date + PROMISE_HORIZON:
-        raise ValidationFailed("A promise more than 60 days ahead cannot be followed up")
+    refusal = check_promise_loan(loan.account_no, loan.status) or check_promise_date(
+        data.promised_date, ctx.business_date
+    )
+    if refusal is not None:
+        raise ValidationFailed(refusal.message)
     promise = Promise(
         id=ctx.command_id,
         loan_id=loan.id,
