@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, MetaData, String
+from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, MetaData, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -48,8 +48,32 @@ class CacheBase(DeclarativeBase):
     )
 
 
+NO_DUE_DATE = "9999-12-31"
+"""`next_due` of a loan with nothing left to fall due: it sorts after every real date."""
+
+
+def _sort_index(name: str, *keys: Any, also: tuple[str, ...] = ()) -> Index:
+    """The loans list pages `status = 'active'` in one of its orders; an index whose columns
+    are the status, then that order, then the id (the keyset tiebreaker) lets SQLite walk it
+    and stop after a page, with no sort of the whole book first. `also` makes it cover a
+    filter's column, so counting a bucket never reads the loans themselves."""
+    return Index(name, "status", *keys, "account_no", "id", *also)
+
+
 class CachedLoan(CacheBase):
+    """`borrower_key` (the name lower-cased), `outstanding_paise` and `next_due` are copied
+    out of `data` when a loan lands, so the list can sort and seek on them through indexes."""
+
     __tablename__ = "loans"
+    __table_args__ = (
+        _sort_index("ix_loans_by_dpd", text("dpd DESC"), also=("bucket",)),
+        _sort_index("ix_loans_by_borrower", "borrower_key"),
+        _sort_index("ix_loans_by_outstanding", text("outstanding_paise DESC")),
+        _sort_index("ix_loans_by_next_due", "next_due"),
+        _sort_index("ix_loans_by_collector", "collector_id", text("dpd DESC")),
+        _sort_index("ix_loans_by_branch", "branch_id", text("dpd DESC")),
+        Index("ix_loans_by_account", "status", "account_no", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     account_no: Mapped[str] = mapped_column(String(32), index=True)
@@ -58,7 +82,24 @@ class CachedLoan(CacheBase):
     status: Mapped[str] = mapped_column(String(16))
     dpd: Mapped[int] = mapped_column(Integer, default=0)
     bucket: Mapped[str] = mapped_column(String(16), default="current")
+    borrower_key: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    outstanding_paise: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    next_due: Mapped[str] = mapped_column(
+        String(10), default=NO_DUE_DATE, server_default=NO_DUE_DATE
+    )
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class LoanSearchTerm(CacheBase):
+    """The words a loan is found by: each word of the borrower's name and the account number
+    (whole, and its digits), lower-cased. Searching is then a prefix seek on this primary key
+    rather than a LIKE '%...%' scan of every loan's JSON."""
+
+    __tablename__ = "loan_search_terms"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    term: Mapped[str] = mapped_column(String(200), primary_key=True)
+    loan_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
 
 
 class CachedInstallment(CacheBase):
@@ -131,7 +172,10 @@ class OutboxRow(CacheBase):
 
 
 class CommandResultRow(CacheBase):
-    """The server's definitive answer to a command; refusals stay until the user has seen them."""
+    """The server's definitive answer to a command; refusals stay until the user has seen them.
+    `command` is the refused command itself (as it sat in the outbox): the answer does not
+    repeat it, and nothing else on this computer keeps a closed dispute, a call or visit log
+    or a legal note once its outbox row is retired. Applied answers leave it empty."""
 
     __tablename__ = "command_results"
 
@@ -141,6 +185,7 @@ class CommandResultRow(CacheBase):
     code: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(String(400))
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    command: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     answered_at: Mapped[datetime] = mapped_column(UTCInstant, default=utcnow)
     seen: Mapped[bool] = mapped_column(default=False)
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, delete, event, func, select
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from desktop.cache.apply import CHILD_TABLES, apply_page
@@ -26,12 +27,15 @@ from desktop.cache.models import (
     CachedLoan,
     CachedPayment,
     CommandResultRow,
+    LoanSearchTerm,
     OutboxRow,
     SyncMeta,
     utcnow,
 )
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+BUSINESS_DATE_KEY = "business_date"
+"""The server's business date as its last pull answer gave it (`desktop.viewmodels` reads it)."""
 
 
 def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -40,6 +44,11 @@ def _pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _analyze(connection: Connection) -> None:
+    connection.exec_driver_sql("PRAGMA analysis_limit=1000")
+    connection.exec_driver_sql("ANALYZE")
 
 
 def upgrade_cache(engine: Engine) -> None:
@@ -137,7 +146,9 @@ class Cache:
 
     def settle(self, answers: Iterable[dict[str, Any]]) -> int:
         """Retire each answered command and keep its answer, in one transaction. A refused
-        payment stays in the payments list, marked, until the user deals with it."""
+        payment stays in the payments list, marked, until the user deals with it; a refused
+        command of any kind keeps what was sent beside its answer, because the answer does
+        not carry it and the outbox row that did is deleted here."""
         settled = 0
         with self.transaction() as session:
             for answer in answers:
@@ -160,6 +171,7 @@ class Cache:
                         code=answer.get("code"),
                         reason=answer.get("reason"),
                         result=answer.get("result"),
+                        command=row.command if original != "applied" else None,
                         answered_at=utcnow(),
                         seen=original == "applied",
                     )
@@ -191,17 +203,47 @@ class Cache:
 
     # -- pulled changes ----------------------------------------------------------------------
 
-    def apply_changes(self, changes: Sequence[dict[str, Any]], next_cursor: int) -> None:
+    def apply_changes(
+        self,
+        changes: Sequence[dict[str, Any]],
+        next_cursor: int,
+        *,
+        business_date: date | str | None = None,
+    ) -> None:
         """Upsert or remove each change and move the cursor, in one transaction: a crash
-        between pages repeats a page (upserts are idempotent) but never skips one."""
+        between pages repeats a page (upserts are idempotent) but never skips one. The
+        server's business date, when the page carries it, is kept too: offline, the desk
+        dates and checks work against the server's day, not the device's clock."""
         with self.transaction() as session:
             apply_page(session, changes)
             session.merge(SyncMeta(key="cursor", value=str(next_cursor)))
+            if any(change.get("entity") == "loan" for change in changes):
+                _analyze(session.connection())
+            if business_date is not None:
+                told = date.fromisoformat(str(business_date)[:10]).isoformat()
+                session.merge(SyncMeta(key=BUSINESS_DATE_KEY, value=told))
+
+    def optimize(self) -> None:
+        """Refresh SQLite's statistics (sampled, so a few milliseconds even at 100,000 loans).
+        Without them the planner guesses that "collector = me" is selective and sorts a
+        collector's whole book instead of walking the list's sort index."""
+        with self.engine.begin() as connection:
+            _analyze(connection)
+
+    def business_date(self) -> date | None:
+        """The server's business date as last heard, or None before the first pull."""
+        value = self.meta(BUSINESS_DATE_KEY)
+        return date.fromisoformat(value) if value else None
 
     def reset(self) -> None:
         """Forget everything pulled (a different user signs in); queued work is kept."""
         with self.transaction() as session:
-            tables: list[type[CacheBase]] = [CachedLoan, CachedInstallment, *CHILD_TABLES.values()]
+            tables: list[type[CacheBase]] = [
+                CachedLoan,
+                CachedInstallment,
+                LoanSearchTerm,
+                *CHILD_TABLES.values(),
+            ]
             for table in tables:
                 session.execute(delete(table))
             session.execute(delete(CachedPayment).where(CachedPayment.sync_state != "pending"))

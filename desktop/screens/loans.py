@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from desktop.format import NOTHING, day, rupees
+from desktop.format import NOTHING, count, day, rupees
 from desktop.qt import (
     QAbstractItemView,
     QAbstractTableModel,
@@ -72,10 +72,18 @@ LOAN_ID_ROLE = Qt.ItemDataRole.UserRole
 class LoansTableModel(QAbstractTableModel):
     """Rows appear a page at a time; a new filter or sort starts again from the first page."""
 
-    def __init__(self, query: LoansQuery, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        query: LoansQuery,
+        parent: QObject | None = None,
+        *,
+        where: LoanFilter | None = None,
+    ) -> None:
+        """`where` is the first filter: the screen's scope, so the first page read is the
+        one shown (every list index starts with the status a scope names)."""
         super().__init__(parent)
         self._query = query
-        self._where = LoanFilter()
+        self._where = where or LoanFilter()
         self._sort = LoanSort.DPD
         self._rows: list[LoanRow] = []
         self._next: PageKey | None = None
@@ -202,11 +210,12 @@ class LoansScreen(QWidget):
         self.context = context
         self._base = scope_filter(context)
         query = LoansQuery(context.cache, {context.user.id: context.user.full_name})
-        self.model = LoansTableModel(query, self)
-        self.model.set_filter(self._base)
+        self.model = LoansTableModel(query, self, where=self._base)
 
         self.search = QLineEdit(self)
-        self.search.setPlaceholderText("Search account number or borrower name")
+        self.search.setPlaceholderText(
+            "Search: borrower name, account number, or its number (22 finds …000022)"
+        )
         self.search.setClearButtonEnabled(True)
         self.bucket = QComboBox(self)
         for label, values in BUCKET_CHOICES:
@@ -234,7 +243,7 @@ class LoansScreen(QWidget):
         header.setSectionsClickable(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((0, 120), (2, 60), (3, 80), (4, 160), (5, 110), (6, 140)):
+        for column, width in ((0, 180), (2, 60), (3, 80), (4, 150), (5, 110), (6, 190)):
             self.table.setColumnWidth(column, width)
         header.sectionClicked.connect(self.model.sort)
         self.table.doubleClicked.connect(self._open_index)
@@ -291,7 +300,7 @@ class LoansScreen(QWidget):
 
     def _show_state(self) -> None:
         total = self.model.total
-        self.count_label.setText(f"{total:,} loan{'s' if total != 1 else ''}")
+        self.count_label.setText(count(total, "loan"))
         filtered = self.model.where != self._base
         self.empty.setText(EMPTY_TEXT if filtered else EMPTY_CACHE_TEXT)
         self.stack.setCurrentWidget(self.table if total else self.empty)

@@ -3,7 +3,10 @@
 Each keystroke re-assesses the input, so the provisional split and the refusals are always
 those of what is on screen. A message appears beside a field once that field has been touched
 (or Save pressed), so a fresh dialog does not open covered in red. After saving, the dialog
-stays open on the saved payment, marked pending sync, with "Print receipt".
+stays open on the saved payment, marked pending sync, with "Print receipt", which writes the
+receipt PDF and then offers "Open" and "Print": both hand the file to the PC's own PDF viewer
+(`QDesktopServices.openUrl`), which is where Windows users print from and which knows their
+printers; LoanDesk does not drive printers itself.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from desktop.operations import QueryOp
 from desktop.qt import (
     QCheckBox,
     QComboBox,
+    QDesktopServices,
     QDialog,
     QFormLayout,
     QGroupBox,
@@ -24,6 +28,7 @@ from desktop.qt import (
     QLineEdit,
     QPushButton,
     Qt,
+    QUrl,
     QVBoxLayout,
     QWidget,
     Signal,
@@ -41,6 +46,7 @@ from desktop.viewmodels.record_payment import (
 from loancore.acceptance import PaymentMode
 
 SAVED_TEXT = "Saved on this computer: pending sync. The server's split is final."
+PRINT_HINT = "The receipt is open in your PDF viewer: print it from there (Ctrl+P)."
 
 
 def _error_label(parent: QWidget) -> QLabel:
@@ -133,10 +139,16 @@ class RecordPaymentDialog(QDialog):
         self.save_button.setDefault(True)
         self.print_button = QPushButton("Print receipt", self)
         self.print_button.hide()
+        self.open_receipt_button = QPushButton("&Open receipt", self)
+        self.open_receipt_button.hide()
+        self.print_pdf_button = QPushButton("&Print…", self)
+        self.print_pdf_button.hide()
         self.close_button = QPushButton("Cancel", self)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.print_button)
+        buttons.addWidget(self.open_receipt_button)
+        buttons.addWidget(self.print_pdf_button)
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.close_button)
 
@@ -158,6 +170,8 @@ class RecordPaymentDialog(QDialog):
         self.foreclosure.toggled.connect(lambda on: self._edit(Field.AMOUNT, foreclosure=on))
         self.save_button.clicked.connect(self.save)
         self.print_button.clicked.connect(self.print_receipt)
+        self.open_receipt_button.clicked.connect(self.open_receipt)
+        self.print_pdf_button.clicked.connect(self.print_pdf)
         self.close_button.clicked.connect(self.reject)
         self._mode_changed()
 
@@ -263,7 +277,29 @@ class RecordPaymentDialog(QDialog):
 
     def _printed(self, path: Path) -> None:
         self.receipt_path = path
+        self.print_button.hide()
+        self.open_receipt_button.show()
+        self.print_pdf_button.show()
+        self.print_pdf_button.setDefault(True)
         self._say(f"{SAVED_TEXT} Receipt saved as {path}")
+
+    def open_receipt(self) -> bool:
+        """Shows the saved PDF in the PC's viewer; False (and says so) when none opens it."""
+        if self.receipt_path is None:
+            return False
+        opened = bool(QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.receipt_path))))
+        if not opened:
+            self._say(
+                f"No program on this computer opens PDF files. The receipt is saved as "
+                f"{self.receipt_path}"
+            )
+        return opened
+
+    def print_pdf(self) -> bool:
+        if self.open_receipt():
+            self._say(PRINT_HINT)
+            return True
+        return False
 
     def _say(self, text: str) -> None:
         self.status.setText(text)

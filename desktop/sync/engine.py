@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -149,18 +150,31 @@ class SyncEngine:
         return report
 
     def pull(self, report: SyncReport | None = None) -> SyncReport:
+        """Follow pages until caught up. The next page is asked for while this one lands in
+        the cache, so a first sync of a whole branch costs about the larger of the server's
+        work and the cache's, not their sum. Only the cache moves the cursor, after it has
+        landed a page: if landing fails, the page fetched ahead is dropped and the next round
+        asks for it again."""
         report = report or SyncReport()
         cursor = self.cache.cursor()
-        for _ in range(self.max_pages):
-            page = self._call(partial(self.api.pull, cursor, self.pull_limit))
-            changes = page["changes"]
-            next_cursor = int(page["next_cursor"])
-            self.cache.apply_changes(changes, next_cursor)
-            report.pulled += len(changes)
-            cursor = next_cursor
-            self._progress("pull", report.pulled, None, f"Received {report.pulled} changes")
-            if not page["has_more"]:
-                report.caught_up = True
-                break
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="loandesk-pull") as ahead:
+            pending = ahead.submit(self._call, partial(self.api.pull, cursor, self.pull_limit))
+            for _ in range(self.max_pages):
+                page = pending.result()
+                next_cursor = int(page["next_cursor"])
+                if page["has_more"]:
+                    pending = ahead.submit(
+                        self._call, partial(self.api.pull, next_cursor, self.pull_limit)
+                    )
+                changes = page["changes"]
+                self.cache.apply_changes(
+                    changes, next_cursor, business_date=page.get("business_date")
+                )
+                report.pulled += len(changes)
+                cursor = next_cursor
+                self._progress("pull", report.pulled, None, f"Received {report.pulled} changes")
+                if not page["has_more"]:
+                    report.caught_up = True
+                    break
         report.cursor = cursor
         return report

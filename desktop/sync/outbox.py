@@ -8,6 +8,7 @@ are one thing, written in one local transaction.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,8 +59,16 @@ def record_payment(cache: Cache, payload: PaymentPayload) -> uuid.UUID:
     return payment_id
 
 
-def queue_command(cache: Cache, kind: str, payload: dict[str, Any]) -> uuid.UUID:
-    """Queue any other command (promise, dispute, contact, legal note) as given."""
-    command = _command(cache, kind, payload)
-    cache.enqueue(command)
+def queue_command(
+    cache: Cache,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    command_id: uuid.UUID | None = None,
+    also: Callable[[Session], None] | None = None,
+) -> uuid.UUID:
+    """Queue any other command (promise, dispute, contact, legal note) as given; `also` writes
+    its local effect (a pending promise) in the same transaction, as for a payment."""
+    command = _command(cache, kind, payload, command_id)
+    cache.enqueue(command, also=also)
     return uuid.UUID(str(command["id"]))

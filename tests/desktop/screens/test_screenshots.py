@@ -1,185 +1,254 @@
-"""Pictures of each screen over demo-like data, into artifacts/screens/, for people to look at.
-
-Each test also checks the picture is a real rendering (not blank), so a screen that stops
-drawing fails here rather than in a reviewer's eyes.
+"""A picture of every registered screen, in the real main window, over the demo book: the real
+server (its own process) seeded with `sync_server.demo.seed_demo`, each desk's cache filled by a real sync, and
+each screen opened by a user whose role may see it. Pictures go to artifacts/screens/<key>.png
+for people to look at; the test fails when a screen draws nothing or has no picture.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
+import keyring
 import pytest
+import requests
+from argon2 import PasswordHasher
+from keyring.backend import KeyringBackend
+from keyrings.alt.file import PlaintextKeyring
 from pytestqt.qtbot import QtBot
+from uuid6 import uuid7
 
+from desktop.auth import SessionManager
 from desktop.cache.store import Cache
-from desktop.qt import QApplication, QPixmap, QWidget
-from desktop.screens import ScreenContext
+from desktop.qt import QApplication, QThreadPool, QWidget
+from desktop.screens import ScreenContext, ScreenSpec, load_screens
 from desktop.screens.loan_detail import LoanDetailDialog
-from desktop.screens.loans import LoansScreen
-from desktop.screens.my_day import MyDayScreen
+from desktop.screens.login import LoginDialog
+from desktop.screens.main_window import MainWindow
 from desktop.screens.record_payment import RecordPaymentDialog, payment_view_model
+from desktop.settings import ClientSettings
+from desktop.signals import DataChanged
+from desktop.sync.engine import SyncEngine
+from desktop.sync_worker import SyncWorker
+from loancore.dates import IST
+from loancore.roles import Role, can
+from sync_server.auth import passwords
+from sync_server.db.engine import Database
+from sync_server.db.migrate import upgrade
+from sync_server.demo import DEMO_PASSWORD, seed_demo
 from tests.desktop.screens.conftest import OFFSCREEN_NOISE, type_text
-from tests.desktop.viewmodels.cached import COLLECTOR, loan_data, put, put_loans, synced_payment
+from tests.desktop.screens_grab import SCREENS_DIR, drawn, grab
+from tests.e2e.desktop_server import ServerProcess
 
-pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)
+pytestmark = [pytest.mark.slow, pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)]
 
-SHOTS = Path(__file__).resolve().parents[3] / "artifacts" / "screens"
-NAMES = (
-    "Ramesh Kumar",
-    "Lakshmi Narayanan",
-    "Mohammed Irfan",
-    "Sunita Devi",
-    "Gurpreet Singh",
-    "Priya Menon",
-    "Anjali Deshpande",
-    "Venkatesh Rao",
-    "Fatima Sheikh",
-    "Rajesh Patil",
-    "Kavita Joshi",
-    "Sanjay Ghosh",
+DEMO_LOANS = 180
+WINDOW_SIZE = (1280, 800)
+ROLE_ORDER = (
+    Role.COLLECTOR,
+    Role.BRANCH_MANAGER,
+    Role.FINANCE,
+    Role.LEGAL,
+    Role.AUDITOR,
+    Role.ADMIN,
 )
-DPDS = (0, 3, 12, 27, 33, 45, 61, 75, 88, 95, 130, 0)
-BUCKET = {0: "current", 3: "1-30", 12: "1-30", 27: "1-30", 33: "31-60", 45: "31-60"}
+"""Each screen is shown to the first of these roles that may open it: the person who uses it."""
+USERNAMES = {
+    Role.COLLECTOR: "col.pnc1",
+    Role.BRANCH_MANAGER: "bm.pnc",
+    Role.FINANCE: "finance",
+    Role.LEGAL: "legal",
+    Role.AUDITOR: "auditor",
+    Role.ADMIN: "admin",
+}
+SETTLE_ROUNDS = 4
 
 
-def _bucket(dpd: int) -> str:
-    if dpd in BUCKET:
-        return BUCKET[dpd]
-    return "61-90" if dpd <= 90 else "90+"
+@dataclass
+class Demo:
+    url: str
+    root: Path
+    windows: dict[Role, MainWindow] = field(default_factory=dict)
+    workers: list[SyncWorker] = field(default_factory=list)
+    caches: list[Cache] = field(default_factory=list)
 
 
-def _demo(cache: Cache) -> dict[str, Any]:
-    loans = [
-        loan_data(
-            n + 1,
-            name=name,
-            dpd=DPDS[n],
-            bucket=_bucket(DPDS[n]),
-            paid_through=max(0, 4 - DPDS[n] // 30),
-            principal=(n + 2) * 75_000_00 + n * 1_234_56,
-        )
-        for n, name in enumerate(NAMES)
-    ]
-    put_loans(cache, loans)
-    featured = loans[4]
-    put(
-        cache,
-        "payment",
-        synced_payment(
-            featured,
-            amount_paise=9_168_00,
-            allocations=[
-                {"component": "interest", "amount": 2_550_00, "installment_seq": 3},
-                {"component": "principal", "amount": 6_618_00, "installment_seq": 3},
-            ],
-            payment_date="2026-01-06",
-            reference="RB-0412",
-        ),
+@pytest.fixture
+def plain_keyring(tmp_path: Path) -> Iterator[None]:
+    previous: KeyringBackend = keyring.get_keyring()
+    backend = PlaintextKeyring()
+    backend.file_path = str(tmp_path / "os-keyring" / "keyring.cfg")
+    keyring.set_keyring(backend)
+    yield
+    keyring.set_keyring(previous)
+
+
+def _hold_a_suspected_duplicate(url: str) -> None:
+    """The same cash amount on one loan twice within minutes, as collector col.pnc1."""
+    http = requests.Session()
+    login = http.post(
+        f"{url}/api/v1/auth/login",
+        json={"username": USERNAMES[Role.COLLECTOR], "password": DEMO_PASSWORD},
+        timeout=30,
     )
-    for loan, day in ((loans[1], "2026-03-10"), (loans[4], "2026-03-10"), (loans[6], "2026-03-11")):
-        put(
-            cache,
-            "promise",
-            {
-                "id": str(uuid.uuid4()),
-                "loan_id": loan["id"],
-                "collector_id": COLLECTOR,
-                "amount_paise": 5_000_00,
-                "promised_date": day,
-                "note": "salary on 10th",
-                "outcome": "pending",
+    login.raise_for_status()
+    http.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+    page = http.get(f"{url}/api/v1/loans", params={"bucket": "current", "limit": "1"}, timeout=30)
+    page.raise_for_status()
+    loan_id = page.json()["items"][0]["id"]
+    today = datetime.now(IST).date().isoformat()
+    held = []
+    for reference in ("RBPNC9000001", "RBPNC9000002"):
+        answer = http.post(
+            f"{url}/api/v1/payments",
+            json={
+                "id": str(uuid7()),
+                "loan_id": loan_id,
+                "amount_paise": 3_250_00,
+                "mode": "cash",
+                "reference": reference,
+                "payment_date": today,
             },
+            timeout=30,
         )
-    put(
-        cache,
-        "dispute",
-        {
-            "id": str(uuid.uuid4()),
-            "loan_id": featured["id"],
-            "reason": "Bounce charge disputed",
-            "status": "open",
-            "opened_on": "2026-03-02",
-            "dpd_at_open": 25,
-        },
-    )
-    return featured
+        assert answer.status_code == 201, answer.text
+        held.append(answer.json()["held_for_review"])
+    assert held == [False, True]
 
 
-def _shoot(widget: QWidget, name: str) -> QPixmap:
-    """Lays the widget out first: a grab right after a change would otherwise show the
-    geometry from before it, which the event loop has not yet had a turn to update."""
-    QApplication.sendPostedEvents()
-    layout = widget.layout()
-    if layout is not None:
-        layout.activate()
+@pytest.fixture
+def demo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, plain_keyring: None, looked: QApplication
+) -> Iterator[Demo]:
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
+    url = f"sqlite:///{tmp_path / 'server.db'}"
+    db = Database(url)
+    upgrade(db.engine)
+    seed_demo(db, loans=DEMO_LOANS, today=datetime.now(IST).date())
+    server = ServerProcess(url, tmp_path / "server-data")
+    server.start()
     try:
-        from tests.desktop.screens_grab import grab  # the shell's helper, when present
-    except ImportError:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        picture = widget.grab()
-        picture.save(str(SHOTS / f"{name}.png"))
-        return picture
-    grab(widget, name)
-    return widget.grab()
+        _hold_a_suspected_duplicate(server.url)
+        found = Demo(server.url, tmp_path)
+        yield found
+        for window in found.windows.values():
+            window.close()
+        for worker in found.workers:
+            worker.stop()
+        for cache in found.caches:
+            cache.close()
+    finally:
+        server.stop()
+    db.dispose()
 
 
-def _drawn(picture: QPixmap) -> bool:
-    image = picture.toImage()
-    first = image.pixel(0, 0)
-    return any(
-        image.pixel(x, y) != first
-        for x in range(0, image.width(), 7)
-        for y in range(0, image.height(), 7)
+def _window(qtbot: QtBot, demo: Demo, role: Role) -> MainWindow:
+    """The main window of `role`'s demo user, after a real first sync of their cache."""
+    if role in demo.windows:
+        return demo.windows[role]
+    folder = demo.root / role.value
+    settings = ClientSettings(path=folder / "settings.json", device_id=f"dev-{role.value}")
+    sessions = SessionManager(
+        settings, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     )
+    session = sessions.login(demo.url, USERNAMES[role], DEMO_PASSWORD)
+    cache = Cache(folder / "cache.db")
+    worker = SyncWorker(
+        SyncEngine(session.api, cache), cache, DataChanged(), reachable=lambda: sessions.reachable
+    )
+    with qtbot.wait_signal(worker.finished, timeout=60_000) as round_done:
+        worker.sync_now()
+    assert round_done.args is not None
+    assert round_done.args[0].caught_up
+    context = ScreenContext(
+        session=session, cache=cache, changes=worker.changes, sync=worker, settings=settings
+    )
+    window = MainWindow(context)
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    demo.windows[role] = window
+    demo.workers.append(worker)
+    demo.caches.append(cache)
+    return window
 
 
-def test_a_picture_of_the_loans_list(qtbot: QtBot, context: ScreenContext) -> None:
-    _demo(context.cache)
-    screen = LoansScreen(context)
-    qtbot.add_widget(screen)
-    screen.resize(1000, 520)
-    screen.show()
-    assert _drawn(_shoot(screen, "loans"))
+def _settle(qtbot: QtBot) -> None:
+    """Until the background reads a screen started (and any they started) have landed."""
+    pool = QThreadPool.globalInstance()
+    for _ in range(SETTLE_ROUNDS):
+        qtbot.waitUntil(lambda: pool.activeThreadCount() == 0, timeout=30_000)
+        QApplication.sendPostedEvents()
+        QApplication.processEvents()
 
 
-def test_a_picture_of_the_record_payment_dialog(qtbot: QtBot, context: ScreenContext) -> None:
-    featured = _demo(context.cache)
-    dialog = RecordPaymentDialog(payment_view_model(context, featured["id"]))
+def _role_for(spec: ScreenSpec) -> Role:
+    return next(role for role in ROLE_ORDER if can(role, spec.action))
+
+
+def _shoot(qtbot: QtBot, widget: QWidget, name: str, problems: list[str]) -> None:
+    _settle(qtbot)
+    path = grab(widget, name)
+    if not drawn(widget.grab()):
+        problems.append(f"{name}: the picture is blank")
+    if not path.is_file():
+        problems.append(f"{name}: no picture written")
+
+
+def test_every_registered_screen_is_pictured_with_demo_data(qtbot: QtBot, demo: Demo) -> None:
+    specs = load_screens()
+    started = datetime.now(IST).timestamp()
+    problems: list[str] = []
+    for spec in specs:
+        window = _window(qtbot, demo, _role_for(spec))
+        page = window.show_screen(spec.key)
+        _settle(qtbot)
+        if not drawn(page.grab()):
+            problems.append(f"{spec.key}: the screen drew nothing")
+        _shoot(qtbot, window, spec.key, problems)
+    missing = [
+        spec.key
+        for spec in specs
+        if not (SCREENS_DIR / f"{spec.key}.png").is_file()
+        or (SCREENS_DIR / f"{spec.key}.png").stat().st_mtime < started - 1
+    ]
+    assert not missing, f"registered screens without a picture: {missing}"
+    assert not problems, problems
+
+
+def test_the_login_payment_and_loan_pages_are_pictured_with_demo_data(
+    qtbot: QtBot, demo: Demo
+) -> None:
+    problems: list[str] = []
+    window = _window(qtbot, demo, Role.COLLECTOR)
+    context = window.context
+    login = LoginDialog(SessionManager(context.settings), context.settings, server_url=demo.url)
+    qtbot.add_widget(login)
+    login.username.setText(USERNAMES[Role.COLLECTOR])
+    _shoot(qtbot, login, "login", problems)
+
+    loan = max(context.cache.loans(), key=lambda loan: (loan.dpd, loan.account_no))
+    dialog = RecordPaymentDialog(payment_view_model(context, loan.id))
     qtbot.add_widget(dialog)
     dialog.show()
-    type_text(qtbot, dialog.reference, "RB-0419")
+    type_text(qtbot, dialog.reference, "RBPNC0004419")
     type_text(qtbot, dialog.amount, "15,000")
     dialog.adjustSize()
-    assert _drawn(_shoot(dialog, "record_payment"))
+    _shoot(qtbot, dialog, "record_payment", problems)
     type_text(qtbot, dialog.amount, ".505")
-    assert _drawn(_shoot(dialog, "record_payment_refused"))
+    _shoot(qtbot, dialog, "record_payment_refused", problems)
+    assert dialog.errors
 
-
-def test_a_picture_of_a_loans_page_with_a_pending_payment(
-    qtbot: QtBot, context: ScreenContext
-) -> None:
-    featured = _demo(context.cache)
-    dialog = RecordPaymentDialog(payment_view_model(context, featured["id"]))
-    qtbot.add_widget(dialog)
-    type_text(qtbot, dialog.reference, "RB-0419")
-    type_text(qtbot, dialog.amount, "15000")
-    dialog.vm.save()
-    detail = LoanDetailDialog(context, featured["id"])
+    paid = next((p.loan_id for p in context.cache.payments() if p.sync_state == "synced"), loan.id)
+    detail = LoanDetailDialog(context, paid)
     qtbot.add_widget(detail)
+    detail.resize(1100, 700)
     detail.show()
-    qtbot.wait_until(lambda: "connected" in detail.audit_note.text())
-    assert _drawn(_shoot(detail, "loan_detail_schedule"))
+    qtbot.waitUntil(lambda: detail.payments.rowCount() > 0, timeout=15_000)
+    _shoot(qtbot, detail, "loan_detail_schedule", problems)
     detail.tabs.setCurrentIndex(1)
-    assert _drawn(_shoot(detail, "loan_detail_payments"))
-
-
-def test_a_picture_of_my_day(qtbot: QtBot, context: ScreenContext) -> None:
-    _demo(context.cache)
-    screen = MyDayScreen(context)
-    qtbot.add_widget(screen)
-    screen.resize(1100, 640)
-    screen.show()
-    qtbot.wait_until(lambda: screen.loans.rowCount() > 0)
-    assert _drawn(_shoot(screen, "my_day"))
+    _shoot(qtbot, detail, "loan_detail_payments", problems)
+    assert not problems, problems
+    assert uuid.UUID(paid)

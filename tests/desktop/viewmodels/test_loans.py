@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from desktop.cache.store import Cache
-from desktop.viewmodels.loans import LoanFilter, LoanSort, LoansQuery
+from desktop.viewmodels.loans import LoanFilter, LoanSort, LoansQuery, page_statement
 from tests.desktop.viewmodels.cached import (
     OTHER_COLLECTOR,
     bulk_loans,
@@ -131,3 +133,120 @@ def test_thousands_of_loans_page_two_hundred_at_a_time_without_overlap(tmp_path:
     assert first.rows[0].dpd == 119
     assert {r.loan_id for r in first.rows}.isdisjoint(r.loan_id for r in second.rows)
     store.close()
+
+
+def test_search_finds_a_borrower_by_the_start_of_any_word_of_the_name(cache: Cache) -> None:
+    query = LoansQuery(cache)
+    assert [row.borrower_name for row in query.page(LoanFilter(search="KUM")).rows] == [
+        "Ramesh Kumar"
+    ]
+    assert query.count(LoanFilter(search="ramesh kum")) == 1
+    assert query.count(LoanFilter(search="ramesh patil")) == 0
+    assert query.count(LoanFilter(search="amesh")) == 0
+
+
+def test_search_finds_an_account_by_its_number_without_the_leading_zeros(cache: Cache) -> None:
+    rows = LoansQuery(cache).page(LoanFilter(search="7")).rows
+    assert [row.account_no for row in rows] == ["LN0000007"]
+
+
+def test_the_overdue_choice_keeps_every_loan_with_dpd_and_no_current_one(cache: Cache) -> None:
+    overdue = LoanFilter(buckets=("1-30", "31-60", "61-90", "90+"))
+    rows = LoansQuery(cache).page(overdue).rows
+    assert sorted(row.dpd for row in rows) == sorted(d for d in DPDS if d > 0)
+
+
+# -- query plans over a book big enough for SQLite to choose ------------------------------
+
+PLAN_LOANS = 4_000
+COLLECTORS = tuple(f"0190a000-0000-7000-8000-{n:012d}" for n in range(1, 21))
+SCOPE = LoanFilter(statuses=("active",))
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cache]:
+    store = open_cache(tmp_path_factory.mktemp("plans"))
+    loans = []
+    for n in range(PLAN_LOANS):
+        loan = loan_data(1, name=f"Name{n % 97} Surname{n % 13}", dpd=n % 150)
+        loan.update(
+            id=f"{n:036d}",
+            account_no=f"LN{n:07d}",
+            collector_id=COLLECTORS[n % len(COLLECTORS)],
+            branch_id=1 + n % 3,
+            bucket=BUCKETS.get(n % 150, "current"),
+            installments=[],
+            status="closed" if n % 10 == 0 else "active",
+        )
+        loans.append(loan)
+    put_loans(store, loans)
+    yield store
+    store.close()
+
+
+def _plan(cache: Cache, where: LoanFilter, sort: LoanSort, *, second_page: bool) -> str:
+    after = LoansQuery(cache).page(where, sort).next_key if second_page else None
+    stmt = page_statement(where, sort, after=after)
+
+    sent: list[tuple[str, Any]] = []
+
+    def capture(_c: Any, _cursor: Any, sql: str, params: Any, *_: Any) -> None:
+        sent.append((sql, params))
+
+    event.listen(cache.engine, "before_cursor_execute", capture)
+    try:
+        with cache.transaction() as session:
+            session.execute(stmt).all()
+    finally:
+        event.remove(cache.engine, "before_cursor_execute", capture)
+    sql, params = sent[-1]
+    with cache.engine.connect() as connection:
+        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params).all()
+    return " | ".join(str(row[-1]) for row in rows)
+
+
+@pytest.mark.parametrize("second_page", [False, True])
+@pytest.mark.parametrize("sort", list(LoanSort))
+def test_every_sort_of_the_list_walks_an_index_without_sorting(
+    book: Cache, sort: LoanSort, second_page: bool
+) -> None:
+    plan = _plan(book, SCOPE, sort, second_page=second_page)
+    assert "USING INDEX ix_loans_by_" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        LoanFilter(statuses=("active",), collector_id=COLLECTORS[3]),
+        LoanFilter(statuses=("active",), branch_id=2),
+        LoanFilter(statuses=("active",), buckets=("31-60",)),
+        LoanFilter(statuses=("active",), buckets=("1-30", "31-60", "61-90", "90+")),
+    ],
+    ids=["collector", "branch", "bucket", "overdue"],
+)
+def test_each_filter_with_the_default_sort_seeks_an_index_without_sorting(
+    book: Cache, where: LoanFilter
+) -> None:
+    for second_page in (False, True):
+        plan = _plan(book, where, LoanSort.DPD, second_page=second_page)
+        assert "TEMP B-TREE" not in plan, plan
+        assert "=?" in plan.replace(" ", "") or "dpd>?" in plan, plan
+
+
+def test_a_later_page_starts_where_the_last_one_ended_rather_than_walking_up_to_it(
+    book: Cache,
+) -> None:
+    plan = _plan(book, SCOPE, LoanSort.DPD, second_page=True)
+    assert "ix_loans_by_dpd (status=? AND dpd<?)" in plan, plan
+
+
+def test_search_seeks_the_search_terms_and_never_reads_the_loans_json(book: Cache) -> None:
+    plan = _plan(
+        book, LoanFilter(statuses=("active",), search="name12 sur"), LoanSort.DPD, second_page=False
+    )
+    assert "SEARCH loan_search_terms USING PRIMARY KEY (term>? AND term<?)" in plan, plan
+    assert "SCAN loans" not in plan, plan
+    found = LoansQuery(book).all_rows(LoanFilter(statuses=("active",), search="name12 sur"))
+    assert found
+    assert all(row.borrower_name.startswith("Name12 Surname") for row in found)

@@ -1,0 +1,67 @@
+"""Fixtures of the desktop end-to-end tests: the real server as its own process over a seeded
+SQLite file, and the real desktop shell (see `tests.e2e.desktop_server`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import pytest
+from argon2 import PasswordHasher
+from keyring.backend import KeyringBackend
+from keyrings.alt.file import PlaintextKeyring
+
+from desktop.app import Shell
+from desktop.auth import SessionManager
+from desktop.qt import QApplication
+from desktop.resources import apply_look
+from desktop.settings import ClientSettings
+from sync_server.auth import passwords
+from sync_server.db.engine import Database
+from sync_server.db.migrate import upgrade
+from tests.e2e.desktop_server import Book, ServerProcess, seed_book
+
+Live = tuple[ServerProcess, Database, Book]
+
+
+@pytest.fixture
+def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
+
+
+@pytest.fixture
+def os_keyring(tmp_path: Path) -> Iterator[PlaintextKeyring]:
+    previous: KeyringBackend = keyring.get_keyring()
+    backend = PlaintextKeyring()
+    backend.file_path = str(tmp_path / "os-keyring" / "keyring.cfg")
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def live(tmp_path: Path, cheap_hashes: None) -> Iterator[Live]:
+    url = f"sqlite:///{tmp_path / 'server.db'}"
+    db = Database(url)
+    upgrade(db.engine)
+    book = seed_book(db)
+    server = ServerProcess(url, tmp_path / "server-data")
+    server.start()
+    yield server, db, book
+    server.stop()
+    db.dispose()
+
+
+@pytest.fixture
+def shell(qapp: QApplication, os_keyring: PlaintextKeyring) -> Iterator[Shell]:
+    apply_look(qapp)
+    settings = ClientSettings.load()
+    sessions = SessionManager(
+        settings, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+    shell = Shell(settings, sessions)
+    yield shell
+    shell.shutdown()
+    for widget in QApplication.topLevelWidgets():
+        widget.close()
