@@ -7,11 +7,13 @@ from __future__ import annotations
 from desktop import format as fmt
 from desktop.operations import QueryOp
 from desktop.qt import (
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     Qt,
     QVBoxLayout,
     QWidget,
@@ -104,18 +106,28 @@ class HomeScreen(QWidget):
         grid.setColumnStretch(1, 1)
 
         can_do = QGroupBox("What you can do")
-        can_do_layout = QVBoxLayout(can_do)
+        can_do_grid = QGridLayout(can_do)
         self.abilities = [QLabel(f"•  {line}") for line in what_you_can_do(context.role)]
-        for label in self.abilities:
+        half = (len(self.abilities) + 1) // 2
+        for n, label in enumerate(self.abilities):
             label.setWordWrap(True)
-            can_do_layout.addWidget(label)
+            can_do_grid.addWidget(label, n % half, n // half, Qt.AlignmentFlag.AlignTop)
+        can_do_grid.setColumnStretch(0, 1)
+        can_do_grid.setColumnStretch(1, 1)
+        # An administrator may do some twenty-six things: in a scroll area the list never
+        # makes the window taller than the screen.
+        can_do_scroll = QScrollArea(self)
+        can_do_scroll.setWidget(can_do)
+        can_do_scroll.setWidgetResizable(True)
+        can_do_scroll.setFrameShape(QFrame.Shape.NoFrame)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(10)
-        for widget in (self.heading, self.where, self.sign_in, here, can_do):
+        for widget in (self.heading, self.where, self.sign_in, here, can_do_scroll):
             layout.addWidget(widget)
         layout.addStretch(1)
+        layout.setStretchFactor(can_do_scroll, 10)
 
         context.sync.state_changed.connect(self._show_sync)
         context.changes.changed.connect(self._on_changed)
@@ -142,7 +154,7 @@ class HomeScreen(QWidget):
         if figures.refused_payments:
             self.refused.setText(
                 f"{fmt.count(figures.refused_payments, 'payment')} refused by the server: "
-                "open the loan to see why."
+                "see Sync problems (Ctrl+Shift+Y) to edit and send again."
             )
         else:
             self.refused.setText("")

@@ -113,7 +113,8 @@ class MyDayScreen(QWidget):
         self.note = QLineEdit(self)
         self.note.setPlaceholderText("Optional note")
         self.reason = QLineEdit(self)
-        self.reason.setPlaceholderText("Needed for a contact outside 08:00–19:00 IST")
+        self.reason.setPlaceholderText("Only outside 08:00–19:00")
+        self.reason.setToolTip("A reason is needed for a contact outside 08:00–19:00 IST")
         self.log_button = QPushButton("Log contact", self)
         self.log_button.clicked.connect(self.log_contact)
         self.log_message = QLabel(self)
@@ -148,9 +149,10 @@ class MyDayScreen(QWidget):
         grid.addLayout(right, 1, 2)
         grid.setRowStretch(0, 0)
         grid.setRowStretch(1, 1)
-        grid.setColumnStretch(0, 2)
-        grid.setColumnStretch(1, 2)
-        grid.setColumnStretch(2, 3)
+        # The loans table spans the first two columns and needs room for its six columns;
+        # the lists and the form on the right read well at a third of the width.
+        for column in range(3):
+            grid.setColumnStretch(column, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addWidget(self.summary)

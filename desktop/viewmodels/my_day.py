@@ -223,7 +223,9 @@ class MyDayViewModel:
         return sorted(found, key=lambda p: (p.promised_date, p.account_no))
 
     def _reminders(self, today: date) -> list[PromiseDue]:
-        """Reminders not yet done, for today or earlier, shown as the promise they are about."""
+        """Reminders not yet done, for today or earlier, shown as the promise they are about,
+        once. The server makes two reminders per promise (the day before and the day itself),
+        and once both are due the collector has one promise to chase, not two."""
         with self._cache.transaction() as session:
             reminders = [
                 row.data
@@ -240,12 +242,12 @@ class MyDayViewModel:
                 ).scalars()
             }
         loans = self._loans_by_id({str(data.get("loan_id")) for data in reminders})
-        shown = [
-            self._promise(promises[str(data["promise_id"])], loans.get(str(data.get("loan_id"))))
+        shown = {
+            promise_id: self._promise(promises[promise_id], loans.get(str(data.get("loan_id"))))
             for data in reminders
-            if str(data.get("promise_id")) in promises
-        ]
-        return sorted(shown, key=lambda p: (p.promised_date, p.account_no))
+            if (promise_id := str(data.get("promise_id"))) in promises
+        }
+        return sorted(shown.values(), key=lambda p: (p.promised_date, p.account_no))
 
     def _contacts(self, today: date) -> list[ContactDone]:
         found: list[tuple[dict[str, Any], bool]] = []

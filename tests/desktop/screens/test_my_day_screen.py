@@ -83,3 +83,26 @@ def test_a_call_after_seven_in_the_evening_asks_for_a_reason_first(
     (queued,) = context.cache.outbox()
     assert queued.command["payload"]["outside_hours_reason"] == "Borrower asked for an evening call"
     assert "flagged for the branch manager" in screen.log_message.text()
+
+
+def test_borrower_names_and_every_header_fit_at_the_usual_window_size(
+    qtbot: QtBot, context: ScreenContext
+) -> None:
+    """At the main window's 1280x800 the screen gets about 1080x760 beside the navigation;
+    the borrower column had been squeezed to "Haris…" under a header cut to "orrowe"."""
+    demo_like = {
+        **loan_data(7, dpd=211, bucket="90+", name="Harish Gaikwad", principal=5_48_207_06),
+        "account_no": "LDPNCMSME000168",
+    }
+    put_loans(context.cache, [demo_like])
+    shown = MyDayScreen(context)
+    qtbot.add_widget(shown)
+    shown.resize(1080, 760)
+    shown.show()
+    qtbot.wait_until(lambda: shown.loans.rowCount() == 1)
+    qtbot.wait_until(lambda: shown.table.horizontalHeader().sectionSize(1) > 0)
+    header = shown.table.horizontalHeader()
+    for column in range(shown.loans.columnCount()):
+        assert header.sectionSize(column) >= header.sectionSizeHint(column), column
+    assert header.sectionSize(1) >= shown.table.sizeHintForColumn(1)
+    assert header.length() <= shown.table.viewport().width()

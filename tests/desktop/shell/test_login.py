@@ -5,7 +5,7 @@ from __future__ import annotations
 from pytestqt.qtbot import QtBot
 
 from desktop.auth import SessionManager
-from desktop.qt import QApplication, Qt
+from desktop.qt import QApplication, QFont, QFontMetrics, Qt
 from desktop.screens.login import LoginDialog
 from desktop.settings import ClientSettings
 from loancore.roles import Role
@@ -91,3 +91,16 @@ def test_the_dialog_says_until_when_offline_sign_in_is_possible_and_then_uses_it
     with qtbot.wait_signal(dialog.signed_in, timeout=10_000) as signed:
         dialog.submit()
     assert signed.args[0].online is False
+
+
+def test_the_sign_in_button_has_room_for_its_bold_label(
+    qtbot: QtBot, looked: QApplication, sessions: SessionManager, client_settings: ClientSettings
+) -> None:
+    """The stylesheet draws the default button bold with 16 pixels of padding each side; Qt
+    had sized it for regular text, so "Sign in" was clipped at its right edge."""
+    dialog = _dialog(qtbot, sessions, client_settings, "http://127.0.0.1:9")
+    button = dialog.sign_in_button
+    bold = QFont(button.font())
+    bold.setBold(True)
+    assert button.isDefault()
+    assert button.width() >= QFontMetrics(bold).horizontalAdvance(button.text()) + 2 * 16

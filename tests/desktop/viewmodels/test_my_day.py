@@ -88,6 +88,16 @@ def test_reminders_due_and_not_done_are_shown_as_their_promise(cache: Cache) -> 
     assert [r.borrower_name for r in reminders] == ["Bhaskar"]
 
 
+def test_a_promise_whose_two_reminders_are_both_due_is_listed_once(cache: Cache) -> None:
+    promise = _promise(2, "2026-03-10")
+    put(cache, "promise", promise)
+    base = {"promise_id": promise["id"], "user_id": COLLECTOR, "loan_id": promise["loan_id"]}
+    put(cache, "reminder", {"id": 1, **base, "kind": "day_before", "remind_on": "2026-03-09"})
+    put(cache, "reminder", {"id": 2, **base, "kind": "due_day", "remind_on": "2026-03-10"})
+    reminders = _day(cache).load().reminders
+    assert [(r.promise_id, r.borrower_name) for r in reminders] == [(promise["id"], "Bhaskar")]
+
+
 def test_a_visit_in_hours_is_queued_and_listed_as_pending(cache: Cache) -> None:
     vm = _day(cache)
     command_id = vm.log_contact(loan_data(1)["id"], kind="visit", outcome="Promised to pay")

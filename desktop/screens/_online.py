@@ -1,0 +1,122 @@
+"""The frame every online-only screen sits in: its content while the server answers, and a
+plain "needs a connection" page with a Retry button while it does not.
+
+A screen that reads the server must never freeze or show a traceback when the branch's line
+drops; it says what happened, that nothing was changed, and offers the one useful action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from desktop.errors import show_error
+from desktop.qt import (
+    QEvent,
+    QFont,
+    QFontMetrics,
+    QHBoxLayout,
+    QKeyEvent,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from desktop.viewmodels.online import NEEDS_CONNECTION, is_offline
+
+
+def fit_bold(button: QPushButton) -> QPushButton:
+    """The stylesheet draws a default button's text bold, wider than Qt sized it for; without
+    room for that the label is clipped ("Turn of")."""
+    font = QFont(button.font())
+    font.setBold(True)
+    room = QFontMetrics(font).horizontalAdvance(button.text()) + 48
+    button.setMinimumWidth(max(button.minimumWidth(), room))
+    return button
+
+
+class OnlineOnly(QStackedWidget):
+    """Page 0 is the screen's content, page 1 the offline notice. `retry` fires on the button
+    and on F5 pressed anywhere inside: on a screen of server figures, F5 means "ask the server
+    again", so it is claimed here before the window's F5 (sync now) would take it."""
+
+    retry = Signal()
+
+    def __init__(self, content: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.content = content
+        self.offline_page = QWidget(self)
+        self.offline_page.setObjectName("offlinePage")
+        self.offline_text = QLabel(NEEDS_CONNECTION, self.offline_page)
+        self.offline_text.setObjectName("offlineBanner")
+        self.offline_text.setWordWrap(True)
+        self.offline_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.offline_text.setMinimumWidth(420)
+        self.offline_text.setMaximumWidth(560)
+        self.retry_button = QPushButton("Retry", self.offline_page)
+        self.retry_button.setDefault(True)
+        fit_bold(self.retry_button)
+        self.retry_button.clicked.connect(self.retry.emit)
+        layout = QVBoxLayout(self.offline_page)
+        layout.addStretch(1)
+        centred = QHBoxLayout()
+        centred.addStretch(1)
+        centred.addWidget(self.offline_text, 2)
+        centred.addStretch(1)
+        layout.addLayout(centred)
+        layout.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(2)
+        self.addWidget(content)
+        self.addWidget(self.offline_page)
+
+    def event(self, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_F5
+        ):
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 -- Qt's name
+        if event.key() == Qt.Key.Key_F5:
+            event.accept()
+            self.retry.emit()
+            return
+        super().keyPressEvent(event)
+
+    @property
+    def offline(self) -> bool:
+        return self.currentWidget() is self.offline_page
+
+    def show_content(self) -> None:
+        self.setCurrentWidget(self.content)
+
+    def show_offline(self) -> None:
+        self.setCurrentWidget(self.offline_page)
+        self.retry_button.setEnabled(True)
+        self.retry_button.setFocus()
+
+    def failed(self, exc: Exception) -> None:
+        """Offline goes to the notice page; anything else (a refusal, a bug) to the one error
+        box, with the server's message as it is."""
+        if is_offline(exc):
+            self.show_offline()
+        else:
+            show_error(self, exc)
+
+
+def failure_to(
+    panel: OnlineOnly, then: Callable[[], None] | None = None
+) -> Callable[[Exception], None]:
+    """A QueryOp failure callback: route the error, then let the screen re-enable itself."""
+
+    def handle(exc: Exception) -> None:
+        panel.failed(exc)
+        if then is not None:
+            then()
+
+    return handle

@@ -1,0 +1,234 @@
+"""Kill switches: every switch with what it controls and whether it is on, and the one way to
+flip one, through a dialog where the administrator types the switch's key.
+
+The dialog's button stays disabled until the key is typed exactly, which is what the server
+checks too; what was typed is sent as it is, so the server's refusal (if any) is the word.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from desktop.errors import show_error
+from desktop.operations import QueryOp
+from desktop.qt import (
+    QAbstractItemView,
+    QColor,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPushButton,
+    Qt,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+from desktop.screens import ScreenContext, ScreenSpec, register
+from desktop.screens._online import OnlineOnly, fit_bold
+from desktop.screens.loan_detail import RowsModel
+from desktop.sync.api import ApiError
+from desktop.viewmodels.admin_flags import COLUMNS, AdminFlagsViewModel, Flag
+from desktop.viewmodels.online import UnexpectedAnswer, is_offline, message_for
+from loancore.roles import Action
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+OFF_COLOUR = "#8a0016"
+
+
+class FlagsModel(RowsModel):
+    """Switches that are off are drawn in the error colour, so a stopped intake is seen."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(COLUMNS, parent=parent)
+        self.off: set[int] = set()
+
+    def show_flags(self, flags: tuple[Flag, ...]) -> None:
+        self.off = {row for row, flag in enumerate(flags) if not flag.enabled}
+        self.set_rows([flag.row for flag in flags])
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.ForegroundRole and index.isValid() and index.row() in self.off:
+            return QColor(OFF_COLOUR)
+        return super().data(index, role)
+
+
+class ConfirmSwitchDialog(QDialog):
+    """Window-modal, opened with `open()`: the screen gets `accepted` and reads `typed`."""
+
+    def __init__(self, flag: Flag, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.flag = flag
+        self.setWindowTitle(f"LoanDesk — {flag.action_text.rstrip('…')} {flag.key}")
+        self.prompt = QLabel(flag.confirm_prompt, self)
+        self.prompt.setWordWrap(True)
+        self.typed = QLineEdit(self)
+        self.typed.setPlaceholderText(flag.key)
+        self.buttons = QDialogButtonBox(self)
+        self.confirm_button = self.buttons.addButton(
+            flag.action_text.rstrip("…"), QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.confirm_button.setDefault(True)
+        fit_bold(self.confirm_button)
+        self.confirm_button.setEnabled(False)
+        self.typed.textChanged.connect(
+            lambda text: self.confirm_button.setEnabled(self.flag.confirmed_by(text))
+        )
+        self.buttons.accepted.connect(self._accept_if_typed)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.prompt)
+        layout.addWidget(self.typed)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(460)
+
+    def _accept_if_typed(self) -> None:
+        if self.flag.confirmed_by(self.typed.text()):
+            self.accept()
+
+
+class AdminFlagsScreen(QWidget):
+    def __init__(self, context: ScreenContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("adminFlagsScreen")
+        self.context = context
+        self.vm = AdminFlagsViewModel(context.session.api)
+        self.flags: tuple[Flag, ...] = ()
+        self.dialog: ConfirmSwitchDialog | None = None
+
+        body = QWidget(self)
+        heading = QLabel("Kill switches", body)
+        heading.setObjectName("heading")
+        intro = QLabel(
+            "Each switch stops one kind of work on the server at once, however it is reached "
+            "(this desktop, a device syncing, the scheduler). Use one when that work is doing "
+            "harm, and turn it back on when the cause is fixed.",
+            body,
+        )
+        intro.setWordWrap(True)
+        self.model = FlagsModel(self)
+        self.table = QTableView(body)
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selection())
+        self.table.doubleClicked.connect(lambda _i: self.ask_to_flip())
+        self.flip_button = QPushButton("Turn off…", body)
+        self.flip_button.setEnabled(False)
+        self.flip_button.setVisible(context.can(Action.MANAGE_FLAGS))
+        self.flip_button.clicked.connect(self.ask_to_flip)
+        self.refresh_button = QPushButton("Refresh (F5)", body)
+        self.refresh_button.clicked.connect(self.reload)
+        self.message = QLabel(body)
+        self.message.setObjectName("notice")
+        self.message.setWordWrap(True)
+        self.message.hide()
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.message, 1)
+        buttons.addWidget(self.refresh_button)
+        buttons.addWidget(self.flip_button)
+        layout = QVBoxLayout(body)
+        layout.addWidget(heading)
+        layout.addWidget(intro)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+
+        self.panel = OnlineOnly(body, self)
+        self.panel.retry.connect(self.reload)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.panel)
+        self.reload()
+
+    def activated(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        self.panel.retry_button.setEnabled(False)
+        QueryOp(parent=self, op=self.vm.load, success=self.show_flags).failure(
+            self._failed
+        ).run_in_background()
+
+    def show_flags(self, flags: tuple[Flag, ...]) -> None:
+        current = self.selected()
+        self.flags = flags
+        self.panel.show_content()
+        self.panel.retry_button.setEnabled(True)
+        self.model.show_flags(flags)
+        keys = [flag.key for flag in flags]
+        if current is not None and current.key in keys:
+            self.table.selectRow(keys.index(current.key))
+        self._selection()
+
+    def selected(self) -> Flag | None:
+        index = self.table.currentIndex()
+        if not index.isValid() or index.row() >= len(self.flags):
+            return None
+        return self.flags[index.row()]
+
+    def select(self, key: str) -> None:
+        self.table.selectRow([flag.key for flag in self.flags].index(key))
+
+    def _selection(self) -> None:
+        flag = self.selected()
+        self.flip_button.setEnabled(flag is not None)
+        self.flip_button.setText(flag.action_text if flag else "Turn off…")
+
+    def ask_to_flip(self) -> None:
+        flag = self.selected()
+        if flag is None or not self.context.can(Action.MANAGE_FLAGS):
+            return
+        dialog = ConfirmSwitchDialog(flag, self)
+        dialog.accepted.connect(lambda: self._send(flag, dialog.typed.text()))
+        dialog.finished.connect(dialog.deleteLater)
+        self.dialog = dialog
+        dialog.open()
+
+    def _send(self, flag: Flag, typed: str) -> None:
+        self.flip_button.setEnabled(False)
+        QueryOp(parent=self, op=lambda: self.vm.flip(flag, typed), success=self._flipped).failure(
+            self._failed
+        ).run_in_background()
+
+    def _flipped(self, flag: Flag) -> None:
+        self._say(f"{flag.key} is now {'on' if flag.enabled else 'off'}.", error=False)
+        self.reload()
+
+    def _failed(self, exc: Exception) -> None:
+        self.panel.retry_button.setEnabled(True)
+        self._selection()
+        if is_offline(exc):
+            self.panel.show_offline()
+        elif isinstance(exc, ApiError | UnexpectedAnswer):
+            self._say(message_for(exc), error=True)
+        else:
+            show_error(self, exc)
+
+    def _say(self, text: str, *, error: bool) -> None:
+        self.message.setText(text)
+        self.message.setObjectName("error" if error else "notice")
+        self.message.style().unpolish(self.message)
+        self.message.style().polish(self.message)
+        self.message.show()
+
+
+register(
+    ScreenSpec(
+        key="admin_flags",
+        title="Kill switches",
+        action=Action.MANAGE_FLAGS,
+        factory=AdminFlagsScreen,
+        icon="flags",
+        order=95,
+    )
+)

@@ -1,0 +1,360 @@
+"""The audit log as an auditor reads it: filters turned into the API's query, pages fetched
+newest first through the server's keyset cursor, each entry's before and after laid side by
+side as a readable diff, and the chain check.
+
+Pages are cut by the server's cursor (`before_id`), never by offset: entries keep arriving
+while an auditor reads, and an offset would then skip or repeat them. A filter change starts a
+new generation, so a page that was in flight for the old filter is dropped, not appended.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+from desktop.format import NOTHING, day, instant, rupees
+from desktop.viewmodels.online import Api, UnexpectedAnswer, grouped, items, mapping, text, whole
+
+PATH = "/audit"
+VERIFY_PATH = "/audit/verify"
+PAGE_SIZE = 100
+OUTCOMES = ("ok", "denied", "refused")
+_LIMITS = {"actor": 64, "entity": 32, "action": 64}
+MONEY_FIELDS = frozenset(
+    {
+        "principal_outstanding",
+        "charges_outstanding",
+        "interest_paid_total",
+        "installments_paid_total",
+    }
+)
+"""Loan-position fields the server records in paise without saying so in their names."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    actor: str = ""
+    entity: str = ""
+    action: str = ""
+    outcome: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def problem(self) -> str | None:
+        """Why the server would refuse this filter, in the auditor's words; None when fine."""
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            return (
+                f"The 'from' date {day(self.date_from)} is after the 'to' date {day(self.date_to)}"
+            )
+        for name, limit in _LIMITS.items():
+            if len(getattr(self, name).strip()) > limit:
+                return f"The {name} filter is longer than {limit} characters"
+        if self.outcome and self.outcome not in OUTCOMES:
+            return f"The outcome is one of {', '.join(OUTCOMES)}"
+        return None
+
+    def params(self, *, before_id: int | None = None, limit: int = PAGE_SIZE) -> dict[str, Any]:
+        """The query string for GET /audit; empty filters are left out (they mean "any")."""
+        problem = self.problem()
+        if problem is not None:
+            raise ValueError(problem)
+        query: dict[str, Any] = {"limit": limit}
+        if self.actor.strip():
+            query["actor"] = self.actor.strip().lower()
+        if self.entity.strip():
+            query["entity"] = self.entity.strip()
+        if self.action.strip():
+            query["action"] = self.action.strip()
+        if self.outcome:
+            query["outcome"] = self.outcome
+        if self.date_from is not None:
+            query["date_from"] = self.date_from.isoformat()
+        if self.date_to is not None:
+            query["date_to"] = self.date_to.isoformat()
+        if before_id is not None:
+            query["before_id"] = before_id
+        return query
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor: str
+    actor_role: str
+    action: str
+    outcome: str
+    entity: str
+    entity_id: str
+    before: Any
+    after: Any
+    detail: str
+    address: str
+
+    @property
+    def row(self) -> tuple[str, ...]:
+        return (
+            str(self.id),
+            instant(self.at),
+            self.actor,
+            self.action,
+            self.outcome,
+            self.entity,
+            self.entity_id or NOTHING,
+        )
+
+
+COLUMNS = ("#", "When (IST)", "User", "Action", "Outcome", "Entity", "Entity id")
+
+
+def parse_entry(data: Any) -> AuditEntry:
+    row = mapping(data, "an audit entry")
+    try:
+        at = datetime.fromisoformat(text(row, "at"))
+    except ValueError:
+        raise UnexpectedAnswer(f"'at' is not an instant (got {row.get('at')!r})") from None
+    if at.tzinfo is None:
+        raise UnexpectedAnswer("'at' has no time zone")
+    return AuditEntry(
+        id=whole(row, "id"),
+        at=at,
+        actor=text(row, "actor_username"),
+        actor_role=text(row, "actor_role", optional=True),
+        action=text(row, "action"),
+        outcome=text(row, "outcome"),
+        entity=text(row, "entity"),
+        entity_id=text(row, "entity_id", optional=True),
+        before=row.get("before"),
+        after=row.get("after"),
+        detail=text(row, "detail", optional=True),
+        address=text(row, "address", optional=True),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    entries: tuple[AuditEntry, ...]
+    next_cursor: int | None
+
+
+def parse_page(data: Any) -> AuditPage:
+    body = mapping(data, "the audit page")
+    cursor = body.get("next_cursor")
+    if cursor is not None and (isinstance(cursor, bool) or not isinstance(cursor, int)):
+        raise UnexpectedAnswer(f"'next_cursor' is not an entry id (got {cursor!r})")
+    return AuditPage(
+        entries=tuple(parse_entry(e) for e in items(body.get("entries"), "the entries")),
+        next_cursor=cursor,
+    )
+
+
+# -- the readable diff -------------------------------------------------------------------------
+
+DiffKind = Literal["changed", "added", "removed", "same"]
+
+
+@dataclass(frozen=True, slots=True)
+class DiffLine:
+    kind: DiffKind
+    key: str
+    before: str
+    after: str
+
+    @property
+    def text(self) -> str:
+        if self.kind == "changed":
+            return f"{self.key}: {self.before} → {self.after}"
+        if self.kind == "added":
+            return f"{self.key}: {self.after} (new)"
+        if self.kind == "removed":
+            return f"{self.key}: {self.before} (removed)"
+        return f"{self.key}: {self.after}"
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested objects become dotted keys ("payment.amount_paise"), so a change deep inside
+    an entry reads as one line; lists stay whole values."""
+    if not isinstance(value, Mapping):
+        return {prefix or "value": value} if value is not None else {}
+    flat: dict[str, Any] = {}
+    for key, inner in value.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(inner, Mapping) and inner:
+            flat.update(_flatten(inner, name))
+        else:
+            flat[name] = inner
+    return flat
+
+
+def _is_money(key: str) -> bool:
+    name = key.rsplit(".", 1)[-1]
+    return name.endswith("_paise") or name in MONEY_FIELDS
+
+
+def shown_value(key: str, value: Any) -> str:
+    """Paise as rupees, ISO dates as DD-MM-YYYY, instants in IST; the rest as stored."""
+    if value is None:
+        return NOTHING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int) and _is_money(key):
+        return rupees(value)
+    if isinstance(value, str):
+        if len(value) == 10 and value[4:5] == "-" and value[7:8] == "-":
+            try:
+                return day(value)
+            except ValueError:
+                return value
+        if len(value) > 19 and value[10:11] == "T":
+            try:
+                return instant(value)
+            except ValueError:
+                return value
+        return value
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def readable_diff(before: Any, after: Any) -> list[DiffLine]:
+    """Changed, new and removed fields first (what the entry is about), then the unchanged."""
+    old, new = _flatten(before), _flatten(after)
+    moved: list[DiffLine] = []
+    same: list[DiffLine] = []
+    for key in sorted(old.keys() | new.keys()):
+        if key not in new:
+            moved.append(DiffLine("removed", key, shown_value(key, old[key]), ""))
+        elif key not in old:
+            moved.append(DiffLine("added", key, "", shown_value(key, new[key])))
+        elif old[key] != new[key]:
+            moved.append(
+                DiffLine("changed", key, shown_value(key, old[key]), shown_value(key, new[key]))
+            )
+        else:
+            shown = shown_value(key, new[key])
+            same.append(DiffLine("same", key, shown, shown))
+    return moved + same
+
+
+def entry_heading(entry: AuditEntry) -> list[str]:
+    lines = [
+        f"Entry #{entry.id} · {instant(entry.at)}",
+        f"{entry.actor}"
+        + (f" ({entry.actor_role})" if entry.actor_role else "")
+        + (f" from {entry.address}" if entry.address else ""),
+        f"{entry.action} · {entry.outcome} · {entry.entity}"
+        + (f" {entry.entity_id}" if entry.entity_id else ""),
+    ]
+    if entry.detail:
+        lines.append(entry.detail)
+    return lines
+
+
+# -- the chain --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    first_broken_id: int | None
+    problem: str
+
+    @property
+    def text(self) -> str:
+        if self.ok:
+            return f"The chain is unbroken, {grouped(self.checked)} entries checked."
+        where = (
+            f"at entry #{self.first_broken_id}"
+            if self.first_broken_id is not None
+            else f"after entry {grouped(self.checked)}"
+        )
+        return (
+            f"The chain is BROKEN {where}: {self.problem or 'no reason given'} "
+            f"({grouped(self.checked)} entries before it are sound)."
+        )
+
+
+def parse_chain(data: Any) -> ChainReport:
+    body = mapping(data, "the chain report")
+    ok = body.get("ok")
+    if not isinstance(ok, bool):
+        raise UnexpectedAnswer("'ok' is not yes or no")
+    broken = body.get("first_broken_id")
+    return ChainReport(
+        ok=ok,
+        checked=whole(body, "checked"),
+        first_broken_id=None if broken is None else whole(body, "first_broken_id"),
+        problem=text(body, "problem", optional=True),
+    )
+
+
+# -- the pages held on screen -----------------------------------------------------------------
+
+
+@dataclass
+class AuditRows:
+    """What the table shows: the entries fetched so far for one filter, and where to go on."""
+
+    where: AuditFilter = field(default_factory=AuditFilter)
+    entries: list[AuditEntry] = field(default_factory=list)
+    next_cursor: int | None = None
+    started: bool = False
+    loading: bool = False
+    generation: int = 0
+
+    def restart(self, where: AuditFilter) -> int:
+        self.where = where
+        self.entries = []
+        self.next_cursor = None
+        self.started = False
+        self.loading = False
+        self.generation += 1
+        return self.generation
+
+    @property
+    def can_fetch_more(self) -> bool:
+        return not self.loading and (not self.started or self.next_cursor is not None)
+
+    def next_params(self, limit: int = PAGE_SIZE) -> dict[str, Any]:
+        return self.where.params(before_id=self.next_cursor, limit=limit)
+
+    def accept(self, generation: int, page: AuditPage) -> tuple[AuditEntry, ...]:
+        """Appends the page if it belongs to the current filter; returns what was added."""
+        if generation != self.generation:
+            return ()
+        self.loading = False
+        self.started = True
+        self.entries.extend(page.entries)
+        self.next_cursor = page.next_cursor
+        return page.entries
+
+    @property
+    def status(self) -> str:
+        shown = len(self.entries)
+        if not self.started:
+            return "Loading…"
+        if not shown:
+            return "No entries match these filters."
+        if self.next_cursor is not None:
+            return f"{grouped(shown)} newest matching entries shown; scroll down for older ones."
+        return f"All {grouped(shown)} matching entries shown."
+
+
+def seen(entries: Iterable[AuditEntry], attribute: str) -> list[str]:
+    """Values met so far (users, entities, actions), offered in the filters' drop-downs."""
+    return sorted({str(getattr(e, attribute)) for e in entries if getattr(e, attribute)})
+
+
+class AuditLogViewModel:
+    def __init__(self, api: Api) -> None:
+        self._api = api
+
+    def fetch(self, params: dict[str, Any]) -> AuditPage:
+        return parse_page(self._api.request("GET", PATH, params=params))
+
+    def verify(self) -> ChainReport:
+        return parse_chain(self._api.request("GET", VERIFY_PATH))

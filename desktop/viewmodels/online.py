@@ -1,0 +1,118 @@
+"""What the online-only screens (dashboard, audit log, collector performance, administration)
+share: the API they talk to, how they read its answers, and the words for what went wrong.
+
+These screens show the system of record as it is now, so they read the server and never the
+cache: a manager must not act on a portfolio figure from last week's sync. When the server
+cannot be reached they say so and offer to try again, rather than show stale numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from desktop.sync.api import ApiError, TransportError
+
+BRANCHES_PATH = "/branches"
+NEEDS_CONNECTION = (
+    "This screen needs a connection to the server, which cannot be reached just now. "
+    "Nothing was changed. Check the network and press Retry."
+)
+
+
+class Api(Protocol):
+    """The one call the screens make: `desktop.sync.api.ApiClient.request`."""
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any: ...
+
+
+class UnexpectedAnswer(ValueError):
+    """The server answered with a shape this client does not know: a version mismatch or a
+    bug, never something the person at the desk caused or can fix by retyping."""
+
+
+def is_offline(exc: BaseException) -> bool:
+    return isinstance(exc, TransportError)
+
+
+def message_for(exc: BaseException) -> str:
+    """The line a screen shows for a failed call. The server's own words are kept as they are:
+    its messages are written for the person who made the request."""
+    if isinstance(exc, TransportError):
+        return NEEDS_CONNECTION
+    if isinstance(exc, ApiError):
+        return exc.detail or "The server refused the request; nothing was changed."
+    if isinstance(exc, UnexpectedAnswer):
+        return f"The server's answer could not be read ({exc}). Nothing was changed."
+    return str(exc) or type(exc).__name__
+
+
+def mapping(data: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(data, Mapping):
+        raise UnexpectedAnswer(f"{what} is not an object")
+    return data
+
+
+def items(data: Any, what: str) -> list[Any]:
+    if not isinstance(data, list):
+        raise UnexpectedAnswer(f"{what} is not a list")
+    return data
+
+
+def whole(data: Mapping[str, Any], key: str) -> int:
+    """An integer field; money is integer paise on the wire, so a float here is a fault."""
+    value = data.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UnexpectedAnswer(f"'{key}' is not a whole number (got {value!r})")
+    return value
+
+
+def text(data: Mapping[str, Any], key: str, *, optional: bool = False) -> str:
+    value = data.get(key)
+    if value is None and optional:
+        return ""
+    if not isinstance(value, str):
+        raise UnexpectedAnswer(f"'{key}' is not text (got {value!r})")
+    return value
+
+
+def iso_day(data: Mapping[str, Any], key: str) -> date:
+    value = data.get(key)
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise UnexpectedAnswer(f"'{key}' is not a date (got {value!r})") from None
+
+
+def grouped(n: int) -> str:
+    """A count with Indian digit grouping: 1,20,000."""
+    sign, digits = ("-", str(-n)) if n < 0 else ("", str(n))
+    head, tail = digits[:-3], digits[-3:]
+    groups: list[str] = []
+    for _ in range(len(head)):
+        if not head:
+            break
+        groups.insert(0, head[-2:])
+        head = head[:-2]
+    return sign + ",".join([*groups, tail])
+
+
+@dataclass(frozen=True, slots=True)
+class Branch:
+    id: int
+    code: str
+    name: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.code} — {self.name}"
+
+
+def parse_branches(data: Any) -> tuple[Branch, ...]:
+    found = []
+    for item in items(data, "the branches"):
+        row = mapping(item, "a branch")
+        found.append(Branch(whole(row, "id"), text(row, "code"), text(row, "name")))
+    return tuple(sorted(found, key=lambda b: b.code))
