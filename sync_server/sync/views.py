@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import String, cast, func, literal, select, type_coerce
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.types import NullType
 
 from sync_server.db.models import (
@@ -31,6 +31,7 @@ from sync_server.db.models import (
     Promise,
     Reminder,
     ScheduleRow,
+    User,
 )
 from sync_server.loans.queries import SUMMARY_COLUMNS
 from sync_server.payments.views import payment_views
@@ -72,8 +73,11 @@ _POSITION = (
     LoanState.as_of,
     LoanState.dpd.label("actual_dpd"),
 )
+_COLLECTOR = aliased(User, name="collector")
+_WHO = (_COLLECTOR.full_name.label("collector_name"),)
+"""So a branch manager's desk names the collector of each loan without a directory of users."""
 _BORROWER = (Borrower.id, Borrower.customer_no, Borrower.phone, Borrower.address)
-_LOAN_NAMES = tuple(select(*SUMMARY_COLUMNS, *_TERMS, *_POSITION).selected_columns.keys())
+_LOAN_NAMES = tuple(select(*SUMMARY_COLUMNS, *_TERMS, *_POSITION, *_WHO).selected_columns.keys())
 _BORROWER_NAMES = tuple(column.key for column in _BORROWER)
 
 
@@ -85,11 +89,12 @@ def loan_views(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Row]:
     Plain columns, not ORM objects: a branch's first pull reads every loan it has."""
     installments = _installments(session, ids)
     rows = session.execute(
-        select(*SUMMARY_COLUMNS, *_TERMS, *_POSITION, *_BORROWER)
+        select(*SUMMARY_COLUMNS, *_TERMS, *_POSITION, *_WHO, *_BORROWER)
         .select_from(Loan)
         .join(LoanState, LoanState.loan_id == Loan.id)
         .join(Borrower, Borrower.id == Loan.borrower_id)
         .join(Branch, Branch.id == Loan.branch_id)
+        .outerjoin(_COLLECTOR, _COLLECTOR.id == Loan.collector_id)
         .where(Loan.id.in_(ids))
     )
     split = len(_LOAN_NAMES)

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from loancore.contract import InstallmentView
 from sync_server.db.engine import Database
-from sync_server.db.models import ChangeLogEntry, Loan, ScheduleRow
+from sync_server.db.models import ChangeLogEntry, Loan, ScheduleRow, User
 from sync_server.sync import pull as pull_module
 from sync_server.sync.pull import safe_horizon
 from sync_server.sync.service import emit_loan_moved
@@ -41,6 +41,17 @@ def test_a_branch_manager_receives_every_loan_of_the_branch_with_its_payments(
     loan = view[("loan", str(world.ravi_loan))]
     paid = sum(row["principal_paid"] + row["interest_paid"] for row in loan["installments"])
     assert paid == 2_000_00
+
+
+def test_a_branch_manager_sees_who_collects_each_loan_by_name(
+    http: httpx.Client, actors: Actors, world: World, db: Database
+) -> None:
+    with db.unit_of_work() as session:
+        session.execute(update(User).where(User.id == world.asha).values(full_name="Asha Pawar"))
+        session.execute(update(User).where(User.id == world.ravi).values(full_name="Ravi Kulkarni"))
+    view, _ = pull_all(http, actors.headers(world.manager))
+    assert view[("loan", str(world.asha_loan))]["collector_name"] == "Asha Pawar"
+    assert view[("loan", str(world.ravi_loan))]["collector_name"] == "Ravi Kulkarni"
 
 
 def test_changes_to_one_entity_within_a_page_collapse_to_its_latest_state(
