@@ -120,3 +120,14 @@ def failure_to(
             then()
 
     return handle
+
+
+def fill_with_online(screen: QWidget, content: QWidget, retry: Callable[[], None]) -> OnlineOnly:
+    """Make `content` the whole of `screen`, behind the offline notice whose Retry (and F5)
+    calls `retry`: the frame every screen of server figures shares."""
+    panel = OnlineOnly(content, screen)
+    panel.retry.connect(retry)
+    outer = QVBoxLayout(screen)
+    outer.setContentsMargins(0, 0, 0, 0)
+    outer.addWidget(panel)
+    return panel

@@ -29,7 +29,7 @@ from desktop.qt import (
     QWidget,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
-from desktop.screens._online import OnlineOnly, fit_bold
+from desktop.screens._online import fill_with_online, fit_bold
 from desktop.screens.loan_detail import RowsModel
 from desktop.sync.api import ApiError
 from desktop.viewmodels.admin_flags import COLUMNS, AdminFlagsViewModel, Flag
@@ -143,11 +143,7 @@ class AdminFlagsScreen(QWidget):
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
 
-        self.panel = OnlineOnly(body, self)
-        self.panel.retry.connect(self.reload)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(self.panel)
+        self.panel = fill_with_online(self, body, self.reload)
         self.reload()
 
     def activated(self) -> None:

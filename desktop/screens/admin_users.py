@@ -32,7 +32,7 @@ from desktop.qt import (
     QWidget,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
-from desktop.screens._online import OnlineOnly, fit_bold
+from desktop.screens._online import fill_with_online, fit_bold
 from desktop.screens.loan_detail import RowsModel
 from desktop.sync.api import ApiError
 from desktop.viewmodels.admin_users import (
@@ -238,11 +238,7 @@ class AdminUsersScreen(QWidget):
         layout.addLayout(top)
         layout.addLayout(middle, 1)
 
-        self.panel = OnlineOnly(body, self)
-        self.panel.retry.connect(self.reload)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(self.panel)
+        self.panel = fill_with_online(self, body, self.reload)
         self._selection()
         self.reload()
 

@@ -36,7 +36,7 @@ from desktop.qt import (
     Signal,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
-from desktop.screens._online import OnlineOnly, failure_to, fit_bold
+from desktop.screens._online import failure_to, fill_with_online, fit_bold
 from desktop.viewmodels.audit_log import (
     COLUMNS,
     OUTCOMES,
@@ -258,11 +258,7 @@ class AuditLogScreen(QWidget):
         layout.addWidget(self.chain)
         layout.addLayout(bottom)
 
-        self.panel = OnlineOnly(body, self)
-        self.panel.retry.connect(self.apply_filters)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(self.panel)
+        self.panel = fill_with_online(self, body, self.apply_filters)
         self.apply_filters()
 
     def current_filter(self) -> AuditFilter:

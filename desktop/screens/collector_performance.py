@@ -27,7 +27,7 @@ from desktop.qt import (
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens._charts import TREND_ROLE, TrendDelegate
-from desktop.screens._online import OnlineOnly, failure_to
+from desktop.screens._online import failure_to, fill_with_online
 from desktop.screens.loan_detail import RowsModel
 from desktop.viewmodels.collector_performance import (
     COLUMNS,
@@ -161,11 +161,7 @@ class CollectorPerformanceScreen(QWidget):
         layout.addWidget(self.results, 1)
         layout.addWidget(note)
 
-        self.panel = OnlineOnly(body, self)
-        self.panel.retry.connect(self.reload)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(self.panel)
+        self.panel = fill_with_online(self, body, self.reload)
         self.reload()
 
     @property

@@ -27,7 +27,7 @@ from desktop.qt import (
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens._charts import Bar, BarChart
-from desktop.screens._online import OnlineOnly, failure_to
+from desktop.screens._online import failure_to, fill_with_online
 from desktop.screens.loan_detail import RowsModel
 from desktop.signals import Topic
 from desktop.viewmodels.dashboard import (
@@ -137,12 +137,8 @@ class DashboardScreen(QWidget):
         layout.addLayout(tile_grid)
         layout.addWidget(overdue_box, 1)
 
-        self.panel = OnlineOnly(body, self)
-        self.panel.retry.connect(self.reload)
+        self.panel = fill_with_online(self, body, self.reload)
         context.changes.changed.connect(self._data_changed)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(self.panel)
         self.reload()
 
     def scope_text(self) -> str:

@@ -33,7 +33,7 @@ from desktop.qt import (
     QWidget,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
-from desktop.screens._online import OnlineOnly
+from desktop.screens._online import fill_with_online
 from desktop.signals import Topic
 from desktop.sync.api import ApiError
 from desktop.viewmodels.online import is_offline, message_for
@@ -196,12 +196,7 @@ class PaymentReviewScreen(QWidget):
         layout.addLayout(decide)
         layout.addWidget(self.answer)
 
-        self.panel = OnlineOnly(content, self)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(self.panel)
-
-        self.panel.retry.connect(self.reload)
+        self.panel = fill_with_online(self, content, self.reload)
         self.table.selectionModel().currentRowChanged.connect(self._selection_changed)
         self.confirm_button.clicked.connect(lambda: self.decide("confirm"))
         self.reject_button.clicked.connect(lambda: self.decide("reject"))

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session
 from uuid6 import uuid7
 
 from loancore.allocation import amount_to_close
@@ -111,45 +112,57 @@ def _work_by_day(work: Work, first: date) -> dict[date, Work]:
     return days
 
 
+def post_planned(
+    session: Session,
+    db: Database,
+    booked: BookedLoan,
+    n: int,
+    pay: PlannedPayment,
+    principals: dict[str, Principal],
+) -> bool:
+    """One planned payment through the real posting path, on its own day; False when it is a
+    planned foreclosure that finds nothing left to pay. A hold for review stops the demo: the
+    plan must be a book the real path could have produced."""
+    amount = pay.amount_paise or amount_to_close(*loan_dues(session, booked.loan_id))
+    if amount == 0:
+        return False
+    payload = PaymentPayload(
+        loan_id=booked.loan_id,
+        amount_paise=amount,
+        mode=pay.mode,
+        reference=pay.reference,
+        payment_date=pay.day,
+        foreclosure=pay.amount_paise == 0,
+    )
+    outcome = record_payment(
+        session,
+        db,
+        payment_actor(booked, pay, principals),
+        payment_id=uuid7(),
+        payload=payload,
+        business_date=pay.day,
+        now=entered_at(pay, n),
+        device_id="demo",
+        content_hash=payment_content_hash(payload),
+    )
+    if outcome.payment.status != "posted":
+        raise ValueError(
+            f"The demo plan for {booked.new.account_no} was held for review on {pay.day}"
+        )
+    return True
+
+
 def _post_day(
     db: Database,
     payments: list[tuple[BookedLoan, int, PlannedPayment]],
     principals: dict[str, Principal],
 ) -> int:
-    """A day's planned payments through the real posting path, on their own day, in one
-    transaction: the demo stops at the first refusal anyway, and a commit per payment costs
-    more than the posting. A planned foreclosure that finds nothing left to pay is skipped."""
-    posted = 0
+    """A day's planned payments in one transaction: the demo stops at the first refusal
+    anyway, and a commit per payment costs more than the posting."""
     with db.unit_of_work() as session:
-        for booked, n, pay in payments:
-            amount = pay.amount_paise or amount_to_close(*loan_dues(session, booked.loan_id))
-            if amount == 0:
-                continue
-            payload = PaymentPayload(
-                loan_id=booked.loan_id,
-                amount_paise=amount,
-                mode=pay.mode,
-                reference=pay.reference,
-                payment_date=pay.day,
-                foreclosure=pay.amount_paise == 0,
-            )
-            outcome = record_payment(
-                session,
-                db,
-                payment_actor(booked, pay, principals),
-                payment_id=uuid7(),
-                payload=payload,
-                business_date=pay.day,
-                now=entered_at(pay, n),
-                device_id="demo",
-                content_hash=payment_content_hash(payload),
-            )
-            if outcome.payment.status != "posted":
-                raise ValueError(
-                    f"The demo plan for {booked.new.account_no} was held for review on {pay.day}"
-                )
-            posted += 1
-    return posted
+        return sum(
+            post_planned(session, db, booked, n, pay, principals) for booked, n, pay in payments
+        )
 
 
 def live_days(

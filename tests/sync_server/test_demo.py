@@ -11,10 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from uuid6 import uuid7
 
-from loancore.allocation import amount_to_close
-from loancore.contract import PaymentPayload
 from sync_server.audit.service import verify_chain
 from sync_server.auth import passwords
 from sync_server.auth.passwords import verify_password
@@ -42,15 +39,12 @@ from sync_server.demo import (
     seed_demo,
     write_book,
 )
-from sync_server.demo.history import BookedLoan, entered_at, payment_actor, post_history
-from sync_server.demo.timeline import cut_off
+from sync_server.demo.history import BookedLoan, post_history
+from sync_server.demo.timeline import cut_off, post_planned
 from sync_server.errors import Conflict
 from sync_server.jobs.history import book_as_of
 from sync_server.jobs.reference import reference_day_end
 from sync_server.jobs.weekly import week_key
-from sync_server.loans.position import loan_dues
-from sync_server.payments.service import record_payment
-from sync_server.payments.views import payment_content_hash
 from tests import dbs
 
 TODAY = date(2026, 11, 27)
@@ -130,35 +124,12 @@ def twin_db(db_kind: str, tmp_path: Path, _template_root: Path) -> Iterator[Data
 def _record_one_by_one(
     db: Database, booked: list[BookedLoan], principals: dict[str, Principal]
 ) -> int:
-    """The plan's payments through `record_payment`, one at a time: the path to match."""
+    """The plan's payments through `record_payment`, one transaction each: the path to match."""
     count = 0
     for loan in booked:
         for n, pay in enumerate(loan.planned.payments):
             with db.unit_of_work() as session:
-                amount = pay.amount_paise or amount_to_close(*loan_dues(session, loan.loan_id))
-                if amount == 0:
-                    continue
-                payload = PaymentPayload(
-                    loan_id=loan.loan_id,
-                    amount_paise=amount,
-                    mode=pay.mode,
-                    reference=pay.reference,
-                    payment_date=pay.day,
-                    foreclosure=pay.amount_paise == 0,
-                )
-                outcome = record_payment(
-                    session,
-                    db,
-                    payment_actor(loan, pay, principals),
-                    payment_id=uuid7(),
-                    payload=payload,
-                    business_date=pay.day,
-                    now=entered_at(pay, n),
-                    device_id="demo",
-                    content_hash=payment_content_hash(payload),
-                )
-                assert outcome.payment.status == "posted"
-                count += 1
+                count += post_planned(session, db, loan, n, pay, principals)
     return count
 
 
