@@ -141,13 +141,13 @@ def _sql(kind: str, loans: int, installments: int) -> list[str]:
         "FROM s CROSS JOIN k",
         "INSERT INTO loan_state (loan_id, principal_outstanding, interest_paid_total, "
         "installments_paid_total, charges_outstanding, excess_paise, oldest_unpaid_seq, "
-        "oldest_unpaid_due, next_due_date, dpd, collections_dpd, bucket, asset_class, "
+        "oldest_unpaid_due, next_due_date, overdue_since, collections_since, bucket, asset_class, "
         "arrears_paise, dispute_open, updated_at) "
         f"{series} SELECT {loan}, {principal_row} * ({installments} - {paid_count}), "
         f"{interest_row} * {paid_count}, {principal_row + interest_row} * {paid_count}, 0, 0, "
         f"CASE WHEN {paid_count} < {installments} THEN {paid_count} + 1 END, "
         f"CASE WHEN {paid_count} < {installments} THEN "
-        f"{plus.format(d=first_due, n=f'30 * {paid_count}')} END, NULL, 0, 0, 'current', "
+        f"{plus.format(d=first_due, n=f'30 * {paid_count}')} END, NULL, NULL, NULL, 'current', "
         f"'standard', 0, {false}, {now} FROM s",
         "INSERT INTO disputes (id, loan_id, reason, status, opened_by, opened_on, opened_at, "
         f"dpd_at_open, bucket_at_open) {series} SELECT {uid.format('3000000000 + i')}, {loan}, "

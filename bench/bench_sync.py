@@ -153,7 +153,9 @@ def _serve(settings: Settings, db: Database) -> Iterator[str]:
 
 def _book_sql(kind: str, loans: int, today: date) -> list[str]:
     """Every loan has the same terms and dates (one installment 15 days overdue), so one
-    schedule, computed once by loancore, serves as a template joined to every loan."""
+    schedule, computed once by loancore, serves as a template joined to every loan. Its
+    delinquency is stored as the server stores it: the date it fell overdue (the first due
+    date), read at the day-end `today` that `delinquency_date` names (DPD 16, bucket 1-30)."""
     disbursed, first_due = today - timedelta(days=45), today - timedelta(days=15)
     rows = build_schedule(PRINCIPAL, RATE_BP, TENURE, first_due)
     if kind == "sqlite":
@@ -182,7 +184,7 @@ def _book_sql(kind: str, loans: int, today: date) -> list[str]:
             f"{row.interest_due}, {cumulative})"
         )
     schedule = f"WITH t(seq, due_date, principal_due, interest_due, cum_due) AS (VALUES {', '.join(template)})"
-    dpd = (today - first_due).days + 1
+    since = day.format(first_due.isoformat())
     return [
         "INSERT INTO borrowers (id, customer_no, name, phone, address, branch_id, created_at) "
         f"{series} SELECT {uid.format('1000000000 + i')}, 'CB' || i, 'Borrower ' || i, "
@@ -202,10 +204,12 @@ def _book_sql(kind: str, loans: int, today: date) -> list[str]:
         f"{false} FROM loans l CROSS JOIN t",
         "INSERT INTO loan_state (loan_id, principal_outstanding, interest_paid_total, "
         "installments_paid_total, charges_outstanding, excess_paise, oldest_unpaid_seq, "
-        "oldest_unpaid_due, next_due_date, dpd, collections_dpd, bucket, asset_class, "
-        f"arrears_paise, dispute_open, updated_at) SELECT l.id, {PRINCIPAL}, 0, 0, 0, 0, 1, "
-        f"{day.format(first_due.isoformat())}, {day.format(first_due.isoformat())}, {dpd}, "
-        f"{dpd}, '1-30', 'SMA-0', {rows[0].amount_due}, {false}, {stamp} FROM loans l",
+        "oldest_unpaid_due, next_due_date, overdue_since, collections_since, bucket, "
+        f"asset_class, arrears_paise, dispute_open, updated_at) SELECT l.id, {PRINCIPAL}, 0, 0, "
+        f"0, 0, 1, {since}, {since}, {since}, {since}, '1-30', 'SMA-0', {rows[0].amount_due}, "
+        f"{false}, {stamp} FROM loans l",
+        "INSERT INTO delinquency_date (id, business_date) "
+        f"VALUES (1, {day.format(today.isoformat())})",
         "INSERT INTO change_log (entity, entity_id, op, loan_id, branch_id, collector_id, at) "
         f"SELECT 'loan', {loan_text}, 'upsert', l.id, l.branch_id, l.collector_id, {stamp} "
         "FROM loans l ORDER BY l.account_no",

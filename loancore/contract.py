@@ -325,6 +325,10 @@ class PullResponse(_Wire):
     next_cursor: Count
     has_more: StrictBool
     business_date: BusinessDate
+    dpd_as_of: BusinessDate | None = None
+    """The day-end whose delinquency the loans' `overdue_since` / `collections_since` describe:
+    a desk reads DPD as `loancore.delinquency.dpd_on(since, dpd_as_of)`. None before the first
+    day-end."""
 
     @model_validator(mode="after")
     def _changes_in_order(self) -> Self:

@@ -126,6 +126,26 @@ def dpd(day_end: date, dues: Iterable[DueState]) -> int:
     return 0 if oldest is None else _days_past_due(day_end, oldest)
 
 
+def dpd_on(overdue_since: date | None, day: date | None) -> int:
+    """DPD at the day-end of `day` for a loan overdue since `overdue_since` (the due date of
+    its oldest unpaid installment), with its dues standing still in between.
+
+    The book stores that date, not the number: an overdue loan whose dues do not move keeps
+    one stored value while its DPD grows by a day each night, so a day-end writes only the
+    loans whose position changed, and every reader (server list, MIS history, the desk's
+    cache) gets the same DPD from the date and the day-end it is read at."""
+    if overdue_since is None or day is None or overdue_since > day:
+        return 0
+    return _days_past_due(day, overdue_since)
+
+
+def overdue_since_for(day: date, dpd_value: int) -> date | None:
+    """The inverse of `dpd_on`: the date a loan with `dpd_value` at `day` counts from (a
+    frozen DPD is stored this way, moved forward each night so it reads the same)."""
+    _require_dpd(dpd_value)
+    return None if dpd_value == 0 else day - timedelta(days=dpd_value - 1)
+
+
 def arrears(day_end: date, dues: Iterable[DueState]) -> int:
     """Unpaid interest + principal already due: what an NPA must clear to be upgraded."""
     return sum(d.unpaid for d in dues if d.due_date <= day_end)

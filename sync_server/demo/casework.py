@@ -12,7 +12,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 from uuid6 import uuid7
 
-from loancore.delinquency import bucket_for
+from loancore.delinquency import bucket_for, dpd_on
 from loancore.schedule import build_schedule
 from sync_server.auth.principal import Principal
 from sync_server.db.models import (
@@ -25,10 +25,6 @@ from sync_server.db.models import (
     Promise,
 )
 from sync_server.demo.plan import BRANCHES, CONTACT_OUTCOMES, PlannedLoan, instant
-
-
-def _dpd_on(day: date, oldest: date | None) -> int:
-    return 0 if oldest is None or day < oldest else (day - oldest).days + 1
 
 
 def collections_work(
@@ -54,7 +50,7 @@ def collections_work(
         collector = collectors[loan_id]
         manager = principals[f"bm.{planned.branch_code.lower()}"].user_id
         city = next(b[2] for b in BRANCHES if b[0] == planned.branch_code)
-        dpd = _dpd_on(day_end, planned.oldest_unpaid_due)
+        dpd = dpd_on(planned.oldest_unpaid_due, day_end)
         emi = build_schedule(
             planned.new.principal_paise,
             planned.new.annual_rate_bp,
@@ -93,7 +89,7 @@ def collections_work(
             )
         if rng.random() < 0.05:
             opened = today - timedelta(days=rng.randint(3, 25))
-            at_open = _dpd_on(opened, planned.oldest_unpaid_due)
+            at_open = dpd_on(planned.oldest_unpaid_due, opened)
             rows["dispute"].append(
                 {
                     "id": uuid7(),

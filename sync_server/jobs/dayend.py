@@ -5,20 +5,23 @@ unpaid installment, `installment_state`'s paid amounts) and writes its results w
 statements, whatever the size of the book. The rules are loancore.delinquency's; the reference
 in `reference.py` applies those pure functions loan by loan and the tests hold the two equal.
 
-DPD comes from `loan_state.oldest_unpaid_due` (the oldest installment not fully paid, kept by
-posting in the same transaction as the payment), so it costs one row per loan. The nightly work
-is incremental: arrears are summed from installments only for overdue loans that a payment,
-reversal or import touched since the last day-end, or that had an installment fall due since
-the last sum; every other overdue loan carries its arrears and its DPD advances with the
-calendar, and late charges look only at installments that reached the cutoff since the last
-day-end (see each step). So a night costs in proportion to the overdue book, not to the 24
-schedule rows of every loan. The position used is the one known when the day-end runs; a
-catch-up of a missed date therefore counts payments posted since, as a late run would have seen
-them anyway. `loan_state.as_of` is the day-end that last wrote a loan (its figures moved, or it
-was touched); the date the whole book stands at is the last finished day-end in the job ledger.
+The overdue date comes from `loan_state.oldest_unpaid_due` (the oldest installment not fully
+paid, kept by posting in the same transaction as the payment), so it costs one row per loan.
+The book stores that date (`overdue_since`, `collections_since`), not the DPD, and names the
+day-end it describes in `delinquency_date`; every reader derives DPD from the two. So a night
+writes only loans whose figures move: those a payment, reversal or import touched, those with a
+due date arriving, those under a dispute, and those whose DPD crossed a bucket or class
+threshold (workset.py, each read off its own index). Arrears are summed from installments only
+for overdue loans touched or with a new due date; late charges read only the installments not
+yet paid or charged that reached the cutoff (a partial index). So a night costs in proportion
+to what changed, not to the overdue book, nor to the 24 schedule rows of every loan. The
+position used is the one known when the day-end runs; a catch-up of a missed date therefore
+counts payments posted since, as a late run would have seen them anyway. `loan_state.as_of` is
+the day-end that last wrote a loan (its figures moved, or it was touched).
 
-Late charges run first because they must see which loans were touched before the delinquency
-step settles those marks; nothing in the charges depends on DPD, bucket or class.
+Late charges run first: the charge a night levies belongs in that night's position (a levied
+charge moves `updated_at` but keeps a settled loan settled); nothing in the charges depends on
+DPD, bucket or class.
 """
 
 # ruff: noqa: S608 -- statements are assembled from this module's constants and dialect
@@ -34,7 +37,13 @@ from sqlalchemy.orm import Session
 
 from loancore.delinquency import DelinquencySettings
 from sync_server.db.models import Setting
+from sync_server.db.models.loans import (
+    CHARGEABLE_POSTGRESQL,
+    CHARGEABLE_SQLITE,
+    NO_DUE_DATE_SQL,
+)
 from sync_server.jobs import sql as q
+from sync_server.jobs import workset
 from sync_server.jobs.history import record_day
 from sync_server.jobs.ledger import Step
 from sync_server.jobs.promises import make_reminders, settle_promises
@@ -48,8 +57,17 @@ STEP_NAMES = (
     "snapshot",
 )
 
-LATE_CHARGE_SLACK_DAYS = 7
-"""How far before the last day-end's cutoff the late-charge step looks again (see there)."""
+
+def _bucket(dpd: str) -> str:
+    """The collections bucket of a DPD expression (loancore.delinquency.bucket_for)."""
+    return f"""(CASE WHEN {dpd} <= 0 THEN 'current' WHEN {dpd} <= 30 THEN '1-30'
+               WHEN {dpd} <= 60 THEN '31-60' WHEN {dpd} <= 90 THEN '61-90' ELSE '90+' END)"""
+
+
+def _class(dpd: str, npa_dpd: int) -> str:
+    """The RBI class a DPD expression earns on its own (loancore.delinquency.class_for_dpd)."""
+    return f"""(CASE WHEN {dpd} > {npa_dpd} THEN 'NPA' WHEN {dpd} <= 0 THEN 'standard'
+               WHEN {dpd} <= 30 THEN 'SMA-0' WHEN {dpd} <= 60 THEN 'SMA-1' ELSE 'SMA-2' END)"""
 
 
 def delinquency_settings(session: Session) -> DelinquencySettings:
@@ -73,39 +91,32 @@ class DayEnd:
     # -- delinquency ---------------------------------------------------------------------------
 
     def delinquency(self, session: Session) -> int:
-        """Actual DPD and arrears, the dispute freeze, RBI class with NPA stickiness, then
-        borrower-wise NPA; a change-log row for every loan whose figures moved.
+        """Actual and collections overdue dates, arrears, the dispute freeze, RBI class with NPA
+        stickiness, then borrower-wise NPA; a change-log row for every loan whose figures
+        moved; and the book's delinquency date, in the same transaction.
 
-        The work set is the loans that can change: overdue, a delinquency left from before, an
-        open dispute, or touched since the last day-end (`updated_at` moved away from
-        `arrears_settled_at`), with every loan of their borrowers (for borrower-wise NPA). Any
-        other loan is current and standard already and stays so.
+        DPD is stored as the date a loan fell overdue (`overdue_since`; `collections_since`
+        for the collections view), so an overdue loan whose dues stand still needs no write
+        while its DPD grows with the date. The work set (workset.py, each part off an index) is
+        the loans that can change tonight: touched since the last day-end, with a due date
+        arriving, under a dispute (open, or closed since), or whose DPD crossed a bucket or
+        class threshold; with every loan of their borrowers (for borrower-wise NPA). Any other
+        loan's stored figures still hold at D.
 
         Arrears are summed from installments only for overdue loans that were touched or had
-        an installment fall due since the last sum (`arrears_next_due`); for every other
-        overdue loan the dues stand still, so its arrears are carried and its DPD advances with
-        the calendar. Only rows whose figures moved, or that were touched, are written.
-        A posting that commits while this step runs keeps its loan marked as touched (the
-        settle stamp is taken only if `updated_at` is still what the step read), so the next
-        day-end sums it again."""
+        an installment fall due since the last sum; for every other overdue loan they are
+        carried. Only rows whose figures moved, or that were touched, are written. A posting
+        that commits while this step runs keeps its loan marked as touched (the settle stamp is
+        taken only if `updated_at` is still what the step read), so the next day-end sums it
+        again."""
         q.prepare(session)
         s = self.settings
         days = q.days_since(session, ":d", "s.oldest_unpaid_due")
         overdue = "(s.oldest_unpaid_due IS NOT NULL AND s.oldest_unpaid_due <= :d)"
         touched = "(s.arrears_settled_at IS NULL OR s.arrears_settled_at <> s.updated_at)"
         resum = f"({overdue} AND ({touched} OR s.arrears_next_due <= :d))"
-        q.temp_table(
-            session,
-            "de_touched",
-            f"""
-            SELECT s.loan_id FROM loan_state s
-            WHERE s.oldest_unpaid_due <= :d OR s.dpd <> 0 OR s.collections_dpd <> 0
-               OR s.arrears_paise <> 0 OR s.asset_class <> 'standard' OR s.bucket <> 'current'
-               OR s.dispute_open OR {touched}
-            UNION SELECT loan_id FROM disputes WHERE status = 'open' AND opened_on <= :d
-            """,
-            d=self.day,
-        )
+        work_set, params = workset.work_set_sql(self.day, s, sqlite=q.is_sqlite(session))
+        q.temp_table(session, "de_touched", work_set, **params)
         q.temp_table(
             session,
             "de_members",
@@ -121,6 +132,7 @@ class DayEnd:
                    s.updated_at AS seen_at,
                    CASE WHEN {touched} THEN 1 ELSE 0 END AS touched,
                    CASE WHEN {overdue} THEN {days} + 1 ELSE 0 END AS dpd,
+                   CASE WHEN {overdue} THEN s.oldest_unpaid_due END AS overdue_since,
                    CASE WHEN NOT {overdue} THEN 0 WHEN {resum} THEN (
                        SELECT CAST(COALESCE(SUM(r.interest_due + r.principal_due
                                            - i.interest_paid - i.principal_paid), 0) AS BIGINT)
@@ -140,21 +152,20 @@ class DayEnd:
                                  AND dz.opened_on <= :d
             WHERE l.status = 'active' AND l.disbursement_date <= :d
         """
-        bucket = """CASE WHEN x.dpd = 0 THEN 'current' WHEN x.dpd <= 30 THEN '1-30'
-                    WHEN x.dpd <= 60 THEN '31-60' WHEN x.dpd <= 90 THEN '61-90' ELSE '90+' END"""
-        by_dpd = f"""CASE WHEN x.dpd > {s.npa_dpd} THEN 'NPA' WHEN x.dpd = 0 THEN 'standard'
-                    WHEN x.dpd <= 30 THEN 'SMA-0' WHEN x.dpd <= 60 THEN 'SMA-1' ELSE 'SMA-2' END"""
+        frozen_since = q.days_before(session, ":d", "x.frozen_dpd - 1")
         q.temp_table(
             session,
             "de_loans",
             f"""
-            SELECT x.loan_id, x.borrower_id, x.branch_id, x.collector_id, x.dpd, x.arrears,
-                   x.prev_npa_since, x.seen_at, x.touched, x.next_due,
-                   COALESCE(x.frozen_dpd, x.dpd) AS collections_dpd,
-                   COALESCE(x.frozen_bucket, {bucket}) AS bucket,
+            SELECT x.loan_id, x.borrower_id, x.branch_id, x.collector_id, x.arrears,
+                   x.prev_npa_since, x.seen_at, x.touched, x.next_due, x.overdue_since,
+                   CASE WHEN x.frozen_dpd IS NULL THEN x.overdue_since
+                        WHEN x.frozen_dpd = 0 THEN NULL ELSE {frozen_since} END
+                       AS collections_since,
+                   COALESCE(x.frozen_bucket, {_bucket("x.dpd")}) AS bucket,
                    CASE WHEN x.frozen_dpd IS NULL THEN 0 ELSE 1 END AS disputed,
                    CASE WHEN x.prev_class = 'NPA' AND x.arrears > 0 THEN 'NPA'
-                        ELSE {by_dpd} END AS asset_class
+                        ELSE {_class("x.dpd", s.npa_dpd)} END AS asset_class
             FROM ({raw}) x
             """,
             d=self.day,
@@ -171,7 +182,8 @@ class DayEnd:
             )
         )
         true, false = q.true(session), q.false(session)
-        moved = f"""(s.dpd <> c.dpd OR s.collections_dpd <> c.collections_dpd
+        moved = f"""({q.distinct(session, "s.overdue_since", "c.overdue_since")}
+               OR {q.distinct(session, "s.collections_since", "c.collections_since")}
                OR s.bucket <> c.bucket OR s.asset_class <> c.asset_class
                OR s.arrears_paise <> c.arrears
                OR s.dispute_open <> (CASE WHEN c.disputed = 1 THEN {true} ELSE {false} END))"""
@@ -189,7 +201,8 @@ class DayEnd:
         npa_since = "CASE WHEN c.asset_class = 'NPA' THEN COALESCE(c.prev_npa_since, :d) END"
         next_due_moved = q.distinct(session, "s.arrears_next_due", "c.next_due")
         statement = f"""
-            UPDATE loan_state AS s SET dpd = c.dpd, collections_dpd = c.collections_dpd,
+            UPDATE loan_state AS s SET overdue_since = c.overdue_since,
+                   collections_since = c.collections_since,
                    bucket = c.bucket, asset_class = c.asset_class, arrears_paise = c.arrears,
                    dispute_open = (c.disputed = 1), npa_since = {npa_since},
                    arrears_next_due = c.next_due,
@@ -199,6 +212,7 @@ class DayEnd:
             FROM de_loans c
             WHERE c.loan_id = s.loan_id AND ({moved} OR c.touched = 1 OR {next_due_moved})"""
         written = q.rowcount(session.execute(q.sql(statement, d=self.day, now=self.now)))
+        q.set_delinquency_date(session, self.day)
         q.drop_temp(session, "de_loans")
         q.drop_temp(session, "de_touched")
         q.drop_temp(session, "de_members")
@@ -210,59 +224,31 @@ class DayEnd:
         """One late-payment charge per installment once it reaches DPD 5 (>=, so a missed
         day-end still levies it; the installment's flag and the source key keep it to one).
 
-        An installment left alone can only become chargeable by reaching the cutoff, so for
-        most overdue loans only the installments that fell due since the last day-end's cutoff
-        are looked at (one index range on schedule_rows, with LATE_CHARGE_SLACK_DAYS of slack so
-        that lowering the setting by up to that much still catches up); a loan touched since (a reversal can reopen an old
-        installment) has all its unpaid installments looked at. This runs before the
-        delinquency step, which is what settles the touched marks."""
+        The candidates are the installments not fully paid (`paid_off_on` unset, as posting
+        keeps it) and not yet charged whose due date is on or before the cutoff: one range on
+        the partial index that holds only such installments, so a night reads the few that
+        reached the cutoff (or that a reversal reopened), not every overdue loan's schedule,
+        and a lowered setting catches up by itself."""
         q.prepare(session)
         cutoff = self.day - timedelta(days=self.settings.late_charge_dpd - 1)
-        previous = session.execute(
-            q.sql(
-                "SELECT MAX(run_key) FROM job_runs WHERE job = 'day_end' AND status = 'done' "
-                "AND run_key < :key",
-                key=self.day.isoformat(),
+        key = f"'late:' || {q.uuid_text(session, 'i.loan_id')} || ':' || CAST(i.seq AS TEXT)"
+        # Unqualified, exactly as the index's predicate is spelled (only installment_state
+        # has these columns), so both databases see the query implies it.
+        chargeable = CHARGEABLE_SQLITE if q.is_sqlite(session) else CHARGEABLE_POSTGRESQL
+        # PostgreSQL sizes the candidates by all past due dates, not the partial index, and
+        # would hash the whole loans table for them; they are few, so look each loan up.
+        with q.index_lookups(session):
+            q.temp_table(
+                session,
+                "de_late",
+                f"""
+                SELECT i.loan_id, i.seq, l.branch_id, l.collector_id, {key} AS source_key
+                FROM installment_state i{q.indexed_by(session, "ix_installment_state_chargeable")}
+                JOIN loans l ON l.id = i.loan_id
+                WHERE {chargeable} AND due_date <= :cutoff AND l.status = 'active'
+                """,
+                cutoff=cutoff,
             )
-        ).scalar()
-        since = (
-            date.fromisoformat(previous)
-            - timedelta(days=self.settings.late_charge_dpd - 1 + LATE_CHARGE_SLACK_DAYS)
-            if previous
-            else date.min
-        )
-        touched = "(s.arrears_settled_at IS NULL OR s.arrears_settled_at <> s.updated_at)"
-        q.temp_table(
-            session,
-            "de_late_loans",
-            f"""
-            SELECT s.loan_id, s.oldest_unpaid_seq,
-                   CASE WHEN {touched} THEN 1 ELSE 0 END AS touched
-            FROM loan_state s WHERE s.oldest_unpaid_due <= :cutoff
-            """,
-            cutoff=cutoff,
-        )
-        key = f"'late:' || {q.uuid_text(session, 'r.loan_id')} || ':' || CAST(r.seq AS TEXT)"
-        candidates = f"""
-            SELECT r.loan_id, r.seq, l.branch_id, l.collector_id, {key} AS source_key
-            FROM de_late_loans o
-            JOIN loans l ON l.id = o.loan_id
-            JOIN schedule_rows r ON r.loan_id = o.loan_id AND r.due_date <= :cutoff
-                                AND r.seq >= o.oldest_unpaid_seq AND {{window}}
-            JOIN installment_state i ON i.loan_id = r.loan_id AND i.seq = r.seq
-            WHERE l.status = 'active' AND i.late_charge_levied = {q.false(session)}
-              AND i.interest_paid + i.principal_paid < r.interest_due + r.principal_due
-        """
-        q.temp_table(
-            session,
-            "de_late",
-            candidates.format(window="r.due_date > :since")
-            + " UNION "
-            + candidates.format(window="o.touched = 1"),
-            cutoff=cutoff,
-            since=since,
-        )
-        q.drop_temp(session, "de_late_loans")
         amount = self.settings.late_charge_paise
         # ON CONFLICT, not NOT EXISTS: PostgreSQL planned the NOT EXISTS as a scan of the
         # (empty at planning) charges table per row, which this very insert keeps growing, so
@@ -326,22 +312,28 @@ class DayEnd:
 
     def legal_escalation(self, session: Session) -> int:
         """A legal case at collections DPD >= 90 (so a dispute freezes escalation too), never a
-        second while one is open."""
+        second while one is open. Runs after the delinquency step, so `collections_since` is
+        tonight's."""
         q.prepare(session)
         key = f"'legal:' || {q.uuid_text(session, 'l.id')} || ':' || :iso"
+        collections_dpd = q.days_since(session, ":d", "s.collections_since")
+        # Collections DPD >= threshold is collections_since on or before this date; spelled as
+        # the list's sort expression so its index serves the range.
         q.temp_table(
             session,
             "de_legal",
             f"""
             SELECT {q.uuid_from_key(session, key)} AS case_id, l.id AS loan_id, l.branch_id,
-                   l.collector_id, s.collections_dpd
+                   l.collector_id, {collections_dpd} + 1 AS collections_dpd
             FROM loan_state s JOIN loans l ON l.id = s.loan_id
-            WHERE l.status = 'active' AND s.collections_dpd >= :threshold
+            WHERE l.status = 'active'
+              AND COALESCE(s.collections_since, {NO_DUE_DATE_SQL}) <= :cutoff
               AND NOT EXISTS (SELECT 1 FROM legal_cases c
                               WHERE c.loan_id = l.id AND c.status <> 'closed')
             """,
             iso=self.day.isoformat(),
-            threshold=self.settings.legal_escalation_dpd,
+            d=self.day,
+            cutoff=self.day - timedelta(days=self.settings.legal_escalation_dpd - 1),
         )
         session.execute(
             q.sql(

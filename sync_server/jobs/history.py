@@ -84,25 +84,25 @@ def record_day(session: Session, day: date) -> int:
     returns how many versions were opened. Runs after the delinquency step of the same date."""
     q.prepare(session)
     open_ = _OPEN_SQL
-    overdue_since = q.days_before(session, ":d", "s.dpd - 1")
-    version_dpd = _dpd(session, ":d", "h")
+    collections_dpd = f"({q.days_since(session, ':d', 's.collections_since')} + 1)"
+    frozen_dpd = (
+        f"CASE WHEN NOT s.dispute_open THEN NULL WHEN s.collections_since IS NULL THEN 0 "
+        f"ELSE {collections_dpd} END"
+    )
     q.temp_table(
         session,
         "de_history",
         f"""
         SELECT s.loan_id, l.branch_id, s.bucket, s.asset_class, s.principal_outstanding,
-               s.arrears_paise,
-               CASE WHEN s.dpd > 0 THEN {overdue_since} END AS overdue_since,
-               CASE WHEN s.dispute_open OR s.collections_dpd <> s.dpd
-                    THEN s.collections_dpd END AS frozen_dpd,
+               s.arrears_paise, s.overdue_since, {frozen_dpd} AS frozen_dpd,
                h.valid_from AS open_from,
                CASE WHEN h.loan_id IS NOT NULL AND h.branch_id = l.branch_id
-                         AND {version_dpd} = s.dpd
-                         AND COALESCE(h.frozen_dpd, {version_dpd}) = s.collections_dpd
+                         AND NOT {q.distinct(session, "h.overdue_since", "s.overdue_since")}
+                         AND NOT {q.distinct(session, "h.frozen_dpd", frozen_dpd)}
                          AND h.bucket = s.bucket AND h.asset_class = s.asset_class
                          AND h.principal_outstanding = s.principal_outstanding
                          AND h.arrears_paise = s.arrears_paise THEN 1 ELSE 0 END AS same
-        FROM loan_state s
+        FROM loan_state s{q.indexed_by(session, "ix_loan_state_as_of")}
         JOIN loans l ON l.id = s.loan_id
         LEFT JOIN loan_history h ON h.loan_id = s.loan_id AND h.valid_to = {open_}
         WHERE s.as_of = :d AND l.status = 'active' AND l.disbursement_date <= :d

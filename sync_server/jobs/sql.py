@@ -58,6 +58,14 @@ def prepare(session: Session) -> None:
         session.execute(text("SET LOCAL jit = off"))
 
 
+def indexed_by(session: Session, index: str) -> str:
+    """SQLite's planner, going by ANALYZE's averages, may prefer scanning the book to a partial
+    index it cannot size (or an index on a date newer than its statistics); these statements
+    read a few rows off a named index by design, so on SQLite they say which. PostgreSQL's
+    planner sizes partial indexes and new dates itself."""
+    return f" INDEXED BY {index}" if is_sqlite(session) else ""
+
+
 def days_since(session: Session, later: str, earlier: str) -> str:
     if is_sqlite(session):
         return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
@@ -183,5 +191,16 @@ def emit(session: Session, entity: str, id_column: str, table: str, now: datetim
                branch_id, collector_id, :now FROM {table}
         """,
             now=now,
+        )
+    )
+
+
+def set_delinquency_date(session: Session, day: date) -> None:
+    """Name `day` as the day-end the stored overdue dates describe (see loans/dpd.py)."""
+    session.execute(
+        sql(
+            "INSERT INTO delinquency_date (id, business_date) VALUES (1, :d) "
+            "ON CONFLICT (id) DO UPDATE SET business_date = excluded.business_date",
+            d=day,
         )
     )

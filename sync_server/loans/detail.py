@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from loancore.delinquency import dpd_on
 from loancore.roles import Role
 from sync_server.auth.principal import Principal
 from sync_server.auth.scope import ensure_loan_visible
@@ -34,6 +35,7 @@ from sync_server.db.models import (
     ScheduleRow,
     User,
 )
+from sync_server.loans.dpd import dpd_as_of
 from sync_server.loans.schemas import (
     AuditOut,
     BorrowerContact,
@@ -173,6 +175,17 @@ def _attrs(
     return {name: getattr(obj, name) for name in model.model_fields if name not in skip}
 
 
+def _position(session: Session, state: LoanState) -> LoanPosition:
+    """The stored position, with DPD (actual and collections) worked out from the dates the
+    loan fell overdue at the book's day-end date, as the loan list shows it."""
+    as_of = dpd_as_of(session)
+    return LoanPosition(
+        **_attrs(state, LoanPosition, skip={"dpd", "collections_dpd"}),
+        dpd=dpd_on(state.overdue_since, as_of),
+        collections_dpd=dpd_on(state.collections_since, as_of),
+    )
+
+
 def _audit_trail(session: Session, entity_ids: list[str]) -> list[AuditOut]:
     entries = session.execute(
         select(AuditEntry)
@@ -231,7 +244,7 @@ def loan_detail(
             collector_name=collector.full_name if collector else None,
         ),
         borrower=borrower_contact(borrower, principal),
-        position=LoanPosition(**_attrs(state, LoanPosition)),
+        position=_position(session, state),
         schedule=_schedule(session, loan.id),
         charges=_charges(session, loan.id),
         payments=payment_views(session, payments),

@@ -43,6 +43,7 @@ from sync_server.db.models import (
 from sync_server.deps import BusinessDateDep, DbDep, ReadSessionDep, SessionDep
 from sync_server.errors import Conflict, Forbidden, ImmutableField, NotFound, ValidationFailed
 from sync_server.loans.dashboard import dashboard
+from sync_server.loans.dpd import dpd_as_of
 from sync_server.loans.queries import (
     MAX_LIMIT,
     LoanFilters,
@@ -222,7 +223,7 @@ def change_loan(
     branch = session.get(Branch, loan.branch_id)
     if state is None or borrower is None or branch is None:
         raise NotFound("The loan's position, borrower or branch is missing")
-    return summary_view(loan, state, borrower.name, branch.code)
+    return summary_view(loan, state, borrower.name, branch.code, dpd_as_of(session))
 
 
 def _changeable_loan(

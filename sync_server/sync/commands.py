@@ -29,6 +29,7 @@ from loancore.contract import (
     PromisePayload,
 )
 from loancore.dates import is_contact_hour
+from loancore.delinquency import dpd_on
 from loancore.promises import check_promise_date, check_promise_loan
 from loancore.roles import Action, can
 from sync_server.audit import service as audit
@@ -46,6 +47,7 @@ from sync_server.db.models import (
 )
 from sync_server.db.types import utcnow
 from sync_server.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from sync_server.loans.dpd import dpd_as_of
 from sync_server.payments.service import record_payment
 from sync_server.sync.changes import emit
 
@@ -193,7 +195,9 @@ def handle_promise(session: Session, ctx: CommandContext, data: PromisePayload) 
 
 @_command(DisputeOpenPayload, Action.OPEN_DISPUTE, "open disputes")
 def handle_dispute_open(session: Session, ctx: CommandContext, data: DisputeOpenPayload) -> Written:
-    """The loan's collections DPD and bucket are frozen at their value today (DOMAIN.md)."""
+    """The loan's collections DPD and bucket are frozen at their value today (DOMAIN.md): the
+    DPD its collections date gives at the book's last day-end, the figure every list shows
+    until the next one (which then keeps it frozen)."""
     loan = _loan(session, ctx, data.loan_id)
     already = session.execute(
         select(Dispute.id).where(Dispute.loan_id == loan.id, Dispute.status == "open")
@@ -211,7 +215,7 @@ def handle_dispute_open(session: Session, ctx: CommandContext, data: DisputeOpen
         opened_by=ctx.actor.user_id,
         opened_on=ctx.business_date,
         opened_at=ctx.now,
-        dpd_at_open=state.collections_dpd,
+        dpd_at_open=dpd_on(state.collections_since, dpd_as_of(session)),
         bucket_at_open=state.bucket,
     )
     session.add(dispute)

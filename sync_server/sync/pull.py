@@ -29,6 +29,7 @@ from sync_server.auth.principal import Principal
 from sync_server.auth.scope import apply_loan_scope
 from sync_server.db.models import ChangeLogEntry, Loan
 from sync_server.flags.service import require_enabled
+from sync_server.loans.dpd import dpd_as_of
 from sync_server.sync.views import LOADERS, reminder_rows
 
 MAX_PAGE = 5000
@@ -96,7 +97,13 @@ def pull(
     session: Session, principal: Principal, cursor: int, limit: int, business_date: date
 ) -> PullResponse:
     """One page. `has_more` says "ask again at once"; changes held back behind a young gap
-    come with the next sync instead, so a device never spins on them."""
+    come with the next sync instead, so a device never spins on them.
+
+    `dpd_as_of` is read in the page's own session, after the loans (the delinquency step
+    writes it with their dates, in one transaction). Should a day-end commit in between (a
+    PostgreSQL read sees each statement's own snapshot), the date is the newer one: a loan
+    the day-end left alone reads right at it, and one it rewrote comes with its change-log
+    row on this sync or the next, as any change committed mid-pull does."""
     require_enabled(session, "sync_pull")
     limit = max(1, min(limit, MAX_PAGE))
     top = safe_horizon(session, cursor)
@@ -106,11 +113,13 @@ def pull(
     has_more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = rows[-1].seq if has_more else max(cursor, top)
+    changes = _changes(session, principal, rows)
     return PullResponse(
-        changes=_changes(session, principal, rows),
+        changes=changes,
         next_cursor=next_cursor,
         has_more=has_more,
         business_date=business_date,
+        dpd_as_of=dpd_as_of(session),
     )
 
 

@@ -71,7 +71,7 @@ _POSITION = (
     LoanState.dispute_open,
     LoanState.last_payment_date,
     LoanState.as_of,
-    LoanState.dpd.label("actual_dpd"),
+    LoanState.overdue_since,
 )
 _COLLECTOR = aliased(User, name="collector")
 _WHO = (_COLLECTOR.full_name.label("collector_name"),)
@@ -83,8 +83,13 @@ _BORROWER_NAMES = tuple(column.key for column in _BORROWER)
 
 def loan_views(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Row]:
     """The loan as a collector works it: the loan list's summary (its own columns, so the two
-    never disagree; the collections DPD and bucket, frozen while a dispute is open), terms,
-    borrower contact, position, delinquency and every installment with what is paid of it.
+    never disagree; the collections view's bucket and overdue date, frozen while a dispute is
+    open), terms, borrower contact, position, delinquency and every installment with what is
+    paid of it.
+
+    Delinquency goes as dates (`collections_since`, `overdue_since`), not DPD: the desk reads
+    DPD against the pull's `dpd_as_of`, so a loan whose dues stand still is not sent again
+    every night just because its DPD grew by a day.
 
     Plain columns, not ORM objects: a branch's first pull reads every loan it has."""
     installments = _installments(session, ids)

@@ -141,15 +141,27 @@ def test_a_pull_page_survives_a_json_round_trip() -> None:
     page = PullResponse(
         changes=[
             Change(
-                seq=7, entity="loan", entity_id=str(LOAN_ID), op=ChangeOp.UPSERT, data={"dpd": 3}
+                seq=7,
+                entity="loan",
+                entity_id=str(LOAN_ID),
+                op=ChangeOp.UPSERT,
+                data={"collections_since": "2024-03-01", "overdue_since": "2024-03-01"},
             ),
             Change(seq=9, entity="promise", entity_id="p-1", op=ChangeOp.DELETE),
         ],
         next_cursor=9,
         has_more=False,
         business_date=date(2024, 3, 15),
+        dpd_as_of=date(2024, 3, 14),
     )
     assert PullResponse.model_validate_json(page.model_dump_json()) == page
+
+
+def test_a_pull_page_before_any_day_end_has_no_dpd_date_and_a_time_is_not_one() -> None:
+    page = {"changes": [], "next_cursor": 0, "has_more": False, "business_date": "2024-03-15"}
+    assert PullResponse.model_validate(page).dpd_as_of is None
+    with pytest.raises(ValidationError, match="dpd_as_of"):
+        PullResponse.model_validate(page | {"dpd_as_of": "2024-03-14T00:00:00+05:30"})
 
 
 @pytest.mark.parametrize("amount", ["1250000.0", "1250000.5", '"1250000"', "true"])

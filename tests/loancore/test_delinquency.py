@@ -25,9 +25,11 @@ from loancore.delinquency import (
     collections_view,
     day_end,
     dpd,
+    dpd_on,
     late_charge_due,
     needs_legal_escalation,
     oldest_overdue_due_date,
+    overdue_since_for,
     promise_decision_date,
     promise_outcome,
     reminder_dates,
@@ -218,6 +220,36 @@ def test_dpd_matches_a_day_by_day_brute_force_count(
     dues = dues_as_of(when, schedule, payments)
     assert dpd(when, dues) == reference_dpd(when, schedule, payments)
     assert (dpd(when, dues) == 0) == (arrears(when, dues) == 0)
+
+
+@settings(max_examples=150, deadline=None)
+@given(loan=loans(), offset=st.integers(-20, 400), later=st.integers(0, 200))
+def test_dpd_read_from_the_overdue_date_equals_dpd_counted_that_day(
+    loan: tuple[list[tuple[date, int]], list[tuple[date, int]]], offset: int, later: int
+) -> None:
+    """What the book stores (the date a loan fell overdue) gives, on any later day with the
+    dues standing still, the DPD that day's own count gives."""
+    schedule, payments = loan
+    when = schedule[0][0] + timedelta(days=offset)
+    dues = dues_as_of(when, schedule, payments)
+    since = oldest_overdue_due_date(when, dues)
+    assert dpd_on(since, when) == dpd(when, dues)
+    if since is not None:
+        still = [d for d in dues if d.due_date <= when]
+        assert dpd_on(since, when + timedelta(days=later)) == dpd(
+            when + timedelta(days=later), still
+        )
+
+
+def test_dpd_on_the_rbi_dates_and_its_inverse() -> None:
+    due = date(2021, 3, 31)
+    assert [dpd_on(due, d) for d in (date(2021, 3, 30), due, date(2021, 6, 29))] == [0, 1, 91]
+    assert dpd_on(None, due) == 0
+    assert dpd_on(due, None) == 0
+    assert overdue_since_for(date(2021, 6, 29), 91) == due
+    assert overdue_since_for(due, 0) is None
+    with pytest.raises(ValueError, match="negative"):
+        overdue_since_for(due, -1)
 
 
 # --- Buckets and classes --------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from loancore.delinquency import dpd_on
 from sync_server.audit.service import verify_chain
 from sync_server.auth import passwords
 from sync_server.auth.passwords import verify_password
@@ -45,6 +46,7 @@ from sync_server.errors import Conflict
 from sync_server.jobs.history import book_as_of
 from sync_server.jobs.reference import reference_day_end
 from sync_server.jobs.weekly import week_key
+from sync_server.loans.dpd import dpd_as_of
 from tests import dbs
 
 TODAY = date(2026, 11, 27)
@@ -219,7 +221,8 @@ STATE_COLUMNS = (
     "oldest_unpaid_due",
     "next_due_date",
     "last_payment_date",
-    "dpd",
+    "overdue_since",
+    "collections_since",
     "bucket",
 )
 
@@ -329,10 +332,20 @@ def test_each_day_end_saw_only_the_payments_made_by_its_day(db: Database) -> Non
             before = {row.loan_id: row.dpd for row in book_as_of(session, paid_on - timedelta(1))}
             assert before[loan_id] >= (paid_on - due).days, (loan_id, paid_on, due)
         expected = reference_day_end(session, yesterday)
-        figures = ("dpd", "collections_dpd", "bucket", "asset_class", "arrears_paise")
+        as_of = dpd_as_of(session)
+        assert as_of == yesterday
+        figures = ("bucket", "asset_class", "arrears_paise")
         columns = [getattr(LoanState, name) for name in figures]
         states = {
-            row[0]: tuple(row[1:]) for row in session.execute(select(LoanState.loan_id, *columns))
+            loan_id: (dpd_on(overdue, as_of), dpd_on(collections, as_of), *rest)
+            for loan_id, overdue, collections, *rest in session.execute(
+                select(
+                    LoanState.loan_id,
+                    LoanState.overdue_since,
+                    LoanState.collections_since,
+                    *columns,
+                )
+            )
         }
         accounts = {i: a for i, a in session.execute(select(Loan.id, Loan.account_no))}
         charged = set(session.execute(select(Charge.loan_id)).scalars())
@@ -359,7 +372,11 @@ def _outcome(db: Database) -> dict[str, list[tuple[Any, ...]]]:
             by_account, Payment.reference, Payment.amount_paise, Payment.payment_date
         ).join(Loan, Loan.id == Payment.loan_id),
         "states": select(
-            by_account, LoanState.dpd, LoanState.bucket, LoanState.charges_outstanding
+            by_account,
+            LoanState.overdue_since,
+            LoanState.collections_since,
+            LoanState.bucket,
+            LoanState.charges_outstanding,
         ).join(Loan, Loan.id == LoanState.loan_id),
         "scores": select(User.username, *score).join(User, User.id == CollectorScore.collector_id),
     }

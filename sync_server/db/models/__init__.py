@@ -12,6 +12,7 @@ from sync_server.db.models.collections import (
 from sync_server.db.models.loans import (
     Borrower,
     Charge,
+    DelinquencyDate,
     InstallmentState,
     Loan,
     LoanState,
@@ -48,6 +49,7 @@ __all__ = [
     "Charge",
     "CollectorScore",
     "ContactLog",
+    "DelinquencyDate",
     "Dispute",
     "FeatureFlag",
     "InstallmentState",

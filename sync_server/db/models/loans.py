@@ -31,6 +31,18 @@ NO_DUE_DATE_SQL = "'9999-12-31'"
 """Where a loan with nothing left to fall due sorts by next due date (last, ascending); the
 list query and the index on it must spell the expression the same way."""
 
+COLLECTIONS_SINCE_SQL = f"coalesce(collections_since, {NO_DUE_DATE_SQL})"
+
+CHARGEABLE_SQLITE = "late_charge_levied = 0 AND paid_off_on IS NULL"
+CHARGEABLE_POSTGRESQL = "late_charge_levied = false AND paid_off_on IS NULL"
+"""The partial-index predicate of ix_installment_state_chargeable; a query must spell it the
+same way for the database to use the index."""
+
+TOUCHED_SQL = "arrears_settled_at IS NULL OR arrears_settled_at <> updated_at"
+"""A loan whose position moved since the day-end last summed it (see jobs/dayend.py); the
+partial index ix_loan_state_touched holds exactly those."""
+"""The loan list's DPD sort key: a loan not overdue (no date) sorts last by DPD descending."""
+
 
 class Product(Base):
     __tablename__ = "products"
@@ -111,6 +123,16 @@ class InstallmentState(Base):
     """How much of one installment has been paid (derived from allocations; mutable)."""
 
     __tablename__ = "installment_state"
+    __table_args__ = (
+        # The installments a late charge may still fall on (not fully paid, not yet charged),
+        # by due date: the day-end's late-charge step reads only those past its cutoff.
+        Index(
+            "ix_installment_state_chargeable",
+            "due_date",
+            sqlite_where=text(CHARGEABLE_SQLITE),
+            postgresql_where=text(CHARGEABLE_POSTGRESQL),
+        ),
+    )
 
     loan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("loans.id"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -121,23 +143,53 @@ class InstallmentState(Base):
     late_charge_levied: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+_COLLECTIONS_SINCE = func.coalesce(text("collections_since"), literal_column(NO_DUE_DATE_SQL))
+_OVERDUE_SINCE = func.coalesce(text("overdue_since"), literal_column(NO_DUE_DATE_SQL))
+
+
 class LoanState(Base):
-    """The loan's current position and its delinquency as of the last day-end (derived)."""
+    """The loan's current position and its delinquency as of the last day-end (derived).
+
+    Delinquency is stored as the date a loan fell overdue, not as its DPD: DPD on the book's
+    day-end date (`DelinquencyDate`) is that date's distance from `overdue_since`
+    (loancore.delinquency.dpd_on), so an overdue loan whose dues stand still is not rewritten
+    every night just to add a day. `collections_since` is the same for the collections view;
+    while a dispute is open the day-end moves it forward each night so that it reads as the
+    frozen DPD. Bucket and class are stored and change only when a threshold is crossed."""
 
     __tablename__ = "loan_state"
     __table_args__ = (
         # One index per loan-list sort, matching its ORDER BY and keyset predicate exactly
-        # (sort value, then loan id): see loans/queries.py and migration 0003.
-        Index("ix_loan_state_bucket_dpd", "bucket", "collections_dpd", "loan_id"),
+        # (sort value, then loan id): see loans/queries.py and migrations 0003 and 0005.
+        # DPD descending is `collections_since` ascending, a loan not overdue last.
+        Index("ix_loan_state_bucket_since", "bucket", _COLLECTIONS_SINCE, "loan_id"),
         Index("ix_loan_state_bucket_outstanding", "bucket", "principal_outstanding", "loan_id"),
-        Index("ix_loan_state_collections_dpd", "collections_dpd", "loan_id"),
+        Index("ix_loan_state_collections_since", _COLLECTIONS_SINCE, "loan_id"),
         Index("ix_loan_state_outstanding", "principal_outstanding", "loan_id"),
         Index(
             "ix_loan_state_next_due",
             func.coalesce(text("next_due_date"), literal_column(NO_DUE_DATE_SQL)),
             "loan_id",
         ),
-        Index("ix_loan_state_dpd", "dpd"),
+        # The day-end's work set, each part read off an index rather than a scan of the book
+        # (jobs/dayend.py): loans touched since their last sum, loans with a due date arriving,
+        # loans under a dispute, loans whose DPD crossed a bucket or class threshold; and the
+        # loans a night wrote, for the history step.
+        Index(
+            "ix_loan_state_touched",
+            "loan_id",
+            sqlite_where=text(TOUCHED_SQL),
+            postgresql_where=text(TOUCHED_SQL),
+        ),
+        Index("ix_loan_state_arrears_next_due", "arrears_next_due"),
+        Index(
+            "ix_loan_state_disputed",
+            "loan_id",
+            sqlite_where=text("dispute_open"),
+            postgresql_where=text("dispute_open"),
+        ),
+        Index("ix_loan_state_class_since", "asset_class", _OVERDUE_SINCE),
+        Index("ix_loan_state_as_of", "as_of"),
     )
 
     loan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("loans.id"), primary_key=True)
@@ -149,8 +201,9 @@ class LoanState(Base):
     oldest_unpaid_seq: Mapped[int | None] = mapped_column(Integer)
     oldest_unpaid_due: Mapped[date | None] = mapped_column(Date)
     next_due_date: Mapped[date | None] = mapped_column(Date)
-    dpd: Mapped[int] = mapped_column(Integer, default=0)
-    collections_dpd: Mapped[int] = mapped_column(Integer, default=0)
+    # As the last day-end that wrote the loan saw them; NULL = not overdue (DPD 0).
+    overdue_since: Mapped[date | None] = mapped_column(Date)
+    collections_since: Mapped[date | None] = mapped_column(Date)
     bucket: Mapped[str] = mapped_column(String(16), default="current")
     asset_class: Mapped[str] = mapped_column(String(16), default="standard")
     npa_since: Mapped[date | None] = mapped_column(Date)
@@ -163,6 +216,17 @@ class LoanState(Base):
     arrears_settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     arrears_next_due: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class DelinquencyDate(Base):
+    """The one business date whose day-end the stored delinquency describes: DPD is read as
+    of this date. Written by the delinquency step in the same transaction as the figures, so
+    a reader never pairs one night's buckets with another night's date."""
+
+    __tablename__ = "delinquency_date"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, default=1)
+    business_date: Mapped[date] = mapped_column(Date)
 
 
 class Charge(Base):

@@ -18,7 +18,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from loancore.allocation import Component, InstallmentDue, allocate
-from loancore.delinquency import bucket_for
+from loancore.delinquency import bucket_for, dpd_on
 from loancore.schedule import Installment, build_schedule
 from sync_server.clock import FixedClock
 from sync_server.db.engine import Database
@@ -35,6 +35,7 @@ from sync_server.db.models import (
     ScheduleRow,
     User,
 )
+from sync_server.loans.dpd import dpd_as_of
 
 
 def add_months(day: date, months: int) -> date:
@@ -361,13 +362,21 @@ def random_book(db: Database, seed: int, loans: int, as_of: date) -> Book:
     return Book(branch_id, collectors, loan_ids, borrowers)
 
 
+def dpds(session: Session, state: LoanState) -> tuple[int, int]:
+    """A loan's (actual, collections) DPD as every reader derives them: from its overdue
+    dates and the day-end the book's delinquency describes."""
+    as_of = dpd_as_of(session)
+    return dpd_on(state.overdue_since, as_of), dpd_on(state.collections_since, as_of)
+
+
 def checksum(db: Database) -> str:
     """Everything the day-end writes, without wall-clock instants and surrogate sequence
     numbers (PostgreSQL spends sequence values even in rolled-back transactions)."""
     queries = {
-        "loan_state": "SELECT loan_id, principal_outstanding, charges_outstanding, dpd, "
-        "collections_dpd, bucket, asset_class, npa_since, arrears_paise, dispute_open, as_of, "
-        "arrears_next_due FROM loan_state",
+        "loan_state": "SELECT loan_id, principal_outstanding, charges_outstanding, "
+        "overdue_since, collections_since, bucket, asset_class, npa_since, arrears_paise, "
+        "dispute_open, as_of, arrears_next_due FROM loan_state",
+        "delinquency_date": "SELECT id, business_date FROM delinquency_date",
         "installment_state": "SELECT loan_id, seq, interest_paid, principal_paid, paid_off_on, "
         "late_charge_levied FROM installment_state",
         "charges": "SELECT id, loan_id, kind, reason, installment_seq, amount_paise, levied_on, "

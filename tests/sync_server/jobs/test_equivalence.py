@@ -10,10 +10,12 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from loancore.delinquency import dpd_on
 from sync_server.db.engine import Database
 from sync_server.db.models import Charge, InstallmentState, LegalCase, Loan, LoanState
 from sync_server.jobs import tasks
 from sync_server.jobs.reference import reference_day_end
+from sync_server.loans.dpd import dpd_as_of
 from tests.sync_server.jobs.portfolio import Ids, clock_after, pay, random_book
 
 START = date(2026, 2, 27)
@@ -23,13 +25,14 @@ def _actual(
     db: Database, day: date
 ) -> tuple[dict[uuid.UUID, tuple[object, ...]], set[uuid.UUID], dict[uuid.UUID, set[int]]]:
     with db.read_only() as session:
+        as_of = dpd_as_of(session)
         states = {
-            row[0]: tuple(row[1:])
+            row[0]: (dpd_on(row[1], as_of), dpd_on(row[2], as_of), *row[3:])
             for row in session.execute(
                 select(
                     LoanState.loan_id,
-                    LoanState.dpd,
-                    LoanState.collections_dpd,
+                    LoanState.overdue_since,
+                    LoanState.collections_since,
                     LoanState.bucket,
                     LoanState.asset_class,
                     LoanState.arrears_paise,

@@ -9,34 +9,42 @@ from datetime import date, timedelta
 
 from sqlalchemy import Date, Uuid, bindparam, func, select, text, update
 
+from loancore.delinquency import dpd_on
 from sync_server.db.engine import Database
 from sync_server.db.migrate import downgrade, upgrade
-from sync_server.db.models import Loan, LoanHistory
+from sync_server.db.models import Loan, LoanHistory, LoanState
 from sync_server.jobs import tasks
 from sync_server.jobs.history import LoanOnDate, book_as_of
+from sync_server.loans.dpd import dpd_as_of
 from tests.sync_server.jobs.portfolio import Ids, clock_after, open_dispute, pay, random_book
 
 START = date(2026, 3, 2)
 DAYS = 40
 
 FULL_SNAPSHOT = """
-    SELECT s.loan_id, l.branch_id, s.dpd, s.collections_dpd, s.bucket, s.asset_class,
+    SELECT s.loan_id, l.branch_id, s.overdue_since, s.collections_since, s.bucket, s.asset_class,
            s.principal_outstanding, s.arrears_paise
     FROM loan_state s JOIN loans l ON l.id = s.loan_id
     WHERE l.status = 'active' AND l.disbursement_date <= :d
 """
 
 
+def _day(value: object) -> date | None:
+    """A date column read through plain text SQL (SQLite hands back its ISO text)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value  # type: ignore[return-value]
+
+
 def _full_snapshot(db: Database, day: date) -> set[LoanOnDate]:
-    """What the old per-day snapshot step wrote: every active loan's figures after the day-end."""
+    """What the old per-day snapshot step wrote: every active loan's figures after the day-end
+    (DPD read from the overdue dates at that day-end, as every reader does)."""
     with db.read_only() as session:
         rows = session.execute(text(FULL_SNAPSHOT).bindparams(bindparam("d", day, Date())))
         return {
             LoanOnDate(
                 r[0] if isinstance(r[0], uuid.UUID) else uuid.UUID(str(r[0])),
                 int(r[1]),
-                int(r[2]),
-                int(r[3]),
+                dpd_on(_day(r[2]), day),
+                dpd_on(_day(r[3]), day),
                 str(r[4]),
                 str(r[5]),
                 int(r[6]),
@@ -116,3 +124,61 @@ def test_old_daily_snapshots_become_versions_that_answer_the_same(db: Database) 
         for day, rows in written.items():
             assert set(book_as_of(session, day)) == rows, day
         assert book_as_of(session, days[-1] + timedelta(days=5)) != []
+
+
+def test_stored_dpds_become_overdue_dates_that_read_the_same_and_convert_back(
+    db: Database,
+) -> None:
+    """Migration 0005: each loan's DPD (as of the day-end that wrote it) becomes the date it
+    fell overdue; a frozen collections DPD counts from the last finished day-end. Read at that
+    day-end, every DPD is what was stored; the downgrade gives the numbers back."""
+    book = random_book(db, seed=73, loans=4, as_of=START)
+    last = START + timedelta(days=3)
+    tasks.run_day_end(db, last, clock_after(last))
+    downgrade(db.engine, "0004")
+    # (dpd, collections_dpd, dispute_open, as_of): an overdue loan written the last night, a
+    # disputed loan frozen at 12 whose row was last written days before, a current loan.
+    stored = [
+        (40, 40, False, last),
+        (7, 12, True, last - timedelta(days=2)),
+        (0, 0, False, last - timedelta(days=1)),
+    ]
+    with db.engine.begin() as conn:
+        for loan_id, (dpd, cdpd, disputed, as_of) in zip(book.loans, stored, strict=False):
+            conn.execute(
+                text(
+                    "UPDATE loan_state SET dpd = :dpd, collections_dpd = :cdpd, "
+                    "dispute_open = :disputed, as_of = :as_of WHERE loan_id = :loan"
+                ).bindparams(
+                    bindparam("as_of", as_of, Date()),
+                    bindparam("loan", loan_id, Uuid()),
+                    dpd=dpd,
+                    cdpd=cdpd,
+                    disputed=disputed,
+                )
+            )
+    upgrade(db.engine)
+    with db.read_only() as session:
+        assert dpd_as_of(session) == last
+        read = []
+        for loan_id, (_, _, _, as_of) in zip(book.loans, stored, strict=False):
+            state = session.get(LoanState, loan_id)
+            assert state is not None
+            read.append((dpd_on(state.overdue_since, as_of), dpd_on(state.collections_since, last)))
+    assert read == [(40, 40), (7, 12), (0, 0)]
+    downgrade(db.engine, "0004")
+    with db.engine.connect() as conn:
+        back = [
+            tuple(
+                conn.execute(
+                    text(
+                        "SELECT dpd, collections_dpd FROM loan_state WHERE loan_id = :loan"
+                    ).bindparams(bindparam("loan", loan_id, Uuid()))
+                ).one()
+            )
+            for loan_id in book.loans[:3]
+        ]
+    # Read back at the last day-end: the overdue loan's 40 stands, the disputed loan's actual
+    # DPD has grown by the two nights since its row was written, its frozen 12 stays.
+    assert back == [(40, 40), (9, 12), (0, 0)]
+    upgrade(db.engine)

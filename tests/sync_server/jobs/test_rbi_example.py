@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from tests.sync_server.jobs.portfolio import (
     add_borrower,
     add_loan,
     clock_after,
+    dpds,
     pay,
     setup_org,
 )
@@ -46,12 +48,23 @@ def rbi_loan(db: Database) -> tuple[uuid.UUID, uuid.UUID]:
     return loan_id, collector
 
 
-def _state(db: Database, loan_id: uuid.UUID) -> LoanState:
+@dataclass(frozen=True)
+class _Figures:
+    dpd: int
+    asset_class: str
+    bucket: str
+    arrears_paise: int
+    npa_since: date | None
+
+
+def _state(db: Database, loan_id: uuid.UUID) -> _Figures:
+    """The loan's figures as a reader sees them: DPD from its overdue date and the book's
+    day-end date."""
     with db.read_only() as session:
         state = session.get(LoanState, loan_id)
         assert state is not None
-        session.expunge(state)
-        return state
+        dpd, _ = dpds(session, state)
+        return _Figures(dpd, state.asset_class, state.bucket, state.arrears_paise, state.npa_since)
 
 
 def _run_through(db: Database, day: date) -> None:

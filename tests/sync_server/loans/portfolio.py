@@ -1,8 +1,9 @@
 """A small book spread over two branches and three collectors, for the loan query tests.
 
 Loans are booked through the loan book service; their delinquency is then written straight
-into `loan_state`, as a day-end would leave it, so each test can stand on known DPDs and
-buckets without running the day-end job.
+into `loan_state`, as a day-end would leave it (the date each loan fell overdue, and the
+day-end date in `delinquency_date`), so each test can stand on known DPDs and buckets without
+running the day-end job.
 """
 
 from __future__ import annotations
@@ -15,17 +16,19 @@ from typing import Any
 import httpx
 from sqlalchemy import update
 
-from loancore.delinquency import bucket_for, class_for_dpd
+from loancore.delinquency import bucket_for, class_for_dpd, overdue_since_for
 from loancore.roles import Role
 from sync_server.auth.principal import SYSTEM
 from sync_server.db.engine import Database
-from sync_server.db.models import LoanState
+from sync_server.db.models import DelinquencyDate, LoanState
 from sync_server.loans.book import BorrowerDetails, NewLoan, create_loans_bulk
 from tests.sync_server.conftest import Actors
 
 DISBURSED = date(2026, 6, 15)
 FIRST_DUE = date(2026, 7, 15)
 TODAY = date(2026, 11, 27)
+DAY_END = date(2026, 11, 26)
+"""The day-end the book's delinquency describes: each loan's DPD in LOANS is its DPD here."""
 
 # account, branch ("A"/"B"), collector ("a1"/"a2"/"b1"/None), borrower, principal (rupees), dpd
 LOANS = (
@@ -101,17 +104,19 @@ def build_book(http: httpx.Client, db: Database, actors: Actors) -> Book:
     with db.unit_of_work() as session:
         ids = create_loans_bulk(session, SYSTEM, news)
         for loan_id, (*_, dpd) in zip(ids, LOANS, strict=True):
+            since = overdue_since_for(DAY_END, dpd)
             session.execute(
                 update(LoanState)
                 .where(LoanState.loan_id == loan_id)
                 .values(
-                    dpd=dpd,
-                    collections_dpd=dpd,
+                    overdue_since=since,
+                    collections_since=since,
                     bucket=bucket_for(dpd).value,
                     asset_class=class_for_dpd(dpd).value,
-                    as_of=date(2026, 11, 26),
+                    as_of=DAY_END,
                 )
             )
+        session.add(DelinquencyDate(id=1, business_date=DAY_END))
     loans = {row[0]: loan_id for row, loan_id in zip(LOANS, ids, strict=True)}
     return Book(http, db, actors, branches, users, loans)
 
