@@ -5,7 +5,8 @@ Within a page only an entity's last change counts, and removals go first: the se
 visibility from where each loan stands now, so a page never both drops a loan and adds
 something under it.
 
-A loan lands with the columns the loans list sorts and seeks on (see `CachedLoan`) and its
+A loan lands with the columns the loans list sorts and seeks on (see `CachedLoan`; its
+delinquency as the date its collections DPD counts from, `collections_since`) and its
 search terms. The server names the borrower `borrower_name` and the principal still owed
 `outstanding_paise`; older fixtures and caches say `borrower.name` and
 `principal_outstanding`. `loan_row` reads either and writes both into `data`, so every reader
@@ -27,6 +28,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import ClauseElement, Table, bindparam, delete, func, literal_column, select
@@ -111,7 +113,7 @@ LOAN_COLUMNS = (
     "branch_id",
     "collector_id",
     "status",
-    "dpd",
+    "collections_since",
     "bucket",
     "borrower_key",
     "outstanding_paise",
@@ -267,13 +269,19 @@ def loan_row(entity_id: str, data: dict[str, Any]) -> dict[str, Any]:
         "branch_id": data.get("branch_id"),
         "collector_id": data.get("collector_id"),
         "status": str(data.get("status", "active")),
-        "dpd": int(data.get("dpd") or 0),
+        "collections_since": _iso_date(data.get("collections_since")),
         "bucket": str(data.get("bucket") or "current"),
         "borrower_key": name.lower(),
         "outstanding_paise": outstanding,
         "next_due": str(data.get("next_due_date") or NO_DUE_DATE),
         "data": data,
     }
+
+
+def _iso_date(value: Any) -> str | None:
+    """A date of the view as the cache stores dates (ISO text), checked: the list sorts and
+    seeks on it as text, so a malformed date must fail the page rather than sort wrongly."""
+    return None if value is None else date.fromisoformat(str(value)[:10]).isoformat()
 
 
 def _land_loans(db: sqlite3.Connection, items: list[tuple[str, dict[str, Any]]]) -> None:

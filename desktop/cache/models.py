@@ -9,12 +9,14 @@ and sort on. Pending payments live in the same `payments` table as synced ones, 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, MetaData, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from loancore.delinquency import dpd_on
 
 
 class UTCInstant(TypeDecorator[datetime]):
@@ -51,6 +53,13 @@ class CacheBase(DeclarativeBase):
 NO_DUE_DATE = "9999-12-31"
 """`next_due` of a loan with nothing left to fall due: it sorts after every real date."""
 
+COLLECTIONS_SINCE_KEY_SQL = f"coalesce(collections_since, '{NO_DUE_DATE}')"
+"""The loans list's DPD sort key. DPD is the distance from `collections_since` to the day-end
+it is read at, so DPD descending is this date ascending, and a loan not overdue (no date)
+sorts last; one date per loan also keeps the index still when only the day-end moves. The
+list's queries spell it the same way (`desktop.viewmodels.loans`): SQLite uses an index on
+an expression only for that very expression."""
+
 
 def _sort_index(name: str, *keys: Any, also: tuple[str, ...] = ()) -> Index:
     """The loans list pages `status = 'active'` in one of its orders; an index whose columns
@@ -61,17 +70,25 @@ def _sort_index(name: str, *keys: Any, also: tuple[str, ...] = ()) -> Index:
 
 
 class CachedLoan(CacheBase):
-    """`borrower_key` (the name lower-cased), `outstanding_paise` and `next_due` are copied
-    out of `data` when a loan lands, so the list can sort and seek on them through indexes."""
+    """`borrower_key` (the name lower-cased), `outstanding_paise`, `next_due` and
+    `collections_since` are copied out of `data` when a loan lands, so the list can sort and
+    seek on them through indexes.
+
+    Delinquency is kept as the date the loan's collections DPD counts from, never as the DPD
+    itself: the server names the day-end it describes (`dpd_as_of`, kept in `sync_meta`), and
+    a loan whose dues stand still is not sent again each night just because its DPD grew by
+    one. Read DPD with `dpd_at`."""
 
     __tablename__ = "loans"
     __table_args__ = (
-        _sort_index("ix_loans_by_dpd", text("dpd DESC"), also=("bucket",)),
+        _sort_index(
+            "ix_loans_by_collections_since", text(COLLECTIONS_SINCE_KEY_SQL), also=("bucket",)
+        ),
         _sort_index("ix_loans_by_borrower", "borrower_key"),
         _sort_index("ix_loans_by_outstanding", text("outstanding_paise DESC")),
         _sort_index("ix_loans_by_next_due", "next_due"),
-        _sort_index("ix_loans_by_collector", "collector_id", text("dpd DESC")),
-        _sort_index("ix_loans_by_branch", "branch_id", text("dpd DESC")),
+        _sort_index("ix_loans_by_collector", "collector_id", text(COLLECTIONS_SINCE_KEY_SQL)),
+        _sort_index("ix_loans_by_branch", "branch_id", text(COLLECTIONS_SINCE_KEY_SQL)),
         Index("ix_loans_by_account", "status", "account_no", "id"),
     )
 
@@ -80,7 +97,9 @@ class CachedLoan(CacheBase):
     branch_id: Mapped[int | None] = mapped_column(Integer)
     collector_id: Mapped[str | None] = mapped_column(String(36))
     status: Mapped[str] = mapped_column(String(16))
-    dpd: Mapped[int] = mapped_column(Integer, default=0)
+    collections_since: Mapped[str | None] = mapped_column(String(10))
+    """ISO date the collections DPD counts from (frozen while a dispute is open); None when
+    the loan is not overdue."""
     bucket: Mapped[str] = mapped_column(String(16), default="current")
     borrower_key: Mapped[str] = mapped_column(String(200), default="", server_default="")
     outstanding_paise: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
@@ -88,6 +107,12 @@ class CachedLoan(CacheBase):
         String(10), default=NO_DUE_DATE, server_default=NO_DUE_DATE
     )
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    def dpd_at(self, dpd_as_of: date | None) -> int:
+        """The loan's collections DPD at the day-end `dpd_as_of` (the server's, as last
+        pulled: `desktop.cache.store.Cache.dpd_as_of`)."""
+        since = self.collections_since
+        return dpd_on(date.fromisoformat(since) if since else None, dpd_as_of)
 
 
 class LoanSearchTerm(CacheBase):

@@ -36,6 +36,9 @@ from desktop.cache.models import (
 MIGRATIONS = Path(__file__).with_name("migrations")
 BUSINESS_DATE_KEY = "business_date"
 """The server's business date as its last pull answer gave it (`desktop.viewmodels` reads it)."""
+DPD_AS_OF_KEY = "dpd_as_of"
+"""The day-end the cached loans' `collections_since` dates are read at, as the last pull
+answer named it: a loan's DPD is `CachedLoan.dpd_at(dpd_as_of)`."""
 
 
 def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -57,6 +60,13 @@ def upgrade_cache(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def dpd_as_of_in(session: Session) -> date | None:
+    """`Cache.dpd_as_of` inside a caller's session, read back to back with the loans whose
+    DPD it counts to (a list's page, a loan lookup)."""
+    row = session.get(SyncMeta, DPD_AS_OF_KEY)
+    return date.fromisoformat(row.value) if row is not None else None
 
 
 class Cache:
@@ -209,19 +219,27 @@ class Cache:
         next_cursor: int,
         *,
         business_date: date | str | None = None,
+        dpd_as_of: date | str | None = None,
     ) -> None:
         """Upsert or remove each change and move the cursor, in one transaction: a crash
         between pages repeats a page (upserts are idempotent) but never skips one. The
         server's business date, when the page carries it, is kept too: offline, the desk
-        dates and checks work against the server's day, not the device's clock."""
+        dates and checks work against the server's day, not the device's clock.
+
+        So is the day-end the page's delinquency dates describe (`dpd_as_of`), in the same
+        transaction as the loans: after a day-end that changed nothing but the date, only
+        this moves, and every cached overdue loan reads one day more. The server sends None
+        before its first day-end (every loan is then undated, DPD 0); the last date heard is
+        kept rather than forgotten."""
         with self.transaction() as session:
             apply_page(session, changes)
             session.merge(SyncMeta(key="cursor", value=str(next_cursor)))
             if any(change.get("entity") == "loan" for change in changes):
                 _analyze(session.connection())
-            if business_date is not None:
-                told = date.fromisoformat(str(business_date)[:10]).isoformat()
-                session.merge(SyncMeta(key=BUSINESS_DATE_KEY, value=told))
+            for key, told in ((BUSINESS_DATE_KEY, business_date), (DPD_AS_OF_KEY, dpd_as_of)):
+                if told is not None:
+                    day = date.fromisoformat(str(told)[:10]).isoformat()
+                    session.merge(SyncMeta(key=key, value=day))
 
     def optimize(self) -> None:
         """Refresh SQLite's statistics (sampled, so a few milliseconds even at 100,000 loans).
@@ -234,6 +252,12 @@ class Cache:
         """The server's business date as last heard, or None before the first pull."""
         value = self.meta(BUSINESS_DATE_KEY)
         return date.fromisoformat(value) if value else None
+
+    def dpd_as_of(self) -> date | None:
+        """The day-end the cached delinquency is read at, or None before the server's first
+        day-end reached this desk (every loan then reads DPD 0)."""
+        with self.transaction() as session:
+            return dpd_as_of_in(session)
 
     def reset(self) -> None:
         """Forget everything pulled (a different user signs in); queued work is kept."""

@@ -154,7 +154,8 @@ class SyncEngine:
         the cache, so a first sync of a whole branch costs about the larger of the server's
         work and the cache's, not their sum. Only the cache moves the cursor, after it has
         landed a page: if landing fails, the page fetched ahead is dropped and the next round
-        asks for it again."""
+        asks for it again. Each page's `dpd_as_of` lands with it: a day-end that moved no
+        loan still moves every overdue loan's DPD on this desk."""
         report = report or SyncReport()
         cursor = self.cache.cursor()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="loandesk-pull") as ahead:
@@ -168,7 +169,10 @@ class SyncEngine:
                     )
                 changes = page["changes"]
                 self.cache.apply_changes(
-                    changes, next_cursor, business_date=page.get("business_date")
+                    changes,
+                    next_cursor,
+                    business_date=page.get("business_date"),
+                    dpd_as_of=page.get("dpd_as_of"),
                 )
                 report.pulled += len(changes)
                 cursor = next_cursor

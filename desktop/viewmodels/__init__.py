@@ -23,3 +23,12 @@ def desk_business_date(cache: Cache, now: datetime) -> date:
     today = business_date(now)
     told = cache.meta(BUSINESS_DATE_KEY)
     return max(today, date.fromisoformat(told)) if told else today
+
+
+def desk_dpd_as_of(cache: Cache) -> date | None:
+    """The day-end the desk reads DPD at: the server's, as its last pull answer named it, and
+    never the device's clock. An offline desk keeps showing the DPD of the last day-end it
+    heard of, as the server would, rather than counting days on its own: a payment made at
+    the branch since may already have cured the loan. None before the server's first
+    day-end reached this desk (every loan then reads DPD 0)."""
+    return cache.dpd_as_of()

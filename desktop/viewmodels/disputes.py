@@ -137,7 +137,9 @@ class DisputesViewModel:
 
     def open_dispute(self, account_text: str, reason: str) -> DisputeRow:
         """Queue the dispute and show it open (pending sync), in one local transaction. The
-        DPD shown as frozen is the cached one; the server freezes its own figure of that day."""
+        DPD shown as frozen is the one the desk shows now (the loan's date read at the cache's
+        `dpd_as_of`), kept as a number on the local row: a later pull that moves `dpd_as_of`
+        must not move a frozen figure. The server freezes its own figure of that day."""
         loan, errors = self.check_open(account_text, reason)
         if errors or loan is None:
             raise EntryRefused(next(iter(errors.values()), "The dispute is incomplete"))

@@ -124,7 +124,8 @@ class LoanDetail:
     legal_cases: tuple[NoteLine, ...]
 
 
-def header_of(loan: CachedLoan) -> LoanHeader:
+def header_of(loan: CachedLoan, dpd_as_of: date | None) -> LoanHeader:
+    """The loan's heading, its DPD read at `dpd_as_of` (the cache's, `Cache.dpd_as_of`)."""
     data = loan.data
     borrower = data.get("borrower") or {}
     return LoanHeader(
@@ -135,7 +136,7 @@ def header_of(loan: CachedLoan) -> LoanHeader:
         phone=str(borrower.get("phone") or ""),
         address=str(borrower.get("address") or ""),
         status=loan.status,
-        dpd=loan.dpd,
+        dpd=loan.dpd_at(dpd_as_of),
         bucket=loan.bucket,
         asset_class=str(data.get("asset_class") or ""),
         outstanding_paise=int(data.get("principal_outstanding") or 0),
@@ -162,7 +163,7 @@ class LoanDetailViewModel:
         dues, splits = dues_after(cached_dues(loan), unsettled)
         due_dates = due_dates_of(loan)
         return LoanDetail(
-            header=header_of(loan),
+            header=header_of(loan, self._cache.dpd_as_of()),
             schedule=self._schedule(loan, dues),
             payments=tuple(self._payments(splits, due_dates)),
             promises=tuple(self._children(CachedPromise, _promise_line)),

@@ -6,17 +6,20 @@ stays as fast on the five-hundredth page as on the first, unlike OFFSET, and nev
 repeats a row when a sync lands between two pages.
 
 Every sort is served by an index of the cache (`CachedLoan.__table_args__`): the list always
-asks for one status, then walks that index and stops after a page. A bucket is also asked as
-its DPD range, which the DPD index can seek; search is a prefix seek on the search terms
-(words of the name, the account number and its digits), never a scan of the loans' JSON.
-`tests/desktop/viewmodels/test_loans.py` holds the query plans to this.
+asks for one status, then walks that index and stops after a page. DPD is not stored: the
+cache keeps the date each loan's collections DPD counts from and the day-end the server read
+it at (`dpd_as_of`), so the DPD sort is on that date ascending (a loan not overdue last), a
+bucket is also asked as the range of dates its DPD range means at `dpd_as_of`, which the same
+index can seek, and a row's DPD is worked out as it is read. Search is a prefix seek on the
+search terms (words of the name, the account number and its digits), never a scan of the
+loans' JSON. `tests/desktop/viewmodels/test_loans.py` holds the query plans to this.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -27,14 +30,16 @@ from sqlalchemy import (
     and_,
     func,
     literal,
+    literal_column,
     or_,
     select,
 )
+from sqlalchemy.orm import Session
 
 from desktop.cache.apply import search_words
 from desktop.cache.models import NO_DUE_DATE, CachedLoan, LoanSearchTerm
-from desktop.cache.store import Cache
-from loancore.delinquency import Bucket
+from desktop.cache.store import Cache, dpd_as_of_in
+from loancore.delinquency import Bucket, dpd_on
 
 PAGE_SIZE = 200
 
@@ -55,7 +60,9 @@ _COLUMNS: dict[str, SQLColumnExpression[Any]] = {
     "account_no": CachedLoan.account_no,
     "borrower_name": func.coalesce(CachedLoan.data["borrower_name"].as_string(), ""),
     "borrower_key": CachedLoan.borrower_key,
-    "dpd": CachedLoan.dpd,
+    "collections_since": func.coalesce(
+        CachedLoan.collections_since, literal_column(f"'{NO_DUE_DATE}'")
+    ),
     "bucket": CachedLoan.bucket,
     "outstanding": CachedLoan.outstanding_paise,
     "next_due": CachedLoan.next_due,
@@ -79,15 +86,20 @@ class LoanSort(StrEnum):
 
 
 _SORT_KEYS: dict[LoanSort, tuple[tuple[str, bool], ...]] = {
-    LoanSort.DPD: (("dpd", True), ("account_no", False)),
+    LoanSort.DPD: (("collections_since", False), ("account_no", False)),
     LoanSort.ACCOUNT: (("account_no", False),),
     LoanSort.BORROWER: (("borrower_key", False), ("account_no", False)),
     LoanSort.OUTSTANDING: (("outstanding", True), ("account_no", False)),
     LoanSort.NEXT_DUE: (("next_due", False), ("account_no", False)),
-    LoanSort.COLLECTOR: (("collector_id", False), ("dpd", True), ("account_no", False)),
+    LoanSort.COLLECTOR: (
+        ("collector_id", False),
+        ("collections_since", False),
+        ("account_no", False),
+    ),
 }
 """Each sort as (column, descending) pairs; the loan id is always appended as the tiebreaker
-that makes the order total, which keyset paging needs."""
+that makes the order total, which keyset paging needs. Highest DPD first is the earliest
+`collections_since` first (`desktop.cache.models.COLLECTIONS_SINCE_KEY_SQL`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +155,8 @@ class LoansQuery:
         self._collector_names = dict(collector_names or {})
 
     def count(self, where: LoanFilter) -> int:
-        stmt = count_statement(where)
         with self._cache.transaction() as session:
+            stmt = count_statement(where, dpd_as_of=dpd_as_of_in(session))
             return int(session.execute(stmt).scalar_one())
 
     def page(
@@ -156,12 +168,11 @@ class LoansQuery:
         limit: int = PAGE_SIZE,
     ) -> LoansPage:
         keys = _keys(sort)
-        stmt = page_statement(where, sort, after=after, limit=limit)
         with self._cache.transaction() as session:
-            found = [dict(row._mapping) for row in session.execute(stmt)]
+            dpd_as_of, found = _read_page(session, where, sort, after, limit)
         more = len(found) > limit
         shown = found[:limit]
-        rows = tuple(self._row(values) for values in shown)
+        rows = tuple(self._row(values, dpd_as_of) for values in shown)
         next_key = tuple(shown[-1][name] for name, _ in keys) if more and shown else None
         return LoansPage(rows, next_key)
 
@@ -176,15 +187,16 @@ class LoansQuery:
                 return rows
             key = page.next_key
 
-    def _row(self, values: Mapping[str, Any]) -> LoanRow:
+    def _row(self, values: Mapping[str, Any], dpd_as_of: date | None) -> LoanRow:
         next_due = str(values["next_due"])
+        since = str(values["collections_since"])
         collector_id = values["collector_id"]
         name = values["collector_name"] or self._collector_names.get(collector_id or "", "")
         return LoanRow(
             loan_id=str(values["id"]),
             account_no=str(values["account_no"]),
             borrower_name=str(values["borrower_name"]),
-            dpd=int(values["dpd"]),
+            dpd=dpd_on(None if since == NO_DUE_DATE else date.fromisoformat(since), dpd_as_of),
             bucket=str(values["bucket"]),
             outstanding_paise=int(values["outstanding"]),
             next_due=None if next_due == NO_DUE_DATE else date.fromisoformat(next_due),
@@ -199,37 +211,57 @@ def _keys(sort: LoanSort) -> tuple[tuple[str, bool], ...]:
     return (*_SORT_KEYS[sort], ("id", False))
 
 
+def _read_page(
+    session: Session, where: LoanFilter, sort: LoanSort, after: PageKey | None, limit: int
+) -> tuple[date | None, list[dict[str, Any]]]:
+    """The day-end DPD is read at, then one page's rows, back to back in one session (the
+    bucket range is worked out from that day-end). SQLite reads outside a write transaction
+    are not one snapshot, so a page landing between the two can pair them for one read;
+    the list's next read (the sync signals it) puts it right."""
+    dpd_as_of = dpd_as_of_in(session)
+    stmt = page_statement(where, sort, after=after, limit=limit, dpd_as_of=dpd_as_of)
+    return dpd_as_of, [dict(row._mapping) for row in session.execute(stmt)]
+
+
 def page_statement(
-    where: LoanFilter, sort: LoanSort, *, after: PageKey | None = None, limit: int = PAGE_SIZE
+    where: LoanFilter,
+    sort: LoanSort,
+    *,
+    after: PageKey | None = None,
+    limit: int = PAGE_SIZE,
+    dpd_as_of: date | None = None,
 ) -> Select[Any]:
     """One page's query, one row more than `limit` (that row says whether more follow).
-    Public so the benchmark can time the same SQL bare, and tests can read its plan."""
+    Public so the benchmark can time the same SQL bare, and tests can read its plan.
+    `dpd_as_of` (the cache's, `Cache.dpd_as_of`) turns a bucket filter into dates."""
     keys = _keys(sort)
     columns: list[ColumnElement[Any]] = [_COLUMNS[name].label(name) for name in _COLUMNS]
-    stmt = _filtered(select(*columns), where)
+    stmt = _filtered(select(*columns), where, dpd_as_of)
     if after is not None:
         stmt = stmt.where(_after(keys, after))
     order = [_COLUMNS[name].desc() if desc else _COLUMNS[name].asc() for name, desc in keys]
     return stmt.order_by(*order).limit(limit + 1)
 
 
-def count_statement(where: LoanFilter) -> Select[Any]:
-    return _filtered(select(func.count()).select_from(CachedLoan), where)
+def count_statement(where: LoanFilter, *, dpd_as_of: date | None = None) -> Select[Any]:
+    return _filtered(select(func.count()).select_from(CachedLoan), where, dpd_as_of)
 
 
 def _short_id(value: str | None) -> str:
     return "" if not value else value[:8]
 
 
-def _filtered(stmt: Select[Any], where: LoanFilter) -> Select[Any]:
+def _filtered(stmt: Select[Any], where: LoanFilter, dpd_as_of: date | None) -> Select[Any]:
     if where.buckets:
         stmt = stmt.where(CachedLoan.bucket.in_(where.buckets))
-        dpd_range = _dpd_range(where.buckets)
-        if dpd_range is not None:
-            low, high = dpd_range
-            stmt = stmt.where(CachedLoan.dpd >= low)
-            if high is not None:
-                stmt = stmt.where(CachedLoan.dpd <= high)
+        dates = _since_range(where.buckets, dpd_as_of)
+        if dates is not None:
+            earliest, latest = dates
+            key = _COLUMNS["collections_since"]
+            if earliest is not None:
+                stmt = stmt.where(key >= earliest)
+            if latest is not None:
+                stmt = stmt.where(key <= latest)
     if len(where.statuses) == 1:
         stmt = stmt.where(CachedLoan.status == where.statuses[0])
     elif where.statuses:
@@ -249,10 +281,33 @@ def _filtered(stmt: Select[Any], where: LoanFilter) -> Select[Any]:
     return stmt
 
 
+def _since_range(
+    buckets: Sequence[str], dpd_as_of: date | None
+) -> tuple[str | None, str | None] | None:
+    """The DPD range of the buckets as the range of `collections_since` (coalesced, so a loan
+    not overdue reads '9999-12-31') it means at `dpd_as_of`: (earliest, latest), either open.
+    DPD d counts from `dpd_as_of - (d - 1)`, so "DPD at most h" is "since no earlier than
+    dpd_as_of - (h - 1)" and "DPD at least l >= 1" is "since no later than dpd_as_of - (l - 1)"
+    (which leaves out the undated loans). None when there is no one range, or no day-end yet
+    (every DPD is then 0), and the bucket test alone decides.
+
+    The range lets SQLite seek the DPD sort index; the bucket test stays, so a loan is never
+    shown under a bucket it is not in. Between a pull's first page (which may bring a new
+    `dpd_as_of`) and the page carrying a loan's changed bucket, that loan can be left out of
+    both its buckets; it is back once the pull catches up."""
+    dpd_range = _dpd_range(buckets)
+    if dpd_range is None or dpd_as_of is None:
+        return None
+    low, high = dpd_range
+    earliest = None if high is None else (dpd_as_of - timedelta(days=high - 1)).isoformat()
+    latest = None if low == 0 else (dpd_as_of - timedelta(days=low - 1)).isoformat()
+    if earliest is None and latest is None:
+        return None
+    return earliest, latest
+
+
 def _dpd_range(buckets: Sequence[str]) -> tuple[int, int | None] | None:
-    """The one DPD range the buckets cover together, or None when they leave a gap (then the
-    bucket test alone decides). Redundant with the bucket test, it lets SQLite seek the DPD
-    index; the bucket test stays, so a loan is never shown under a bucket it is not in."""
+    """The one DPD range the buckets cover together, or None when they leave a gap."""
     ranges = sorted(_BUCKET_DPD[b] for b in set(buckets) if b in _BUCKET_DPD)
     if not ranges or len(ranges) != len(set(buckets)):
         return None

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import or_, select
 
 from desktop.cache.models import CachedLoan, CommandResultRow, OutboxRow
-from desktop.cache.store import Cache
+from desktop.cache.store import Cache, dpd_as_of_in
 
 ENTERED_HERE = "entered_here"
 """The key that marks a cached row as this desk's own entry, not yet the server's copy."""
@@ -55,16 +56,17 @@ class LoanPick:
     borrower_name: str
     status: str
     dpd: int
+    """Collections DPD at the cache's `dpd_as_of` when the loan was looked up."""
 
     @property
     def text(self) -> str:
         return f"{self.account_no} — {self.borrower_name}"
 
 
-def _pick(loan: CachedLoan) -> LoanPick:
+def _pick(loan: CachedLoan, dpd_as_of: date | None) -> LoanPick:
     borrower = loan.data.get("borrower") or {}
     name = str(borrower.get("name") or loan.data.get("borrower_name") or "")
-    return LoanPick(loan.id, loan.account_no, name, loan.status, loan.dpd)
+    return LoanPick(loan.id, loan.account_no, name, loan.status, loan.dpd_at(dpd_as_of))
 
 
 def normalise_account(text: str) -> str:
@@ -83,7 +85,7 @@ def find_loan(cache: Cache, account_text: str) -> LoanPick | None:
         loan = session.execute(
             select(CachedLoan).where(CachedLoan.account_no == wanted).limit(1)
         ).scalar_one_or_none()
-        return None if loan is None else _pick(loan)
+        return None if loan is None else _pick(loan, dpd_as_of_in(session))
 
 
 def loans_by_id(cache: Cache, ids: Iterable[str]) -> dict[str, LoanPick]:
@@ -92,12 +94,13 @@ def loans_by_id(cache: Cache, ids: Iterable[str]) -> dict[str, LoanPick]:
         return {}
     with cache.transaction() as session:
         found: dict[str, LoanPick] = {}
+        dpd_as_of = dpd_as_of_in(session)
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             for loan in session.execute(
                 select(CachedLoan).where(CachedLoan.id.in_(chunk))
             ).scalars():
-                found[loan.id] = _pick(loan)
+                found[loan.id] = _pick(loan, dpd_as_of)
         return found
 
 

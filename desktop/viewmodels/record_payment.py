@@ -176,7 +176,7 @@ class RecordPaymentViewModel:
         self.rules = rules
         self._clock = clock
         self.input = PaymentInput(date_text=format_date(business_date))
-        self.header: LoanHeader = header_of(read_loan(cache, loan_id))
+        self.header: LoanHeader = header_of(read_loan(cache, loan_id), cache.dpd_as_of())
 
     @staticmethod
     def reference_label(mode: PaymentMode) -> str:

@@ -1,13 +1,19 @@
 """Pull pages shaped as the server's pull answer shapes them (`sync_server.sync.views`): a
 loan carries the loan list's summary columns, its terms, position, the borrower's contact and
-every installment with what is paid of it. Used by the landing tests and `landing_bench`."""
+every installment with what is paid of it, and its delinquency as the dates DPD counts from,
+read at the pull answer's `dpd_as_of` (DPD_AS_OF here). Used by the landing tests and
+`landing_bench`."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
 
+from loancore.delinquency import bucket_for, overdue_since_for
+
 FIRST_DUE = date(2025, 1, 5)
+DPD_AS_OF = date(2026, 11, 28)
+"""The day-end the pages' `collections_since` / `overdue_since` are read at."""
 
 
 def loan_id(n: int) -> str:
@@ -30,6 +36,7 @@ def server_loan(n: int, *, tenure: int = 24, paid: int = 3) -> dict[str, Any]:
         for seq in range(1, tenure + 1)
     ]
     dpd = (n * 7) % 120
+    since = overdue_since_for(DPD_AS_OF, dpd)
     return {
         "id": loan_id(n),
         "account_no": f"LN{n:07d}",
@@ -38,8 +45,8 @@ def server_loan(n: int, *, tenure: int = 24, paid: int = 3) -> dict[str, Any]:
         "product": "PL",
         "principal_paise": principal,
         "outstanding_paise": principal - principal_due * paid,
-        "dpd": dpd,
-        "bucket": "current" if dpd == 0 else "1-30" if dpd <= 30 else "31-60",
+        "collections_since": since and since.isoformat(),
+        "bucket": bucket_for(dpd).value,
         "asset_class": "standard",
         "status": "active",
         "collector_id": "0190a000-0000-7000-8000-00000000c011",
@@ -57,8 +64,8 @@ def server_loan(n: int, *, tenure: int = 24, paid: int = 3) -> dict[str, Any]:
         "oldest_unpaid_due": None,
         "dispute_open": False,
         "last_payment_date": None,
-        "as_of": "2026-11-28",
-        "actual_dpd": dpd,
+        "as_of": DPD_AS_OF.isoformat(),
+        "overdue_since": since and since.isoformat(),
         "borrower": {
             "id": f"0190a000-0000-7000-8000-{n + 10**9:012x}",
             "customer_no": f"C{n:06d}",

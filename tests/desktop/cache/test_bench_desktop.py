@@ -47,6 +47,8 @@ def test_the_filled_cache_holds_the_loans_the_list_shows(tmp_path: Path) -> None
     closed = len(range(0, 250, 25))
     assert query.count(SCOPE) == 250 - closed
     first = query.page(SCOPE).rows[0]
+    assert first.dpd == 300, "the highest DPD the bench makes leads the default order"
+    assert first.bucket == "90+"
     assert first.borrower_name
     assert first.outstanding_paise > 0
     assert query.count(replace(SCOPE, search=first.account_no)) == 1

@@ -61,7 +61,8 @@ LOAN_1 = {
     "branch_id": 2,
     "collector_id": COLLECTOR,
     "status": "active",
-    "dpd": 12,
+    "collections_since": "2026-11-17",
+    "overdue_since": "2026-11-17",
     "bucket": "1-30",
     "next_due_date": "2026-12-05",
     "dispute_open": False,
@@ -85,7 +86,7 @@ LOAN_2 = {
     "installments": [],
 }
 """A loan in the older spelling (`borrower.name`, `principal_outstanding`), no schedule left,
-and no dpd, bucket or next due date."""
+and no delinquency dates, bucket or next due date."""
 
 PAYMENT = {
     "id": "P1",
@@ -122,13 +123,13 @@ EXPECTED: dict[str, set[Any]] = {
             2,
             COLLECTOR,
             "active",
-            12,
+            "2026-11-17",
             "1-30",
             "ramesh kumār",
             80_000_00,
             "2026-12-05",
         ),
-        (L2, "LN0000007", 1, None, "closed", 0, "current", "anita rao", 5_000_00, "9999-12-31"),
+        (L2, "LN0000007", 1, None, "closed", None, "current", "anita rao", 5_000_00, "9999-12-31"),
     },
     "installments": {
         (L1, 1, "2026-11-05", 10_000_00, 10_000_00),
@@ -178,7 +179,7 @@ def _rows(cache: Cache) -> dict[str, list[Any]]:
                     row.branch_id,
                     row.collector_id,
                     row.status,
-                    row.dpd,
+                    row.collections_since,
                     row.bucket,
                     row.borrower_key,
                     row.outstanding_paise,

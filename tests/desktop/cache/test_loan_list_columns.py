@@ -28,7 +28,7 @@ def cache(tmp_path: Path) -> Iterator[Cache]:
 
 
 def _upsert(loan_id: str, **data: Any) -> dict[str, Any]:
-    body = {"id": loan_id, "account_no": "LN0000042", "status": "active", "dpd": 0, **data}
+    body = {"id": loan_id, "account_no": "LN0000042", "status": "active", **data}
     return {"entity": "loan", "entity_id": loan_id, "op": "upsert", "data": body}
 
 

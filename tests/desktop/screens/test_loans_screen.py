@@ -14,7 +14,7 @@ from desktop.screens.loans import EMPTY_TEXT, LoansScreen, LoansTableModel
 from desktop.signals import Topic
 from desktop.viewmodels.loans import PAGE_SIZE, LoansQuery
 from tests.desktop.screens.conftest import OFFSCREEN_NOISE, press, type_text
-from tests.desktop.viewmodels.cached import bulk_loans, loan_data, put_loans
+from tests.desktop.viewmodels.cached import bulk_loans, loan_data, put_loans, since_for
 
 pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)
 
@@ -25,7 +25,12 @@ def _many(cache: Cache, count: int) -> None:
     bulk_loans(
         cache,
         [
-            dict(template, id=f"loan-{n:06d}", account_no=f"LN{n:07d}", dpd=n % 120)
+            dict(
+                template,
+                id=f"loan-{n:06d}",
+                account_no=f"LN{n:07d}",
+                collections_since=since_for(n % 120),
+            )
             for n in range(count)
         ],
     )

@@ -229,7 +229,8 @@ def test_the_login_payment_and_loan_pages_are_pictured_with_demo_data(
     login.username.setText(USERNAMES[Role.COLLECTOR])
     _shoot(qtbot, login, "login", problems)
 
-    loan = max(context.cache.loans(), key=lambda loan: (loan.dpd, loan.account_no))
+    dpd_as_of = context.cache.dpd_as_of()
+    loan = max(context.cache.loans(), key=lambda loan: (loan.dpd_at(dpd_as_of), loan.account_no))
     dialog = RecordPaymentDialog(payment_view_model(context, loan.id))
     qtbot.add_widget(dialog)
     dialog.show()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,41 @@ def test_pull_follows_pages_until_caught_up_and_reports_progress(cache: Cache) -
     assert cache.cursor() == 9
     assert seen[-1].phase == "done"
     assert [p.phase for p in seen].count("pull") == 2
+
+
+def test_each_pages_day_end_is_kept_with_it_and_a_page_without_one_keeps_the_last(
+    cache: Cache,
+) -> None:
+    api = ScriptedApi()
+    loan = {
+        "id": "L1",
+        "account_no": "LN1",
+        "status": "active",
+        "collections_since": "2026-11-20",
+        "bucket": "1-30",
+        "installments": [],
+    }
+    api.pages = [
+        {
+            "changes": [{"entity": "loan", "entity_id": "L1", "op": "upsert", "data": loan}],
+            "next_cursor": 5,
+            "has_more": True,
+            "business_date": "2026-11-27",
+            "dpd_as_of": "2026-11-26",
+        },
+        {
+            "changes": [],
+            "next_cursor": 9,
+            "has_more": True,
+            "business_date": "2026-11-28",
+            "dpd_as_of": "2026-11-27",
+        },
+        {"changes": [], "next_cursor": 9, "has_more": False, "business_date": "2026-11-28"},
+    ]
+    assert _engine(api, cache).sync().ok
+    assert (cache.business_date(), cache.dpd_as_of()) == (date(2026, 11, 28), date(2026, 11, 27))
+    (landed,) = cache.loans()
+    assert landed.dpd_at(cache.dpd_as_of()) == 8
 
 
 def _two_pages() -> list[dict[str, Any]]:

@@ -1,5 +1,10 @@
 """Loans as the server sends them to a device, written straight into a cache: fast fixtures
-for the view-model and screen tests, shaped like `sync_server.sync.views.loan_views`."""
+for the view-model and screen tests, shaped like `sync_server.sync.views.loan_views`.
+
+A loan's delinquency travels as the dates it counts from (`collections_since`,
+`overdue_since`) and the pull answer names the day-end they are read at (`dpd_as_of`); the
+fixtures take a DPD, as people think of a loan, and store the date that reads as that DPD at
+`DPD_AS_OF`, which `put_loans` lands as the cache's `dpd_as_of`."""
 
 from __future__ import annotations
 
@@ -12,15 +17,24 @@ from sqlalchemy import Table, insert
 
 from desktop.cache.models import CachedLoan
 from desktop.cache.store import Cache
+from loancore.delinquency import overdue_since_for
 from loancore.schedule import build_schedule, emi_amount
 
 BUSINESS_DATE = date(2026, 3, 10)
+DPD_AS_OF = date(2026, 3, 9)
+"""The day-end the fixtures' delinquency dates describe: the night before BUSINESS_DATE."""
 COLLECTOR = "0190a000-0000-7000-8000-00000000c011"
 OTHER_COLLECTOR = "0190a000-0000-7000-8000-00000000c022"
 
 
 def open_cache(tmp_path: Path) -> Cache:
     return Cache(tmp_path / "desk" / "cache.db")
+
+
+def since_for(dpd: int, as_of: date = DPD_AS_OF) -> str | None:
+    """The ISO `collections_since` of a loan at DPD `dpd` on the day-end `as_of`."""
+    since = overdue_since_for(as_of, dpd)
+    return None if since is None else since.isoformat()
 
 
 def loan_data(
@@ -86,19 +100,21 @@ def loan_data(
         "asset_class": "standard",
         "dispute_open": False,
         "last_payment_date": None,
-        "as_of": "2026-03-09",
-        "dpd": dpd,
-        "actual_dpd": dpd,
+        "as_of": DPD_AS_OF.isoformat(),
+        "collections_since": since_for(dpd),
+        "overdue_since": since_for(dpd),
         "bucket": bucket,
         "installments": installments,
     }
 
 
-def put_loans(cache: Cache, loans: list[dict[str, Any]], *, cursor: int = 1) -> None:
+def put_loans(
+    cache: Cache, loans: list[dict[str, Any]], *, cursor: int = 1, dpd_as_of: date = DPD_AS_OF
+) -> None:
     changes = [
         {"entity": "loan", "entity_id": loan["id"], "op": "upsert", "data": loan} for loan in loans
     ]
-    cache.apply_changes(changes, cursor)
+    cache.apply_changes(changes, cursor, dpd_as_of=dpd_as_of)
 
 
 def put(cache: Cache, entity: str, data: dict[str, Any], *, cursor: int = 1) -> None:
@@ -134,7 +150,7 @@ def bulk_loans(cache: Cache, loans: list[dict[str, Any]]) -> None:
             "branch_id": loan["branch_id"],
             "collector_id": loan["collector_id"],
             "status": loan["status"],
-            "dpd": loan["dpd"],
+            "collections_since": loan["collections_since"],
             "bucket": loan["bucket"],
             "data": loan,
         }
@@ -142,3 +158,4 @@ def bulk_loans(cache: Cache, loans: list[dict[str, Any]]) -> None:
     ]
     with cache.transaction() as session:
         session.execute(insert(cast(Table, CachedLoan.__table__)), rows)
+    cache.apply_changes([], cache.cursor(), dpd_as_of=DPD_AS_OF)
