@@ -7,9 +7,12 @@ The book is built by bulk SQL (a few INSERT ... SELECT over generated series, no
 service): N loans of `--installments` monthly rows, one borrower each except every tenth, which
 shares a borrower with its neighbour (so borrower-wise NPA has work), one in five loans behind by
 one to eight installments, one in fifty disputed. Reported: build time; the first day-end (every
-overdue loan changes); the next day's day-end (the steady state: DPD moves for overdue loans
-only); a rerun of a finished date; and the reference loop over min(N, --reference-loans) loans
-with the SQL/reference speed ratio.
+loan is new to the day-end, as after a bulk import, so every row is settled and written); the
+next day's day-end (the steady state: nobody pays, so a thirtieth of the book has a due date
+arrive unpaid and falls overdue, a thirtieth of the overdue loans cross a bucket, the disputed
+loans hold their frozen DPD, and every other overdue loan's DPD grows by the date alone); a
+rerun of a finished date; and the reference loop over min(N, --reference-loans) loans with the
+SQL/reference speed ratio.
 """
 
 from __future__ import annotations
