@@ -222,7 +222,9 @@ register(
     ScreenSpec(
         key="admin_flags",
         title="Kill switches",
-        action=Action.MANAGE_FLAGS,
+        # An auditor sees which work is switched off (read-only: no flip button); only an
+        # admin flips a switch.
+        action=Action.VIEW_FLAGS,
         factory=AdminFlagsScreen,
         icon="flags",
         order=95,

@@ -10,6 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop.cache.store import Cache
 from desktop.qt import QApplication, QLineEdit
+from desktop.screens import visible_screens
 from desktop.screens.admin_flags import AdminFlagsScreen
 from desktop.screens.admin_users import AdminUsersScreen
 from desktop.sync.api import ApiError
@@ -40,8 +41,10 @@ def _server_flags(demo: DemoServer) -> dict[str, bool]:
     return {flag["key"]: flag["enabled"] for flag in api.request("GET", "/flags")}
 
 
-def _flags_screen(qtbot: QtBot, demo: DemoServer, tmp_path: Path) -> AdminFlagsScreen:
-    screen = AdminFlagsScreen(demo.context("admin", tmp_path))
+def _flags_screen(
+    qtbot: QtBot, demo: DemoServer, tmp_path: Path, username: str = "admin"
+) -> AdminFlagsScreen:
+    screen = AdminFlagsScreen(demo.context(username, tmp_path))
     qtbot.add_widget(screen)
     screen.resize(900, 480)
     screen.show()
@@ -98,6 +101,22 @@ def test_cancelling_the_confirmation_changes_nothing(
         click(qtbot, dialog.cancel_button)
     assert _server_flags(demo) == before
     assert not screen.message.isVisible()
+
+
+def test_an_auditor_sees_every_switch_but_cannot_flip_one(
+    qtbot: QtBot, looked: QApplication, demo: DemoServer, tmp_path: Path
+) -> None:
+    """Kill switches are the auditor's to see (VIEW_FLAGS) and the admin's alone to flip."""
+    seen_by = [r for r in Role if "admin_flags" in {s.key for s in visible_screens(r)}]
+    assert seen_by == [Role.ADMIN, Role.AUDITOR]
+    before = _server_flags(demo)
+    screen = _flags_screen(qtbot, demo, tmp_path, "auditor")
+    assert {flag.key for flag in screen.flags} == set(before)
+    assert screen.flip_button.isHidden()
+    screen.select("reports")
+    screen.ask_to_flip()
+    assert screen.dialog is None
+    assert _server_flags(demo) == before
 
 
 def test_the_server_asks_for_exactly_the_key_the_dialog_asks_for(demo: DemoServer) -> None:

@@ -63,7 +63,7 @@ MINE = {"dashboard", "audit_log", "collector_performance", "admin_users", "admin
         (Role.LEGAL, set()),
         (Role.BRANCH_MANAGER, {"dashboard", "collector_performance"}),
         (Role.FINANCE, {"dashboard", "collector_performance"}),
-        (Role.AUDITOR, {"dashboard", "collector_performance", "audit_log"}),
+        (Role.AUDITOR, {"dashboard", "collector_performance", "audit_log", "admin_flags"}),
         (Role.ADMIN, MINE),
     ],
 )
