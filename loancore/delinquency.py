@@ -188,6 +188,33 @@ def class_for_dpd(dpd: int, settings: DelinquencySettings = DEFAULT_SETTINGS) ->
     return AssetClass.SMA_2
 
 
+DpdBand = tuple[int, int | None]
+"""The DPDs a bucket or class holds, both ends included; None for no upper end."""
+
+BUCKET_DPD_BANDS: dict[Bucket, DpdBand] = {
+    Bucket.CURRENT: (0, 0),
+    Bucket.DPD_1_30: (1, _SMA_0_MAX_DPD),
+    Bucket.DPD_31_60: (_SMA_0_MAX_DPD + 1, _SMA_1_MAX_DPD),
+    Bucket.DPD_61_90: (_SMA_1_MAX_DPD + 1, _BUCKET_61_90_MAX_DPD),
+    Bucket.DPD_90_PLUS: (_BUCKET_61_90_MAX_DPD + 1, None),
+}
+"""`bucket_for` as ranges, for code that must find or filter loans by DPD without computing it
+row by row (the day-end's threshold crossings, a DPD filter as a date range)."""
+
+
+def class_dpd_bands(settings: DelinquencySettings = DEFAULT_SETTINGS) -> dict[AssetClass, DpdBand]:
+    """`class_for_dpd` as ranges under these settings: NPA above `npa_dpd` cuts the SMA bands
+    short, so a band can be empty (its upper end below its lower)."""
+    npa = settings.npa_dpd
+    return {
+        AssetClass.STANDARD: (0, 0),
+        AssetClass.SMA_0: (1, min(_SMA_0_MAX_DPD, npa)),
+        AssetClass.SMA_1: (_SMA_0_MAX_DPD + 1, min(_SMA_1_MAX_DPD, npa)),
+        AssetClass.SMA_2: (_SMA_1_MAX_DPD + 1, npa),
+        AssetClass.NPA: (npa + 1, None),
+    }
+
+
 def classify(
     dpd: int,
     arrears: int,

@@ -29,13 +29,19 @@ DPD, bucket or class.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from loancore.delinquency import DelinquencySettings
+from loancore.delinquency import (
+    BUCKET_DPD_BANDS,
+    DelinquencySettings,
+    DpdBand,
+    class_dpd_bands,
+)
 from sync_server.db.models import Setting
 from sync_server.db.models.loans import (
     CHARGEABLE_POSTGRESQL,
@@ -58,16 +64,26 @@ STEP_NAMES = (
 )
 
 
+def _by_band(dpd: str, bands: Mapping[str, DpdBand]) -> str:
+    """A CASE giving the name of the band a DPD expression falls in; bands are taken in
+    order, so an empty one is skipped and the open-ended last one takes the rest."""
+    whens = [
+        f"WHEN {dpd} <= {hi} THEN '{name}'"
+        for name, (lo, hi) in bands.items()
+        if hi is not None and hi >= lo
+    ]
+    last = next(name for name, (_, hi) in bands.items() if hi is None)
+    return f"(CASE {' '.join(whens)} ELSE '{last}' END)"
+
+
 def _bucket(dpd: str) -> str:
     """The collections bucket of a DPD expression (loancore.delinquency.bucket_for)."""
-    return f"""(CASE WHEN {dpd} <= 0 THEN 'current' WHEN {dpd} <= 30 THEN '1-30'
-               WHEN {dpd} <= 60 THEN '31-60' WHEN {dpd} <= 90 THEN '61-90' ELSE '90+' END)"""
+    return _by_band(dpd, {b.value: band for b, band in BUCKET_DPD_BANDS.items()})
 
 
-def _class(dpd: str, npa_dpd: int) -> str:
-    """The RBI class a DPD expression earns on its own (loancore.delinquency.class_for_dpd)."""
-    return f"""(CASE WHEN {dpd} > {npa_dpd} THEN 'NPA' WHEN {dpd} <= 0 THEN 'standard'
-               WHEN {dpd} <= 30 THEN 'SMA-0' WHEN {dpd} <= 60 THEN 'SMA-1' ELSE 'SMA-2' END)"""
+def _class(dpd: str, settings: DelinquencySettings) -> str:
+    """The RBI class a DPD expression earns on its own (loancore's class_for_dpd)."""
+    return _by_band(dpd, {c.value: band for c, band in class_dpd_bands(settings).items()})
 
 
 def delinquency_settings(session: Session) -> DelinquencySettings:
@@ -165,7 +181,7 @@ class DayEnd:
                    COALESCE(x.frozen_bucket, {_bucket("x.dpd")}) AS bucket,
                    CASE WHEN x.frozen_dpd IS NULL THEN 0 ELSE 1 END AS disputed,
                    CASE WHEN x.prev_class = 'NPA' AND x.arrears > 0 THEN 'NPA'
-                        ELSE {_class("x.dpd", s.npa_dpd)} END AS asset_class
+                        ELSE {_class("x.dpd", s)} END AS asset_class
             FROM ({raw}) x
             """,
             d=self.day,

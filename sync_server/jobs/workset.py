@@ -22,38 +22,22 @@ which takes a payment); a borrower's other loans join the set later, for borrowe
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from loancore.delinquency import Bucket, DelinquencySettings
+from loancore.delinquency import (
+    BUCKET_DPD_BANDS,
+    AssetClass,
+    DelinquencySettings,
+    DpdBand,
+    class_dpd_bands,
+)
 from sync_server.db.models.loans import NO_DUE_DATE_SQL, TOUCHED_SQL
-
-_SMA_0_MAX, _SMA_1_MAX, _BUCKET_61_90_MAX = 30, 60, 90
-
-BUCKET_BANDS: dict[str, tuple[int, int | None]] = {
-    Bucket.CURRENT.value: (0, 0),
-    Bucket.DPD_1_30.value: (1, _SMA_0_MAX),
-    Bucket.DPD_31_60.value: (_SMA_0_MAX + 1, _SMA_1_MAX),
-    Bucket.DPD_61_90.value: (_SMA_1_MAX + 1, _BUCKET_61_90_MAX),
-    Bucket.DPD_90_PLUS.value: (_BUCKET_61_90_MAX + 1, None),
-}
-"""The DPDs each collections bucket holds (loancore.delinquency.bucket_for)."""
-
-
-def class_bands(settings: DelinquencySettings) -> dict[str, tuple[int, int | None]]:
-    """The DPDs each class below NPA holds under these settings (class_for_dpd): NPA above
-    `npa_dpd` cuts the SMA bands short, and a band can be empty."""
-    npa = settings.npa_dpd
-    return {
-        "standard": (0, 0),
-        "SMA-0": (1, min(_SMA_0_MAX, npa)),
-        "SMA-1": (_SMA_0_MAX + 1, min(_SMA_1_MAX, npa)),
-        "SMA-2": (_SMA_1_MAX + 1, npa),
-    }
 
 
 def _band_probes(
-    column: str, since: str, bands: dict[str, tuple[int, int | None]], day: date, tag: str
+    column: str, since: str, bands: Mapping[str, DpdBand], day: date, tag: str
 ) -> tuple[list[str], dict[str, Any]]:
     """SELECTs of the loans whose DPD on `day` (counted from `since`) lies outside the band of
     their stored `column` value. DPD < lo is a since after day - lo + 1 (or none); DPD > hi is
@@ -84,10 +68,17 @@ def work_set_sql(
     parameters (`d` is the day). SQLite is told to read the touched loans off their partial
     index (see sql.indexed_by): its planner would scan the book for an OR it cannot size."""
     touched_index = " INDEXED BY ix_loan_state_touched" if sqlite else ""
-    buckets, bucket_params = _band_probes("bucket", "collections_since", BUCKET_BANDS, day, "b")
-    classes, class_params = _band_probes(
-        "asset_class", "overdue_since", class_bands(settings), day, "c"
+    buckets, bucket_params = _band_probes(
+        "bucket",
+        "collections_since",
+        {b.value: band for b, band in BUCKET_DPD_BANDS.items()},
+        day,
+        "b",
     )
+    below_npa = {
+        c.value: band for c, band in class_dpd_bands(settings).items() if c is not AssetClass.NPA
+    }
+    classes, class_params = _band_probes("asset_class", "overdue_since", below_npa, day, "c")
     parts = [
         f"SELECT loan_id FROM loan_state{touched_index} WHERE {TOUCHED_SQL}",
         "SELECT loan_id FROM loan_state WHERE arrears_next_due <= :d",

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loancore.delinquency import (
+    BUCKET_DPD_BANDS,
     AssetClass,
     Bucket,
     DelinquencySettings,
@@ -20,6 +21,7 @@ from loancore.delinquency import (
     arrears,
     borrower_wise,
     bucket_for,
+    class_dpd_bands,
     class_for_dpd,
     classify,
     collections_view,
@@ -549,3 +551,23 @@ def test_a_due_state_that_no_installment_could_have_is_refused(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         DueState(DUE_31_03, amount, paid)
+
+
+def _in_band(dpd_value: int, band: tuple[int, int | None]) -> bool:
+    low, high = band
+    return low <= dpd_value and (high is None or dpd_value <= high)
+
+
+@pytest.mark.parametrize("npa_dpd", [1, 30, 45, 60, 61, 90, 120])
+def test_the_bands_are_bucket_for_and_class_for_dpd_as_ranges(npa_dpd: int) -> None:
+    """The day-end finds threshold crossings and the list filters DPD by these ranges, so each
+    DPD must lie in exactly the band of the bucket and class the functions give it."""
+    settings = DelinquencySettings(npa_dpd=npa_dpd)
+    classes = class_dpd_bands(settings)
+    for value in range(0, 400):
+        assert [b for b, band in BUCKET_DPD_BANDS.items() if _in_band(value, band)] == [
+            bucket_for(value)
+        ]
+        assert [c for c, band in classes.items() if _in_band(value, band)] == [
+            class_for_dpd(value, settings)
+        ], value

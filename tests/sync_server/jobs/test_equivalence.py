@@ -12,8 +12,16 @@ from sqlalchemy.orm import Session
 
 from loancore.delinquency import dpd_on
 from sync_server.db.engine import Database
-from sync_server.db.models import Charge, InstallmentState, LegalCase, Loan, LoanState
+from sync_server.db.models import (
+    Charge,
+    InstallmentState,
+    LegalCase,
+    Loan,
+    LoanState,
+    Setting,
+)
 from sync_server.jobs import tasks
+from sync_server.jobs.dayend import delinquency_settings
 from sync_server.jobs.reference import reference_day_end
 from sync_server.loans.dpd import dpd_as_of
 from tests.sync_server.jobs.portfolio import Ids, clock_after, pay, random_book
@@ -57,9 +65,10 @@ def _night_matches_reference(
     db: Database, day: date
 ) -> tuple[dict[uuid.UUID, tuple[object, ...]], int]:
     """Run the SQL day-end for `day` and check every loan against the per-loan reference
-    computed just before it: the states it left, and how many loans were compared."""
+    computed just before it (under the settings the day-end will read): the states it left,
+    and how many loans were compared."""
     with db.read_only() as session:
-        expected = reference_day_end(session, day)
+        expected = reference_day_end(session, day, delinquency_settings(session))
     tasks.run_day_end(db, day, clock_after(day))
     states, escalated, charged = _actual(db, day)
     for loan_id, ref in expected.items():
@@ -143,3 +152,36 @@ def test_carried_arrears_match_the_reference_across_due_dates_payments_and_rever
                 for loan_id in rng.sample(book.loans, 4):
                     reopened += _reopen_oldest_paid_installment(session, loan_id)
     assert reopened >= 4
+
+
+def _set(db: Database, **values: int) -> None:
+    with db.unit_of_work() as session:
+        for key, value in values.items():
+            session.merge(Setting(key=key, value=value))
+
+
+def test_the_reference_holds_under_other_thresholds_and_when_they_change(db: Database) -> None:
+    """The night's threshold crossings are found by DPD bands the settings shape: NPA at 75
+    days, escalation at 40, late charges from DPD 8; then, mid-run, NPA at 45 (SMA-2 empty:
+    loans between 46 and 75 DPD become NPA that night untouched) and charges from DPD 3 (the
+    installments between 3 and 8 DPD are charged that night). Every night, every loan agrees
+    with the reference."""
+    seed = 41
+    book = random_book(db, seed=seed, loans=30, as_of=START)
+    rng = random.Random(seed)
+    ids = Ids(seed + 1000)
+    _set(db, npa_dpd=75, legal_escalation_dpd=40, late_charge_dpd=8)
+    classes: set[object] = set()
+    for offset in range(24):
+        day = START + timedelta(days=offset)
+        if offset == 12:
+            _set(db, npa_dpd=45, late_charge_dpd=3)
+        states, _ = _night_matches_reference(db, day)
+        classes |= {state[3] for state in states.values()}
+        if offset % 5 == 0:
+            with db.unit_of_work() as session:
+                for loan_id in rng.sample(book.loans, 3):
+                    pay(
+                        session, ids, loan_id, 9_000_00, day + timedelta(days=1), book.collectors[0]
+                    )
+    assert {"standard", "NPA"} <= classes
