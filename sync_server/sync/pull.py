@@ -99,11 +99,13 @@ def pull(
     """One page. `has_more` says "ask again at once"; changes held back behind a young gap
     come with the next sync instead, so a device never spins on them.
 
-    `dpd_as_of` is read in the page's own session, after the loans (the delinquency step
-    writes it with their dates, in one transaction). Should a day-end commit in between (a
-    PostgreSQL read sees each statement's own snapshot), the date is the newer one: a loan
-    the day-end left alone reads right at it, and one it rewrote comes with its change-log
-    row on this sync or the next, as any change committed mid-pull does."""
+    `dpd_as_of` is read in the page's own transaction, which sees one snapshot of the book
+    (REPEATABLE READ on PostgreSQL, whose default gives each statement its own; a SQLite read
+    transaction is one snapshot already): the delinquency step writes the date with the loans'
+    overdue dates, so a day-end committing mid-pull can never pair its date with the loans as
+    they stood the night before."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     require_enabled(session, "sync_pull")
     limit = max(1, min(limit, MAX_PAGE))
     top = safe_horizon(session, cursor)

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select, update
 from uuid6 import uuid7
 
+import sync_server.sync.pull as pull_module
 from loancore.contract import PullResponse
 from loancore.delinquency import dpd_on
 from sync_server.db.engine import Database
@@ -112,3 +115,39 @@ def test_a_dispute_opened_before_any_day_end_freezes_dpd_zero(
     response = push(http, actors.headers(world.ravi), [command("dispute_open", payload)])
     (answer,) = response.json()["results"]
     assert (answer["status"], answer["result"]["dpd_at_open"]) == ("applied", 0)
+
+
+def test_a_day_end_committing_mid_pull_is_not_paired_with_the_loans_read_before_it(
+    http: httpx.Client,
+    actors: Actors,
+    world: World,
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The page's loans and its `dpd_as_of` come from one snapshot: a day-end that commits
+    after the loans are read (moving the loan to 31-60 and the date a day on) shows in
+    neither, so the desk never reads yesterday's bucket at today's date."""
+    _overdue(db, world.asha_loan, DAY_END)
+    read_loans = pull_module._changes
+
+    def day_end_lands_meanwhile(*args: Any) -> Any:
+        changes = read_loans(*args)
+        with db.unit_of_work() as other:
+            other.execute(
+                update(LoanState).where(LoanState.loan_id == world.asha_loan).values(bucket="31-60")
+            )
+            other.merge(DelinquencyDate(id=1, business_date=date(2026, 11, 27)))
+        return changes
+
+    monkeypatch.setattr(pull_module, "_changes", day_end_lands_meanwhile)
+    response = http.get(
+        "/api/v1/sync/pull", params={"cursor": 0, "limit": 1000}, headers=actors.headers(world.asha)
+    )
+    assert response.status_code == 200, response.text
+    page = PullResponse.model_validate(response.json())
+    loans = [c.data for c in page.changes if c.entity == "loan"]
+    mine = [data for data in loans if data and data["id"] == str(world.asha_loan)]
+    assert len(mine) == 1
+    assert (page.dpd_as_of, mine[0]["bucket"]) == (DAY_END, "1-30")
+    with db.read_only() as session:
+        assert session.get(DelinquencyDate, 1).business_date == date(2026, 11, 27)  # type: ignore[union-attr]
