@@ -43,7 +43,8 @@ def test_a_second_writer_waits_for_the_first_then_writes(tmp_path: Path) -> None
         assert second_started.wait(10)
         assert not second_done.wait(0.3), "the second writer must wait for the first"
     thread.join(30)
-    assert second_done.is_set() and failures == []
+    assert second_done.is_set()
+    assert failures == []
     assert not lock.locked()
     assert _numbers(db) == [1, 2]
     db.dispose()
@@ -56,9 +57,14 @@ def test_a_rolled_back_writer_hands_the_lock_on_and_reads_never_take_it(tmp_path
     with db.engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE t (n INTEGER)")
     lock = _write_lock(url)
-    with pytest.raises(RuntimeError, match="changed my mind"), db.unit_of_work() as session:
-        session.execute(text("INSERT INTO t VALUES (3)"))
-        raise RuntimeError("changed my mind")
+
+    def write_then_fail() -> None:
+        with db.unit_of_work() as session:
+            session.execute(text("INSERT INTO t VALUES (3)"))
+            raise RuntimeError("changed my mind")
+
+    with pytest.raises(RuntimeError, match="changed my mind"):
+        write_then_fail()
     assert not lock.locked()
     with other.read_only() as reader:
         assert reader.execute(text("SELECT COUNT(*) FROM t")).scalar_one() == 0
