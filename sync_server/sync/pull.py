@@ -104,7 +104,9 @@ def pull(
     transaction is one snapshot already): the delinquency step writes the date with the loans'
     overdue dates, so a day-end committing mid-pull can never pair its date with the loans as
     they stood the night before."""
-    if session.get_bind().dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+        # Only a transaction not yet begun can be told its isolation; the route's session is
+        # fresh, and a caller that brings an open one reads in that.
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     require_enabled(session, "sync_pull")
     limit = max(1, min(limit, MAX_PAGE))
