@@ -24,7 +24,8 @@ from desktop.qt import (
     QWidget,
     Signal,
 )
-from desktop.viewmodels.online import NEEDS_CONNECTION, is_offline
+from desktop.sync.api import ApiError
+from desktop.viewmodels.online import NEEDS_CONNECTION, UnexpectedAnswer, is_offline, message_for
 
 
 def fit_bold(button: QPushButton) -> QPushButton:
@@ -107,6 +108,29 @@ class OnlineOnly(QStackedWidget):
             self.show_offline()
         else:
             show_error(self, exc)
+
+
+def say(label: QLabel, text: str, *, error: bool) -> None:
+    """A screen's one-line answer: red for a refusal, plain for a done thing (the stylesheet
+    keys on the object name, so the label is re-polished to pick it up)."""
+    label.setText(text)
+    label.setObjectName("error" if error else "notice")
+    label.style().unpolish(label)
+    label.style().polish(label)
+    label.show()
+
+
+def answer_failure(panel: OnlineOnly, message: QLabel, exc: Exception) -> None:
+    """For a screen that changes things on the server: offline goes to the notice page, the
+    server's refusal (or an answer the desk cannot read) to the screen's message line as the
+    server said it, anything else to the one error box. Retry is offered again either way."""
+    panel.retry_button.setEnabled(True)
+    if is_offline(exc):
+        panel.show_offline()
+    elif isinstance(exc, ApiError | UnexpectedAnswer):
+        say(message, message_for(exc), error=True)
+    else:
+        show_error(panel, exc)
 
 
 def failure_to(

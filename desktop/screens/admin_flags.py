@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from desktop.errors import show_error
 from desktop.operations import QueryOp
 from desktop.qt import (
     QAbstractItemView,
@@ -29,11 +28,9 @@ from desktop.qt import (
     QWidget,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
-from desktop.screens._online import fill_with_online, fit_bold
+from desktop.screens._online import answer_failure, fill_with_online, fit_bold, say
 from desktop.screens.loan_detail import RowsModel
-from desktop.sync.api import ApiError
 from desktop.viewmodels.admin_flags import COLUMNS, AdminFlagsViewModel, Flag
-from desktop.viewmodels.online import UnexpectedAnswer, is_offline, message_for
 from loancore.roles import Action
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -201,21 +198,11 @@ class AdminFlagsScreen(QWidget):
         self.reload()
 
     def _failed(self, exc: Exception) -> None:
-        self.panel.retry_button.setEnabled(True)
         self._selection()
-        if is_offline(exc):
-            self.panel.show_offline()
-        elif isinstance(exc, ApiError | UnexpectedAnswer):
-            self._say(message_for(exc), error=True)
-        else:
-            show_error(self, exc)
+        answer_failure(self.panel, self.message, exc)
 
     def _say(self, text: str, *, error: bool) -> None:
-        self.message.setText(text)
-        self.message.setObjectName("error" if error else "notice")
-        self.message.style().unpolish(self.message)
-        self.message.style().polish(self.message)
-        self.message.show()
+        say(self.message, text, error=error)
 
 
 register(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from desktop.errors import show_error
 from desktop.format import role_label
 from desktop.operations import QueryOp
 from desktop.qt import (
@@ -32,9 +31,8 @@ from desktop.qt import (
     QWidget,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
-from desktop.screens._online import fill_with_online, fit_bold
+from desktop.screens._online import answer_failure, fill_with_online, fit_bold, say
 from desktop.screens.loan_detail import RowsModel
-from desktop.sync.api import ApiError
 from desktop.viewmodels.admin_users import (
     COLUMNS,
     HEAD_OFFICE,
@@ -43,7 +41,7 @@ from desktop.viewmodels.admin_users import (
     NewUser,
     UserRow,
 )
-from desktop.viewmodels.online import Branch, UnexpectedAnswer, is_offline, message_for
+from desktop.viewmodels.online import Branch, message_for
 from loancore.roles import Action, Role
 
 
@@ -60,12 +58,6 @@ def _branches(parent: QWidget, branches: tuple[Branch, ...]) -> QComboBox:
     for branch in branches:
         box.addItem(branch.label, branch.id)
     return box
-
-
-def _restyled(label: QLabel, name: str) -> None:
-    label.setObjectName(name)
-    label.style().unpolish(label)
-    label.style().polish(label)
 
 
 class CreateUserDialog(QDialog):
@@ -343,19 +335,11 @@ class AdminUsersScreen(QWidget):
             self.reload()
 
     def _failed(self, exc: Exception) -> None:
-        self.panel.retry_button.setEnabled(True)
         self._selection()
-        if is_offline(exc):
-            self.panel.show_offline()
-        elif isinstance(exc, ApiError | UnexpectedAnswer):
-            self._say(message_for(exc), error=True)
-        else:
-            show_error(self, exc)
+        answer_failure(self.panel, self.message, exc)
 
     def _say(self, text: str, *, error: bool) -> None:
-        self.message.setText(text)
-        _restyled(self.message, "error" if error else "notice")
-        self.message.show()
+        say(self.message, text, error=error)
 
 
 register(
