@@ -264,13 +264,23 @@ class CommandStatus(StrEnum):
     DUPLICATE = "duplicate"
     CONFLICT = "conflict"
     REJECTED = "rejected"
+    DEFERRED = "deferred"
+
+
+FINAL_STATUSES = frozenset(
+    {CommandStatus.APPLIED, CommandStatus.DUPLICATE, CommandStatus.CONFLICT, CommandStatus.REJECTED}
+)
+"""Answers that retire a command from a device's outbox. `deferred` is not among them: the
+office has paused that kind of work (a kill switch), nothing was recorded, and the device keeps
+the command queued and sends it again, under the same id, once the work is back on."""
 
 
 class CommandResult(_Wire):
-    """The server's answer for one command; any of the four retires it from the outbox.
+    """The server's answer for one command; any of `FINAL_STATUSES` retires it from the outbox.
 
-    A refusal (`rejected`, `conflict`) always carries a code for the client to branch on and
-    a reason for the person; a `duplicate` repeats the first answer's code, reason and result.
+    A refusal (`rejected`, `conflict`) and a `deferred` ("not now") always carry a code for the
+    client to branch on and a reason for the person; a `duplicate` repeats the first answer's
+    code, reason and result.
     """
 
     id: uuid.UUID
@@ -281,8 +291,12 @@ class CommandResult(_Wire):
 
     @model_validator(mode="after")
     def _refusals_say_why(self) -> Self:
-        refused = self.status in (CommandStatus.REJECTED, CommandStatus.CONFLICT)
-        if refused and (self.code is None or not self.reason):
+        says_why = self.status in (
+            CommandStatus.REJECTED,
+            CommandStatus.CONFLICT,
+            CommandStatus.DEFERRED,
+        )
+        if says_why and (self.code is None or not self.reason):
             raise ValueError(f"a {self.status} answer needs a code and a reason")
         return self
 
