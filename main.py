@@ -121,7 +121,7 @@ def cmd_jobs(args: argparse.Namespace) -> int:
         if not args.week:
             print("jobs run weekly needs --week, e.g. --week 2026-W48", file=sys.stderr)
             return 2
-        return cli.run_weekly_command(db, args.week)
+        return cli.run_weekly_command(db, args.week, rescore=args.rescore, reason=args.reason)
     finally:
         db.dispose()
 
@@ -267,6 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
     jr.add_argument("job", choices=["day-end", "weekly"])
     jr.add_argument("--date", help="business date YYYY-MM-DD (default: catch up to yesterday)")
     jr.add_argument("--week", help="ISO week, e.g. 2026-W48")
+    jr.add_argument(
+        "--rescore",
+        action="store_true",
+        help="weekly: rescore a closed week as a new version (the old one stays, audited)",
+    )
+    jr.add_argument("--reason", help="weekly --rescore: why the week is rescored (required)")
     _add_db(jr)
     jr.set_defaults(func=cmd_jobs)
     js = jsub.add_parser("status", help="the job ledger")

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import TextIO
 
+from sync_server.auth.principal import SYSTEM
 from sync_server.clock import Clock
 from sync_server.db.engine import Database
 from sync_server.errors import LoanDeskError
@@ -44,11 +45,31 @@ def run_day_end_command(
 
 
 def run_weekly_command(
-    db: Database, week_text: str, clock: Clock | None = None, out: TextIO = sys.stdout
+    db: Database,
+    week_text: str,
+    clock: Clock | None = None,
+    out: TextIO = sys.stdout,
+    *,
+    rescore: bool = False,
+    reason: str | None = None,
 ) -> int:
-    """`--week` as an ISO week (2026-W48)."""
+    """`--week` as an ISO week (2026-W48). With `--rescore --reason R`, a closed week is
+    rescored as its next version (audited as the system, with the reason)."""
     clock = clock or Clock()
-    return _guarded(out, lambda: [tasks.run_weekly(db, week_of_key(week_text), clock)])
+    if not rescore:
+        if reason is not None:
+            print("refused: --reason goes with --rescore", file=out)
+            return 2
+        return _guarded(out, lambda: [tasks.run_weekly(db, week_of_key(week_text), clock)])
+    if reason is None:
+        print('refused: --rescore needs --reason "what was wrong with the scores"', file=out)
+        return 2
+    return _guarded(
+        out,
+        lambda: [
+            tasks.rescore_weekly(db, week_of_key(week_text), clock, actor=SYSTEM, reason=reason)
+        ],
+    )
 
 
 def status_command(db: Database, out: TextIO = sys.stdout, limit: int = 50) -> int:

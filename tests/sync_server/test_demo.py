@@ -281,7 +281,14 @@ def test_the_last_weeks_are_lived_day_by_day_and_scored_by_the_weekly_job(db: Da
         collectors = set(session.execute(select(User.id).where(User.role == "collector")).scalars())
         cs = CollectorScore
         scores = session.execute(
-            select(cs.week_start, cs.collector_id, cs.collected_paise, cs.score_bp)
+            select(
+                cs.week_start,
+                cs.collector_id,
+                cs.due_paise,
+                cs.collected_paise,
+                cs.prepaid_paise,
+                cs.score_bp,
+            )
         ).all()
         runs = session.execute(select(JobRun.job, JobRun.run_key, JobRun.status)).all()
         paid = session.execute(
@@ -295,11 +302,15 @@ def test_the_last_weeks_are_lived_day_by_day_and_scored_by_the_weekly_job(db: Da
     }
     for score in scores:
         week_end = score.week_start + timedelta(days=6)
-        assert score.collected_paise == sum(
+        paid_in_week = sum(
             amount
             for who, day, amount in paid
             if who == score.collector_id and score.week_start <= day <= week_end
-        ), (score.week_start, score.collector_id)
+        )
+        # Collected is what the week's payments applied to what was due; the rest of their
+        # interest and principal is prepaid; charges and excess are in neither.
+        assert score.collected_paise <= score.due_paise, (score.week_start, score.collector_id)
+        assert score.collected_paise + score.prepaid_paise <= paid_in_week
     assert sum(s.collected_paise for s in scores) > 0
     assert len({s.score_bp for s in scores}) > 1, "a ranking needs scores that differ"
     assert {(job, key) for job, key, status in runs if status == "done"} == {

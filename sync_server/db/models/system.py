@@ -145,20 +145,32 @@ class LoanHistory(Base):
 
 
 class CollectorScore(Base):
+    """One collector's score for one week, with the counts behind each factor so a manager can
+    see why it is what it is. Append-only (database triggers refuse UPDATE and DELETE): a closed
+    week is rescored only by an admin, as a new version beside the old one."""
+
     __tablename__ = "collector_scores"
 
     week_start: Mapped[date] = mapped_column(Date, primary_key=True)
     collector_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, server_default="1")
     accounts: Mapped[int] = mapped_column(Integer)
+    # Demand (arrears carried in + interest and principal falling due in the week, still owed
+    # at its start) and what the week's payments applied to it; prepaid is the rest of the
+    # week's interest and principal (advances, foreclosure principal), never in efficiency.
     due_paise: Mapped[int] = mapped_column(BigInteger)
     collected_paise: Mapped[int] = mapped_column(BigInteger)
+    prepaid_paise: Mapped[int] = mapped_column(BigInteger, server_default="0")
     promises_due: Mapped[int] = mapped_column(Integer)
     promises_kept: Mapped[int] = mapped_column(Integer)
     rolled_forward: Mapped[int] = mapped_column(Integer)
     contacted: Mapped[int] = mapped_column(Integer)
-    # Score in basis points of 100 (0..10000) so it stays an exact integer.
-    score_bp: Mapped[int] = mapped_column(Integer)
+    # Score in basis points of 100 (0..10000) so it stays an exact integer; NULL when no
+    # factor had anything to measure.
+    score_bp: Mapped[int | None] = mapped_column(Integer)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    rescored_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(String(400))
 
 
 class ReconciliationLock(Base):

@@ -23,6 +23,7 @@ from loancore.schedule import Installment, build_schedule
 from sync_server.clock import FixedClock
 from sync_server.db.engine import Database
 from sync_server.db.models import (
+    AllocationLine,
     Borrower,
     Branch,
     Dispute,
@@ -184,12 +185,15 @@ def pay(
     amount: int,
     on: date,
     recorded_by: uuid.UUID,
+    *,
+    foreclosure: bool = False,
 ) -> int:
     """Post a payment toward installments (capped at what is owed) and return the amount.
 
     Posting belongs to the payments feature; this applies loancore's waterfall to the derived
     position exactly as posting does (installment paid amounts, paid-off dates, the loan's
-    oldest unpaid installment), so these tests depend only on the tables the day-end reads.
+    oldest unpaid installment) and writes the payment's allocation lines, so these tests depend
+    only on the tables the jobs read.
     """
     rows = session.execute(
         select(InstallmentState, ScheduleRow.interest_due, ScheduleRow.principal_due)
@@ -210,7 +214,8 @@ def pay(
     amount = min(amount, sum(d.interest_outstanding + d.principal_outstanding for d in dues))
     if amount <= 0:
         return 0
-    for line in allocate(amount, dues, [], on).lines:
+    allocation = allocate(amount, dues, [], on)
+    for line in allocation.lines:
         state = states[line.installment_seq][0]  # type: ignore[index]
         if line.component is Component.INTEREST:
             state.interest_paid += line.amount
@@ -245,11 +250,25 @@ def pay(
             mode="cash",
             reference=f"R{payment_id.hex[:12]}",
             payment_date=on,
+            foreclosure=foreclosure,
             status="posted",
             content_hash=hashlib.sha256(payment_id.bytes).hexdigest(),
             recorded_by=recorded_by,
             recorded_at=datetime(2020, 1, 1, tzinfo=UTC),
         )
+    )
+    session.flush()
+    session.add_all(
+        AllocationLine(
+            payment_id=payment_id,
+            loan_id=loan_id,
+            component=line.component.value,
+            amount_paise=line.amount,
+            installment_seq=line.installment_seq,
+            advance=line.advance,
+            created_at=datetime(2020, 1, 1, tzinfo=UTC),
+        )
+        for line in allocation.lines
     )
     session.flush()
     return amount

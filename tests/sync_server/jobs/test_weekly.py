@@ -1,5 +1,5 @@
-"""Weekly collector scoring: the DOMAIN.md formula on a worked week, exact rounding, and a
-closed week that never changes."""
+"""Weekly collector scoring: the DOMAIN.md formula on a worked week (loancore/scoring.py holds
+the arithmetic), and a closed week that never changes."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from sync_server.db.engine import Database
 from sync_server.db.models import CollectorScore, ContactLog
 from sync_server.errors import ValidationFailed
 from sync_server.jobs import tasks
-from sync_server.jobs.weekly import CollectorWeek, score_bp
 from tests.sync_server.jobs.portfolio import (
     Ids,
     add_borrower,
@@ -29,49 +28,6 @@ from tests.sync_server.jobs.portfolio import (
 MONDAY = date(2026, 3, 2)
 SUNDAY = date(2026, 3, 8)
 EMI = 5_000_00
-
-
-def test_score_is_the_weighted_formula_rounded_half_up_to_basis_points() -> None:
-    perfect = CollectorWeek(
-        accounts=4,
-        due_paise=100,
-        collected_paise=100,
-        promises_due=2,
-        promises_kept=2,
-        rolled_forward=0,
-        contacted=4,
-    )
-    assert score_bp(perfect) == 10_000
-    half = CollectorWeek(
-        accounts=8,
-        due_paise=0,
-        collected_paise=0,
-        promises_due=0,
-        promises_kept=0,
-        rolled_forward=0,
-        contacted=1,
-    )
-    assert score_bp(half) == 8_688  # 8,687.5 rounds up
-    third = CollectorWeek(
-        accounts=3,
-        due_paise=3,
-        collected_paise=1,
-        promises_due=3,
-        promises_kept=0,
-        rolled_forward=3,
-        contacted=0,
-    )
-    assert score_bp(third) == 1_667  # 1,666.67
-    over = CollectorWeek(
-        accounts=1,
-        due_paise=10,
-        collected_paise=50,
-        promises_due=0,
-        promises_kept=0,
-        rolled_forward=0,
-        contacted=1,
-    )
-    assert score_bp(over) == 10_000, "collecting more than due does not score above 100"
 
 
 def _loan(session: Session, ids: Ids, collector: uuid.UUID, due: date) -> uuid.UUID:
@@ -141,9 +97,11 @@ def test_a_week_is_scored_per_collector_from_the_book(
     outcome = tasks.run_weekly_key(db, "2026-W10", clock_after(SUNDAY))
     assert (outcome.status, outcome.counts) == ("done", {"scores": 2})
     # A: efficiency 1/2, promises 0/1, rolled 1/2, coverage 2/2 -> 25 + 0 + 7.5 + 15 = 47.5
+    # B: nothing due and no promise: only roll-forward (15 × 1) and coverage (15 × 0) apply,
+    # scaled from 30 points to 100 -> 50
     assert _scores(db) == {
         a: (2, 2 * EMI, EMI, 1, 0, 1, 2, 4_750),
-        b: (1, 0, 0, 0, 0, 0, 0, 8_500),
+        b: (1, 0, 0, 0, 0, 0, 0, 5_000),
     }
 
 

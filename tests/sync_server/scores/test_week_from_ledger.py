@@ -1,0 +1,145 @@
+"""A collector's week counted from the ledger: money applied to what was due (never a
+foreclosure's or an advance's principal), arrears and buckets carried into a first week from the
+schedules and payments, and no promise points where no promise fell due."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from loancore.schedule import Installment
+from sync_server.db.engine import Database
+from sync_server.db.models import CollectorScore, Loan
+from sync_server.jobs import tasks
+from tests.sync_server.jobs.portfolio import (
+    Ids,
+    add_borrower,
+    add_loan,
+    clock_after,
+    pay,
+    promise,
+    setup_org,
+)
+
+MONDAY = date(2026, 3, 2)
+SUNDAY = date(2026, 3, 8)
+BEFORE = MONDAY - timedelta(days=1)
+EMI = 5_000_00
+PRINCIPAL, INTEREST = 4_000_00, 1_000_00
+
+
+def loan(session: Session, ids: Ids, collector: uuid.UUID, dues: Sequence[date]) -> uuid.UUID:
+    """A loan of one EMI (₹4,000 principal + ₹1,000 interest) on each of `dues`."""
+    borrower = add_borrower(session, ids, int(ids().int % 10**6))
+    rows = [Installment(n, due, PRINCIPAL, INTEREST) for n, due in enumerate(dues, start=1)]
+    return add_loan(
+        session,
+        ids,
+        borrower_id=borrower,
+        collector_id=collector,
+        principal=PRINCIPAL * len(rows),
+        rate_bp=0,
+        disbursed=dues[0] - timedelta(days=30),
+        rows=rows,
+    )
+
+
+def scores(db: Database) -> dict[uuid.UUID, tuple[int | None, ...]]:
+    """(accounts, due, collected, promises due, kept, rolled, contacted, score) per collector."""
+    with db.read_only() as session:
+        rows = session.execute(select(CollectorScore)).scalars().all()
+        return {
+            r.collector_id: (
+                r.accounts,
+                r.due_paise,
+                r.collected_paise,
+                r.promises_due,
+                r.promises_kept,
+                r.rolled_forward,
+                r.contacted,
+                r.score_bp,
+            )
+            for r in rows
+        }
+
+
+def prepaid(db: Database, collector: uuid.UUID) -> int:
+    with db.read_only() as session:
+        return session.execute(
+            select(CollectorScore.prepaid_paise).where(CollectorScore.collector_id == collector)
+        ).scalar_one()
+
+
+def test_a_foreclosure_among_arrears_does_not_cover_the_unpaid_installments(db: Database) -> None:
+    """One borrower owes last month's EMI and this week's; another forecloses in the week.
+    Only the foreclosure's part for this week's EMI is collection against demand: its advance
+    principal is a prepayment, shown apart, and does not raise efficiency."""
+    ids = Ids(21)
+    with db.unit_of_work() as session:
+        _, (a, _b) = setup_org(session, ids)
+        loan(session, ids, a, [date(2026, 2, 20), date(2026, 3, 4), date(2026, 4, 4)])
+        closing = loan(
+            session, ids, a, [date(2026, 2, 5) + timedelta(days=30 * k) for k in range(6)]
+        )
+        pay(session, ids, closing, EMI, date(2026, 2, 5), a)
+    tasks.run_day_end(db, BEFORE, clock_after(BEFORE))
+    with db.unit_of_work() as session:
+        paid = pay(session, ids, closing, 100 * EMI, date(2026, 3, 6), a, foreclosure=True)
+        session.execute(
+            update(Loan)
+            .where(Loan.id == closing)
+            .values(status="closed", closed_on=date(2026, 3, 6))
+        )
+    assert paid == 5 * EMI
+    tasks.run_day_end(db, SUNDAY, clock_after(SUNDAY))
+    tasks.run_weekly(db, MONDAY, clock_after(SUNDAY))
+    # demand: the arrears and this week's EMI of the first loan, this week's EMI of the second;
+    # efficiency 1/3, no promise due, nothing rolled, one of two contacted:
+    # (50 × 1/3 + 15 × 1 + 15 × 1/2) of 80 points = 48.96
+    assert scores(db)[a] == (2, 3 * EMI, EMI, 0, 0, 0, 1, 4_896)
+    assert prepaid(db, a) == 4 * EMI
+
+
+def test_a_first_week_carries_its_arrears_and_buckets_in_from_the_ledger(db: Database) -> None:
+    """No day-end ran before the week: the arrears and the bucket at its start come from the
+    schedules and the payments dated before it. A loan already 31–60 is not counted as rolled;
+    a loan that slipped from Current to 1–30 in the week is."""
+    ids = Ids(22)
+    with db.unit_of_work() as session:
+        _, (a, _b) = setup_org(session, ids)
+        loan(session, ids, a, [date(2026, 1, 20), date(2026, 2, 20), date(2026, 3, 20)])
+        slipping = loan(session, ids, a, [date(2026, 2, 4), date(2026, 3, 4), date(2026, 4, 4)])
+        pay(session, ids, slipping, EMI, date(2026, 2, 4), a)
+    tasks.run_day_end(db, SUNDAY, clock_after(SUNDAY))
+    tasks.run_weekly(db, MONDAY, clock_after(SUNDAY))
+    # demand: two EMIs in arrears + one falling due; nothing collected, 1 of 2 rolled, no
+    # contact: (50 × 0 + 15 × 1/2 + 15 × 0) of 80 points = 9.38
+    assert scores(db)[a] == (2, 3 * EMI, 0, 0, 0, 1, 0, 938)
+
+
+def test_a_week_with_no_promise_due_scores_the_other_factors_out_of_one_hundred(
+    db: Database,
+) -> None:
+    """Collector A had no promise fall due: the promise factor does not apply and the other
+    weights scale up. Collector B kept the one promise due and earns its points."""
+    ids = Ids(23)
+    with db.unit_of_work() as session:
+        _, (a, b) = setup_org(session, ids)
+        half = loan(session, ids, a, [date(2026, 3, 3), date(2026, 4, 3)])
+        pay(session, ids, half, EMI // 2, date(2026, 3, 3), a)
+        kept = loan(session, ids, b, [date(2026, 3, 2), date(2026, 4, 2)])
+        promise(session, ids, kept, b, EMI, date(2026, 3, 4), date(2026, 3, 1))
+    tasks.run_day_end(db, BEFORE, clock_after(BEFORE))
+    with db.unit_of_work() as session:
+        pay(session, ids, kept, EMI, date(2026, 3, 4), b)
+    tasks.run_day_end(db, SUNDAY, clock_after(SUNDAY))
+    tasks.run_weekly(db, MONDAY, clock_after(SUNDAY))
+    # A: (50 × 1/2 + 15 × 0 + 15 × 1) of 80 points = 50.00 (not 60 with 20 free points)
+    assert scores(db) == {
+        a: (1, EMI, EMI // 2, 0, 0, 1, 1, 5_000),
+        b: (1, EMI, EMI, 1, 1, 0, 1, 10_000),
+    }
