@@ -1,4 +1,5 @@
-"""Weekly collector scores for managers, finance, auditors and administrators."""
+"""Weekly collector scores for managers, finance, auditors and administrators, and an admin's
+rescore of a closed week (a new version beside the old one, audited)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from loancore.roles import Action
+from sync_server.audit import service as audit
 from sync_server.auth.deps import require
 from sync_server.auth.principal import Principal
-from sync_server.deps import BusinessDateDep, ReadSessionDep
+from sync_server.deps import BusinessDateDep, ClockDep, DbDep, ReadSessionDep
+from sync_server.errors import LoanDeskError
+from sync_server.jobs import tasks
+from sync_server.jobs.weekly import week_of_key
 from sync_server.scores import service
-from sync_server.scores.schemas import ScoresOut
+from sync_server.scores.schemas import RescoreIn, RescoreOut, ScoresOut
 
 router = APIRouter(tags=["scores"])
 
@@ -23,5 +28,35 @@ def get_scores(
     today: BusinessDateDep,
     weeks: Annotated[int, Query(ge=1, le=service.MAX_WEEKS)] = 8,
     branch_id: int | None = None,
+    history: Annotated[
+        bool, Query(description="Also the superseded versions of rescored weeks")
+    ] = False,
 ) -> ScoresOut:
-    return service.scores(session, principal, today, weeks, branch_id)
+    return service.scores(session, principal, today, weeks, branch_id, history=history)
+
+
+@router.post("/scores/rescore")
+def rescore(
+    body: RescoreIn,
+    actor: Annotated[Principal, Depends(require(Action.RUN_JOBS))],
+    db: DbDep,
+    clock: ClockDep,
+) -> RescoreOut:
+    """Rescore a closed week from the ledger as it stands: its next version, with the reason."""
+    try:
+        outcome = tasks.rescore_weekly(
+            db, week_of_key(body.week), clock, actor=actor, reason=body.reason
+        )
+    except LoanDeskError as exc:
+        audit.record_attempt(
+            db,
+            actor=actor,
+            action="scores.rescore",
+            entity="collector_scores",
+            entity_id=body.week,
+            outcome="refused",
+            detail=exc.message,
+        )
+        raise
+    version = int(outcome.run_key.rsplit(".v", 1)[1])
+    return RescoreOut(week=body.week, version=version, collectors=outcome.counts["rescore"])

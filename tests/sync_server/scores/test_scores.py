@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
@@ -36,6 +36,8 @@ SCORES = (
 )
 
 
+COMPUTED_AT = "2026-11-23T20:00:00Z"
+
 NAMES = {"a1": "Anil Kale", "a2": "Bina Rao", "b1": "Chetan Naik"}
 """Distinct names: collectors tied on score are listed by name."""
 
@@ -65,6 +67,7 @@ def book(http: httpx.Client, db: Database, actors: Actors, monkeypatch: pytest.M
                     rolled_forward=1,
                     contacted=3,
                     score_bp=score,
+                    computed_at=datetime(2026, 11, 23, 20, 0, tzinfo=UTC),
                 )
             )
     return book
@@ -94,20 +97,31 @@ def test_scores_come_for_the_last_eight_closed_weeks_ranked_within_branch(book: 
         ("2026-11-09", "b1", 6000, 1),
         ("2026-10-05", "a1", 5000, 1),
     ]
-    assert body["rows"][0] == {
+    first = dict(body["rows"][0])
+    assert first.pop("computed_at") == COMPUTED_AT
+    assert first == {
         "week_start": "2026-11-16",
         "collector_id": str(book.users["a2"]),
         "collector_name": "Bina Rao",
         "branch_id": book.branches["A"],
+        "version": 1,
+        "latest": True,
         "accounts": 4,
         "due_paise": 4_00_000_00,
         "collected_paise": 9000 * 4_000,
+        "prepaid_paise": 0,
         "promises_due": 3,
         "promises_kept": 2,
         "rolled_forward": 1,
         "contacted": 3,
+        "efficiency_bp": 9_000,
+        "promise_rate_bp": 6_667,
+        "roll_forward_bp": 2_500,
+        "coverage_bp": 7_500,
         "score_bp": 9000,
         "rank": 1,
+        "rescored_by": None,
+        "reason": None,
     }
 
 
@@ -147,3 +161,46 @@ def test_a_collector_may_not_see_scores_and_the_attempt_is_audited(book: Book) -
             )
         ).one()
     assert tuple(denied) == ("col.a1", "view_scores")
+
+
+def test_a_rescored_week_shows_its_latest_version_and_the_older_one_on_request(
+    book: Book,
+) -> None:
+    with book.db.unit_of_work() as session:
+        session.add(
+            CollectorScore(
+                week_start=LAST_WEEK,
+                collector_id=book.users["a1"],
+                version=2,
+                accounts=4,
+                due_paise=4_00_000_00,
+                collected_paise=4_00_000_00,
+                prepaid_paise=10_53_827_00,
+                promises_due=0,
+                promises_kept=0,
+                rolled_forward=0,
+                contacted=4,
+                score_bp=10_000,
+                rescored_by=book.users["admin"],
+                reason="foreclosure principal was counted as collected",
+            )
+        )
+    latest = book.get("/scores", "admin", weeks=1).json()["rows"]
+    assert [(r["collector_name"], r["version"], r["score_bp"], r["rank"]) for r in latest] == [
+        ("Anil Kale", 2, 10_000, 1),
+        ("Bina Rao", 1, 9_000, 2),
+        ("Chetan Naik", 1, 7_000, 1),
+    ]
+    rescored = latest[0]
+    assert rescored["promise_rate_bp"] is None, "no promise fell due: not applicable"
+    assert (rescored["rescored_by"], rescored["reason"]) == (
+        "Test admin",
+        "foreclosure principal was counted as collected",
+    )
+    both = book.get("/scores", "admin", weeks=1, history="true").json()["rows"]
+    assert [(r["collector_name"], r["version"], r["latest"], r["rank"]) for r in both] == [
+        ("Anil Kale", 2, True, 1),
+        ("Bina Rao", 1, True, 2),
+        ("Chetan Naik", 1, True, 1),
+        ("Anil Kale", 1, False, None),
+    ]
