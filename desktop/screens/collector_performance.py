@@ -1,5 +1,8 @@
-"""Collector scores: the latest scored week, collectors ranked, with collected against due,
-promises kept, roll-forwards, coverage, the score, and a bar per week for the last eight.
+"""Collector scores: the latest scored week, collectors ranked, with the counts behind each factor
+(due, collected against it, prepaid beside it, promises kept, roll-forwards, coverage; "n/a"
+where a factor had nothing to measure), the score, and a bar per week for the last eight. The
+chosen collector's counts are spelled out under the table, with any rescore and the versions
+it superseded.
 
 A branch manager sees their branch (the server scopes the answer); roles that see every branch
 get a branch filter. Online only: scores live on the server.
@@ -36,6 +39,7 @@ from desktop.viewmodels.collector_performance import (
     TREND_WEEKS,
     CollectorPerformanceViewModel,
     Performance,
+    details_text,
     table_row,
 )
 from desktop.viewmodels.online import Branch
@@ -48,7 +52,9 @@ TITLE = "Collector scores"
 """The navigation and the heading say the same; "Collector performance" is cut off in the
 navigation's 200 pixels."""
 TWO_LINE_HEADERS = {
+    "Due (₹)": "Due\n(₹)",
     "Collected (₹)": "Collected\n(₹)",
+    "Prepaid (₹)": "Prepaid\n(₹)",
     "Promises kept": "Promises\nkept",
     "Rolled fwd": "Rolled\nforward",
     f"Last {TREND_WEEKS} weeks": f"Last {TREND_WEEKS}\nweeks",
@@ -147,10 +153,19 @@ class CollectorPerformanceScreen(QWidget):
         holder_layout.addWidget(self.empty)
         holder_layout.addStretch(1)
         self.results.addWidget(holder)
+        self.details = QLabel("", body)
+        self.details.setObjectName("details")
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.table.selectionModel().currentRowChanged.connect(
+            lambda current, _previous: self.show_details(current.row())
+        )
         note = QLabel(
-            "Score out of 100 = 50 × collected ÷ due + 20 × promises kept ÷ due + "
-            "15 × (1 − rolled forward ÷ accounts) + 15 × contacted ÷ accounts. "
-            "Hover a trend to read its scores, oldest first.",
+            "Score out of 100 = 50 × collected ÷ due + 20 × promises kept ÷ promises due + "
+            "15 × (1 − rolled forward ÷ accounts) + 15 × contacted ÷ accounts. Collected is "
+            "money paid against what was due; prepayments, charges and excess are not in it. "
+            "A factor with nothing to measure is n/a and the others share its points. "
+            "* = rescored by an admin. Hover a trend to read its scores, oldest first.",
             body,
         )
         note.setWordWrap(True)
@@ -159,6 +174,7 @@ class CollectorPerformanceScreen(QWidget):
         layout.addWidget(heading)
         layout.addLayout(top)
         layout.addWidget(self.results, 1)
+        layout.addWidget(self.details)
         layout.addWidget(note)
 
         self.panel = fill_with_online(self, body, self.reload)
@@ -218,6 +234,7 @@ class CollectorPerformanceScreen(QWidget):
             [performance.trend(row.collector_id) for row in latest],
         )
         self.results.setCurrentIndex(0 if latest else 1)
+        self.show_details(0)
         if self.branch.currentData() is not None:
             self.empty.setText(
                 f"No collector of {self.branch.currentText()} has been scored in the last "
@@ -225,6 +242,15 @@ class CollectorPerformanceScreen(QWidget):
             )
         else:
             self.empty.setText(NO_WEEK_SCORED)
+
+    def show_details(self, row: int) -> None:
+        """The counts behind the chosen collector's score (the first one until one is chosen)."""
+        latest = self.performance.latest if self.performance is not None else ()
+        if not 0 <= row < len(latest):
+            self.details.setText("")
+            return
+        assert self.performance is not None
+        self.details.setText(details_text(self.performance, latest[row]))
 
 
 register(

@@ -15,6 +15,7 @@ from desktop.screens import ScreenContext, load_screens
 from desktop.screens._charts import TREND_ROLE
 from desktop.screens.collector_performance import CollectorPerformanceScreen
 from desktop.viewmodels.collector_performance import (
+    COLUMNS,
     NO_WEEK_SCORED,
     TREND_COLUMN,
     TREND_WEEKS,
@@ -58,7 +59,10 @@ def test_a_manager_sees_the_scored_week_of_their_branch_ranked(
         assert screen.model.text(row, 0) == str(score.rank)
         assert screen.model.text(row, 1) == "PNC"
         assert screen.model.text(row, 2) == score.collector_name
-        assert screen.model.text(row, 10) == score_text(score.score_bp)
+        assert screen.model.text(row, COLUMNS.index("Score")).rstrip("*") == score_text(
+            score.score_bp
+        )
+    assert screen.details.text().startswith(f"{expected.latest[0].collector_name}, week ")
     index = screen.model.index(0, TREND_COLUMN)
     trend = screen.model.data(index, TREND_ROLE)
     assert len(trend) == TREND_WEEKS
@@ -91,7 +95,7 @@ def test_before_any_week_is_scored_the_screen_says_so(
     assert screen.empty_shown
     assert screen.empty.text() == NO_WEEK_SCORED
     assert screen.week.text() == NO_WEEK_SCORED
-    assert api.asked[0].params == {"weeks": TREND_WEEKS}
+    assert api.asked[0].params == {"weeks": TREND_WEEKS, "history": "true"}
 
 
 def test_offline_the_scores_screen_offers_retry(

@@ -8,6 +8,8 @@ import pytest
 from desktop.viewmodels.collector_performance import (
     NO_WEEK_SCORED,
     CollectorPerformanceViewModel,
+    details_text,
+    factor_text,
     parse_performance,
     percent_text,
     score_text,
@@ -36,6 +38,16 @@ def score(week: str, who: str, name: str, score_bp: int, rank: int, **extra: Any
         "contacted": 10,
         "score_bp": score_bp,
         "rank": rank,
+        "version": 1,
+        "latest": True,
+        "prepaid_paise": 50_000_00,
+        "efficiency_bp": 7_500,
+        "promise_rate_bp": 7_500,
+        "roll_forward_bp": 833,
+        "coverage_bp": 8_333,
+        "computed_at": "2026-11-23T20:00:00Z",
+        "rescored_by": None,
+        "reason": None,
         **extra,
     }
 
@@ -71,9 +83,9 @@ def test_a_row_reads_in_rupees_and_a_score_out_of_a_hundred() -> None:
         "1",
         "PNC",
         "Priya Menon",
-        "12",
-        "1,80,000.00",
         "2,40,000.00",
+        "1,80,000.00",
+        "50,000.00",
         "75%",
         "3 of 4",
         "1",
@@ -123,6 +135,9 @@ def test_ranks_are_within_a_branch_so_rows_group_by_branch() -> None:
         {"weeks": ["2026-11-02", "2026-11-16"], "rows": []},
         {"weeks": WEEKS, "rows": [score("2026-11-16", "c1", "A", 10_001, 1)]},
         {"weeks": WEEKS, "rows": [score("2026-11-16", "c1", "A", 80, 1, due_paise=1.5)]},
+        {"weeks": WEEKS, "rows": [score("2026-11-16", "c1", "A", 80, 1, coverage_bp=10_001)]},
+        {"weeks": WEEKS, "rows": [score("2026-11-16", "c1", "A", 80, 1, latest="yes")]},
+        {"weeks": WEEKS, "rows": [score("2026-11-16", "c1", "A", 80, 1, version=None)]},
         {"weeks": WEEKS},
     ],
 )
@@ -132,8 +147,8 @@ def test_a_malformed_answer_is_refused(answer: dict[str, Any]) -> None:
 
 
 def test_the_branch_filter_becomes_the_query() -> None:
-    assert scores_params() == {"weeks": 8}
-    assert scores_params(branch_id=3) == {"weeks": 8, "branch_id": 3}
+    assert scores_params() == {"weeks": 8, "history": "true"}
+    assert scores_params(branch_id=3) == {"weeks": 8, "history": "true", "branch_id": 3}
     with pytest.raises(ValueError, match="between 1 and 52"):
         scores_params(weeks=0)
 
@@ -151,6 +166,71 @@ def test_the_view_model_asks_for_eight_weeks_of_the_chosen_branch() -> None:
     vm = CollectorPerformanceViewModel(api)
     assert [b.label for b in vm.branches()] == ["NSK — Nashik Road", "PNC — Pune Camp"]
     assert vm.load(branch_id=2).latest[0].score_bp == 8734
-    assert api.asked[-1].params == {"weeks": 8, "branch_id": 2}
+    assert api.asked[-1].params == {"weeks": 8, "history": "true", "branch_id": 2}
     with pytest.raises(UnexpectedAnswer):
         parse_branches([{"id": "two", "code": "NSK", "name": "Nashik"}])
+
+
+NOTHING_DUE = score(
+    "2026-11-16",
+    "c3",
+    "Kavita Joshi",
+    5_625,
+    3,
+    due_paise=0,
+    collected_paise=0,
+    prepaid_paise=0,
+    promises_due=0,
+    promises_kept=0,
+    rolled_forward=0,
+    contacted=1,
+    accounts=8,
+    efficiency_bp=None,
+    promise_rate_bp=None,
+    roll_forward_bp=0,
+    coverage_bp=1_250,
+)
+
+
+def test_a_factor_with_nothing_to_measure_reads_n_a_in_the_row_and_the_details() -> None:
+    performance = parse_performance({"weeks": WEEKS, "rows": [NOTHING_DUE]})
+    (row,) = performance.latest
+    cells = table_row(performance, row, {1: "PNC"})
+    assert cells[6:11] == ("n/a", "n/a", "0", "1 of 8", "56.25")
+    details = details_text(performance, row)
+    assert "Collected ₹0.00 against ₹0.00 due" in details
+    assert "Promises kept 0 of 0 due: n/a, nothing to measure" in details
+    assert "contacted 1 of 8 (13%)" in details
+    assert factor_text(None) == "n/a"
+    assert factor_text(8_350) == "84%"
+
+
+def test_a_rescored_week_shows_its_reason_and_the_version_it_superseded() -> None:
+    rows = [
+        score(
+            "2026-11-16",
+            "c2",
+            "Priya Menon",
+            4_247,
+            1,
+            version=2,
+            collected_paise=16_332_700,
+            prepaid_paise=1_05_382_700,
+            rescored_by="Head office admin",
+            reason="foreclosure principal was counted as collected",
+        ),
+        score("2026-11-16", "c2", "Priya Menon", 8_507, None, version=1, latest=False),
+    ]
+    performance = parse_performance({"weeks": WEEKS, "rows": rows})
+    (row,) = performance.latest
+    assert row.version == 2
+    assert table_row(performance, row, {})[10] == "42.47*"
+    assert performance.trend("c2") == (None, None, 4_247)
+    details = details_text(performance, row).splitlines()
+    assert details[-2] == (
+        "* Rescored (version 2) by Head office admin: "
+        "foreclosure principal was counted as collected"
+    )
+    assert details[-1] == (
+        "Version 1: score 85.07, collected ₹1,80,000.00 against ₹2,40,000.00 due."
+    )
