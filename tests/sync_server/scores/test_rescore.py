@@ -171,3 +171,12 @@ def test_the_database_refuses_to_rewrite_a_score(db: Database, week: Week, state
     with pytest.raises(DBAPIError), db.unit_of_work() as session:
         session.execute(text(statement))
     assert versions(db) == [(1, 0, 1_875, None)]
+
+
+def test_main_py_takes_the_rescore_options(db: Database, week: Week, database_url: str) -> None:
+    import main
+
+    argv = ["jobs", "run", "weekly", "--week", WEEK, "--db", database_url]
+    assert main.main([*argv, "--rescore"]) == 2
+    assert main.main([*argv, "--rescore", "--reason", REASON]) == 0
+    assert versions(db)[-1] == (2, 2 * EMI, 10_000, REASON)

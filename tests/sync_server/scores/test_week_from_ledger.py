@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from loancore.schedule import Installment
 from sync_server.db.engine import Database
-from sync_server.db.models import CollectorScore, Loan
+from sync_server.db.models import AllocationLine, CollectorScore, Loan, Payment, PaymentReversal
 from sync_server.jobs import tasks
 from tests.sync_server.jobs.portfolio import (
     Ids,
@@ -143,3 +143,68 @@ def test_a_week_with_no_promise_due_scores_the_other_factors_out_of_one_hundred(
         a: (1, EMI, EMI // 2, 0, 0, 1, 1, 5_000),
         b: (1, EMI, EMI, 1, 1, 0, 1, 10_000),
     }
+
+
+def test_an_installment_paid_ahead_before_the_week_is_not_asked_for_again(db: Database) -> None:
+    """Last week's advance already paid this week's EMI: it is not demand again (so the borrower
+    who paid early does not count against the collector), and the week's own payment for the
+    next EMI is a prepayment."""
+    ids = Ids(24)
+    with db.unit_of_work() as session:
+        _, (a, _b) = setup_org(session, ids)
+        early = loan(session, ids, a, [date(2026, 2, 4), date(2026, 3, 4), date(2026, 4, 4)])
+        pay(session, ids, early, 2 * EMI, date(2026, 2, 4), a)
+        on_time = loan(session, ids, a, [date(2026, 2, 5), date(2026, 3, 5), date(2026, 4, 5)])
+        pay(session, ids, on_time, EMI, date(2026, 2, 5), a)
+    tasks.run_day_end(db, BEFORE, clock_after(BEFORE))
+    with db.unit_of_work() as session:
+        pay(session, ids, early, EMI, date(2026, 3, 5), a)
+        pay(session, ids, on_time, EMI, date(2026, 3, 5), a)
+    tasks.run_day_end(db, SUNDAY, clock_after(SUNDAY))
+    tasks.run_weekly(db, MONDAY, clock_after(SUNDAY))
+    # demand: only the second loan's EMI; collected in full; both contacted
+    assert scores(db)[a] == (2, EMI, EMI, 0, 0, 0, 2, 10_000)
+    assert prepaid(db, a) == EMI
+
+
+def test_a_reversed_payment_collects_nothing(db: Database) -> None:
+    """A payment in the week whose reversal was approved: its allocation is undone by the
+    reversal's negative lines, so nothing was collected and the account was not contacted."""
+    ids = Ids(25)
+    with db.unit_of_work() as session:
+        _, (a, b) = setup_org(session, ids)
+        bounced = loan(session, ids, a, [date(2026, 3, 4), date(2026, 4, 4)])
+    tasks.run_day_end(db, BEFORE, clock_after(BEFORE))
+    with db.unit_of_work() as session:
+        pay(session, ids, bounced, EMI, date(2026, 3, 4), a)
+        payment = session.execute(select(Payment).where(Payment.loan_id == bounced)).scalar_one()
+        reversal = PaymentReversal(
+            id=ids(),
+            payment_id=payment.id,
+            kind="bounce",
+            reason="cheque returned",
+            status="approved",
+            requested_by=a,
+            decided_by=b,
+        )
+        session.add(reversal)
+        session.flush()
+        lines = session.execute(
+            select(AllocationLine).where(AllocationLine.payment_id == payment.id)
+        ).scalars()
+        session.add_all(
+            AllocationLine(
+                payment_id=payment.id,
+                loan_id=bounced,
+                component=line.component,
+                amount_paise=-line.amount_paise,
+                installment_seq=line.installment_seq,
+                advance=line.advance,
+                reversal_id=reversal.id,
+            )
+            for line in list(lines)
+        )
+    tasks.run_day_end(db, SUNDAY, clock_after(SUNDAY))
+    tasks.run_weekly(db, MONDAY, clock_after(SUNDAY))
+    assert scores(db)[a][1:3] == (EMI, 0)
+    assert scores(db)[a][6] == 0
