@@ -102,6 +102,9 @@ def collector_weeks(session: Session, week_start: date) -> dict[uuid.UUID, Colle
         **params,
     )
     ledger_dpd = q.days_since(session, ":before_week", "d.overdue_since") + " + 1"
+    frozen = f"""(SELECT MAX({_rank_of_bucket("dz.bucket_at_open")}) FROM disputes dz
+                  WHERE dz.loan_id = w.loan_id AND dz.opened_on <= :before_week
+                    AND (dz.closed_on IS NULL OR dz.closed_on > :before_week))"""
     in_week = """FROM payments p WHERE p.loan_id = w.loan_id AND p.status = 'posted'
                  AND p.payment_date BETWEEN :week_start AND :week_end"""
     per_loan = f"""
@@ -116,8 +119,9 @@ def collector_weeks(session: Session, week_start: date) -> dict[uuid.UUID, Colle
           ) AS prepaid,
           CASE WHEN {_rank_of_bucket("he.bucket")} > (
                       CASE WHEN hb.loan_id IS NOT NULL THEN {_rank_of_bucket("hb.bucket")}
-                           WHEN d.overdue_since IS NULL THEN 0
-                           ELSE {_rank_of_dpd(ledger_dpd)} END)
+                           ELSE COALESCE({frozen},
+                                         CASE WHEN d.overdue_since IS NULL THEN 0
+                                              ELSE {_rank_of_dpd(ledger_dpd)} END) END)
                THEN 1 ELSE 0 END AS rolled,
           CASE WHEN EXISTS (SELECT 1 FROM contact_logs c WHERE c.loan_id = w.loan_id
                               AND c.contacted_at >= :from_at AND c.contacted_at < :to_at)

@@ -20,6 +20,7 @@ from tests.sync_server.jobs.portfolio import (
     add_borrower,
     add_loan,
     clock_after,
+    open_dispute,
     pay,
     promise,
     setup_org,
@@ -208,3 +209,18 @@ def test_a_reversed_payment_collects_nothing(db: Database) -> None:
     tasks.run_weekly(db, MONDAY, clock_after(SUNDAY))
     assert scores(db)[a][1:3] == (EMI, 0)
     assert scores(db)[a][6] == 0
+
+
+def test_a_first_week_starts_a_disputed_loan_from_its_frozen_bucket(db: Database) -> None:
+    """The dispute opened when the loan was 31–60 and froze it there; the borrower then paid
+    the arrears. With no day-end before the week, its start is the frozen bucket (as the
+    collections view held it), not the ledger's Current: it did not roll during the week."""
+    ids = Ids(26)
+    with db.unit_of_work() as session:
+        _, (a, b) = setup_org(session, ids)
+        disputed = loan(session, ids, a, [date(2026, 1, 10), date(2026, 2, 10), date(2026, 4, 10)])
+        open_dispute(session, ids, disputed, date(2026, 2, 20), 41, b)
+        pay(session, ids, disputed, 2 * EMI, date(2026, 2, 25), a)
+    tasks.run_day_end(db, SUNDAY, clock_after(SUNDAY))
+    tasks.run_weekly(db, MONDAY, clock_after(SUNDAY))
+    assert scores(db)[a][5] == 0
