@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from desktop import format as fmt
 from desktop.cache.store import Cache
 from desktop.qt import QObject, QThreadPool, QTimer, Signal
 from desktop.signals import DataChanged, Topic
@@ -46,12 +47,47 @@ class SyncState:
     first_sync: bool = False
     progress: SyncProgress | None = None
     error: str | None = None
+    paused_kinds: tuple[tuple[str, int], ...] = ()
+    """Queued entries the office has paused (the server answered "not now"), by kind."""
+
+    @property
+    def paused(self) -> int:
+        return sum(n for _, n in self.paused_kinds)
+
+    @property
+    def waiting_text(self) -> str:
+        """The status bar's words for the queue, e.g. "Waiting to send: 1 entry — payments
+        paused by the office": a collector must see that a receipt already handed over is
+        kept and will go, and why it has not gone yet."""
+        text = f"Waiting to send: {fmt.count(self.pending, 'entry', 'entries')}"
+        if not self.paused_kinds:
+            return text
+        kinds = list(
+            dict.fromkeys(PAUSED_WORDS.get(kind, "some entries") for kind, _ in self.paused_kinds)
+        )
+        what = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " and " + kinds[-1]
+        return f"{text} — {what} paused by the office"
+
+
+PAUSED_WORDS = {
+    "payment": "payments",
+    "promise": "promises",
+    "dispute_open": "disputes",
+    "dispute_close": "disputes",
+    "contact_log": "calls and visits",
+    "legal_note": "legal notes",
+}
+
+
+def _paused_kinds(cache: Cache) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(cache.paused().items()))
 
 
 @dataclass(frozen=True, slots=True)
 class _RoundResult:
     report: SyncReport
     pending: int
+    paused_kinds: tuple[tuple[str, int], ...] | None
     reachable: bool | None
     finished_at: datetime
 
@@ -93,6 +129,7 @@ class SyncWorker(QObject):
         self.state = SyncState(
             online=reachable(),
             pending=cache.outbox_size(),
+            paused_kinds=_paused_kinds(cache),
             last_sync=datetime.fromisoformat(last) if last else None,
             first_sync=cache.cursor() == 0,
         )
@@ -140,10 +177,12 @@ class SyncWorker(QObject):
         try:
             report = self.engine.sync()
             pending = self.cache.outbox_size()
+            paused: tuple[tuple[str, int], ...] | None = _paused_kinds(self.cache)
         except Exception as exc:  # the engine keeps its own failures; this is the cache
             log.warning("sync round failed outside the engine: %s", type(exc).__name__)
             report, pending = SyncReport(error=f"The local cache failed: {exc}"), -1
-        result = _RoundResult(report, pending, self._reachable(), self._clock())
+            paused = None
+        result = _RoundResult(report, pending, paused, self._reachable(), self._clock())
         self._round_done.emit(result)
 
     def _on_progress(self, progress: SyncProgress) -> None:
@@ -158,6 +197,9 @@ class SyncWorker(QObject):
             progress=None,
             online=result.reachable if result.reachable is not None else report.ok,
             pending=result.pending if result.pending >= 0 else self.state.pending,
+            paused_kinds=(
+                result.paused_kinds if result.paused_kinds is not None else self.state.paused_kinds
+            ),
             error=report.error,
         )
         if report.ok:

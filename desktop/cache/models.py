@@ -182,7 +182,7 @@ class CachedLegalNote(_LoanChild, CacheBase):
 
 
 class OutboxRow(CacheBase):
-    """A command waiting for a definitive answer. `position` keeps entry order, which the
+    """A command waiting for a final answer (`loancore.contract.FINAL_STATUSES`). `position` keeps entry order, which the
     server relies on only loosely (each command stands alone) but people expect."""
 
     __tablename__ = "outbox"
@@ -194,6 +194,9 @@ class OutboxRow(CacheBase):
     created_at: Mapped[datetime] = mapped_column(UTCInstant, default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(400))
+    paused_code: Mapped[str | None] = mapped_column(String(64))
+    """The server's last "not now" (`deferred`: the office switched this work off), e.g.
+    `payments_intake_disabled`; None when it has not said so. The entry stays queued."""
 
 
 class CommandResultRow(CacheBase):

@@ -183,9 +183,7 @@ class MainWindow(QMainWindow):
         self.online_label.style().unpolish(self.online_label)
         self.online_label.style().polish(self.online_label)
         self.online_label.setToolTip(state.error or "")
-        self.pending_label.setText(
-            f"Waiting to send: {fmt.count(state.pending, 'entry', 'entries')}"
-        )
+        self.pending_label.setText(state.waiting_text)
         when = fmt.instant(state.last_sync) if state.last_sync else "never"
         self.last_sync_label.setText(f"Last sync: {when}")
         self._show_round(state)
