@@ -12,7 +12,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, MetaData, String, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    or_,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -216,6 +227,17 @@ class CommandResultRow(CacheBase):
     command: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     answered_at: Mapped[datetime] = mapped_column(UTCInstant, default=utcnow)
     seen: Mapped[bool] = mapped_column(default=False)
+
+
+REFUSED_STATUSES = ("rejected", "conflict")
+
+
+def refusal_clause() -> ColumnElement[bool]:
+    """A result is a refusal if the server said so, or repeated a refusal as a duplicate."""
+    return or_(
+        CommandResultRow.status.in_(REFUSED_STATUSES),
+        (CommandResultRow.status == "duplicate") & CommandResultRow.code.is_not(None),
+    )
 
 
 class SyncMeta(CacheBase):

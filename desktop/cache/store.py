@@ -30,6 +30,7 @@ from desktop.cache.models import (
     LoanSearchTerm,
     OutboxRow,
     SyncMeta,
+    refusal_clause,
     utcnow,
 )
 
@@ -232,6 +233,16 @@ class Cache:
             if unseen_only:
                 stmt = stmt.where(CommandResultRow.seen.is_(False))
             return list(session.execute(stmt).scalars())
+
+    def refused_count(self) -> int:
+        """Entries the server refused (or found conflicting) that are still on this computer:
+        the Sync problems list, counted for the status bar and the navigation badge."""
+        with self.transaction() as session:
+            return int(
+                session.execute(
+                    select(func.count()).select_from(CommandResultRow).where(refusal_clause())
+                ).scalar_one()
+            )
 
     def mark_seen(self, command_id: str) -> None:
         with self.transaction() as session:
