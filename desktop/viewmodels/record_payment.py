@@ -45,7 +45,7 @@ from loancore.acceptance import (
     reference_label,
     suspected_duplicate_of,
 )
-from loancore.allocation import Allocation, allocate, amount_to_close
+from loancore.allocation import Allocation, amount_to_close
 from loancore.contract import PaymentPayload
 from loancore.dates import InvalidDate, format_date, parse_date
 from loancore.money import InvalidAmount, format_rupees, parse_amount
@@ -113,6 +113,9 @@ class Assessment:
     backdated: bool
     suspected_duplicate_of: str | None = None
     errors: dict[Field, str] = field(default_factory=dict)
+    allocation: Allocation | None = None
+    """The provisional split itself (loancore's waterfall on the cached dues), which `split`
+    words for the screen."""
 
     @property
     def can_save(self) -> bool:
@@ -234,6 +237,7 @@ class RecordPaymentViewModel:
         warnings: list[str] = []
         suspect = None
         split: tuple[SplitLine, ...] = ()
+        allocation: Allocation | None = None
         if amount and payment_date:
             suspect = self._suspected_duplicate(draft)
             if suspect is not None:
@@ -243,9 +247,7 @@ class RecordPaymentViewModel:
                     f"(payment {suspect.payment_id}); if saved, this one is held until a "
                     "branch manager confirms it"
                 )
-            allocation = allocate(
-                amount, dues.installments, dues.charges, payment_date, dues.strategy
-            )
+            allocation = dues.split(amount, payment_date)
             split = _split_lines(allocation, self._due_dates())
             if allocation.excess:
                 warnings.append(
@@ -258,6 +260,7 @@ class RecordPaymentViewModel:
             refusals=tuple(refusals),
             warnings=tuple(warnings),
             split=split,
+            allocation=allocation,
             closing_amount=closing,
             backdated=payment_date is not None and payment_date < self.business_date,
             suspected_duplicate_of=None if suspect is None else suspect.payment_id,
