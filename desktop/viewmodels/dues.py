@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from desktop.cache.models import CachedLoan, CachedPayment
 from desktop.cache.store import Cache
+from desktop.viewmodels.receipt import Balance
 from loancore.allocation import (
     Allocation,
     AllocationLine,
@@ -114,6 +115,25 @@ def current_dues(cache: Cache, loan_id: str) -> LoanDues:
     loan = read_loan(cache, loan_id)
     dues, _ = dues_after(cached_dues(loan), unsettled_payments(cache, loan_id))
     return dues
+
+
+def balance_after(dues: LoanDues, allocation: Allocation | None, paid_on: date) -> Balance:
+    """What the loan owes once `allocation` is booked, for the receipt: principal not yet
+    repaid, and what is overdue on the payment date (installments due by then, charges)."""
+    after = dues if allocation is None else dues.after(allocation)
+    principal = sum(row.principal_outstanding for row in after.installments)
+    overdue = sum(
+        row.interest_outstanding + row.principal_outstanding
+        for row in after.installments
+        if row.due_date <= paid_on
+    )
+    return Balance(principal, overdue + sum(charge.outstanding for charge in after.charges))
+
+
+def branch_text(data: dict[str, Any]) -> str:
+    """The loan's branch as a receipt names it, e.g. "PNC — Pune Camp"."""
+    code, name = str(data.get("branch_code") or ""), str(data.get("branch_name") or "")
+    return f"{code} — {name}" if code and name else code or name
 
 
 def entered_at(payment_id: str) -> datetime | None:

@@ -20,10 +20,13 @@ from sqlalchemy import select
 
 from desktop.cache.models import CachedLoan, CachedPayment
 from desktop.cache.store import Cache
+from desktop.settings import LenderDetails
 from desktop.sync.outbox import record_payment
 from desktop.viewmodels.dues import (
     LIVE_PAYMENT_STATUSES,
     REFUSED_STATES,
+    balance_after,
+    branch_text,
     current_dues,
     due_dates_of,
     entered_at,
@@ -31,6 +34,7 @@ from desktop.viewmodels.dues import (
     read_loan,
 )
 from desktop.viewmodels.loan_detail import LoanHeader, header_of
+from desktop.viewmodels.receipt import SavedPayment, SplitLine, receipt_number
 from loancore.acceptance import (
     DEFAULT_RULES,
     AcceptanceRules,
@@ -95,12 +99,6 @@ class PaymentInput:
 
 
 @dataclass(frozen=True, slots=True)
-class SplitLine:
-    text: str
-    amount_paise: int
-
-
-@dataclass(frozen=True, slots=True)
 class Assessment:
     """Everything the dialog shows about the current input."""
 
@@ -120,23 +118,6 @@ class Assessment:
     @property
     def can_save(self) -> bool:
         return not self.refusals and self.amount is not None and self.payment_date is not None
-
-
-@dataclass(frozen=True, slots=True)
-class SavedPayment:
-    """A payment written to the cache and the outbox; what the receipt prints."""
-
-    payment_id: str
-    loan_id: str
-    account_no: str
-    borrower_name: str
-    amount_paise: int
-    mode: PaymentMode
-    reference: str
-    payment_date: date
-    collector_name: str
-    split: tuple[SplitLine, ...]
-    pending: bool = True
 
 
 class PaymentRefused(ValueError):
@@ -168,6 +149,7 @@ class RecordPaymentViewModel:
         locked_through: date | None = None,
         rules: AcceptanceRules = DEFAULT_RULES,
         clock: Callable[[], datetime] = _utc_now,
+        lender: LenderDetails | None = None,
     ) -> None:
         self._cache = cache
         self.loan_id = loan_id
@@ -179,7 +161,13 @@ class RecordPaymentViewModel:
         self.rules = rules
         self._clock = clock
         self.input = PaymentInput(date_text=format_date(business_date))
-        self.header: LoanHeader = header_of(read_loan(cache, loan_id), cache.dpd_as_of())
+        loan = read_loan(cache, loan_id)
+        self.header: LoanHeader = header_of(loan, cache.dpd_as_of())
+        self.branch = branch_text(loan.data)
+        self.lender = lender or LenderDetails()
+        self.receipt_of: str | None = None
+        """The refused payment this one enters again ("Edit and send again"): its receipt,
+        already in the borrower's hands, keeps its number."""
 
     @staticmethod
     def reference_label(mode: PaymentMode) -> str:
@@ -288,6 +276,7 @@ class RecordPaymentViewModel:
             foreclosure=typed.foreclosure,
             backdate_reason=typed.backdate_reason.strip() if assessment.backdated else None,
         )
+        dues = current_dues(self._cache, self.loan_id)
         payment_id = record_payment(self._cache, payload)
         return SavedPayment(
             payment_id=str(payment_id),
@@ -300,6 +289,11 @@ class RecordPaymentViewModel:
             payment_date=paid_on,
             collector_name=self.user_name,
             split=assessment.split,
+            received_at=self._clock(),
+            branch=self.branch,
+            receipt_no=receipt_number(typed.mode, reference, self.receipt_of or str(payment_id)),
+            balance=balance_after(dues, assessment.allocation, paid_on),
+            lender=self.lender,
         )
 
     # -- the parts of an assessment ---------------------------------------------------------

@@ -77,9 +77,14 @@ _POSITION = (
     LoanState.overdue_since,
 )
 _COLLECTOR = aliased(User, name="collector")
-_WHO = (_COLLECTOR.full_name.label("collector_name"), Product.allocation_strategy)
+_WHO = (
+    _COLLECTOR.full_name.label("collector_name"),
+    Product.allocation_strategy,
+    Branch.name.label("branch_name"),
+)
 """So a branch manager's desk names the collector of each loan without a directory of users;
-and so the desk splits a payment in the order the product's payments are booked."""
+the desk splits a payment in the order the product's payments are booked; and its receipt
+names the branch."""
 _BORROWER = (Borrower.id, Borrower.customer_no, Borrower.phone, Borrower.address)
 _LOAN_NAMES = tuple(select(*SUMMARY_COLUMNS, *_TERMS, *_POSITION, *_WHO).selected_columns.keys())
 _BORROWER_NAMES = tuple(column.key for column in _BORROWER)

@@ -80,6 +80,7 @@ def test_a_payment_deferred_by_the_kill_switch_stays_queued_and_is_applied_once_
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)  # type: ignore[no-untyped-call]
     saved = dialog.saved_payment
     assert saved is not None
+    assert saved.receipt_no == RECEIPT_NO
     dialog.close()
 
     for _ in range(2):  # the next rounds too: still "not now", still queued
