@@ -172,6 +172,7 @@ class MainWindow(QMainWindow):
         self.online_label = QLabel()
         self.online_label.setObjectName("connection")
         self.pending_label = QLabel()
+        self.pending_label.setObjectName("waitingToSend")
         self.last_sync_label = QLabel()
         self.progress = QProgressBar()
         self.progress.setObjectName("syncProgress")
@@ -216,6 +217,9 @@ class MainWindow(QMainWindow):
         self.online_label.style().polish(self.online_label)
         self.online_label.setToolTip(state.error or "")
         self.pending_label.setText(state.waiting_text)
+        self.pending_label.setProperty("mode", "paused" if state.paused else "")
+        self.pending_label.style().unpolish(self.pending_label)
+        self.pending_label.style().polish(self.pending_label)
         self._show_refused(state.refused)
         when = fmt.instant(state.last_sync) if state.last_sync else "never"
         self.last_sync_label.setText(f"Last sync: {when}")

@@ -14,11 +14,12 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from desktop.app import Shell
-from desktop.qt import Qt
+from desktop.qt import QPixmap, Qt
 from desktop.screens.loans import LoansScreen
 from desktop.screens.record_payment import RecordPaymentDialog
 from sync_server.db.engine import Database
 from sync_server.db.models import Payment
+from tests.desktop.screens_grab import drawn, grab
 from tests.e2e.desktop_server import (
     OFFSCREEN_NOISE,
     Book,
@@ -96,6 +97,8 @@ def test_a_payment_deferred_by_the_kill_switch_stays_queued_and_is_applied_once_
         assert shell.cache.results() == []
         (kept,) = [p for p in shell.cache.payments(loan_id) if p.id == saved.payment_id]
         assert kept.sync_state == "pending"
+    window.resize(1280, 720)
+    assert drawn(QPixmap(str(grab(window, "status_bar_payments_paused"))))
     with db.read_only() as session:
         assert (
             session.execute(select(Payment).where(Payment.loan_id == book.loan_ids[0])).all() == []

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from pytestqt.qtbot import QtBot
 
-from desktop.qt import QLabel, Qt, QWidget
+from desktop.qt import QLabel, QPixmap, Qt, QWidget
 from desktop.screens import SCREENS, ScreenContext, ScreenSpec, register, visible_screens
 from desktop.screens.home import HomeScreen
 from desktop.screens.main_window import MainWindow
@@ -16,6 +16,7 @@ from desktop.signals import Topic
 from desktop.viewmodels.sync_problems import SyncProblemsViewModel
 from loancore.roles import Action, Role, can
 from tests.desktop.shell.conftest import LiveServer, MovableClock, SignIn, context_of
+from tests.desktop.screens_grab import drawn, grab
 from tests.desktop.shell.fakes import queue_promise
 
 ADMIN_AND_FINANCE = {
@@ -205,6 +206,9 @@ def test_a_refusal_is_counted_in_the_status_bar_and_on_sync_problems_with_a_noti
     assert window.notice.text() == (
         "The server refused 1 entry: open Sync problems to see why and what to do."
     )
+    window.resize(1280, 720)
+    picture = grab(window, "status_bar_refusal_waiting")
+    assert drawn(QPixmap(str(picture)))
 
     window.problems_button.click()
     assert window.current_key() == "sync_problems"
