@@ -15,8 +15,8 @@ from desktop.settings import ClientSettings
 from desktop.signals import Topic
 from desktop.viewmodels.sync_problems import SyncProblemsViewModel
 from loancore.roles import Action, Role, can
-from tests.desktop.shell.conftest import LiveServer, MovableClock, SignIn, context_of
 from tests.desktop.screens_grab import drawn, grab
+from tests.desktop.shell.conftest import LiveServer, MovableClock, SignIn, context_of
 from tests.desktop.shell.fakes import queue_promise
 
 ADMIN_AND_FINANCE = {
