@@ -25,6 +25,35 @@ FORMAT_VERSION = 1
 DEFAULT_SYNC_MINUTES = 5
 
 
+DEFAULT_LENDER_NAME = "LoanDesk Finance"
+
+
+@dataclass(frozen=True, slots=True)
+class LenderDetails:
+    """What the borrower's receipt says of the lender: its name and the registration lines
+    the law asks a receipt to carry (e.g. "CIN U65929MH2010PLC123456", "RBI registration
+    N-13.02145", "Regd. office: ..."). Kept in this file's "lender" block, set when the desk
+    is installed: a receipt is printed offline too, so it cannot wait for the server."""
+
+    name: str = DEFAULT_LENDER_NAME
+    registration: tuple[str, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: object) -> LenderDetails:
+        if not isinstance(data, dict):
+            return cls()
+        lines = data.get("registration") or ()
+        if isinstance(lines, str):
+            lines = (lines,)
+        return cls(
+            name=str(data.get("name") or DEFAULT_LENDER_NAME).strip(),
+            registration=tuple(str(line).strip() for line in lines if str(line).strip()),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "registration": list(self.registration)}
+
+
 class SettingsError(Exception):
     """The settings file exists but cannot be read as LoanDesk settings."""
 
@@ -80,6 +109,7 @@ class ClientSettings:
     last_username: str | None = None
     sync_minutes: int = DEFAULT_SYNC_MINUTES
     credentials: dict[str, OfflineCredential] = field(default_factory=dict)
+    lender: LenderDetails = field(default_factory=LenderDetails)
 
     @classmethod
     def load(cls, path: Path | None = None) -> ClientSettings:
@@ -103,6 +133,7 @@ class ClientSettings:
                 last_username=data.get("last_username"),
                 sync_minutes=int(data.get("sync_minutes", DEFAULT_SYNC_MINUTES)),
                 credentials=credentials,
+                lender=LenderDetails.from_json(data.get("lender")),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise SettingsError(
@@ -122,6 +153,7 @@ class ClientSettings:
             "last_username": self.last_username,
             "sync_minutes": self.sync_minutes,
             "credentials": {name: cred.to_json() for name, cred in self.credentials.items()},
+            "lender": self.lender.to_json(),
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp_name = tempfile.mkstemp(prefix=".settings-", suffix=".json", dir=self.path.parent)

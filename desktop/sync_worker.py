@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from desktop import format as fmt
 from desktop.cache.store import Cache
 from desktop.qt import QObject, QThreadPool, QTimer, Signal
 from desktop.signals import DataChanged, Topic
@@ -46,24 +47,66 @@ class SyncState:
     first_sync: bool = False
     progress: SyncProgress | None = None
     error: str | None = None
+    paused_kinds: tuple[tuple[str, int], ...] = ()
+    """Queued entries the office has paused (the server answered "not now"), by kind."""
+    refused: int = 0
+    """Entries the server refused or found conflicting, still waiting in Sync problems."""
+
+    @property
+    def paused(self) -> int:
+        return sum(n for _, n in self.paused_kinds)
+
+    @property
+    def waiting_text(self) -> str:
+        """The status bar's words for the queue, e.g. "Waiting to send: 1 entry — payments
+        paused by the office": a collector must see that a receipt already handed over is
+        kept and will go, and why it has not gone yet."""
+        text = f"Waiting to send: {fmt.count(self.pending, 'entry', 'entries')}"
+        if not self.paused_kinds:
+            return text
+        kinds = list(
+            dict.fromkeys(PAUSED_WORDS.get(kind, "some entries") for kind, _ in self.paused_kinds)
+        )
+        what = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " and " + kinds[-1]
+        return f"{text} — {what} paused by the office"
+
+
+PAUSED_WORDS = {
+    "payment": "payments",
+    "promise": "promises",
+    "dispute_open": "disputes",
+    "dispute_close": "disputes",
+    "contact_log": "calls and visits",
+    "legal_note": "legal notes",
+}
+
+
+def _paused_kinds(cache: Cache) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(cache.paused().items()))
 
 
 @dataclass(frozen=True, slots=True)
 class _RoundResult:
     report: SyncReport
     pending: int
+    paused_kinds: tuple[tuple[str, int], ...] | None
+    refused: int
     reachable: bool | None
     finished_at: datetime
 
 
 class SyncWorker(QObject):
+    """`refusals_arrived(n)` says that a round brought `n` new refusals: the window shows a
+    notice, since a refused payment must be seen without opening Sync problems."""
+
     progress = Signal(object)
     finished = Signal(object)
     failed = Signal(str)
     state_changed = Signal(object)
+    refusals_arrived = Signal(int)
     _round_done = Signal(object)
     _round_progress = Signal(object)
-    _pending_counted = Signal(int)
+    _pending_counted = Signal(object)
 
     def __init__(
         self,
@@ -93,6 +136,8 @@ class SyncWorker(QObject):
         self.state = SyncState(
             online=reachable(),
             pending=cache.outbox_size(),
+            paused_kinds=_paused_kinds(cache),
+            refused=cache.refused_count(),
             last_sync=datetime.fromisoformat(last) if last else None,
             first_sync=cache.cursor() == 0,
         )
@@ -140,10 +185,13 @@ class SyncWorker(QObject):
         try:
             report = self.engine.sync()
             pending = self.cache.outbox_size()
+            paused: tuple[tuple[str, int], ...] | None = _paused_kinds(self.cache)
+            refused = self.cache.refused_count()
         except Exception as exc:  # the engine keeps its own failures; this is the cache
             log.warning("sync round failed outside the engine: %s", type(exc).__name__)
             report, pending = SyncReport(error=f"The local cache failed: {exc}"), -1
-        result = _RoundResult(report, pending, self._reachable(), self._clock())
+            paused, refused = None, -1
+        result = _RoundResult(report, pending, paused, refused, self._reachable(), self._clock())
         self._round_done.emit(result)
 
     def _on_progress(self, progress: SyncProgress) -> None:
@@ -152,12 +200,17 @@ class SyncWorker(QObject):
 
     def _on_round_done(self, result: _RoundResult) -> None:
         report = result.report
+        before = self.state.refused
         state = replace(
             self.state,
+            refused=result.refused if result.refused >= 0 else before,
             running=False,
             progress=None,
             online=result.reachable if result.reachable is not None else report.ok,
             pending=result.pending if result.pending >= 0 else self.state.pending,
+            paused_kinds=(
+                result.paused_kinds if result.paused_kinds is not None else self.state.paused_kinds
+            ),
             error=report.error,
         )
         if report.ok:
@@ -178,6 +231,8 @@ class SyncWorker(QObject):
             self.changes.announce(*topics)
         finally:
             self._announcing = False
+        if state.refused > before:
+            self.refusals_arrived.emit(state.refused - before)
         if report.ok:
             self.finished.emit(report)
         else:
@@ -187,17 +242,21 @@ class SyncWorker(QObject):
             self.sync_now()
 
     def _on_data_changed(self, topics: frozenset[Topic]) -> None:
-        """Work entered on a screen: count it now, and push it shortly (entries made in a burst
-        go in one round)."""
+        """Work entered on a screen (or a sync problem dismissed or sent again): count it now,
+        and push it shortly (entries made in a burst go in one round)."""
         if self._announcing or Topic.OUTBOX not in topics:
             return
         cache = self.cache
-        QThreadPool.globalInstance().start(lambda: self._pending_counted.emit(cache.outbox_size()))
+        QThreadPool.globalInstance().start(
+            lambda: self._pending_counted.emit((cache.outbox_size(), cache.refused_count()))
+        )
         if not self._stopped:
             self._soon.start()
 
-    def _on_pending(self, pending: int) -> None:
-        self._set(replace(self.state, pending=pending))
+    def _on_pending(self, counts: tuple[int, int]) -> None:
+        """Work entered or a sync problem dealt with: the queue and the refusals left."""
+        pending, refused = counts
+        self._set(replace(self.state, pending=pending, refused=refused))
 
     def _set(self, state: SyncState) -> None:
         self.state = state

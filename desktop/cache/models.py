@@ -12,7 +12,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, MetaData, String, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    or_,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -182,7 +193,7 @@ class CachedLegalNote(_LoanChild, CacheBase):
 
 
 class OutboxRow(CacheBase):
-    """A command waiting for a definitive answer. `position` keeps entry order, which the
+    """A command waiting for a final answer (`loancore.contract.FINAL_STATUSES`). `position` keeps entry order, which the
     server relies on only loosely (each command stands alone) but people expect."""
 
     __tablename__ = "outbox"
@@ -194,6 +205,9 @@ class OutboxRow(CacheBase):
     created_at: Mapped[datetime] = mapped_column(UTCInstant, default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(400))
+    paused_code: Mapped[str | None] = mapped_column(String(64))
+    """The server's last "not now" (`deferred`: the office switched this work off), e.g.
+    `payments_intake_disabled`; None when it has not said so. The entry stays queued."""
 
 
 class CommandResultRow(CacheBase):
@@ -213,6 +227,17 @@ class CommandResultRow(CacheBase):
     command: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     answered_at: Mapped[datetime] = mapped_column(UTCInstant, default=utcnow)
     seen: Mapped[bool] = mapped_column(default=False)
+
+
+REFUSED_STATUSES = ("rejected", "conflict")
+
+
+def refusal_clause() -> ColumnElement[bool]:
+    """A result is a refusal if the server said so, or repeated a refusal as a duplicate."""
+    return or_(
+        CommandResultRow.status.in_(REFUSED_STATUSES),
+        (CommandResultRow.status == "duplicate") & CommandResultRow.code.is_not(None),
+    )
 
 
 class SyncMeta(CacheBase):

@@ -30,6 +30,7 @@ from desktop.cache.models import (
     LoanSearchTerm,
     OutboxRow,
     SyncMeta,
+    refusal_clause,
     utcnow,
 )
 
@@ -154,6 +155,34 @@ class Cache:
                 row.attempts += 1
                 row.last_error = error[:400]
 
+    def defer(self, answers: Iterable[dict[str, Any]]) -> int:
+        """Keep each command the server answered "not now" (`deferred`: the office has
+        switched that work off) queued, under its id, with the answer's code and reason: it
+        is sent again on the next rounds, and the status bar says what is paused."""
+        deferred = 0
+        with self.transaction() as session:
+            for answer in answers:
+                row = session.execute(
+                    select(OutboxRow).where(OutboxRow.command_id == str(answer["id"]))
+                ).scalar_one_or_none()
+                if row is None:
+                    continue
+                row.attempts += 1
+                row.paused_code = str(answer.get("code") or "paused")[:64]
+                row.last_error = str(answer.get("reason") or "")[:400] or None
+                deferred += 1
+        return deferred
+
+    def paused(self) -> dict[str, int]:
+        """Queued entries the office has paused, counted by kind (payment, promise ...)."""
+        with self.transaction() as session:
+            rows = session.execute(
+                select(OutboxRow.type, func.count())
+                .where(OutboxRow.paused_code.is_not(None))
+                .group_by(OutboxRow.type)
+            ).all()
+        return {str(kind): int(n) for kind, n in rows}
+
     def settle(self, answers: Iterable[dict[str, Any]]) -> int:
         """Retire each answered command and keep its answer, in one transaction. A refused
         payment stays in the payments list, marked, until the user deals with it; a refused
@@ -204,6 +233,16 @@ class Cache:
             if unseen_only:
                 stmt = stmt.where(CommandResultRow.seen.is_(False))
             return list(session.execute(stmt).scalars())
+
+    def refused_count(self) -> int:
+        """Entries the server refused (or found conflicting) that are still on this computer:
+        the Sync problems list, counted for the status bar and the navigation badge."""
+        with self.transaction() as session:
+            return int(
+                session.execute(
+                    select(func.count()).select_from(CommandResultRow).where(refusal_clause())
+                ).scalar_one()
+            )
 
     def mark_seen(self, command_id: str) -> None:
         with self.transaction() as session:

@@ -22,6 +22,7 @@ from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.signals import Topic
 from desktop.sync_worker import SyncState
 from desktop.viewmodels.home import HomeFigures, home_figures, what_you_can_do
+from desktop.viewmodels.loans import list_scope
 from loancore.roles import Action, Scope, scope_for
 
 _SHOWN_TOPICS = frozenset({Topic.LOANS, Topic.PAYMENTS, Topic.OUTBOX, Topic.SYNC})
@@ -138,9 +139,10 @@ class HomeScreen(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        cache = self.context.cache
+        cache, user = self.context.cache, self.context.user
+        scope = list_scope(user.id, user.role)
         QueryOp(
-            parent=self, op=lambda: home_figures(cache), success=self._show_figures
+            parent=self, op=lambda: home_figures(cache, scope), success=self._show_figures
         ).run_in_background()
 
     def _on_changed(self, topics: frozenset[Topic]) -> None:
@@ -149,7 +151,7 @@ class HomeScreen(QWidget):
 
     def _show_figures(self, figures: HomeFigures) -> None:
         self.figures = figures
-        self.loans.setText(fmt.count(figures.loans, "loan") + " you can see")
+        self.loans.setText(figures.loans_text)
         self.pending.setText(pending_text(figures))
         if figures.refused_payments:
             self.refused.setText(

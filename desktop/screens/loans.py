@@ -37,9 +37,18 @@ from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens.loan_detail import open_loan_detail
 from desktop.screens.record_payment import open_record_payment
 from desktop.signals import Topic
-from desktop.viewmodels.loans import PAGE_SIZE, LoanFilter, LoanRow, LoanSort, LoansQuery, PageKey
+from desktop.viewmodels.loans import (
+    PAGE_SIZE,
+    STATUS_CHOICES,
+    LoanFilter,
+    LoanRow,
+    LoanSort,
+    LoansQuery,
+    PageKey,
+    list_scope,
+)
 from loancore.delinquency import Bucket
-from loancore.roles import Action, Role
+from loancore.roles import Action
 
 SEARCH_DEBOUNCE_MS = 250
 EMPTY_TEXT = "No loans match the search and filters."
@@ -192,11 +201,7 @@ _SHOWN_TOPICS = frozenset({Topic.LOANS, Topic.PAYMENTS, Topic.SYNC})
 
 
 def scope_filter(context: ScreenContext) -> LoanFilter:
-    """Active loans, and for a collector only their own: the cache may also hold loans
-    recently moved to someone else, kept until the next pull removes them."""
-    user = context.user
-    collector = user.id if user.role is Role.COLLECTOR else None
-    return LoanFilter(statuses=("active",), collector_id=collector)
+    return list_scope(context.user.id, context.user.role)
 
 
 class LoansScreen(QWidget):
@@ -220,6 +225,11 @@ class LoansScreen(QWidget):
         self.bucket = QComboBox(self)
         for label, values in BUCKET_CHOICES:
             self.bucket.addItem(label, values)
+        self.status = QComboBox(self)
+        self.status.setObjectName("loanStatus")
+        self.status.setToolTip("Which loans: active (the day's work), closed or written off")
+        for label, values in STATUS_CHOICES:
+            self.status.addItem(label, values)
         self.count_label = QLabel(self)
         self.count_label.setObjectName("loansCount")
         self.pay_button = QPushButton("Record payment…", self)
@@ -227,6 +237,7 @@ class LoansScreen(QWidget):
         self.pay_button.setVisible(context.can(Action.RECORD_PAYMENT))
         bar = QHBoxLayout()
         bar.addWidget(self.search, 3)
+        bar.addWidget(self.status, 1)
         bar.addWidget(self.bucket, 1)
         bar.addWidget(self.count_label)
         bar.addWidget(self.pay_button)
@@ -267,6 +278,7 @@ class LoansScreen(QWidget):
         self.search.textChanged.connect(self._debounce.start)
         self.search.returnPressed.connect(self.apply_filter)
         self.bucket.currentIndexChanged.connect(self.apply_filter)
+        self.status.currentIndexChanged.connect(self.apply_filter)
         self.table.selectionModel().currentRowChanged.connect(self._selection_changed)
         self.pay_button.clicked.connect(self._record_payment)
         self.open_loan.connect(self._show_loan)
@@ -284,7 +296,7 @@ class LoansScreen(QWidget):
             buckets=tuple(buckets),
             branch_id=self._base.branch_id,
             collector_id=self._base.collector_id,
-            statuses=self._base.statuses,
+            statuses=tuple(self.status.currentData() or ()),
         )
         self.model.set_filter(where)
         self._show_state()

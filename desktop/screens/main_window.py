@@ -17,6 +17,7 @@ from desktop.qt import (
     QListWidgetItem,
     QMainWindow,
     QProgressBar,
+    QPushButton,
     QSize,
     QSplitter,
     QStackedWidget,
@@ -41,6 +42,18 @@ __all__ = ["SCREENS", "MainWindow", "ScreenSpec", "register"]
 
 LONG_ROUND_MS = 1500
 NAV_ROW_HEIGHT = 38
+NOTICE_MS = 60_000
+"""How long the notice of a new refusal stays in the status bar (the count stays)."""
+PROBLEMS_KEY = "sync_problems"
+
+
+def refusals_text(refused: int) -> str:
+    return f"⚠ Sync problems: {refused}"
+
+
+def refusal_notice(new: int) -> str:
+    what = "1 entry" if new == 1 else f"{new} entries"
+    return f"The server refused {what}: open Sync problems to see why and what to do."
 
 
 class MainWindow(QMainWindow):
@@ -84,6 +97,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_status_bar()
         context.sync.state_changed.connect(self.show_sync_state)
+        context.sync.refusals_arrived.connect(self.show_refusal_notice)
         self.show_sync_state(context.sync.state)
         self.resize(1100, 700)
         if self.specs:
@@ -116,6 +130,8 @@ class MainWindow(QMainWindow):
         elif hasattr(page, "activated"):
             page.activated()
         self.stack.setCurrentWidget(page)
+        if spec.key == PROBLEMS_KEY:
+            self.notice.hide()
 
     # -- keyboard and menus ----------------------------------------------------------------
 
@@ -156,6 +172,7 @@ class MainWindow(QMainWindow):
         self.online_label = QLabel()
         self.online_label.setObjectName("connection")
         self.pending_label = QLabel()
+        self.pending_label.setObjectName("waitingToSend")
         self.last_sync_label = QLabel()
         self.progress = QProgressBar()
         self.progress.setObjectName("syncProgress")
@@ -166,8 +183,24 @@ class MainWindow(QMainWindow):
         self._long_round.setSingleShot(True)
         self._long_round.setInterval(LONG_ROUND_MS)
         self._long_round.timeout.connect(self._show_progress)
+        self.problems_button = QPushButton()
+        self.problems_button.setObjectName("syncProblemsCount")
+        self.problems_button.setFlat(True)
+        self.problems_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.problems_button.setToolTip("Entries the server refused: open Sync problems")
+        self.problems_button.clicked.connect(self._open_problems)
+        self.problems_button.hide()
+        self.notice = QLabel()
+        self.notice.setObjectName("refusalNotice")
+        self.notice.hide()
+        self._notice_timer = QTimer(self)
+        self._notice_timer.setSingleShot(True)
+        self._notice_timer.setInterval(NOTICE_MS)
+        self._notice_timer.timeout.connect(self.notice.hide)
         bar.addWidget(self.online_label)
         bar.addWidget(self.pending_label)
+        bar.addWidget(self.problems_button)
+        bar.addWidget(self.notice)
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.last_sync_label)
 
@@ -183,12 +216,38 @@ class MainWindow(QMainWindow):
         self.online_label.style().unpolish(self.online_label)
         self.online_label.style().polish(self.online_label)
         self.online_label.setToolTip(state.error or "")
-        self.pending_label.setText(
-            f"Waiting to send: {fmt.count(state.pending, 'entry', 'entries')}"
-        )
+        self.pending_label.setText(state.waiting_text)
+        self.pending_label.setProperty("mode", "paused" if state.paused else "")
+        self.pending_label.style().unpolish(self.pending_label)
+        self.pending_label.style().polish(self.pending_label)
+        self._show_refused(state.refused)
         when = fmt.instant(state.last_sync) if state.last_sync else "never"
         self.last_sync_label.setText(f"Last sync: {when}")
         self._show_round(state)
+
+    def _show_refused(self, refused: int) -> None:
+        """The count in the status bar and a badge on Sync problems, while any refusal waits."""
+        self.problems_button.setText(refusals_text(refused))
+        self.problems_button.setVisible(refused > 0 and PROBLEMS_KEY in self.nav_keys())
+        if refused == 0:
+            self.notice.hide()
+        for row, spec in enumerate(self.specs):
+            if spec.key == PROBLEMS_KEY:
+                item = self.nav.item(row)
+                item.setText(f"{spec.title} ({refused})" if refused else spec.title)
+                item.setData(Qt.ItemDataRole.AccessibleTextRole, item.text())
+
+    def show_refusal_notice(self, new: int) -> None:
+        """A notice that does not stop the work: it stays a minute, or until Sync problems
+        is opened."""
+        if PROBLEMS_KEY not in self.nav_keys():
+            return
+        self.notice.setText(refusal_notice(new))
+        self.notice.show()
+        self._notice_timer.start()
+
+    def _open_problems(self) -> None:
+        self.show_screen(PROBLEMS_KEY)
 
     def _show_round(self, state: SyncState) -> None:
         if not state.running:

@@ -36,13 +36,8 @@ from desktop.qt import (
 from desktop.screens import ScreenContext
 from desktop.signals import DataChanged, Topic
 from desktop.viewmodels import desk_business_date
-from desktop.viewmodels.receipt import Receipt, write_receipt
-from desktop.viewmodels.record_payment import (
-    Assessment,
-    Field,
-    RecordPaymentViewModel,
-    SavedPayment,
-)
+from desktop.viewmodels.receipt import Receipt, SavedPayment, receipt_of, write_receipt
+from desktop.viewmodels.record_payment import Assessment, Field, RecordPaymentViewModel
 from loancore.acceptance import PaymentMode
 
 SAVED_TEXT = "Saved on this computer: pending sync. The server's split is final."
@@ -252,17 +247,7 @@ class RecordPaymentDialog(QDialog):
         self.save_button.setEnabled(True)
 
     def _receipt(self, payment: SavedPayment) -> Receipt:
-        return Receipt(
-            payment_id=payment.payment_id,
-            account_no=payment.account_no,
-            borrower_name=payment.borrower_name,
-            amount_paise=payment.amount_paise,
-            mode=payment.mode,
-            reference=payment.reference,
-            payment_date=payment.payment_date,
-            collector_name=payment.collector_name,
-            pending=payment.pending,
-        )
+        return receipt_of(payment)
 
     def print_receipt(self) -> None:
         """Write the PDF in the background; its path is shown and kept in `receipt_path`."""
@@ -316,6 +301,7 @@ def payment_view_model(context: ScreenContext, loan_id: str) -> RecordPaymentVie
         role=user.role,
         business_date=desk_business_date(context.cache, context.clock()),
         clock=context.clock,
+        lender=context.settings.lender,
     )
 
 

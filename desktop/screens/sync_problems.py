@@ -194,6 +194,8 @@ class SyncProblemsScreen(QWidget):
             promise.saved.connect(self._promise_resent)
             return promise
         dialog = open_record_payment(self.context, problem.loan_id, self)
+        # The borrower holds a receipt for the refused payment: the new entry keeps its number.
+        dialog.vm.receipt_of = old
         sent = problem.sent_data
         dialog.mode.setCurrentIndex(dialog.mode.findData(PaymentMode(str(sent.get("mode")))))
         dialog.reference.setText(str(sent.get("reference") or ""))

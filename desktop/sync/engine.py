@@ -1,10 +1,13 @@
 """The sync engine: push the outbox, then pull until caught up. No Qt here; the desktop runs
 `sync()` on a worker thread and wraps `on_progress` in a signal.
 
-An outbox row is retired only on a definitive answer (applied, duplicate, conflict, rejected),
-in the same local transaction that stores the answer. Anything else (a timeout, a dropped
-reply, the server busy or away) leaves the row where it is, to be sent again: the server
-answers a repeat with the first answer, so sending twice never records twice.
+An outbox row is retired only on a final answer (applied, duplicate, conflict, rejected:
+`loancore.contract.FINAL_STATUSES`), in the same local transaction that stores the answer.
+A `deferred` answer ("not now": the office has switched that work off, nothing was recorded)
+keeps the row queued under the same id, marked paused, and each later round sends it again
+until the switch is back on; the round's interval is its backoff. Anything else (a timeout,
+a dropped reply, the server busy or away) leaves the row where it is, to be sent again: the
+server answers a repeat with the first answer, so sending twice never records twice.
 """
 
 from __future__ import annotations
@@ -27,10 +30,12 @@ from tenacity.wait import wait_base
 
 from desktop.cache.store import Cache
 from desktop.sync.api import ApiClient, ServerBusyError, TransportError
+from loancore.contract import FINAL_STATUSES, CommandStatus
 
 log = logging.getLogger("loandesk.desktop.sync")
 
-DEFINITIVE = frozenset({"applied", "duplicate", "conflict", "rejected"})
+DEFINITIVE = frozenset(status.value for status in FINAL_STATUSES)
+DEFERRED = CommandStatus.DEFERRED.value
 RETRYABLE = (TransportError, ServerBusyError)
 
 
@@ -45,6 +50,7 @@ class SyncProgress:
 @dataclass
 class SyncReport:
     sent: int = 0
+    deferred: int = 0
     answers: dict[str, int] = field(default_factory=dict)
     pulled: int = 0
     cursor: int = 0
@@ -142,7 +148,10 @@ class SyncEngine:
                 status = str(answer["status"])
                 report.answers[status] = report.answers.get(status, 0) + 1
             report.sent += len(definitive)
-            missing = set(ids) - {str(answer["id"]) for answer in definitive}
+            deferred = [answer for answer in answers if answer.get("status") == DEFERRED]
+            report.deferred += self.cache.defer(deferred)
+            answered = definitive + deferred
+            missing = set(ids) - {str(answer["id"]) for answer in answered}
             if missing:
                 # An answer missing from the reply: those rows wait for the next round.
                 self.cache.note_attempt(sorted(missing), "no answer in the reply")

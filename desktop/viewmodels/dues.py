@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -19,18 +18,16 @@ from sqlalchemy import select
 
 from desktop.cache.models import CachedLoan, CachedPayment
 from desktop.cache.store import Cache
+from desktop.viewmodels.receipt import Balance
 from loancore.allocation import (
     Allocation,
     AllocationLine,
-    ChargeDue,
     ChargeKind,
     Component,
-    InstallmentDue,
     Strategy,
-    allocate,
-    apply,
 )
 from loancore.dates import format_date
+from loancore.loan_dues import OpenDues, dues_of_view
 from loancore.money import format_rupees
 
 UNSETTLED_STATES = ("pending", "sent")
@@ -46,14 +43,9 @@ class LoanNotCached(LookupError):
     """The loan is not in this computer's copy (not assigned to the user, or not yet synced)."""
 
 
-@dataclass(frozen=True, slots=True)
-class LoanDues:
-    """What the loan still owes as of the cache plus the work entered here: the input of the
-    provisional waterfall and of the "more than needed to close" check."""
-
-    installments: tuple[InstallmentDue, ...]
-    charges: tuple[ChargeDue, ...]
-    strategy: Strategy
+LoanDues = OpenDues
+"""What the loan still owes as of the cache plus the work entered here: the input of the
+provisional waterfall and of the "more than needed to close" check."""
 
 
 def read_loan(cache: Cache, loan_id: str) -> CachedLoan:
@@ -65,27 +57,33 @@ def read_loan(cache: Cache, loan_id: str) -> CachedLoan:
 
 
 def cached_dues(loan: CachedLoan) -> LoanDues:
-    """The dues as the server last said, in the waterfall's terms.
+    """The dues as the server last said, built by loancore from the loan view exactly as the
+    server builds them for posting: the product's allocation order, the open installments
+    and each open charge (`loancore.loan_dues.dues_of_view`).
 
-    The cache carries charges as one total (the loan view has no charge list), so they become
-    one penal charge: the split between penal and fee lines may differ from the server's, the
-    amounts reaching installments do not.
+    A loan cached before the view carried its charges one by one (the cache then takes every
+    loan again, migration c0005) shows its charges as one penal charge until that pull lands.
     """
-    data = loan.data
-    installments = tuple(
-        due
-        for row in data.get("installments") or ()
-        if (due := _installment_due(row)).interest_outstanding + due.principal_outstanding > 0
-    )
-    charges: tuple[ChargeDue, ...] = ()
-    charges_outstanding = int(data.get("charges_outstanding") or 0)
-    if charges_outstanding > 0:
-        levied = date_or_none(data.get("as_of")) or date.fromisoformat(
-            str(data["disbursement_date"])
-        )
-        charges = (ChargeDue(AGGREGATE_CHARGE_ID, ChargeKind.PENAL, levied, charges_outstanding),)
-    strategy = Strategy(str(data.get("allocation_strategy") or Strategy.INSTALLMENTS_FIRST))
-    return LoanDues(installments, charges, strategy)
+    data = dict(loan.data)
+    data.setdefault("allocation_strategy", Strategy.INSTALLMENTS_FIRST.value)
+    if "charges" not in data:
+        data["charges"] = _one_charge(data)
+    return dues_of_view(data)
+
+
+def _one_charge(data: dict[str, Any]) -> list[dict[str, Any]]:
+    outstanding = int(data.get("charges_outstanding") or 0)
+    if outstanding <= 0:
+        return []
+    levied = date_or_none(data.get("as_of")) or date.fromisoformat(str(data["disbursement_date"]))
+    return [
+        {
+            "charge_id": AGGREGATE_CHARGE_ID,
+            "kind": ChargeKind.PENAL.value,
+            "levied_on": levied.isoformat(),
+            "outstanding": outstanding,
+        }
+    ]
 
 
 def unsettled_payments(cache: Cache, loan_id: str) -> list[CachedPayment]:
@@ -105,25 +103,37 @@ def dues_after(
     dues: LoanDues, payments: Iterable[CachedPayment]
 ) -> tuple[LoanDues, dict[str, Allocation]]:
     """The dues once each unsettled payment is provisionally booked, and each one's split."""
-    installments, charges = dues.installments, dues.charges
     splits: dict[str, Allocation] = {}
     for payment in payments:
-        split = allocate(
-            payment.amount_paise,
-            installments,
-            charges,
-            date.fromisoformat(payment.payment_date),
-            dues.strategy,
-        )
-        installments, charges = apply(installments, charges, split)
+        split = dues.split(payment.amount_paise, date.fromisoformat(payment.payment_date))
+        dues = dues.after(split)
         splits[payment.id] = split
-    return LoanDues(installments, charges, dues.strategy), splits
+    return dues, splits
 
 
 def current_dues(cache: Cache, loan_id: str) -> LoanDues:
     loan = read_loan(cache, loan_id)
     dues, _ = dues_after(cached_dues(loan), unsettled_payments(cache, loan_id))
     return dues
+
+
+def balance_after(dues: LoanDues, allocation: Allocation | None, paid_on: date) -> Balance:
+    """What the loan owes once `allocation` is booked, for the receipt: principal not yet
+    repaid, and what is overdue on the payment date (installments due by then, charges)."""
+    after = dues if allocation is None else dues.after(allocation)
+    principal = sum(row.principal_outstanding for row in after.installments)
+    overdue = sum(
+        row.interest_outstanding + row.principal_outstanding
+        for row in after.installments
+        if row.due_date <= paid_on
+    )
+    return Balance(principal, overdue + sum(charge.outstanding for charge in after.charges))
+
+
+def branch_text(data: dict[str, Any]) -> str:
+    """The loan's branch as a receipt names it, e.g. "PNC — Pune Camp"."""
+    code, name = str(data.get("branch_code") or ""), str(data.get("branch_name") or "")
+    return f"{code} — {name}" if code and name else code or name
 
 
 def entered_at(payment_id: str) -> datetime | None:
@@ -157,16 +167,6 @@ def describe_line(line: AllocationLine, due_dates: dict[int, date]) -> str:
 
 def describe_split(lines: Sequence[AllocationLine], due_dates: dict[int, date]) -> str:
     return "; ".join(describe_line(line, due_dates) for line in lines)
-
-
-def _installment_due(row: dict[str, Any]) -> InstallmentDue:
-    return InstallmentDue(
-        seq=int(row["seq"]),
-        due_date=date.fromisoformat(str(row["due_date"])),
-        interest_outstanding=int(row.get("interest_due") or 0) - int(row.get("interest_paid") or 0),
-        principal_outstanding=int(row.get("principal_due") or 0)
-        - int(row.get("principal_paid") or 0),
-    )
 
 
 def wire_lines(rows: Iterable[dict[str, Any]]) -> list[AllocationLine]:

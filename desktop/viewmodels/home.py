@@ -3,12 +3,13 @@ and what this person can do in LoanDesk. No Qt; the figures come from the cache 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
 from desktop.cache.models import CachedLoan, CachedPayment
 from desktop.cache.store import Cache
+from desktop.viewmodels.loans import LoanFilter
 from loancore.roles import Action, Role, actions_for
 
 REFUSED_STATES = ("rejected", "conflict")
@@ -50,17 +51,48 @@ def what_you_can_do(role: Role) -> list[str]:
     return [text for action, text in WHAT_YOU_CAN_DO.items() if action in allowed]
 
 
+STATUS_WORDS = {"active": "active", "closed": "closed", "written_off": "written off"}
+
+
 @dataclass(frozen=True, slots=True)
 class HomeFigures:
     loans: int
     pending_payments: int
     pending_paise: int
     refused_payments: int
+    by_status: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def loans_text(self) -> str:
+        """E.g. "4 loans: 2 active, 1 closed, 1 written off": the Loans list shows each
+        part under its status filter, and the whole under "All statuses"."""
+        total = f"{self.loans} loan" if self.loans == 1 else f"{self.loans} loans"
+        parts = [
+            f"{n} {STATUS_WORDS.get(status, status.replace('_', ' '))}"
+            for status, n in sorted(self.by_status.items(), key=_status_order)
+            if n
+        ]
+        return f"{total}: {', '.join(parts)}" if parts else total
 
 
-def home_figures(cache: Cache) -> HomeFigures:
+def _status_order(item: tuple[str, int]) -> tuple[int, str]:
+    order = list(STATUS_WORDS)
+    status = item[0]
+    return (order.index(status) if status in order else len(order), status)
+
+
+def home_figures(cache: Cache, scope: LoanFilter | None = None) -> HomeFigures:
+    """`scope` is the Loans list's (`desktop.screens.loans.scope_filter`): the loans counted
+    are the ones that list can show, under one status filter or another."""
+    where = scope or LoanFilter()
     with cache.transaction() as session:
-        loans = session.scalar(select(func.count()).select_from(CachedLoan)) or 0
+        stmt = select(CachedLoan.status, func.count()).group_by(CachedLoan.status)
+        if where.collector_id is not None:
+            stmt = stmt.where(CachedLoan.collector_id == where.collector_id)
+        if where.branch_id is not None:
+            stmt = stmt.where(CachedLoan.branch_id == where.branch_id)
+        by_status = {str(status): int(n) for status, n in session.execute(stmt).all()}
+        loans = sum(by_status.values())
         pending_count, pending_paise = session.execute(
             select(func.count(), func.coalesce(func.sum(CachedPayment.amount_paise), 0)).where(
                 CachedPayment.sync_state == "pending"
@@ -74,4 +106,4 @@ def home_figures(cache: Cache) -> HomeFigures:
             )
             or 0
         )
-    return HomeFigures(int(loans), int(pending_count), int(pending_paise), int(refused))
+    return HomeFigures(int(loans), int(pending_count), int(pending_paise), int(refused), by_status)

@@ -22,6 +22,7 @@ from desktop.cache.models import (
     CachedLoan,
     CachedPayment,
     CachedPromise,
+    OutboxRow,
 )
 from desktop.cache.store import Cache
 from desktop.sync.api import ApiClient
@@ -212,6 +213,13 @@ class LoanDetailViewModel:
                 .order_by(CachedPayment.payment_date.desc(), CachedPayment.id.desc())
             )
             payments = list(session.execute(stmt).scalars())
+            paused = set(
+                session.execute(
+                    select(OutboxRow.command_id).where(
+                        OutboxRow.type == "payment", OutboxRow.paused_code.is_not(None)
+                    )
+                ).scalars()
+            )
         for payment in payments:
             data = payment.data
             pending = payment.sync_state in UNSETTLED_STATES
@@ -227,7 +235,7 @@ class LoanDetailViewModel:
                 amount_paise=payment.amount_paise,
                 mode=str(data.get("mode") or ""),
                 reference=str(data.get("reference") or ""),
-                state=_payment_state(payment),
+                state=PAUSED_BY_OFFICE if payment.id in paused else _payment_state(payment),
                 split=split,
                 pending=pending,
             )
@@ -285,6 +293,10 @@ def fetch_audit(api: ApiClient, loan_id: str) -> list[AuditLine]:
             )
         )
     return sorted(lines, key=lambda line: line.at, reverse=True)
+
+
+PAUSED_BY_OFFICE = "Waiting: payments paused by the office"
+"""A payment the server answered "not now" (a kill switch): kept here, sent again later."""
 
 
 def _payment_state(payment: CachedPayment) -> str:

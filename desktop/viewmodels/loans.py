@@ -18,7 +18,7 @@ loans' JSON. `tests/desktop/viewmodels/test_loans.py` holds the query plans to t
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
@@ -40,6 +40,7 @@ from desktop.cache.apply import search_words
 from desktop.cache.models import NO_DUE_DATE, CachedLoan, LoanSearchTerm
 from desktop.cache.store import Cache, dpd_as_of_in
 from loancore.delinquency import Bucket, dpd_on
+from loancore.roles import Role
 
 PAGE_SIZE = 200
 
@@ -111,6 +112,45 @@ class LoanFilter:
     branch_id: int | None = None
     collector_id: str | None = None
     statuses: tuple[str, ...] = ()
+    account_no: str | None = None
+    """One loan by its exact account number; set by `exact_account`, not by the screen."""
+
+
+STATUS_CHOICES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Active", ("active",)),
+    ("Closed", ("closed",)),
+    ("Written off", ("written_off",)),
+    ("All statuses", ()),
+)
+"""The status filter of the loans list, active first: the day's work is on active loans, but a
+borrower who comes back with a closed loan's receipt must be found too."""
+
+
+def list_scope(user_id: str, role: Role) -> LoanFilter:
+    """Active loans (the status filter's first choice), and for a collector only their own:
+    the cache may also hold loans recently moved to someone else, kept until the next pull
+    removes them. Home counts loans through the same scope."""
+    return LoanFilter(
+        statuses=("active",), collector_id=user_id if role is Role.COLLECTOR else None
+    )
+
+
+def exact_account(session: Session, where: LoanFilter) -> LoanFilter:
+    """An account number typed whole wins over every filter: the list shows that one loan,
+    whatever its status or bucket, as long as it is in the user's scope (a collector's own,
+    a branch's). Otherwise the filter as asked. One indexed lookup."""
+    typed = where.search.strip()
+    if not typed or any(ch.isspace() for ch in typed):
+        return where
+    stmt = select(CachedLoan.account_no).where(CachedLoan.account_no.in_({typed, typed.upper()}))
+    if where.branch_id is not None:
+        stmt = stmt.where(CachedLoan.branch_id == where.branch_id)
+    if where.collector_id is not None:
+        stmt = stmt.where(CachedLoan.collector_id == where.collector_id)
+    found = session.execute(stmt.limit(1)).scalar_one_or_none()
+    if found is None:
+        return where
+    return replace(where, search="", buckets=(), statuses=(), account_no=found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +169,9 @@ class LoanRow:
 
     @property
     def bucket_label(self) -> str:
+        """A closed or written-off loan says so where an active one shows its bucket."""
+        if self.status != "active":
+            return self.status.replace("_", " ").capitalize()
         try:
             return Bucket(self.bucket).label
         except ValueError:
@@ -156,7 +199,7 @@ class LoansQuery:
 
     def count(self, where: LoanFilter) -> int:
         with self._cache.transaction() as session:
-            stmt = count_statement(where, dpd_as_of=dpd_as_of_in(session))
+            stmt = count_statement(exact_account(session, where), dpd_as_of=dpd_as_of_in(session))
             return int(session.execute(stmt).scalar_one())
 
     def page(
@@ -219,6 +262,7 @@ def _read_page(
     are not one snapshot, so a page landing between the two can pair them for one read;
     the list's next read (the sync signals it) puts it right."""
     dpd_as_of = dpd_as_of_in(session)
+    where = exact_account(session, where)
     stmt = page_statement(where, sort, after=after, limit=limit, dpd_as_of=dpd_as_of)
     return dpd_as_of, [dict(row._mapping) for row in session.execute(stmt)]
 
@@ -252,6 +296,8 @@ def _short_id(value: str | None) -> str:
 
 
 def _filtered(stmt: Select[Any], where: LoanFilter, dpd_as_of: date | None) -> Select[Any]:
+    if where.account_no is not None:
+        stmt = stmt.where(CachedLoan.account_no == where.account_no)
     if where.buckets:
         stmt = stmt.where(CachedLoan.bucket.in_(where.buckets))
         dates = _since_range(where.buckets, dpd_as_of)

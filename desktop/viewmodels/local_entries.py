@@ -17,9 +17,15 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
-from desktop.cache.models import CachedLoan, CommandResultRow, OutboxRow
+from desktop.cache.models import (
+    REFUSED_STATUSES,
+    CachedLoan,
+    CommandResultRow,
+    OutboxRow,
+    refusal_clause,
+)
 from desktop.cache.store import Cache, dpd_as_of_in
 
 ENTERED_HERE = "entered_here"
@@ -27,7 +33,7 @@ ENTERED_HERE = "entered_here"
 COMMAND_ID = "command_id"
 """Where a local row keeps the id of the command that carries it, when the two differ."""
 
-REFUSED_STATUSES = ("rejected", "conflict")
+__all__ = ["REFUSED_STATUSES", "refusal_clause"]
 
 
 class EntryState(StrEnum):
@@ -102,14 +108,6 @@ def loans_by_id(cache: Cache, ids: Iterable[str]) -> dict[str, LoanPick]:
             ).scalars():
                 found[loan.id] = _pick(loan, dpd_as_of)
         return found
-
-
-def refusal_clause() -> Any:
-    """A result is a refusal if the server said so, or repeated a refusal as a duplicate."""
-    return or_(
-        CommandResultRow.status.in_(REFUSED_STATUSES),
-        (CommandResultRow.status == "duplicate") & CommandResultRow.code.is_not(None),
-    )
 
 
 @dataclass(frozen=True, slots=True)

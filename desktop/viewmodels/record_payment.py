@@ -20,10 +20,13 @@ from sqlalchemy import select
 
 from desktop.cache.models import CachedLoan, CachedPayment
 from desktop.cache.store import Cache
+from desktop.settings import LenderDetails
 from desktop.sync.outbox import record_payment
 from desktop.viewmodels.dues import (
     LIVE_PAYMENT_STATUSES,
     REFUSED_STATES,
+    balance_after,
+    branch_text,
     current_dues,
     due_dates_of,
     entered_at,
@@ -31,6 +34,7 @@ from desktop.viewmodels.dues import (
     read_loan,
 )
 from desktop.viewmodels.loan_detail import LoanHeader, header_of
+from desktop.viewmodels.receipt import SavedPayment, SplitLine, receipt_number
 from loancore.acceptance import (
     DEFAULT_RULES,
     AcceptanceRules,
@@ -45,7 +49,7 @@ from loancore.acceptance import (
     reference_label,
     suspected_duplicate_of,
 )
-from loancore.allocation import Allocation, allocate, amount_to_close
+from loancore.allocation import Allocation, amount_to_close
 from loancore.contract import PaymentPayload
 from loancore.dates import InvalidDate, format_date, parse_date
 from loancore.money import InvalidAmount, format_rupees, parse_amount
@@ -95,12 +99,6 @@ class PaymentInput:
 
 
 @dataclass(frozen=True, slots=True)
-class SplitLine:
-    text: str
-    amount_paise: int
-
-
-@dataclass(frozen=True, slots=True)
 class Assessment:
     """Everything the dialog shows about the current input."""
 
@@ -113,27 +111,13 @@ class Assessment:
     backdated: bool
     suspected_duplicate_of: str | None = None
     errors: dict[Field, str] = field(default_factory=dict)
+    allocation: Allocation | None = None
+    """The provisional split itself (loancore's waterfall on the cached dues), which `split`
+    words for the screen."""
 
     @property
     def can_save(self) -> bool:
         return not self.refusals and self.amount is not None and self.payment_date is not None
-
-
-@dataclass(frozen=True, slots=True)
-class SavedPayment:
-    """A payment written to the cache and the outbox; what the receipt prints."""
-
-    payment_id: str
-    loan_id: str
-    account_no: str
-    borrower_name: str
-    amount_paise: int
-    mode: PaymentMode
-    reference: str
-    payment_date: date
-    collector_name: str
-    split: tuple[SplitLine, ...]
-    pending: bool = True
 
 
 class PaymentRefused(ValueError):
@@ -165,6 +149,7 @@ class RecordPaymentViewModel:
         locked_through: date | None = None,
         rules: AcceptanceRules = DEFAULT_RULES,
         clock: Callable[[], datetime] = _utc_now,
+        lender: LenderDetails | None = None,
     ) -> None:
         self._cache = cache
         self.loan_id = loan_id
@@ -176,7 +161,13 @@ class RecordPaymentViewModel:
         self.rules = rules
         self._clock = clock
         self.input = PaymentInput(date_text=format_date(business_date))
-        self.header: LoanHeader = header_of(read_loan(cache, loan_id), cache.dpd_as_of())
+        loan = read_loan(cache, loan_id)
+        self.header: LoanHeader = header_of(loan, cache.dpd_as_of())
+        self.branch = branch_text(loan.data)
+        self.lender = lender or LenderDetails()
+        self.receipt_of: str | None = None
+        """The refused payment this one enters again ("Edit and send again"): its receipt,
+        already in the borrower's hands, keeps its number."""
 
     @staticmethod
     def reference_label(mode: PaymentMode) -> str:
@@ -234,6 +225,7 @@ class RecordPaymentViewModel:
         warnings: list[str] = []
         suspect = None
         split: tuple[SplitLine, ...] = ()
+        allocation: Allocation | None = None
         if amount and payment_date:
             suspect = self._suspected_duplicate(draft)
             if suspect is not None:
@@ -243,9 +235,7 @@ class RecordPaymentViewModel:
                     f"(payment {suspect.payment_id}); if saved, this one is held until a "
                     "branch manager confirms it"
                 )
-            allocation = allocate(
-                amount, dues.installments, dues.charges, payment_date, dues.strategy
-            )
+            allocation = dues.split(amount, payment_date)
             split = _split_lines(allocation, self._due_dates())
             if allocation.excess:
                 warnings.append(
@@ -258,6 +248,7 @@ class RecordPaymentViewModel:
             refusals=tuple(refusals),
             warnings=tuple(warnings),
             split=split,
+            allocation=allocation,
             closing_amount=closing,
             backdated=payment_date is not None and payment_date < self.business_date,
             suspected_duplicate_of=None if suspect is None else suspect.payment_id,
@@ -285,6 +276,7 @@ class RecordPaymentViewModel:
             foreclosure=typed.foreclosure,
             backdate_reason=typed.backdate_reason.strip() if assessment.backdated else None,
         )
+        dues = current_dues(self._cache, self.loan_id)
         payment_id = record_payment(self._cache, payload)
         return SavedPayment(
             payment_id=str(payment_id),
@@ -297,6 +289,11 @@ class RecordPaymentViewModel:
             payment_date=paid_on,
             collector_name=self.user_name,
             split=assessment.split,
+            received_at=self._clock(),
+            branch=self.branch,
+            receipt_no=receipt_number(typed.mode, reference, self.receipt_of or str(payment_id)),
+            balance=balance_after(dues, assessment.allocation, paid_on),
+            lender=self.lender,
         )
 
     # -- the parts of an assessment ---------------------------------------------------------

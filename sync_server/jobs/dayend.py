@@ -321,6 +321,19 @@ class DayEnd:
                 now=self.now,
             )
         )
+        # The loan too: its view carries its open charges, which a desk's provisional split
+        # reads (a device pulls loans, not charges).
+        session.execute(
+            q.sql(
+                f"""
+            INSERT INTO change_log (entity, entity_id, op, loan_id, branch_id, collector_id, at)
+            SELECT DISTINCT 'loan', {q.uuid_text(session, "t.loan_id")}, 'upsert', t.loan_id,
+                   t.branch_id, t.collector_id, :now
+            FROM de_late t
+            """,
+                now=self.now,
+            )
+        )
         q.drop_temp(session, "de_late")
         return levied
 

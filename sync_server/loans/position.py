@@ -26,6 +26,7 @@ from loancore.allocation import (
     InstallmentDue,
     Strategy,
 )
+from loancore.loan_dues import installment_due
 from sync_server.db.models import Loan
 from sync_server.db.types import utcnow
 from sync_server.errors import NotFound
@@ -67,7 +68,14 @@ def _open_installments(
 ) -> tuple[list[InstallmentDue], dict[int, InstallmentPaid]]:
     rows = session.execute(sql.OPEN_INSTALLMENTS, {"b_loan_id": loan_id}).all()
     installments = [
-        InstallmentDue(seq, due_date, interest - i_paid, principal - p_paid)
+        installment_due(
+            seq,
+            due_date,
+            interest_due=interest,
+            principal_due=principal,
+            interest_paid=i_paid,
+            principal_paid=p_paid,
+        )
         for seq, due_date, interest, principal, i_paid, p_paid, _ in rows
     ]
     paid = {

@@ -45,8 +45,8 @@ from sync_server.sync.commands import HANDLERS, CommandContext
 log = logging.getLogger("loandesk.sync")
 
 TRANSIENT = (FeatureDisabled,)
-"""Refusals that say "not now" rather than "never": they are answered but not recorded, so
-the same command can be queued again once the switch is back on."""
+"""Refusals that say "not now" rather than "never": they are answered `deferred` and not
+recorded, so the device keeps the command queued and sends it again once the switch is on."""
 
 
 def push(
@@ -156,11 +156,13 @@ def _reject(
 ) -> CommandResult:
     """The handler's transaction is gone; the refusal is recorded in one of its own, so a
     resend of the same command gets the same answer rather than a second judgement."""
+    if isinstance(exc, TRANSIENT):
+        return CommandResult(
+            id=command.id, status=CommandStatus.DEFERRED, code=exc.code, reason=exc.message[:400]
+        )
     answer = CommandResult(
         id=command.id, status=CommandStatus.REJECTED, code=exc.code, reason=exc.message[:400]
     )
-    if isinstance(exc, TRANSIENT):
-        return answer
     if str(command.type) != "payment":
         # Payments audit their own refusals (payments.access.refusals_audited).
         audit.record_attempt(

@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.types import NullType
 
 from sync_server.db.models import (
+    AllocationLine,
     Borrower,
     Branch,
+    Charge,
     ContactLog,
     Dispute,
     InstallmentState,
@@ -28,6 +30,7 @@ from sync_server.db.models import (
     Loan,
     LoanState,
     Payment,
+    Product,
     Promise,
     Reminder,
     ScheduleRow,
@@ -74,8 +77,14 @@ _POSITION = (
     LoanState.overdue_since,
 )
 _COLLECTOR = aliased(User, name="collector")
-_WHO = (_COLLECTOR.full_name.label("collector_name"),)
-"""So a branch manager's desk names the collector of each loan without a directory of users."""
+_WHO = (
+    _COLLECTOR.full_name.label("collector_name"),
+    Product.allocation_strategy,
+    Branch.name.label("branch_name"),
+)
+"""So a branch manager's desk names the collector of each loan without a directory of users;
+the desk splits a payment in the order the product's payments are booked; and its receipt
+names the branch."""
 _BORROWER = (Borrower.id, Borrower.customer_no, Borrower.phone, Borrower.address)
 _LOAN_NAMES = tuple(select(*SUMMARY_COLUMNS, *_TERMS, *_POSITION, *_WHO).selected_columns.keys())
 _BORROWER_NAMES = tuple(column.key for column in _BORROWER)
@@ -91,8 +100,14 @@ def loan_views(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Row]:
     DPD against the pull's `dpd_as_of`, so a loan whose dues stand still is not sent again
     every night just because its DPD grew by a day.
 
+    The product's `allocation_strategy` and the open `charges` one by one go too: with the
+    installments they are everything the payment waterfall reads
+    (`loancore.loan_dues.dues_of_view`), so the desk's provisional split is the one posting
+    books.
+
     Plain columns, not ORM objects: a branch's first pull reads every loan it has."""
     installments = _installments(session, ids)
+    charges = _open_charges(session, ids)
     rows = session.execute(
         select(*SUMMARY_COLUMNS, *_TERMS, *_POSITION, *_WHO, *_BORROWER)
         .select_from(Loan)
@@ -100,6 +115,7 @@ def loan_views(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Row]:
         .join(Borrower, Borrower.id == Loan.borrower_id)
         .join(Branch, Branch.id == Loan.branch_id)
         .outerjoin(_COLLECTOR, _COLLECTOR.id == Loan.collector_id)
+        .outerjoin(Product, Product.code == Loan.product_code)
         .where(Loan.id.in_(ids))
     )
     split = len(_LOAN_NAMES)
@@ -111,8 +127,39 @@ def loan_views(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Row]:
             name: jsonable(value) for name, value in zip(_BORROWER_NAMES, row[split:], strict=True)
         }
         view["installments"] = installments.get(loan_id, [])
+        view["charges"] = charges.get(loan_id, [])
         views[loan_id] = view
     return views
+
+
+def _open_charges(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Row]]:
+    """Each loan's charges with something unpaid, oldest levy first, as posting reads them
+    (`sync_server.loans.position_sql.OPEN_CHARGES`): what was levied less what allocation
+    lines paid of it (a reversal's negative lines give it back)."""
+    paid = (
+        select(AllocationLine.charge_id, func.sum(AllocationLine.amount_paise).label("paid"))
+        .where(AllocationLine.loan_id.in_(ids), AllocationLine.charge_id.is_not(None))
+        .group_by(AllocationLine.charge_id)
+        .subquery()
+    )
+    outstanding = Charge.amount_paise - func.coalesce(paid.c.paid, 0)
+    rows = session.execute(
+        select(Charge.loan_id, Charge.id, Charge.kind, Charge.levied_on, outstanding)
+        .outerjoin(paid, paid.c.charge_id == Charge.id)
+        .where(Charge.loan_id.in_(ids), outstanding > 0)
+        .order_by(Charge.loan_id, Charge.levied_on, Charge.id)
+    )
+    found: dict[uuid.UUID, list[Row]] = {}
+    for loan_id, charge_id, kind, levied_on, left in rows:
+        found.setdefault(loan_id, []).append(
+            {
+                "charge_id": str(charge_id),
+                "kind": kind,
+                "levied_on": jsonable(levied_on),
+                "outstanding": int(left),
+            }
+        )
+    return found
 
 
 _INSTALLMENT = (

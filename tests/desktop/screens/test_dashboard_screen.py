@@ -140,6 +140,7 @@ class WindowSync(QObject):
     """What the main window reads of the sync worker; counts the rounds F5 would start."""
 
     state_changed = Signal(object)
+    refusals_arrived = Signal(int)
 
     def __init__(self) -> None:
         super().__init__()

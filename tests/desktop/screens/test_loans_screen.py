@@ -10,11 +10,18 @@ from desktop.cache.store import Cache
 from desktop.qt import QModelIndex, Qt
 from desktop.screens import ScreenContext
 from desktop.screens.loan_detail import LoanDetailDialog
-from desktop.screens.loans import EMPTY_TEXT, LoansScreen, LoansTableModel
+from desktop.screens.loans import EMPTY_TEXT, LoansScreen, LoansTableModel, scope_filter
 from desktop.signals import Topic
+from desktop.viewmodels.home import home_figures
 from desktop.viewmodels.loans import PAGE_SIZE, LoansQuery
 from tests.desktop.screens.conftest import OFFSCREEN_NOISE, press, type_text
-from tests.desktop.viewmodels.cached import bulk_loans, loan_data, put_loans, since_for
+from tests.desktop.viewmodels.cached import (
+    OTHER_COLLECTOR,
+    bulk_loans,
+    loan_data,
+    put_loans,
+    since_for,
+)
 
 pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)
 
@@ -147,3 +154,95 @@ def test_the_list_reloads_when_a_sync_announces_new_loans(
     assert screen.model.total == 1
     context.changes.announce(Topic.LOANS)
     qtbot.wait_until(lambda: screen.model.total == 2)
+
+
+def _book_with_closed_loans(cache: Cache) -> None:
+    put_loans(
+        cache,
+        [
+            loan_data(1, dpd=40, bucket="31-60"),
+            loan_data(2),
+            loan_data(7, status="closed", paid_through=12),
+            loan_data(8, status="written_off", dpd=400, bucket="90+"),
+            loan_data(9, status="closed", paid_through=12, collector_id=OTHER_COLLECTOR),
+        ],
+    )
+
+
+def test_the_status_filter_shows_active_loans_first_and_closed_or_written_off_on_request(
+    qtbot: QtBot, context: ScreenContext
+) -> None:
+    _book_with_closed_loans(context.cache)
+    screen = LoansScreen(context)
+    qtbot.add_widget(screen)
+    assert screen.status.currentText() == "Active"
+    assert {screen.model.row_of(r).account_no for r in range(screen.model.rowCount())} == {
+        "LN0000001",
+        "LN0000002",
+    }
+    screen.status.setCurrentIndex(screen.status.findText("Closed"))
+    assert [screen.model.row_of(r).account_no for r in range(screen.model.rowCount())] == [
+        "LN0000007"
+    ]
+    screen.status.setCurrentIndex(screen.status.findText("Written off"))
+    assert [screen.model.row_of(r).account_no for r in range(screen.model.rowCount())] == [
+        "LN0000008"
+    ]
+    screen.status.setCurrentIndex(screen.status.findText("All statuses"))
+    assert screen.model.total == 4
+    assert screen.count_label.text() == "4 loans"
+
+
+def test_an_exact_account_number_finds_a_closed_loan_whatever_the_filters(
+    qtbot: QtBot, context: ScreenContext
+) -> None:
+    _book_with_closed_loans(context.cache)
+    screen = LoansScreen(context)
+    qtbot.add_widget(screen)
+    screen.bucket.setCurrentIndex(screen.bucket.findText("31–60"))
+    assert screen.status.currentText() == "Active"
+    for typed in ("LN0000007", "ln0000007"):
+        screen.search.setText(typed)
+        screen.apply_filter()
+        assert screen.model.total == 1, typed
+        found = screen.model.row_of(0)
+        assert (found.account_no, found.status) == ("LN0000007", "closed")
+    screen.search.setText("LN0000008")
+    screen.apply_filter()
+    assert [screen.model.row_of(r).status for r in range(screen.model.rowCount())] == [
+        "written_off"
+    ]
+    # Another collector's loan, still cached, is not theirs to see.
+    screen.search.setText("LN0000009")
+    screen.apply_filter()
+    assert screen.model.total == 0
+
+
+def test_home_counts_the_loans_that_loans_can_show(qtbot: QtBot, context: ScreenContext) -> None:
+    _book_with_closed_loans(context.cache)
+    figures = home_figures(context.cache, scope_filter(context))
+    screen = LoansScreen(context)
+    qtbot.add_widget(screen)
+    screen.status.setCurrentIndex(screen.status.findText("All statuses"))
+    assert figures.loans == screen.model.total == 4
+    assert figures.by_status == {"active": 2, "closed": 1, "written_off": 1}
+    assert figures.loans_text == "4 loans: 2 active, 1 closed, 1 written off"
+
+
+def test_a_closed_loan_says_closed_where_an_active_one_shows_its_bucket(
+    qtbot: QtBot, context: ScreenContext
+) -> None:
+    _book_with_closed_loans(context.cache)
+    screen = LoansScreen(context)
+    qtbot.add_widget(screen)
+    screen.status.setCurrentIndex(screen.status.findText("All statuses"))
+    shown = {
+        screen.model.data(screen.model.index(r, 0)): screen.model.data(screen.model.index(r, 3))
+        for r in range(screen.model.rowCount())
+    }
+    assert shown == {
+        "LN0000001": "31–60",
+        "LN0000002": "Current",
+        "LN0000007": "Closed",
+        "LN0000008": "Written off",
+    }

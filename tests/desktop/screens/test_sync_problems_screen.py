@@ -92,6 +92,9 @@ def test_edit_and_send_again_queues_a_new_command_with_a_new_id(
 
     (queued,) = context.cache.outbox()
     assert saved.args == [queued.command_id]
+    assert dialog.vm.receipt_of == refused
+    assert dialog.saved_payment is not None
+    assert dialog.saved_payment.receipt_no == "RB-77"
     assert queued.command_id != refused
     assert queued.command["payload"]["payment_date"] == "2026-03-09"
     assert queued.command["payload"]["reference"] == "RB-77"

@@ -7,12 +7,15 @@ from collections.abc import Callable
 import pytest
 from pytestqt.qtbot import QtBot
 
-from desktop.qt import QLabel, Qt, QWidget
+from desktop.qt import QLabel, QPixmap, Qt, QWidget
 from desktop.screens import SCREENS, ScreenContext, ScreenSpec, register, visible_screens
 from desktop.screens.home import HomeScreen
 from desktop.screens.main_window import MainWindow
 from desktop.settings import ClientSettings
+from desktop.signals import Topic
+from desktop.viewmodels.sync_problems import SyncProblemsViewModel
 from loancore.roles import Action, Role, can
+from tests.desktop.screens_grab import drawn, grab
 from tests.desktop.shell.conftest import LiveServer, MovableClock, SignIn, context_of
 from tests.desktop.shell.fakes import queue_promise
 
@@ -178,3 +181,41 @@ def test_an_admins_home_fits_a_laptop_screen(window_for: Callable[..., MainWindo
     assert len(home.abilities) > 20
     assert home.minimumSizeHint().height() < 600
     assert window.minimumSizeHint().height() < 720
+
+
+def test_a_refusal_is_counted_in_the_status_bar_and_on_sync_problems_with_a_notice(
+    qtbot: QtBot, window_for: Callable[..., MainWindow]
+) -> None:
+    """A promise for a loan the server does not know comes back refused: the person sees it
+    without opening Sync problems, and the count falls when it is dealt with."""
+    window = window_for(Role.COLLECTOR)
+    worker = window.context.sync
+    problems_row = window.nav_keys().index("sync_problems")
+    assert window.nav.item(problems_row).text() == "Sync problems"
+    assert window.problems_button.isHidden()
+    queue_promise(window.context.cache)
+    with qtbot.wait_signal(worker.refusals_arrived, timeout=10_000) as arrived:
+        window.sync_action.trigger()
+    assert arrived.args == [1]
+    qtbot.waitUntil(lambda: not worker.state.running, timeout=10_000)
+    assert worker.state.refused == 1
+    assert window.problems_button.isVisibleTo(window)
+    assert window.problems_button.text() == "⚠ Sync problems: 1"
+    assert window.nav.item(problems_row).text() == "Sync problems (1)"
+    assert window.notice.isVisibleTo(window)
+    assert window.notice.text() == (
+        "The server refused 1 entry: open Sync problems to see why and what to do."
+    )
+    window.resize(1280, 720)
+    picture = grab(window, "status_bar_refusal_waiting")
+    assert drawn(QPixmap(str(picture)))
+
+    window.problems_button.click()
+    assert window.current_key() == "sync_problems"
+    assert window.notice.isHidden()
+    (problem,) = window.context.cache.results(unseen_only=True)
+    SyncProblemsViewModel(window.context.cache).dismiss(problem.command_id)
+    window.context.changes.announce(Topic.OUTBOX)
+    qtbot.waitUntil(lambda: worker.state.refused == 0, timeout=10_000)
+    assert window.problems_button.isHidden()
+    assert window.nav.item(problems_row).text() == "Sync problems"

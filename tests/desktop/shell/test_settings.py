@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from desktop.settings import ClientSettings, OfflineCredential, SettingsError, data_dir
+from desktop.settings import (
+    ClientSettings,
+    LenderDetails,
+    OfflineCredential,
+    SettingsError,
+    data_dir,
+)
 
 
 def test_the_settings_live_in_the_data_folder_the_environment_names(tmp_path: Path) -> None:
@@ -64,3 +70,27 @@ def test_each_user_has_a_cache_file_of_their_own(tmp_path: Path) -> None:
     settings = ClientSettings.load(tmp_path / "settings.json")
     assert settings.cache_path("a") != settings.cache_path("b")
     assert settings.cache_path("a").parent == tmp_path / "cache"
+
+
+def test_the_lenders_name_and_registration_for_receipts_are_read_from_the_file(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "settings.json"
+    fresh = ClientSettings.load(path)
+    assert fresh.lender == LenderDetails()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["lender"] = {
+        "name": "Sahyadri Micro Finance Ltd",
+        "registration": ["CIN U65929MH2010PLC123456", "  ", "RBI registration N-13.02145"],
+    }
+    path.write_text(json.dumps(data), encoding="utf-8")
+    loaded = ClientSettings.load(path)
+    assert loaded.lender == LenderDetails(
+        "Sahyadri Micro Finance Ltd",
+        ("CIN U65929MH2010PLC123456", "RBI registration N-13.02145"),
+    )
+    loaded.save()
+    assert ClientSettings.load(path).lender == loaded.lender
+    data["lender"] = {"name": "One Line Finance", "registration": "NBFC-MFI N-14.03268"}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert ClientSettings.load(path).lender.registration == ("NBFC-MFI N-14.03268",)

@@ -134,3 +134,29 @@ def test_the_last_sync_time_survives_a_restart(qtbot: QtBot, cache: Cache) -> No
     worker = SyncWorker(cast(SyncEngine, HeldEngine()), cache, DataChanged())
     assert worker.state.last_sync == ended
     assert worker.state.first_sync
+
+
+@pytest.mark.parametrize(
+    ("pending", "paused", "text"),
+    [
+        (0, (), "Waiting to send: 0 entries"),
+        (1, (("payment", 1),), "Waiting to send: 1 entry — payments paused by the office"),
+        (
+            5,
+            (("contact_log", 1), ("payment", 3), ("promise", 1)),
+            "Waiting to send: 5 entries — calls and visits, payments and promises paused by "
+            "the office",
+        ),
+        (
+            2,
+            (("dispute_open", 1), ("dispute_close", 1)),
+            "Waiting to send: 2 entries — disputes paused by the office",
+        ),
+    ],
+)
+def test_the_status_bar_says_which_work_the_office_has_paused(
+    pending: int, paused: tuple[tuple[str, int], ...], text: str
+) -> None:
+    state = SyncState(pending=pending, paused_kinds=paused)
+    assert state.waiting_text == text
+    assert state.paused == sum(n for _, n in paused)

@@ -32,6 +32,16 @@ class ScriptedApi:
             raise step
         if step == "all":
             return [{"id": c["id"], "status": "applied"} for c in commands]
+        if step == "deferred":
+            return [
+                {
+                    "id": c["id"],
+                    "status": "deferred",
+                    "code": "payments_intake_disabled",
+                    "reason": "Recording payments is switched off",
+                }
+                for c in commands
+            ]
         return [{"id": c["id"], "status": "applied"} for c in commands[: int(step)]]
 
     def pull(self, cursor: int, limit: int = 1000) -> dict[str, Any]:
@@ -228,3 +238,24 @@ def test_a_page_that_fails_to_land_keeps_the_cursor_and_drops_the_page_fetched_a
     assert (cache.cursor(), [loan.id for loan in cache.loans()]) == (9, ["L1"])
     assert api.pull_cursors == [0, 5, 0, 5]
     cache.close()
+
+
+def test_a_deferred_entry_stays_queued_marked_paused_and_goes_on_a_later_round(
+    cache: Cache,
+) -> None:
+    ids = _queue(cache, 2)
+    api = ScriptedApi()
+    api.push_script = ["deferred", "deferred", "all"]
+    engine = _engine(api, cache)
+    for _ in range(2):
+        report = engine.sync()
+        assert report.ok
+        assert (report.sent, report.deferred) == (0, 2)
+        assert [row.command_id for row in cache.outbox()] == ids
+        assert cache.paused() == {"promise": 2}
+        assert cache.results() == []
+    report = engine.sync()
+    assert (report.sent, report.deferred) == (2, 0)
+    assert api.pushed == [ids, ids, ids]
+    assert cache.outbox_size() == 0
+    assert cache.paused() == {}

@@ -74,6 +74,8 @@ def loan_data(
         "id": loan_id,
         "account_no": f"LN{number:07d}",
         "branch_id": branch_id,
+        "branch_code": f"BR{branch_id:02d}",
+        "branch_name": "Pune Camp",
         "product_code": "PL",
         "principal_paise": principal,
         "annual_rate_bp": 1800,

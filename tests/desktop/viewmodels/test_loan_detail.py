@@ -75,6 +75,24 @@ def test_a_pending_payment_shows_as_pending_sync_with_a_provisional_split(
     assert [row.state for row in detail.schedule][3] == "Paid"
 
 
+def test_a_payment_the_office_has_paused_says_so_and_stays_provisional(
+    cache: Cache, loan: dict[str, Any]
+) -> None:
+    payment_id = str(_pay(cache, loan, loan["emi_paise"]))
+    answer = {
+        "id": payment_id,
+        "status": "deferred",
+        "code": "payments_intake_disabled",
+        "reason": "Recording payments (API and sync) is switched off by an administrator",
+    }
+    assert cache.defer([answer]) == 1
+    detail = LoanDetailViewModel(cache, loan["id"], business_date=BUSINESS_DATE).load()
+    (line,) = detail.payments
+    assert line.state == "Waiting: payments paused by the office"
+    assert line.pending
+    assert line.split.startswith("Provisional: ")
+
+
 def test_a_synced_payment_shows_the_servers_split(cache: Cache, loan: dict[str, Any]) -> None:
     put(
         cache,

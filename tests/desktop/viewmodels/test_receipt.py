@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import cast
 
@@ -10,7 +10,16 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
-from desktop.viewmodels.receipt import PROVISIONAL_NOTE, Receipt, amount_in_words, write_receipt
+from desktop.settings import LenderDetails
+from desktop.viewmodels.receipt import (
+    PROVISIONAL_NOTE,
+    Balance,
+    Receipt,
+    SplitLine,
+    amount_in_words,
+    receipt_number,
+    write_receipt,
+)
 from loancore.acceptance import PaymentMode
 
 
@@ -39,22 +48,73 @@ def test_a_negative_amount_has_no_words() -> None:
         amount_in_words(-1)
 
 
-def _receipt(pending: bool) -> Receipt:
+PAYMENT_ID = "0190b5c3-1f2e-7a44-9c3d-5e6f7a8b9c0d"
+LENDER = LenderDetails(
+    "Sahyadri Micro Finance Ltd",
+    ("CIN U65929MH2010PLC123456 · RBI registration N-13.02145", "Regd. office: FC Road, Pune"),
+)
+
+
+def _receipt(pending: bool, mode: PaymentMode = PaymentMode.NEFT) -> Receipt:
+    reference = "RB-4471" if mode is PaymentMode.CASH else "SBIN0000000012AB"
     return Receipt(
-        payment_id="0190b5c3-1f2e-7a44-9c3d-5e6f7a8b9c0d",
+        receipt_no=receipt_number(mode, reference, PAYMENT_ID),
+        payment_id=PAYMENT_ID,
         account_no="LN0000042",
         borrower_name="Lakshmi Narayanan",
         amount_paise=12_34_567_89,
-        mode=PaymentMode.NEFT,
-        reference="SBIN0000000012AB",
+        mode=mode,
+        reference=reference,
         payment_date=date(2026, 3, 10),
         collector_name="Anil Collector",
         pending=pending,
+        received_at=datetime(2026, 3, 10, 9, 5, tzinfo=UTC),
+        branch="PNC — Pune Camp",
+        split=(
+            SplitLine("Penal charges", 1_500_00),
+            SplitLine("EMI 10 (due 05-03-2026) interest", 3_500_00),
+            SplitLine("EMI 10 (due 05-03-2026) principal", 12_29_567_89),
+        ),
+        balance=Balance(principal_paise=2_45_000_00, overdue_paise=0),
+        lender=LENDER,
     )
 
 
-def test_the_receipt_number_is_the_short_form_of_the_payment_id() -> None:
+def _text(path: Path) -> str:
+    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(path).pages)
+
+
+def test_a_non_cash_receipt_is_numbered_by_its_payment_and_names_the_banks_reference() -> None:
     assert _receipt(True).number == "5E6F-7A8B-9C0D"
+
+
+def test_a_cash_receipt_carries_the_number_the_collector_wrote_once_under_one_label(
+    tmp_path: Path,
+) -> None:
+    receipt = _receipt(True, PaymentMode.CASH)
+    assert receipt.number == "RB-4471"
+    text = _text(write_receipt(receipt, tmp_path / "cash.pdf"))
+    assert text.count("RB-4471") == 1
+    assert text.count("Receipt no.") == 1
+    assert "Receipt number" not in text
+    assert "5E6F-7A8B-9C0D" not in text
+
+
+def test_the_receipt_says_when_where_who_lends_how_it_was_applied_and_what_is_left(
+    tmp_path: Path,
+) -> None:
+    text = _text(write_receipt(_receipt(False), tmp_path / "full.pdf"))
+    assert "Received on 10-03-2026 14:35 IST" in text
+    assert "Branch PNC — Pune Camp" in text
+    assert "Sahyadri Micro Finance Ltd" in text
+    assert "CIN U65929MH2010PLC123456 · RBI registration N-13.02145" in text
+    assert "Regd. office: FC Road, Pune" in text
+    assert "Penal charges ₹1,500.00" in text
+    assert "EMI 10 (due 05-03-2026) interest ₹3,500.00" in text
+    assert "Principal outstanding ₹2,45,000.00" in text
+    assert "Overdue after payment ₹0.00" in text
+    assert "UTR SBIN0000000012AB" in text
+    assert text.count("Receipt no.") == 1
 
 
 def test_a_pending_receipt_pdf_shows_the_rupee_amount_words_and_the_provisional_mark(

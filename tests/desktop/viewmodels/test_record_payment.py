@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from desktop.cache.store import Cache
+from desktop.settings import LenderDetails
+from desktop.viewmodels.receipt import short_number
 from desktop.viewmodels.record_payment import Field, PaymentRefused, RecordPaymentViewModel
 from loancore.acceptance import DEFAULT_RULES, PaymentMode, check_payment_date
 from loancore.allocation import Component
@@ -252,3 +254,42 @@ def test_a_closed_loan_takes_no_payment(cache: Cache) -> None:
     seen = _desk(cache, closed).update(amount_text="500", reference="RB-1")
     assert [r.code for r in seen.refusals] == ["loan_not_active"]
     assert seen.errors[Field.LOAN].startswith("The loan is closed")
+
+
+def test_a_saved_cash_payment_is_receipted_under_the_collectors_number_with_its_balance(
+    cache: Cache, loan: dict[str, Any]
+) -> None:
+    lender = LenderDetails("Sahyadri Micro Finance Ltd", ("RBI registration N-13.02145",))
+    desk = _desk(cache, loan, lender=lender)
+    desk.update(amount_text="5,000", reference="rb 2002")
+    saved = desk.save()
+    assert saved.receipt_no == "RB2002"
+    assert saved.received_at == NOW
+    assert saved.lender == lender
+    assert saved.branch == "BR01 — Pune Camp"
+    owed = [row for row in loan["installments"] if row["seq"] > 3]
+    principal = sum(row["principal_due"] for row in owed)
+    paid_principal = sum(line.amount_paise for line in saved.split if "principal" in line.text)
+    assert saved.balance is not None
+    assert saved.balance.principal_paise == principal - paid_principal
+    overdue = sum(
+        row["principal_due"] + row["interest_due"]
+        for row in owed
+        if row["due_date"] <= BUSINESS_DATE.isoformat()
+    )
+    assert saved.balance.overdue_paise == overdue - 5_000_00
+
+
+def test_entered_again_a_payment_keeps_the_receipt_number_the_borrower_holds(
+    cache: Cache, loan: dict[str, Any]
+) -> None:
+    first = _desk(cache, loan)
+    first.update(mode=PaymentMode.UPI, amount_text="2,000", reference="123456789012")
+    refused = first.save()
+    cache.settle([{"id": refused.payment_id, "status": "rejected", "code": "x", "reason": "no"}])
+    again = _desk(cache, loan)
+    again.receipt_of = refused.payment_id
+    again.update(mode=PaymentMode.UPI, amount_text="2,000", reference="123456789012")
+    resent = again.save()
+    assert resent.payment_id != refused.payment_id
+    assert resent.receipt_no == refused.receipt_no == short_number(refused.payment_id)
