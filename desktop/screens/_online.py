@@ -8,8 +8,10 @@ drops; it says what happened, that nothing was changed, and offers the one usefu
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from desktop.errors import show_error
+from desktop.failures import UNREACHABLE, at
 from desktop.qt import (
     QEvent,
     QFont,
@@ -41,13 +43,39 @@ def fit_bold(button: QPushButton) -> QPushButton:
 class OnlineOnly(QStackedWidget):
     """Page 0 is the screen's content, page 1 the offline notice. `retry` fires on the button
     and on F5 pressed anywhere inside: on a screen of server figures, F5 means "ask the server
-    again", so it is claimed here before the window's F5 (sync now) would take it."""
+    again", so it is claimed here before the window's F5 (sync now) would take it.
+
+    With `keep_figures`, a screen that has shown the server's figures once keeps them when the
+    server goes away, under a line saying when they were read: the last known portfolio is
+    worth more to a manager than a blank page. A work queue (held payments, users) does not
+    keep them: acting on a stale queue would only be refused."""
 
     retry = Signal()
 
-    def __init__(self, content: QWidget, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        content: QWidget,
+        parent: QWidget | None = None,
+        *,
+        keep_figures: bool = False,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         super().__init__(parent)
         self.content = content
+        self.keep_figures = keep_figures
+        self.clock = clock
+        self.figures_at: datetime | None = None
+        """When the content last showed the server's answer."""
+        self.front = QWidget(self)
+        self.stale_banner = QLabel(self.front)
+        self.stale_banner.setObjectName("offlineBanner")
+        self.stale_banner.setWordWrap(True)
+        self.stale_banner.hide()
+        front = QVBoxLayout(self.front)
+        front.setContentsMargins(0, 0, 0, 0)
+        front.setSpacing(0)
+        front.addWidget(self.stale_banner)
+        front.addWidget(content, 1)
         self.offline_page = QWidget(self)
         self.offline_page.setObjectName("offlinePage")
         self.offline_text = QLabel(NEEDS_CONNECTION, self.offline_page)
@@ -69,7 +97,7 @@ class OnlineOnly(QStackedWidget):
         layout.addLayout(centred)
         layout.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(2)
-        self.addWidget(content)
+        self.addWidget(self.front)
         self.addWidget(self.offline_page)
 
     def event(self, event: QEvent) -> bool:
@@ -93,19 +121,36 @@ class OnlineOnly(QStackedWidget):
     def offline(self) -> bool:
         return self.currentWidget() is self.offline_page
 
-    def show_content(self) -> None:
-        self.setCurrentWidget(self.content)
+    @property
+    def stale(self) -> bool:
+        """Showing the last figures while the server cannot be reached."""
+        return self.currentWidget() is self.front and not self.stale_banner.isHidden()
 
-    def show_offline(self) -> None:
+    def show_content(self) -> None:
+        """The content now shows a fresh answer from the server."""
+        self.figures_at = self.clock()
+        self.stale_banner.hide()
+        self.setCurrentWidget(self.front)
+
+    def show_offline(self, text: str = NEEDS_CONNECTION) -> None:
+        if self.keep_figures and self.figures_at is not None:
+            self.stale_banner.setText(
+                f"{UNREACHABLE} Showing the figures as read at "
+                f"{at(self.figures_at, self.clock())}; press F5 to try again."
+            )
+            self.stale_banner.show()
+            self.setCurrentWidget(self.front)
+            return
+        self.offline_text.setText(text)
         self.setCurrentWidget(self.offline_page)
         self.retry_button.setEnabled(True)
         self.retry_button.setFocus()
 
     def failed(self, exc: Exception) -> None:
-        """Offline goes to the notice page; anything else (a refusal, a bug) to the one error
-        box, with the server's message as it is."""
+        """Offline goes to the notice page (or keeps the last figures); anything else (a
+        refusal, a server fault, a bug) to the one error box, in `desktop.failures`' words."""
         if is_offline(exc):
-            self.show_offline()
+            self.show_offline(message_for(exc))
         else:
             show_error(self, exc)
 
@@ -126,7 +171,7 @@ def answer_failure(panel: OnlineOnly, message: QLabel, exc: Exception) -> None:
     server said it, anything else to the one error box. Retry is offered again either way."""
     panel.retry_button.setEnabled(True)
     if is_offline(exc):
-        panel.show_offline()
+        panel.show_offline(message_for(exc))
     elif isinstance(exc, ApiError | UnexpectedAnswer):
         say(message, message_for(exc), error=True)
     else:
@@ -146,10 +191,12 @@ def failure_to(
     return handle
 
 
-def fill_with_online(screen: QWidget, content: QWidget, retry: Callable[[], None]) -> OnlineOnly:
+def fill_with_online(
+    screen: QWidget, content: QWidget, retry: Callable[[], None], *, keep_figures: bool = False
+) -> OnlineOnly:
     """Make `content` the whole of `screen`, behind the offline notice whose Retry (and F5)
     calls `retry`: the frame every screen of server figures shares."""
-    panel = OnlineOnly(content, screen)
+    panel = OnlineOnly(content, screen, keep_figures=keep_figures)
     panel.retry.connect(retry)
     outer = QVBoxLayout(screen)
     outer.setContentsMargins(0, 0, 0, 0)

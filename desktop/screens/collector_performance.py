@@ -161,7 +161,7 @@ class CollectorPerformanceScreen(QWidget):
         layout.addWidget(self.results, 1)
         layout.addWidget(note)
 
-        self.panel = fill_with_online(self, body, self.reload)
+        self.panel = fill_with_online(self, body, self.reload, keep_figures=True)
         self.reload()
 
     @property

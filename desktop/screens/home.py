@@ -5,6 +5,7 @@ back from the field knows at a glance whether the day's payments have gone."""
 from __future__ import annotations
 
 from desktop import format as fmt
+from desktop.failures import UNREACHABLE, offline_since
 from desktop.operations import QueryOp
 from desktop.qt import (
     QFrame,
@@ -161,6 +162,8 @@ class HomeScreen(QWidget):
         self.refused.setVisible(bool(figures.refused_payments))
 
     def _show_sync(self, state: SyncState) -> None:
+        """What the sync says, in sentences: offline names the time of the figures shown;
+        any other failure of a round is shown as `desktop.failures` worded it."""
         if state.running:
             self.connection.setText("Syncing…")
         elif state.online is None:
@@ -168,12 +171,17 @@ class HomeScreen(QWidget):
         elif state.online:
             self.connection.setText("Online")
         else:
-            self.connection.setText("Offline: your work is kept and sent later")
+            self.connection.setText(
+                f"{offline_since(state.last_sync, self.context.clock())} "
+                "Your work is kept and sent later."
+            )
         waiting = fmt.count(state.pending, "entry", "entries")
+        failure = state.error if state.error and not state.running else None
+        if failure and failure.startswith(UNREACHABLE):
+            failure = None  # the connection line says it, with the time of the figures
         self.last_sync.setText(
             f"{fmt.instant(state.last_sync) if state.last_sync else 'Never'}"
-            f" · {waiting} in the outbox"
-            + (f"\n{state.error}" if state.error and not state.running else "")
+            f" · {waiting} in the outbox" + (f"\n{failure}" if failure else "")
         )
 
     def _sync_now(self) -> None:
