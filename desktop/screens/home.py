@@ -19,7 +19,7 @@ from desktop.qt import (
     QVBoxLayout,
     QWidget,
 )
-from desktop.screens import ScreenContext, ScreenSpec, register
+from desktop.screens import ScreenContext, ScreenSpec, ready_screen_keys, register
 from desktop.signals import Topic
 from desktop.sync_worker import SyncState
 from desktop.viewmodels.home import HomeFigures, home_figures, what_you_can_do
@@ -108,8 +108,11 @@ class HomeScreen(QWidget):
 
         can_do = QGroupBox("What you can do")
         can_do_grid = QGridLayout(can_do)
-        self.abilities = [QLabel(f"•  {line}") for line in what_you_can_do(context.role)]
-        half = (len(self.abilities) + 1) // 2
+        self.abilities = [
+            QLabel(f"•  {line}")
+            for line in what_you_can_do(context.role, ready_screen_keys(context.role))
+        ]
+        half = max(1, (len(self.abilities) + 1) // 2)
         for n, label in enumerate(self.abilities):
             label.setWordWrap(True)
             can_do_grid.addWidget(label, n % half, n // half, Qt.AlignmentFlag.AlignTop)
