@@ -46,6 +46,7 @@ from desktop.viewmodels.audit_log import (
     AuditPage,
     AuditRows,
     ChainReport,
+    accounts_in,
     entry_heading,
     readable_diff,
     seen,
@@ -161,7 +162,7 @@ class AuditLogScreen(QWidget):
         super().__init__(parent)
         self.setObjectName("auditLogScreen")
         self.context = context
-        self.vm = AuditLogViewModel(context.session.api)
+        self.vm = AuditLogViewModel(context.session.api, accounts_in(context.cache))
         today = business_date(context.clock())
 
         body = QWidget(self)
@@ -333,7 +334,8 @@ class AuditLogScreen(QWidget):
             return
         entry = self.model.entry(index.row())
         self.detail_heading.setText("\n".join(entry_heading(entry)))
-        lines = readable_diff(entry.before, entry.after)
+        known = {entry.loan_id: entry.account_no} if entry.loan_id and entry.account_no else {}
+        lines = readable_diff(entry.before, entry.after, known)
         if not lines:
             self.diff.setHtml("<p><i>This entry records no before or after.</i></p>")
             return

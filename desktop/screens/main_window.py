@@ -52,7 +52,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.context = context
         user = context.user
-        self.setWindowTitle(f"LoanDesk — {user.full_name} ({fmt.role_label(user.role)})")
+        self.setWindowTitle(f"LoanDesk — {fmt.person_with_role(user.full_name, user.role)}")
         self.specs = visible_screens(user.role, load_screens() if screens is None else screens)
         self.pages: dict[str, QWidget] = {}
 
