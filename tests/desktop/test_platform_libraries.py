@@ -10,9 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import PySide6
+import pytest
 
 PLUGIN_DIR = Path(PySide6.__file__).parent / "Qt"
 NEEDED = ("plugins/platforms/libqxcb.so", "lib/libQt6XcbQpa.so.6")
@@ -42,7 +41,7 @@ def test_every_library_of_the_xcb_platform_plugin_is_found() -> None:
     assert ldd is not None
     missing: list[str] = []
     for name in NEEDED:
-        shown = subprocess.run(  # noqa: S603 -- ldd on Qt's own files
+        shown = subprocess.run(
             [ldd, str(PLUGIN_DIR / name)], capture_output=True, text=True, check=True
         ).stdout
         missing += [line.split()[0] for line in shown.splitlines() if "not found" in line]

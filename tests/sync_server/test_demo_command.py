@@ -127,6 +127,7 @@ def test_the_demo_serves_its_book_and_ctrl_c_stops_its_server(
             demo.kill()
             demo.communicate()
     assert "Demo server on" in out
+    assert (code, out.splitlines()[-1]) == (130, "Demo stopped.")
     assert not _answers(port)
     assert port_is_free(port), out
 
