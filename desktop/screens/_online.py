@@ -14,8 +14,6 @@ from desktop.errors import show_error
 from desktop.failures import UNREACHABLE, at
 from desktop.qt import (
     QEvent,
-    QFont,
-    QFontMetrics,
     QHBoxLayout,
     QKeyEvent,
     QLabel,
@@ -28,16 +26,6 @@ from desktop.qt import (
 )
 from desktop.sync.api import ApiError
 from desktop.viewmodels.online import NEEDS_CONNECTION, UnexpectedAnswer, is_offline, message_for
-
-
-def fit_bold(button: QPushButton) -> QPushButton:
-    """The stylesheet draws a default button's text bold, wider than Qt sized it for; without
-    room for that the label is clipped ("Turn of")."""
-    font = QFont(button.font())
-    font.setBold(True)
-    room = QFontMetrics(font).horizontalAdvance(button.text()) + 48
-    button.setMinimumWidth(max(button.minimumWidth(), room))
-    return button
 
 
 class OnlineOnly(QStackedWidget):
@@ -86,7 +74,6 @@ class OnlineOnly(QStackedWidget):
         self.offline_text.setMaximumWidth(560)
         self.retry_button = QPushButton("Retry", self.offline_page)
         self.retry_button.setDefault(True)
-        fit_bold(self.retry_button)
         self.retry_button.clicked.connect(self.retry.emit)
         layout = QVBoxLayout(self.offline_page)
         layout.addStretch(1)

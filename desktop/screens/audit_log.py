@@ -36,7 +36,7 @@ from desktop.qt import (
     Signal,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
-from desktop.screens._online import failure_to, fill_with_online, fit_bold
+from desktop.screens._online import failure_to, fill_with_online
 from desktop.viewmodels.audit_log import (
     COLUMNS,
     OUTCOMES,
@@ -179,7 +179,6 @@ class AuditLogScreen(QWidget):
         self.date_to = DateBound("To", today, body)
         self.apply_button = QPushButton("Apply filters", body)
         self.apply_button.setDefault(True)
-        fit_bold(self.apply_button)
         self.apply_button.clicked.connect(self.apply_filters)
         self.clear_button = QPushButton("Clear", body)
         self.clear_button.clicked.connect(self.clear_filters)

@@ -35,11 +35,14 @@ from desktop.screens import (
     register,
     visible_screens,
 )
+from desktop.screens._fit import RememberedGeometry
 from desktop.sync_worker import SyncState
 
 __all__ = ["SCREENS", "MainWindow", "ScreenSpec", "register"]
 
 LONG_ROUND_MS = 1500
+DEFAULT_SIZE = QSize(1100, 700)
+"""The first size, before the window has been moved or resized (then that is remembered)."""
 NAV_ROW_HEIGHT = 38
 
 
@@ -85,7 +88,8 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         context.sync.state_changed.connect(self.show_sync_state)
         self.show_sync_state(context.sync.state)
-        self.resize(1100, 700)
+        self.place = RememberedGeometry(context.settings.folder, "main_window")
+        self.place.restore(self, DEFAULT_SIZE)
         if self.specs:
             self.nav.setCurrentRow(0)
 
@@ -213,5 +217,6 @@ class MainWindow(QMainWindow):
             self.progress.show()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 -- Qt override
+        self.place.save(self, maximized=self.isMaximized())
         self.closed.emit()
         super().closeEvent(event)
