@@ -118,6 +118,7 @@ class HomeScreen(QWidget):
             can_do_grid.addWidget(label, n % half, n // half, Qt.AlignmentFlag.AlignTop)
         can_do_grid.setColumnStretch(0, 1)
         can_do_grid.setColumnStretch(1, 1)
+        can_do_grid.setRowStretch(half, 1)  # spare room below the list, not between its lines
         # An administrator may do some twenty-six things: in a scroll area the list never
         # makes the window taller than the screen.
         can_do_scroll = QScrollArea(self)

@@ -34,6 +34,7 @@ from desktop.screens.record_payment import open_record_payment
 from desktop.signals import Topic
 from desktop.viewmodels import desk_business_date
 from desktop.viewmodels.my_day import OUTCOMES, MyDay, MyDayViewModel, PromiseDue
+from desktop.viewmodels.online import message_for
 from loancore.roles import Action
 
 _SHOWN_TOPICS = frozenset(
@@ -259,7 +260,7 @@ class MyDayScreen(QWidget):
         self._selection_changed()
 
     def _not_logged(self, exc: Exception) -> None:
-        self.log_message.setText(str(exc))
+        self.log_message.setText(message_for(exc))
         self._selection_changed()
 
     def _open_loan(self) -> None:

@@ -204,11 +204,20 @@ class RecordPaymentDialog(QDialog):
         """The form at its natural size, with the buttons, margins and a scroll bar's room."""
         margins = self.outer.contentsMargins()
         page = self.page.sizeHint()
+        width = self.form_scroll.viewport().width()
+        if self._fitted and width > 0 and self.page.hasHeightForWidth():
+            # Wrapped messages are as tall as the width they have now, not the hint's width.
+            page.setHeight(max(page.height(), self.page.heightForWidth(width)))
         buttons = self.save_button.sizeHint().height()
         bar = self.form_scroll.verticalScrollBar().sizeHint().width()
         return QSize(
             max(PREFERRED_WIDTH, page.width() + bar + margins.left() + margins.right()),
-            page.height() + buttons + self.outer.spacing() + margins.top() + margins.bottom(),
+            page.height()
+            + buttons
+            + self.outer.spacing()
+            + margins.top()
+            + margins.bottom()
+            + self.fontMetrics().height() // 2,  # slack: a rounding never brings a scroll bar
         )
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 -- Qt's name

@@ -43,9 +43,17 @@ def message_for(exc: BaseException) -> str:
     exception itself goes to the log."""
     if isinstance(exc, TransportError) and exc.kind == "unreachable":
         return NEEDS_CONNECTION
-    if type(exc) is ValueError and str(exc):
+    if _worded_by_the_desk(exc):
         return str(exc)  # a view-model's own check, worded for the person ("The next hearing…")
     return sentence(exc, doing="an online screen's request")
+
+
+def _worded_by_the_desk(exc: BaseException) -> bool:
+    """A refusal a view-model raised with its sentence (EntryRefused, a plain ValueError),
+    as opposed to an answer the desk could not read."""
+    if isinstance(exc, UnexpectedAnswer) or not isinstance(exc, ValueError) or not str(exc):
+        return False
+    return type(exc) is ValueError or type(exc).__module__.startswith("desktop.viewmodels")
 
 
 def mapping(data: Any, what: str) -> Mapping[str, Any]:

@@ -22,6 +22,7 @@ from desktop.resources import apply_look
 from tests.desktop.screens_grab import SCREENS_DIR
 
 SETTLE_S = 20.0
+LAYOUT_ROUNDS = 10
 BUTTON_CHROME = 2 * 16 + 2 * 1
 """style.qss: 16 px of padding and a 1 px border on each side of a button's text."""
 
@@ -32,7 +33,10 @@ def _settle(app: QApplication, until: Any = None) -> None:
     while time.monotonic() < deadline:
         app.processEvents()
         if pool.activeThreadCount() == 0 and (until is None or until()):
-            app.processEvents()
+            for _ in range(LAYOUT_ROUNDS):  # a resize posts layout requests, which post more
+                app.sendPostedEvents()
+                app.processEvents()
+                time.sleep(0.02)
             return
         time.sleep(0.02)
     raise TimeoutError("the probe's window did not settle")
