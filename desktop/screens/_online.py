@@ -119,14 +119,20 @@ class OnlineOnly(QStackedWidget):
         self.stale_banner.hide()
         self.setCurrentWidget(self.front)
 
+    def show_stale(self, read_at: datetime) -> None:
+        """The content as it is (figures read at `read_at`), under a line saying so."""
+        self.figures_at = read_at
+        self.stale_banner.setText(
+            f"{UNREACHABLE} Showing the figures as read at "
+            f"{at(read_at, self.clock())}; press F5 to try again."
+        )
+        self.stale_banner.show()
+        self.setCurrentWidget(self.front)
+        self.retry_button.setEnabled(True)
+
     def show_offline(self, text: str = NEEDS_CONNECTION) -> None:
         if self.keep_figures and self.figures_at is not None:
-            self.stale_banner.setText(
-                f"{UNREACHABLE} Showing the figures as read at "
-                f"{at(self.figures_at, self.clock())}; press F5 to try again."
-            )
-            self.stale_banner.show()
-            self.setCurrentWidget(self.front)
+            self.show_stale(self.figures_at)
             return
         self.offline_text.setText(text)
         self.setCurrentWidget(self.offline_page)
@@ -179,11 +185,19 @@ def failure_to(
 
 
 def fill_with_online(
-    screen: QWidget, content: QWidget, retry: Callable[[], None], *, keep_figures: bool = False
+    screen: QWidget,
+    content: QWidget,
+    retry: Callable[[], None],
+    *,
+    keep_figures: bool = False,
+    clock: Callable[[], datetime] | None = None,
 ) -> OnlineOnly:
     """Make `content` the whole of `screen`, behind the offline notice whose Retry (and F5)
-    calls `retry`: the frame every screen of server figures shares."""
+    calls `retry`: the frame every screen of server figures shares. `clock` is the desk's
+    (the screen context's), for the time the figures were read."""
     panel = OnlineOnly(content, screen, keep_figures=keep_figures)
+    if clock is not None:
+        panel.clock = clock
     panel.retry.connect(retry)
     outer = QVBoxLayout(screen)
     outer.setContentsMargins(0, 0, 0, 0)

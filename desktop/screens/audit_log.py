@@ -37,6 +37,7 @@ from desktop.qt import (
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens._online import failure_to, fill_with_online
+from desktop.viewmodels.online import is_offline
 from desktop.viewmodels.audit_log import (
     COLUMNS,
     OUTCOMES,
@@ -162,7 +163,9 @@ class AuditLogScreen(QWidget):
         super().__init__(parent)
         self.setObjectName("auditLogScreen")
         self.context = context
-        self.vm = AuditLogViewModel(context.session.api, accounts_in(context.cache))
+        self.vm = AuditLogViewModel(
+            context.session.api, accounts_in(context.cache), clock=context.clock
+        )
         today = business_date(context.clock())
 
         body = QWidget(self)
@@ -258,7 +261,7 @@ class AuditLogScreen(QWidget):
         layout.addWidget(self.chain)
         layout.addLayout(bottom)
 
-        self.panel = fill_with_online(self, body, self.apply_filters)
+        self.panel = fill_with_online(self, body, self.apply_filters, clock=context.clock)
         self.apply_filters()
 
     def current_filter(self) -> AuditFilter:
@@ -302,10 +305,24 @@ class AuditLogScreen(QWidget):
             parent=self,
             op=lambda: self.vm.fetch(params),
             success=lambda page: self._page_arrived(generation, page),
-        ).failure(failure_to(self.panel, lambda: self._page_failed(generation))).run_in_background()
+        ).failure(lambda exc: self._not_fetched(exc, generation, params)).run_in_background()
+
+    def _not_fetched(self, exc: Exception, generation: int, params: dict[str, Any]) -> None:
+        """Offline, the last answer to this very query is shown with its time; otherwise
+        the panel says what went wrong."""
+        remembered = self.vm.last_answer(params) if is_offline(exc) else None
+        if remembered is None or generation != self.model.rows.generation:
+            failure_to(self.panel, lambda: self._page_failed(generation))(exc)
+            return
+        page, read_at = remembered
+        self._show_page(generation, page)
+        self.panel.show_stale(read_at)
 
     def _page_arrived(self, generation: int, page: AuditPage) -> None:
         self.panel.show_content()
+        self._show_page(generation, page)
+
+    def _show_page(self, generation: int, page: AuditPage) -> None:
         self.model.append(generation, page)
         self.status.setText(self.model.rows.status)
         self._offer(self.user, seen(self.model.rows.entries, "actor"))
@@ -369,7 +386,7 @@ class AuditLogScreen(QWidget):
         label.style().polish(label)
 
     def activated(self) -> None:
-        if self.panel.offline:
+        if self.panel.offline or self.panel.stale:
             self.apply_filters()
 
 

@@ -161,7 +161,9 @@ class CollectorPerformanceScreen(QWidget):
         layout.addWidget(self.results, 1)
         layout.addWidget(note)
 
-        self.panel = fill_with_online(self, body, self.reload, keep_figures=True)
+        self.panel = fill_with_online(
+            self, body, self.reload, keep_figures=True, clock=context.clock
+        )
         self.reload()
 
     @property

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from desktop.cache.store import Cache
@@ -395,6 +395,10 @@ def seen(entries: Iterable[AuditEntry], attribute: str) -> list[str]:
     return sorted({str(getattr(e, attribute)) for e in entries if getattr(e, attribute)})
 
 
+def _query_key(params: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((key, str(value)) for key, value in params.items()))
+
+
 AccountNumbers = Callable[[Iterable[str]], Mapping[str, str]]
 """Loan ids to account numbers, for the loans this desk has (its cache)."""
 
@@ -423,13 +427,28 @@ def with_accounts(page: AuditPage, accounts: AccountNumbers) -> AuditPage:
 
 
 class AuditLogViewModel:
-    def __init__(self, api: Api, accounts: AccountNumbers | None = None) -> None:
+    """Remembers the last answer to each query, with when it came, so that offline the
+    screen can show what was last read (and say when) instead of going blank."""
+
+    def __init__(
+        self,
+        api: Api,
+        accounts: AccountNumbers | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self._api = api
         self._accounts = accounts
+        self._clock = clock
+        self._answers: dict[tuple[tuple[str, str], ...], tuple[AuditPage, datetime]] = {}
 
     def fetch(self, params: dict[str, Any]) -> AuditPage:
         page = parse_page(self._api.request("GET", PATH, params=params))
-        return page if self._accounts is None else with_accounts(page, self._accounts)
+        page = page if self._accounts is None else with_accounts(page, self._accounts)
+        self._answers[_query_key(params)] = (page, self._clock())
+        return page
+
+    def last_answer(self, params: dict[str, Any]) -> tuple[AuditPage, datetime] | None:
+        return self._answers.get(_query_key(params))
 
     def verify(self) -> ChainReport:
         return parse_chain(self._api.request("GET", VERIFY_PATH))
