@@ -37,7 +37,6 @@ from desktop.qt import (
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens._online import failure_to, fill_with_online
-from desktop.viewmodels.online import is_offline
 from desktop.viewmodels.audit_log import (
     COLUMNS,
     OUTCOMES,
@@ -52,6 +51,7 @@ from desktop.viewmodels.audit_log import (
     readable_diff,
     seen,
 )
+from desktop.viewmodels.online import is_offline
 from loancore.dates import business_date
 from loancore.roles import Action
 
