@@ -239,8 +239,9 @@ class AuditLogScreen(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal, body)
         splitter.addWidget(self.table)
         splitter.addWidget(detail)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([720, 360])  # room for the account column beside the entry's detail
 
         self.verify_button = QPushButton("Verify chain", body)
         self.verify_button.setVisible(context.can(Action.VERIFY_AUDIT))

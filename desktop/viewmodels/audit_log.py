@@ -132,7 +132,7 @@ class AuditEntry:
     def row(self) -> tuple[str, ...]:
         return (
             str(self.id),
-            instant(self.at),
+            instant(self.at).removesuffix(" IST"),  # the column's heading says IST
             self.actor,
             action_words(self.action),
             OUTCOME_WORDS.get(self.outcome, self.outcome.capitalize()),

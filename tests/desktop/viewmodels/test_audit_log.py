@@ -85,7 +85,7 @@ def test_an_entry_is_read_and_shown_in_ist_with_indian_dates() -> None:
     shown = page.entries[0]
     assert shown.row == (
         "7",
-        "27-11-2026 15:14 IST",
+        "27-11-2026 15:14",
         "bm.nsk",
         "Payment posted",
         "Done",
