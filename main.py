@@ -133,71 +133,68 @@ def cmd_desktop(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Server on an embedded SQLite database filled with demo data, and the desktop client
-    against it. The database is made once per (loans, seed) and reused on later runs."""
-    import subprocess
-    import time
-
-    import requests
-
+    """Builds the demo book (once; on the embedded SQLite file for these --loans and --seed,
+    or on --db URL, PostgreSQL included), then serves it and opens the desktop client against
+    it. The server is stopped on every way out (see `sync_server.demo.serve`)."""
     from sync_server.clock import Clock
     from sync_server.config import data_dir
-    from sync_server.db.engine import Database
-    from sync_server.db.migrate import upgrade
-    from sync_server.demo import DEMO_PASSWORD, describe, seed_demo
+    from sync_server.demo import DEMO_PASSWORD
+    from sync_server.demo.serve import DemoError, build_demo, serving
 
-    path = data_dir() / f"demo-{args.loans}-{args.seed}.db"
-    url = f"sqlite:///{path}"
-    if not path.exists() or args.fresh:
-        path.unlink(missing_ok=True)
-        print(
-            f"Building demo data ({args.loans} loans, seed {args.seed}): day by day through five scored weeks..."
-        )
-        db = Database(url)
-        upgrade(db.engine)
-        summary = seed_demo(db, loans=args.loans, seed=args.seed, today=Clock().business_date())
-        db.dispose()
-        print(describe(summary))
+    if args.db:
+        url = args.db
     else:
-        print(f"Using the demo database at {path} (--fresh rebuilds it).")
+        path = data_dir() / f"demo-{args.loans}-{args.seed}.db"
+        url = f"sqlite:///{path}"
+        if args.fresh:
+            path.unlink(missing_ok=True)
+    try:
+        build_demo(
+            url,
+            loans=args.loans,
+            seed=args.seed,
+            today=Clock().business_date(),
+            fresh=bool(args.fresh and args.db),
+        )
         print(
             f"Demo users: admin, bm.pnc, col.pnc1, finance, legal, auditor; password {DEMO_PASSWORD}"
         )
-    server_url = f"http://127.0.0.1:{args.port}"
-    server = subprocess.Popen(  # noqa: S603 (our own interpreter and entry point)
-        [
-            sys.executable,
-            __file__,
-            "server",
-            "--db",
-            url,
-            "--port",
-            str(args.port),
-            "--log-level",
-            "warning",
-        ]
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{server_url}/api/v1/health", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.5)
-        else:
-            print("The demo server did not start; see its messages above.", file=sys.stderr)
-            return 1
-        print(f"Demo server on {server_url}")
-        if args.server_only:
-            return server.wait()
-        from desktop.app import run
+        if args.build_only:
+            return 0
+        server_url = f"http://127.0.0.1:{args.port}"
+        command = [sys.executable, __file__, "server", "--db", url, "--port", str(args.port)]
+        with serving([*command, "--log-level", "warning"], args.port) as server:
+            print(f"Demo server on {server_url}")
+            if args.server_only:
+                return server.wait()
+            return _desktop_until_closed(server_url)
+    except DemoError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Demo stopped.", file=sys.stderr)
+        return 130
 
-        return run(sys.argv[:1], server_url=server_url)
-    finally:
-        if server.poll() is None:
-            server.terminate()
-            server.wait(timeout=15)
+
+def _desktop_until_closed(server_url: str) -> int:
+    """The desktop client, quitting cleanly on Ctrl+C, SIGTERM or SIGHUP: Qt's loop never
+    hands Python a signal by itself, so a timer gives it the chance, and the handler asks the
+    loop to end (the demo then stops its server)."""
+    import signal
+
+    from desktop.app import run
+    from desktop.qt import QApplication, QGuiApplication, Qt, QTimer
+
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
+    app = QApplication(sys.argv[:1])
+    for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)):
+        signal.signal(sig, lambda *_: app.quit())
+    awake = QTimer()
+    awake.start(250)
+    awake.timeout.connect(lambda: None)
+    return run(sys.argv[:1], server_url=server_url)
 
 
 def cmd_not_yet(what: str) -> Callable[[argparse.Namespace], int]:
@@ -252,12 +249,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_desktop)
 
     p = sub.add_parser(
-        "demo", help="server with demo data on an embedded SQLite database, and the desktop client"
+        "demo",
+        help="build the demo book (embedded SQLite, or --db URL), serve it and open the desktop",
     )
     p.add_argument("--loans", type=int, default=300)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--port", type=int, default=DEFAULT_PORT)
-    p.add_argument("--fresh", action="store_true", help="rebuild the demo database")
+    p.add_argument(
+        "--db",
+        metavar="URL",
+        help="build and serve the demo on this database (PostgreSQL too); default: a SQLite "
+        "file per --loans/--seed in the user data directory",
+    )
+    p.add_argument("--fresh", action="store_true", help="empty the database and rebuild the demo")
+    p.add_argument("--build-only", action="store_true", help="build the demo book and stop")
     p.add_argument("--server-only", action="store_true", help="run only the demo server")
     p.set_defaults(func=cmd_demo)
 

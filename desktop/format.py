@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from loancore.dates import IST, format_date
 from loancore.delinquency import AssetClass, Bucket, bucket_for
-from loancore.money import Paise, format_rupees, format_rupees_compact
+from loancore.money import Paise, format_rupees
 from loancore.roles import Role
 
 NOTHING = "—"
@@ -35,9 +35,34 @@ def rupees(paise: Paise | None, *, symbol: bool = True) -> str:
     return NOTHING if paise is None else format_rupees(paise, symbol=symbol)
 
 
+_PAISE_PER_LAKH = 1_00_000_00
+_PAISE_PER_CRORE = 1_00_00_000_00
+
+
 def rupees_short(paise: Paise | None) -> str:
-    """For tiles and headlines only; tables and receipts show the exact figure."""
-    return NOTHING if paise is None else format_rupees_compact(paise)
+    """For tiles and headlines only; tables and receipts show the exact figure.
+
+    Below a lakh, whole rupees ("₹45,600"); from a lakh, lakhs with two decimals ("₹1.28 L",
+    "₹1.30 L"), from a crore, crores ("₹12.35 Cr"). Always two decimals: "₹1.3 L" for
+    ₹1,28,000 read as a different figure. Rounded half up here, in integers: babel rounds half
+    to even. The unit is chosen after rounding (₹99,999.50 is "₹1.00 L", never "₹1,00,000")."""
+    if paise is None:
+        return NOTHING
+    sign = "-" if paise < 0 else ""
+    magnitude = abs(paise)
+    rupees_ = _half_up(magnitude, 100)
+    if rupees_ * 100 < _PAISE_PER_LAKH:
+        return f"{sign if rupees_ else ''}₹{_indian_grouping(rupees_)}"
+    hundredths = _half_up(magnitude * 100, _PAISE_PER_LAKH)
+    unit = "L"
+    if hundredths >= 100 * 100:  # 100.00 L is a crore
+        hundredths, unit = _half_up(magnitude * 100, _PAISE_PER_CRORE), "Cr"
+    whole, cents = divmod(hundredths, 100)
+    return f"{sign}₹{_indian_grouping(whole)}.{cents:02d} {unit}"
+
+
+def _half_up(numerator: int, denominator: int) -> int:
+    return (2 * numerator + denominator) // (2 * denominator)
 
 
 def day(value: date | str | None) -> str:
@@ -90,6 +115,19 @@ def role_label(role: Role | str) -> str:
     return _ROLE_LABELS[Role(role)]
 
 
+def person_with_role(full_name: str, role: Role | str) -> str:
+    """ "Farida Mistry (Finance)": the role once, even when the name as entered already ends
+    with it or a short form of it ("Anita Rao (Admin)" for an administrator)."""
+    label = role_label(role)
+    name = full_name.strip()
+    if name.endswith(")") and "(" in name:
+        base, _, suffix = name[:-1].rpartition("(")
+        said = suffix.strip().lower()
+        if said and (label.lower().startswith(said) or said.startswith(label.lower()[:4])):
+            name = base.strip()
+    return f"{name} ({label})"
+
+
 def count(n: int, singular: str, plural: str | None = None) -> str:
     """'1 payment', '3 payments', with Indian grouping for big counts ('1,20,000 loans')."""
     word = singular if n == 1 else (plural or f"{singular}s")
@@ -108,3 +146,26 @@ def _indian_grouping(n: int) -> str:
     if head:
         groups.insert(0, head)
     return sign + ",".join([*groups, tail])
+
+
+PROMISE_OUTCOMES = {
+    "pending": "Pending",
+    "kept": "Kept",
+    "partly_kept": "Partly kept",
+    "broken": "Broken",
+}
+PROMISE_DUE_TODAY = "Due today"
+PROMISE_PAST_DATE = "Past date, not yet marked"
+
+
+def promise_outcome(outcome: str, promised: date, business_date: date) -> str:
+    """The word for a promise as of the desk's business date. The day-end marks a promise kept,
+    partly kept or broken only after its date (plus a day's grace); until then a promise whose
+    date has come or gone is not simply "Pending", or a collector would tell a borrower who
+    missed it that it still stands."""
+    if outcome == "pending":
+        if promised == business_date:
+            return PROMISE_DUE_TODAY
+        if promised < business_date:
+            return PROMISE_PAST_DATE
+    return PROMISE_OUTCOMES.get(outcome, outcome.replace("_", " ").capitalize())

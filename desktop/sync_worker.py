@@ -23,6 +23,10 @@ from desktop.sync.engine import SyncEngine, SyncProgress, SyncReport
 log = logging.getLogger("loandesk.desktop.sync")
 
 LAST_SYNC_KEY = "shell.last_sync_at"
+LOCAL_COPY_FAILED = (
+    "LoanDesk could not use its copy of the loans on this computer; what you entered is kept. "
+    "Close and reopen LoanDesk; if it keeps happening, tell support."
+)
 PUSH_SOON_MS = 2000
 _PULLED_TOPICS = (
     Topic.LOANS,
@@ -188,8 +192,8 @@ class SyncWorker(QObject):
             paused: tuple[tuple[str, int], ...] | None = _paused_kinds(self.cache)
             refused = self.cache.refused_count()
         except Exception as exc:  # the engine keeps its own failures; this is the cache
-            log.warning("sync round failed outside the engine: %s", type(exc).__name__)
-            report, pending = SyncReport(error=f"The local cache failed: {exc}"), -1
+            log.warning("sync round failed outside the engine", exc_info=exc)
+            report, pending = SyncReport(error=LOCAL_COPY_FAILED), -1
             paused, refused = None, -1
         result = _RoundResult(report, pending, paused, refused, self._reachable(), self._clock())
         self._round_done.emit(result)

@@ -5,7 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Qt itself, then what its xcb platform (the window on a Linux desktop) loads: without these the
+# window does not open ("could not load the Qt platform plugin xcb").
 QT_LIBS="python3-venv libglib2.0-0 libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 fonts-dejavu-core poppler-utils"
+QT_LIBS="$QT_LIBS libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0"
+QT_LIBS="$QT_LIBS libxcb-xkb1 libxkbcommon-x11-0 libxcb-randr0 libxcb-shape0"
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   missing=""
   for pkg in $QT_LIBS; do

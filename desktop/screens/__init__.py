@@ -85,6 +85,9 @@ class ScreenSpec:
     shortcut: str | None = None
     icon: str | None = None
     order: int = 100
+    ready: bool = True
+    """False for a screen that only says its feature arrives with a later release: Home then
+    does not promise what it cannot do."""
 
 
 SCREENS: list[ScreenSpec] = []
@@ -105,6 +108,11 @@ def visible_screens(role: Role, screens: Iterable[ScreenSpec] | None = None) -> 
     return sorted(
         (spec for spec in chosen if can(role, spec.action)), key=lambda s: (s.order, s.title)
     )
+
+
+def ready_screen_keys(role: Role) -> frozenset[str]:
+    """The screens `role` can open that do their work now (not a "coming" page)."""
+    return frozenset(spec.key for spec in visible_screens(role, load_screens()) if spec.ready)
 
 
 def load_screens() -> list[ScreenSpec]:

@@ -8,12 +8,12 @@ drops; it says what happened, that nothing was changed, and offers the one usefu
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from desktop.errors import show_error
+from desktop.failures import UNREACHABLE, at
 from desktop.qt import (
     QEvent,
-    QFont,
-    QFontMetrics,
     QHBoxLayout,
     QKeyEvent,
     QLabel,
@@ -28,26 +28,42 @@ from desktop.sync.api import ApiError
 from desktop.viewmodels.online import NEEDS_CONNECTION, UnexpectedAnswer, is_offline, message_for
 
 
-def fit_bold(button: QPushButton) -> QPushButton:
-    """The stylesheet draws a default button's text bold, wider than Qt sized it for; without
-    room for that the label is clipped ("Turn of")."""
-    font = QFont(button.font())
-    font.setBold(True)
-    room = QFontMetrics(font).horizontalAdvance(button.text()) + 48
-    button.setMinimumWidth(max(button.minimumWidth(), room))
-    return button
-
-
 class OnlineOnly(QStackedWidget):
     """Page 0 is the screen's content, page 1 the offline notice. `retry` fires on the button
     and on F5 pressed anywhere inside: on a screen of server figures, F5 means "ask the server
-    again", so it is claimed here before the window's F5 (sync now) would take it."""
+    again", so it is claimed here before the window's F5 (sync now) would take it.
+
+    With `keep_figures`, a screen that has shown the server's figures once keeps them when the
+    server goes away, under a line saying when they were read: the last known portfolio is
+    worth more to a manager than a blank page. A work queue (held payments, users) does not
+    keep them: acting on a stale queue would only be refused."""
 
     retry = Signal()
 
-    def __init__(self, content: QWidget, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        content: QWidget,
+        parent: QWidget | None = None,
+        *,
+        keep_figures: bool = False,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         super().__init__(parent)
         self.content = content
+        self.keep_figures = keep_figures
+        self.clock = clock
+        self.figures_at: datetime | None = None
+        """When the content last showed the server's answer."""
+        self.front = QWidget(self)
+        self.stale_banner = QLabel(self.front)
+        self.stale_banner.setObjectName("offlineBanner")
+        self.stale_banner.setWordWrap(True)
+        self.stale_banner.hide()
+        front = QVBoxLayout(self.front)
+        front.setContentsMargins(0, 0, 0, 0)
+        front.setSpacing(0)
+        front.addWidget(self.stale_banner)
+        front.addWidget(content, 1)
         self.offline_page = QWidget(self)
         self.offline_page.setObjectName("offlinePage")
         self.offline_text = QLabel(NEEDS_CONNECTION, self.offline_page)
@@ -58,7 +74,6 @@ class OnlineOnly(QStackedWidget):
         self.offline_text.setMaximumWidth(560)
         self.retry_button = QPushButton("Retry", self.offline_page)
         self.retry_button.setDefault(True)
-        fit_bold(self.retry_button)
         self.retry_button.clicked.connect(self.retry.emit)
         layout = QVBoxLayout(self.offline_page)
         layout.addStretch(1)
@@ -69,7 +84,7 @@ class OnlineOnly(QStackedWidget):
         layout.addLayout(centred)
         layout.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(2)
-        self.addWidget(content)
+        self.addWidget(self.front)
         self.addWidget(self.offline_page)
 
     def event(self, event: QEvent) -> bool:
@@ -93,19 +108,42 @@ class OnlineOnly(QStackedWidget):
     def offline(self) -> bool:
         return self.currentWidget() is self.offline_page
 
-    def show_content(self) -> None:
-        self.setCurrentWidget(self.content)
+    @property
+    def stale(self) -> bool:
+        """Showing the last figures while the server cannot be reached."""
+        return self.currentWidget() is self.front and not self.stale_banner.isHidden()
 
-    def show_offline(self) -> None:
+    def show_content(self) -> None:
+        """The content now shows a fresh answer from the server."""
+        self.figures_at = self.clock()
+        self.stale_banner.hide()
+        self.setCurrentWidget(self.front)
+
+    def show_stale(self, read_at: datetime) -> None:
+        """The content as it is (figures read at `read_at`), under a line saying so."""
+        self.figures_at = read_at
+        self.stale_banner.setText(
+            f"{UNREACHABLE} Showing the figures as read at "
+            f"{at(read_at, self.clock())}; press F5 to try again."
+        )
+        self.stale_banner.show()
+        self.setCurrentWidget(self.front)
+        self.retry_button.setEnabled(True)
+
+    def show_offline(self, text: str = NEEDS_CONNECTION) -> None:
+        if self.keep_figures and self.figures_at is not None:
+            self.show_stale(self.figures_at)
+            return
+        self.offline_text.setText(text)
         self.setCurrentWidget(self.offline_page)
         self.retry_button.setEnabled(True)
         self.retry_button.setFocus()
 
     def failed(self, exc: Exception) -> None:
-        """Offline goes to the notice page; anything else (a refusal, a bug) to the one error
-        box, with the server's message as it is."""
+        """Offline goes to the notice page (or keeps the last figures); anything else (a
+        refusal, a server fault, a bug) to the one error box, in `desktop.failures`' words."""
         if is_offline(exc):
-            self.show_offline()
+            self.show_offline(message_for(exc))
         else:
             show_error(self, exc)
 
@@ -126,7 +164,7 @@ def answer_failure(panel: OnlineOnly, message: QLabel, exc: Exception) -> None:
     server said it, anything else to the one error box. Retry is offered again either way."""
     panel.retry_button.setEnabled(True)
     if is_offline(exc):
-        panel.show_offline()
+        panel.show_offline(message_for(exc))
     elif isinstance(exc, ApiError | UnexpectedAnswer):
         say(message, message_for(exc), error=True)
     else:
@@ -146,10 +184,20 @@ def failure_to(
     return handle
 
 
-def fill_with_online(screen: QWidget, content: QWidget, retry: Callable[[], None]) -> OnlineOnly:
+def fill_with_online(
+    screen: QWidget,
+    content: QWidget,
+    retry: Callable[[], None],
+    *,
+    keep_figures: bool = False,
+    clock: Callable[[], datetime] | None = None,
+) -> OnlineOnly:
     """Make `content` the whole of `screen`, behind the offline notice whose Retry (and F5)
-    calls `retry`: the frame every screen of server figures shares."""
-    panel = OnlineOnly(content, screen)
+    calls `retry`: the frame every screen of server figures shares. `clock` is the desk's
+    (the screen context's), for the time the figures were read."""
+    panel = OnlineOnly(content, screen, keep_figures=keep_figures)
+    if clock is not None:
+        panel.clock = clock
     panel.retry.connect(retry)
     outer = QVBoxLayout(screen)
     outer.setContentsMargins(0, 0, 0, 0)

@@ -28,7 +28,7 @@ from desktop.qt import (
     QWidget,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
-from desktop.screens._online import answer_failure, fill_with_online, fit_bold, say
+from desktop.screens._online import answer_failure, fill_with_online, say
 from desktop.screens.loan_detail import RowsModel
 from desktop.viewmodels.admin_flags import COLUMNS, AdminFlagsViewModel, Flag
 from loancore.roles import Action
@@ -71,7 +71,6 @@ class ConfirmSwitchDialog(QDialog):
         )
         self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.confirm_button.setDefault(True)
-        fit_bold(self.confirm_button)
         self.confirm_button.setEnabled(False)
         self.typed.textChanged.connect(
             lambda text: self.confirm_button.setEnabled(self.flag.confirmed_by(text))

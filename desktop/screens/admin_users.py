@@ -31,7 +31,7 @@ from desktop.qt import (
     QWidget,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
-from desktop.screens._online import answer_failure, fill_with_online, fit_bold, say
+from desktop.screens._online import answer_failure, fill_with_online, say
 from desktop.screens.loan_detail import RowsModel
 from desktop.viewmodels.admin_users import (
     COLUMNS,
@@ -98,7 +98,6 @@ class CreateUserDialog(QDialog):
         )
         self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.create_button.setDefault(True)
-        fit_bold(self.create_button)
         self.buttons.accepted.connect(self.send)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -36,7 +36,7 @@ from desktop.qt import (
     Signal,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
-from desktop.screens._online import failure_to, fill_with_online, fit_bold
+from desktop.screens._online import failure_to, fill_with_online
 from desktop.viewmodels.audit_log import (
     COLUMNS,
     OUTCOMES,
@@ -46,10 +46,12 @@ from desktop.viewmodels.audit_log import (
     AuditPage,
     AuditRows,
     ChainReport,
+    accounts_in,
     entry_heading,
     readable_diff,
     seen,
 )
+from desktop.viewmodels.online import is_offline
 from loancore.dates import business_date
 from loancore.roles import Action
 
@@ -161,7 +163,9 @@ class AuditLogScreen(QWidget):
         super().__init__(parent)
         self.setObjectName("auditLogScreen")
         self.context = context
-        self.vm = AuditLogViewModel(context.session.api)
+        self.vm = AuditLogViewModel(
+            context.session.api, accounts_in(context.cache), clock=context.clock
+        )
         today = business_date(context.clock())
 
         body = QWidget(self)
@@ -178,7 +182,6 @@ class AuditLogScreen(QWidget):
         self.date_to = DateBound("To", today, body)
         self.apply_button = QPushButton("Apply filters", body)
         self.apply_button.setDefault(True)
-        fit_bold(self.apply_button)
         self.apply_button.clicked.connect(self.apply_filters)
         self.clear_button = QPushButton("Clear", body)
         self.clear_button.clicked.connect(self.clear_filters)
@@ -236,8 +239,9 @@ class AuditLogScreen(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal, body)
         splitter.addWidget(self.table)
         splitter.addWidget(detail)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([720, 360])  # room for the account column beside the entry's detail
 
         self.verify_button = QPushButton("Verify chain", body)
         self.verify_button.setVisible(context.can(Action.VERIFY_AUDIT))
@@ -258,7 +262,7 @@ class AuditLogScreen(QWidget):
         layout.addWidget(self.chain)
         layout.addLayout(bottom)
 
-        self.panel = fill_with_online(self, body, self.apply_filters)
+        self.panel = fill_with_online(self, body, self.apply_filters, clock=context.clock)
         self.apply_filters()
 
     def current_filter(self) -> AuditFilter:
@@ -302,10 +306,24 @@ class AuditLogScreen(QWidget):
             parent=self,
             op=lambda: self.vm.fetch(params),
             success=lambda page: self._page_arrived(generation, page),
-        ).failure(failure_to(self.panel, lambda: self._page_failed(generation))).run_in_background()
+        ).failure(lambda exc: self._not_fetched(exc, generation, params)).run_in_background()
+
+    def _not_fetched(self, exc: Exception, generation: int, params: dict[str, Any]) -> None:
+        """Offline, the last answer to this very query is shown with its time; otherwise
+        the panel says what went wrong."""
+        remembered = self.vm.last_answer(params) if is_offline(exc) else None
+        if remembered is None or generation != self.model.rows.generation:
+            failure_to(self.panel, lambda: self._page_failed(generation))(exc)
+            return
+        page, read_at = remembered
+        self._show_page(generation, page)
+        self.panel.show_stale(read_at)
 
     def _page_arrived(self, generation: int, page: AuditPage) -> None:
         self.panel.show_content()
+        self._show_page(generation, page)
+
+    def _show_page(self, generation: int, page: AuditPage) -> None:
         self.model.append(generation, page)
         self.status.setText(self.model.rows.status)
         self._offer(self.user, seen(self.model.rows.entries, "actor"))
@@ -333,7 +351,8 @@ class AuditLogScreen(QWidget):
             return
         entry = self.model.entry(index.row())
         self.detail_heading.setText("\n".join(entry_heading(entry)))
-        lines = readable_diff(entry.before, entry.after)
+        known = {entry.loan_id: entry.account_no} if entry.loan_id and entry.account_no else {}
+        lines = readable_diff(entry.before, entry.after, known)
         if not lines:
             self.diff.setHtml("<p><i>This entry records no before or after.</i></p>")
             return
@@ -368,7 +387,7 @@ class AuditLogScreen(QWidget):
         label.style().polish(label)
 
     def activated(self) -> None:
-        if self.panel.offline:
+        if self.panel.offline or self.panel.stale:
             self.apply_filters()
 
 

@@ -177,7 +177,9 @@ class CollectorPerformanceScreen(QWidget):
         layout.addWidget(self.details)
         layout.addWidget(note)
 
-        self.panel = fill_with_online(self, body, self.reload)
+        self.panel = fill_with_online(
+            self, body, self.reload, keep_figures=True, clock=context.clock
+        )
         self.reload()
 
     @property

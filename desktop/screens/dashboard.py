@@ -137,7 +137,9 @@ class DashboardScreen(QWidget):
         layout.addLayout(tile_grid)
         layout.addWidget(overdue_box, 1)
 
-        self.panel = fill_with_online(self, body, self.reload)
+        self.panel = fill_with_online(
+            self, body, self.reload, keep_figures=True, clock=context.clock
+        )
         context.changes.changed.connect(self._data_changed)
         self.reload()
 

@@ -34,6 +34,7 @@ from desktop.signals import Topic
 from desktop.viewmodels import desk_business_date
 from desktop.viewmodels.disputes import DisputeRow, DisputesViewModel
 from desktop.viewmodels.local_entries import find_loan
+from desktop.viewmodels.online import message_for
 from loancore.roles import Action
 
 _SHOWN_TOPICS = frozenset({Topic.DISPUTES, Topic.LOANS, Topic.OUTBOX, Topic.SYNC})
@@ -115,7 +116,7 @@ class _EntryDialog(QDialog):
         self.saved.emit()
 
     def _not_saved(self, exc: Exception) -> None:
-        self.message.setText(f"Not saved: {exc}")
+        self.message.setText(f"Not saved: {message_for(exc)}")
         self.message.show()
         self.save_button.setEnabled(True)
 

@@ -5,6 +5,7 @@ back from the field knows at a glance whether the day's payments have gone."""
 from __future__ import annotations
 
 from desktop import format as fmt
+from desktop.failures import UNREACHABLE, offline_since
 from desktop.operations import QueryOp
 from desktop.qt import (
     QFrame,
@@ -18,7 +19,7 @@ from desktop.qt import (
     QVBoxLayout,
     QWidget,
 )
-from desktop.screens import ScreenContext, ScreenSpec, register
+from desktop.screens import ScreenContext, ScreenSpec, ready_screen_keys, register
 from desktop.signals import Topic
 from desktop.sync_worker import SyncState
 from desktop.viewmodels.home import HomeFigures, home_figures, what_you_can_do
@@ -108,13 +109,17 @@ class HomeScreen(QWidget):
 
         can_do = QGroupBox("What you can do")
         can_do_grid = QGridLayout(can_do)
-        self.abilities = [QLabel(f"•  {line}") for line in what_you_can_do(context.role)]
-        half = (len(self.abilities) + 1) // 2
+        self.abilities = [
+            QLabel(f"•  {line}")
+            for line in what_you_can_do(context.role, ready_screen_keys(context.role))
+        ]
+        half = max(1, (len(self.abilities) + 1) // 2)
         for n, label in enumerate(self.abilities):
             label.setWordWrap(True)
             can_do_grid.addWidget(label, n % half, n // half, Qt.AlignmentFlag.AlignTop)
         can_do_grid.setColumnStretch(0, 1)
         can_do_grid.setColumnStretch(1, 1)
+        can_do_grid.setRowStretch(half, 1)  # spare room below the list, not between its lines
         # An administrator may do some twenty-six things: in a scroll area the list never
         # makes the window taller than the screen.
         can_do_scroll = QScrollArea(self)
@@ -163,6 +168,8 @@ class HomeScreen(QWidget):
         self.refused.setVisible(bool(figures.refused_payments))
 
     def _show_sync(self, state: SyncState) -> None:
+        """What the sync says, in sentences: offline names the time of the figures shown;
+        any other failure of a round is shown as `desktop.failures` worded it."""
         if state.running:
             self.connection.setText("Syncing…")
         elif state.online is None:
@@ -170,12 +177,17 @@ class HomeScreen(QWidget):
         elif state.online:
             self.connection.setText("Online")
         else:
-            self.connection.setText("Offline: your work is kept and sent later")
+            self.connection.setText(
+                f"{offline_since(state.last_sync, self.context.clock())} "
+                "Your work is kept and sent later."
+            )
         waiting = fmt.count(state.pending, "entry", "entries")
+        failure = state.error if state.error and not state.running else None
+        if failure and failure.startswith(UNREACHABLE):
+            failure = None  # the connection line says it, with the time of the figures
         self.last_sync.setText(
             f"{fmt.instant(state.last_sync) if state.last_sync else 'Never'}"
-            f" · {waiting} in the outbox"
-            + (f"\n{state.error}" if state.error and not state.running else "")
+            f" · {waiting} in the outbox" + (f"\n{failure}" if failure else "")
         )
 
     def _sync_now(self) -> None:

@@ -34,6 +34,7 @@ from desktop.qt import (
     Signal,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
+from desktop.screens._tables import sort_by_header
 from desktop.screens.loan_detail import open_loan_detail
 from desktop.screens.record_payment import open_record_payment
 from desktop.signals import Topic
@@ -75,6 +76,19 @@ COLUMNS: tuple[tuple[str, Callable[[LoanRow], str], LoanSort], ...] = (
     ("Collector", lambda row: row.collector_name, LoanSort.COLLECTOR),
 )
 _RIGHT_ALIGNED = frozenset({2, 4})
+FIRST_ORDER = {
+    LoanSort.DPD: Qt.SortOrder.DescendingOrder,
+    LoanSort.OUTSTANDING: Qt.SortOrder.DescendingOrder,
+}
+"""Largest first for DPD (and its bucket) and outstanding; every other column A to Z, oldest
+date first. This is each sort's own order in `LoansQuery`; the other is `reverse`."""
+DEFAULT_COLUMN = 2  # DPD, worst first: the day's work leads
+
+
+def first_order(sort: LoanSort) -> Qt.SortOrder:
+    return FIRST_ORDER.get(sort, Qt.SortOrder.AscendingOrder)
+
+
 LOAN_ID_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -94,6 +108,7 @@ class LoansTableModel(QAbstractTableModel):
         self._query = query
         self._where = where or LoanFilter()
         self._sort = LoanSort.DPD
+        self._reverse = False
         self._rows: list[LoanRow] = []
         self._next: PageKey | None = None
         self._total = 0
@@ -113,15 +128,20 @@ class LoansTableModel(QAbstractTableModel):
             self._where = where
             self.reload()
 
-    def set_sort(self, sort: LoanSort) -> None:
-        if sort != self._sort:
-            self._sort = sort
+    def set_sort(self, sort: LoanSort, *, reverse: bool = False) -> None:
+        if (sort, reverse) != (self._sort, self._reverse):
+            self._sort, self._reverse = sort, reverse
             self.reload()
+
+    @property
+    def sorted_by(self) -> tuple[LoanSort, bool]:
+        """The sort shown and whether it is read the other way round."""
+        return self._sort, self._reverse
 
     def reload(self) -> None:
         """Start from the first page (after a sync, a filter change or a new sort)."""
         self.beginResetModel()
-        page = self._query.page(self._where, self._sort, limit=PAGE_SIZE)
+        page = self._query.page(self._where, self._sort, limit=PAGE_SIZE, reverse=self._reverse)
         self._rows = list(page.rows)
         self._next = page.next_key
         self._total = self._query.count(self._where)
@@ -147,7 +167,9 @@ class LoansTableModel(QAbstractTableModel):
     def fetchMore(self, parent: AnyIndex) -> None:  # noqa: N802 -- Qt's name
         if parent.isValid() or self._next is None:
             return
-        page = self._query.page(self._where, self._sort, after=self._next, limit=PAGE_SIZE)
+        page = self._query.page(
+            self._where, self._sort, after=self._next, limit=PAGE_SIZE, reverse=self._reverse
+        )
         if page.rows:
             first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(page.rows) - 1)
@@ -179,15 +201,17 @@ class LoansTableModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section][0]
+        if role == Qt.ItemDataRole.InitialSortOrderRole:
+            return first_order(COLUMNS[section][2]).value
         if role == Qt.ItemDataRole.TextAlignmentRole and section in _RIGHT_ALIGNED:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        """Each column has the one order people want from it (DPD and outstanding largest
-        first, names and dates ascending), so the header's direction is not consulted."""
-        del order
-        self.set_sort(COLUMNS[column][2])
+        """`order` as the header's arrow shows it: the column's first order (DPD and
+        outstanding largest first, names and dates ascending) or its reverse."""
+        sort = COLUMNS[column][2]
+        self.set_sort(sort, reverse=order != first_order(sort))
 
 
 BUCKET_CHOICES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -247,16 +271,14 @@ class LoansScreen(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
-        self.table.setSortingEnabled(False)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(24)
         header = self.table.horizontalHeader()
-        header.setSectionsClickable(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         for column, width in ((0, 180), (2, 60), (3, 80), (4, 150), (5, 110), (6, 190)):
             self.table.setColumnWidth(column, width)
-        header.sectionClicked.connect(self.model.sort)
+        sort_by_header(self.table, DEFAULT_COLUMN, first_order(LoanSort.DPD))
         self.table.doubleClicked.connect(self._open_index)
         self.table.installEventFilter(self)
 
@@ -279,7 +301,8 @@ class LoansScreen(QWidget):
         self.search.returnPressed.connect(self.apply_filter)
         self.bucket.currentIndexChanged.connect(self.apply_filter)
         self.status.currentIndexChanged.connect(self.apply_filter)
-        self.table.selectionModel().currentRowChanged.connect(self._selection_changed)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
+        self.model.modelReset.connect(self._selection_changed)
         self.pay_button.clicked.connect(self._record_payment)
         self.open_loan.connect(self._show_loan)
         context.changes.changed.connect(self._data_changed)
@@ -307,8 +330,12 @@ class LoansScreen(QWidget):
         self._show_state()
 
     def selected_loan_id(self) -> str | None:
-        index = self.table.currentIndex()
-        return self.model.loan_id(index.row()) if index.isValid() else None
+        """The loan of the selected row; None when no row is selected, even if one has the
+        keyboard focus (a cleared selection or a new filter leaves the current index)."""
+        rows = self.table.selectionModel().selectedRows()
+        if not rows or rows[0].row() >= self.model.rowCount():
+            return None
+        return self.model.loan_id(rows[0].row())
 
     def _show_state(self) -> None:
         total = self.model.total

@@ -20,7 +20,6 @@ from desktop.qt import (
     QWidget,
     Signal,
 )
-from desktop.screens._online import fit_bold
 from desktop.settings import ClientSettings
 
 
@@ -67,7 +66,6 @@ class LoginDialog(QDialog):
         self.sign_in_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.sign_in_button.setText("Sign in")
         self.sign_in_button.setDefault(True)
-        fit_bold(self.sign_in_button)
         cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
         cancel.setAutoDefault(False)
         self.buttons.accepted.connect(self.submit)

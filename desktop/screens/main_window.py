@@ -36,11 +36,14 @@ from desktop.screens import (
     register,
     visible_screens,
 )
+from desktop.screens._fit import RememberedGeometry
 from desktop.sync_worker import SyncState
 
 __all__ = ["SCREENS", "MainWindow", "ScreenSpec", "register"]
 
 LONG_ROUND_MS = 1500
+DEFAULT_SIZE = QSize(1100, 700)
+"""The first size, before the window has been moved or resized (then that is remembered)."""
 NAV_ROW_HEIGHT = 38
 NOTICE_MS = 60_000
 """How long the notice of a new refusal stays in the status bar (the count stays)."""
@@ -65,7 +68,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.context = context
         user = context.user
-        self.setWindowTitle(f"LoanDesk — {user.full_name} ({fmt.role_label(user.role)})")
+        self.setWindowTitle(f"LoanDesk — {fmt.person_with_role(user.full_name, user.role)}")
         self.specs = visible_screens(user.role, load_screens() if screens is None else screens)
         self.pages: dict[str, QWidget] = {}
 
@@ -99,7 +102,8 @@ class MainWindow(QMainWindow):
         context.sync.state_changed.connect(self.show_sync_state)
         context.sync.refusals_arrived.connect(self.show_refusal_notice)
         self.show_sync_state(context.sync.state)
-        self.resize(1100, 700)
+        self.place = RememberedGeometry(context.settings.folder, "main_window")
+        self.place.restore(self, DEFAULT_SIZE)
         if self.specs:
             self.nav.setCurrentRow(0)
 
@@ -272,5 +276,6 @@ class MainWindow(QMainWindow):
             self.progress.show()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 -- Qt override
+        self.place.save(self, maximized=self.isMaximized())
         self.closed.emit()
         super().closeEvent(event)

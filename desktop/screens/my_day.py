@@ -34,6 +34,7 @@ from desktop.screens.record_payment import open_record_payment
 from desktop.signals import Topic
 from desktop.viewmodels import desk_business_date
 from desktop.viewmodels.my_day import OUTCOMES, MyDay, MyDayViewModel, PromiseDue
+from desktop.viewmodels.online import message_for
 from loancore.roles import Action
 
 _SHOWN_TOPICS = frozenset(
@@ -158,7 +159,7 @@ class MyDayScreen(QWidget):
         layout.addWidget(self.summary)
         layout.addLayout(grid, 1)
 
-        self.table.selectionModel().currentRowChanged.connect(self._selection_changed)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
         context.changes.changed.connect(self._data_changed)
         self._selection_changed()
         self.reload()
@@ -205,10 +206,11 @@ class MyDayScreen(QWidget):
         self._selection_changed()
 
     def selected_loan_id(self) -> str | None:
-        index = self.table.currentIndex()
-        if not index.isValid() or index.row() >= len(self.loan_ids):
+        """None unless a row is selected (the keyboard's current row alone is not a choice)."""
+        rows = self.table.selectionModel().selectedRows()
+        if not rows or rows[0].row() >= len(self.loan_ids):
             return None
-        return self.loan_ids[index.row()]
+        return self.loan_ids[rows[0].row()]
 
     def _selection_changed(self) -> None:
         loan_id = self.selected_loan_id()
@@ -216,7 +218,7 @@ class MyDayScreen(QWidget):
         for button in (self.open_button, self.pay_button, self.log_button):
             button.setEnabled(chosen)
         if loan_id is not None:
-            row = self.table.currentIndex().row()
+            row = self.loan_ids.index(loan_id)
             self.selected.setText(f"{self.loans.text(row, 0)} — {self.loans.text(row, 1)}")
         else:
             self.selected.setText("Select a loan in the list")
@@ -258,7 +260,7 @@ class MyDayScreen(QWidget):
         self._selection_changed()
 
     def _not_logged(self, exc: Exception) -> None:
-        self.log_message.setText(str(exc))
+        self.log_message.setText(message_for(exc))
         self._selection_changed()
 
     def _open_loan(self) -> None:

@@ -31,6 +31,7 @@ from desktop.screens.loan_detail import RowsModel
 from desktop.signals import DataChanged, Topic
 from desktop.viewmodels import desk_business_date
 from desktop.viewmodels.local_entries import find_loan
+from desktop.viewmodels.online import message_for
 from desktop.viewmodels.promises import (
     FILTER_LABELS,
     PromiseCheck,
@@ -197,7 +198,7 @@ class PromiseDialog(QDialog):
         self.saved.emit(promise.promise_id)
 
     def _not_saved(self, exc: Exception) -> None:
-        self.status.setText(f"Not saved: {exc}")
+        self.status.setText(f"Not saved: {message_for(exc)}")
         self.status.show()
         self.save_button.setEnabled(True)
 

@@ -47,5 +47,6 @@ register(
         factory=ReconciliationScreen,
         icon="reconcile",
         order=65,
+        ready=False,
     )
 )

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from desktop.failures import sentence
 from desktop.format import rupees
 from desktop.operations import QueryOp
 from desktop.qt import (
@@ -22,24 +23,33 @@ from desktop.qt import (
     QDesktopServices,
     QDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QRect,
+    QScrollArea,
+    QShowEvent,
+    QSize,
     Qt,
+    QTimer,
     QUrl,
     QVBoxLayout,
     QWidget,
     Signal,
 )
 from desktop.screens import ScreenContext
+from desktop.screens._fit import SCREEN_SHARE, available_for, fit_dialog, fit_rect
 from desktop.signals import DataChanged, Topic
 from desktop.viewmodels import desk_business_date
 from desktop.viewmodels.receipt import Receipt, SavedPayment, receipt_of, write_receipt
 from desktop.viewmodels.record_payment import Assessment, Field, RecordPaymentViewModel
 from loancore.acceptance import PaymentMode
 
+MINIMUM_SIZE = QSize(420, 300)
+PREFERRED_WIDTH = 560
 SAVED_TEXT = "Saved on this computer: pending sync. The server's split is final."
 PRINT_HINT = "The receipt is open in your PDF viewer: print it from there (Ctrl+P)."
 
@@ -79,7 +89,10 @@ class RecordPaymentDialog(QDialog):
         header = vm.header
         self.setWindowTitle(f"Record payment — {header.account_no}")
         self.setObjectName("recordPaymentDialog")
-        self.setMinimumWidth(560)
+        self.setMinimumSize(MINIMUM_SIZE)
+        self._fitted = False
+        self.page = QWidget(self)
+        self.page.setObjectName("recordPaymentForm")
 
         title = QLabel(
             f"<b>{header.account_no}</b> — {header.borrower_name}<br>"
@@ -147,15 +160,27 @@ class RecordPaymentDialog(QDialog):
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.close_button)
 
-        layout = QVBoxLayout(self)
-        layout.addWidget(title)
-        layout.addWidget(self.closing)
-        layout.addWidget(self.loan_error)
-        layout.addLayout(form)
-        layout.addWidget(self.split_box)
-        layout.addWidget(self.warnings)
-        layout.addWidget(self.status)
-        layout.addLayout(buttons)
+        content = QVBoxLayout(self.page)
+        content.setContentsMargins(0, 0, 0, 0)
+        content.addWidget(title)
+        content.addWidget(self.closing)
+        content.addWidget(self.loan_error)
+        content.addLayout(form)
+        content.addWidget(self.split_box)
+        content.addWidget(self.warnings)
+        content.addWidget(self.status)
+        content.addStretch(1)
+        # The form scrolls; the buttons stay below it, always on screen, however tall the
+        # split, the warnings and the messages grow and whatever the screen's scaling.
+        self.form_scroll = QScrollArea(self)
+        self.form_scroll.setObjectName("recordPaymentScroll")
+        self.form_scroll.setWidget(self.page)
+        self.form_scroll.setWidgetResizable(True)
+        self.form_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.form_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.outer = QVBoxLayout(self)
+        self.outer.addWidget(self.form_scroll, 1)
+        self.outer.addLayout(buttons)
 
         self.mode.currentIndexChanged.connect(self._mode_changed)
         self.reference.textChanged.connect(lambda text: self._edit(Field.REFERENCE, reference=text))
@@ -169,6 +194,44 @@ class RecordPaymentDialog(QDialog):
         self.print_pdf_button.clicked.connect(self.print_pdf)
         self.close_button.clicked.connect(self.reject)
         self._mode_changed()
+
+    def wanted_size(self) -> QSize:
+        """The form at its natural size, with the buttons, margins and a scroll bar's room."""
+        margins = self.outer.contentsMargins()
+        page = self.page.sizeHint()
+        width = self.form_scroll.viewport().width()
+        if self._fitted and width > 0 and self.page.hasHeightForWidth():
+            # Wrapped messages are as tall as the width they have now, not the hint's width.
+            page.setHeight(max(page.height(), self.page.heightForWidth(width)))
+        buttons = self.save_button.sizeHint().height()
+        bar = self.form_scroll.verticalScrollBar().sizeHint().width()
+        return QSize(
+            max(PREFERRED_WIDTH, page.width() + bar + margins.left() + margins.right()),
+            page.height()
+            + buttons
+            + self.outer.spacing()
+            + margins.top()
+            + margins.bottom()
+            + self.fontMetrics().height() // 2,  # slack: a rounding never brings a scroll bar
+        )
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 -- Qt's name
+        """Sized, when first shown, to the form within the screen it opens on."""
+        if not self._fitted:
+            self._fitted = True
+            fit_dialog(self, self.wanted_size())
+        super().showEvent(event)
+
+    def _refit(self) -> None:
+        """As messages come and go the dialog grows to show them, never past the screen
+        (the form scrolls beyond that, Save stays in view), and shrinks back after."""
+        if not self._fitted or not self.isVisible():
+            return
+        wanted = self.wanted_size().height()
+        available = available_for(self)
+        height = max(self.minimumHeight(), min(wanted, int(available.height() * SCREEN_SHARE)))
+        if height != self.height():
+            self.setGeometry(fit_rect(QRect(self.x(), self.y(), self.width(), height), available))
 
     def _with_error(self, editor: QWidget, where: Field) -> QWidget:
         box = QWidget(self)
@@ -214,6 +277,7 @@ class RecordPaymentDialog(QDialog):
         self.warnings.setText("\n".join(seen.warnings))
         self.warnings.setVisible(bool(seen.warnings))
         self.save_button.setEnabled(seen.can_save and self.saved_payment is None)
+        QTimer.singleShot(0, self, self._refit)
 
     def save(self) -> None:
         if self.saved_payment is not None:
@@ -243,7 +307,7 @@ class RecordPaymentDialog(QDialog):
             self._sync_now()
 
     def _not_saved(self, exc: Exception) -> None:
-        self._say(f"Not saved: {exc}")
+        self._say(f"Not saved: {sentence(exc, doing='saving a payment')}")
         self.save_button.setEnabled(True)
 
     def _receipt(self, payment: SavedPayment) -> Receipt:
@@ -289,6 +353,7 @@ class RecordPaymentDialog(QDialog):
     def _say(self, text: str) -> None:
         self.status.setText(text)
         self.status.show()
+        QTimer.singleShot(0, self, self._refit)
 
 
 def payment_view_model(context: ScreenContext, loan_id: str) -> RecordPaymentViewModel:

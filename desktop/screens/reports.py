@@ -46,5 +46,6 @@ register(
         factory=ReportsScreen,
         icon="reports",
         order=70,
+        ready=False,
     )
 )

@@ -43,7 +43,15 @@ class ServerBusyError(ApiError):
 
 
 class TransportError(Exception):
-    """The request or its answer was lost; the outcome is unknown."""
+    """The request or its answer was lost; the outcome is unknown. `kind` says how, so the
+    person is told the right thing: "unreachable" (no connection), "timeout" (no answer in
+    time), "server_fault" (a 5xx other than 503) or "cut_short" (an answer that did not parse).
+    The message is for the log, never for the person."""
+
+    def __init__(self, message: str, *, kind: str = "unreachable", status: int | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
 
 
 TokenRefresher = Callable[[], str | None]
@@ -92,6 +100,10 @@ class ApiClient:
                 timeout=self.timeout,
                 **kwargs,
             )
+        except requests.ConnectionError as exc:  # a connect timeout is one too: unreachable
+            raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+        except requests.Timeout as exc:
+            raise TransportError(f"{type(exc).__name__}: {exc}", kind="timeout") from exc
         except requests.RequestException as exc:
             raise TransportError(f"{type(exc).__name__}: {exc}") from exc
 
@@ -113,7 +125,7 @@ def _answer(response: requests.Response) -> Any:
         try:
             return response.json()
         except ValueError as exc:
-            raise TransportError("The server's answer was cut short") from exc
+            raise TransportError("The server's answer was cut short", kind="cut_short") from exc
     try:
         body = response.json()
         code, detail = str(body.get("error", "error")), str(body.get("detail", ""))
@@ -121,7 +133,7 @@ def _answer(response: requests.Response) -> Any:
         code, detail = "error", response.reason or "The server refused the request"
     status = response.status_code
     if status >= 500 and status != 503:
-        raise TransportError(f"{status} {code}: {detail}")
+        raise TransportError(f"{status} {code}: {detail}", kind="server_fault", status=status)
     kind: type[ApiError] = {
         401: NotSignedInError,
         426: UpgradeNeededError,

@@ -29,6 +29,7 @@ from tenacity import (
 from tenacity.wait import wait_base
 
 from desktop.cache.store import Cache
+from desktop.failures import sentence
 from desktop.sync.api import ApiClient, ServerBusyError, TransportError
 from loancore.contract import FINAL_STATUSES, CommandStatus
 
@@ -112,13 +113,9 @@ class SyncEngine:
         try:
             self.push(report)
             self.pull(report)
-        except (TransportError, ServerBusyError) as exc:
-            report.error = (
-                f"The server could not be reached; your work is kept and will be sent later ({exc})"
-            )
         except Exception as exc:  # any failure ends the round; the queue is intact
-            report.error = str(exc)
-            log.warning("sync round failed: %s", type(exc).__name__)
+            # A sentence for people (Home, the status bar); the exception goes to the log.
+            report.error = sentence(exc, doing="a sync round")
         if report.error:
             self._progress("failed", report.sent, None, report.error)
         else:

@@ -10,12 +10,15 @@ new generation, so a page that was in flight for the old filter is dropped, not 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
+from desktop.cache.store import Cache
 from desktop.format import NOTHING, day, instant, rupees
+from desktop.viewmodels.audit_words import OUTCOME_WORDS, action_words, entity_words
+from desktop.viewmodels.local_entries import loans_by_id
 from desktop.viewmodels.online import Api, UnexpectedAnswer, grouped, items, mapping, text, whole
 
 PATH = "/audit"
@@ -32,6 +35,18 @@ MONEY_FIELDS = frozenset(
     }
 )
 """Loan-position fields the server records in paise without saying so in their names."""
+
+
+def loan_id_of(entity: str, entity_id: str, before: Any, after: Any) -> str | None:
+    """The loan an entry is about: the entity itself, or the loan its before/after names."""
+    if entity == "loan" and entity_id:
+        return entity_id
+    for side in (after, before):
+        flat = _flatten(side)
+        for key in ("loan_id", "payment.loan_id"):
+            if isinstance(flat.get(key), str):
+                return str(flat[key])
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,21 +108,45 @@ class AuditEntry:
     after: Any
     detail: str
     address: str
+    account_no: str = ""
+    """The account number of the loan the entry is about, when this desk knows it."""
+
+    @property
+    def loan_id(self) -> str | None:
+        return loan_id_of(self.entity, self.entity_id, self.before, self.after)
+
+    @property
+    def about(self) -> str:
+        """What a person looks for: an account number, a username, a switch's key; an id
+        (shortened) only when nothing better is known."""
+        if self.account_no:
+            return self.account_no
+        for side in (self.after, self.before):
+            if isinstance(side, Mapping) and isinstance(side.get("username"), str):
+                return str(side["username"])
+        if self.entity == "flag" and self.entity_id:
+            return self.entity_id
+        return _short(self.entity_id) if self.entity_id else NOTHING
 
     @property
     def row(self) -> tuple[str, ...]:
         return (
             str(self.id),
-            instant(self.at),
+            instant(self.at).removesuffix(" IST"),  # the column's heading says IST
             self.actor,
-            self.action,
-            self.outcome,
-            self.entity,
-            self.entity_id or NOTHING,
+            action_words(self.action),
+            OUTCOME_WORDS.get(self.outcome, self.outcome.capitalize()),
+            entity_words(self.entity),
+            self.about,
         )
 
 
-COLUMNS = ("#", "When (IST)", "User", "Action", "Outcome", "Entity", "Entity id")
+COLUMNS = ("#", "When (IST)", "User", "What happened", "Outcome", "Record", "Account / about")
+
+
+def _short(identifier: str) -> str:
+    """A UUID's first block is enough to tell entries apart by eye."""
+    return identifier[:8] + "…" if len(identifier) > 12 else identifier
 
 
 def parse_entry(data: Any) -> AuditEntry:
@@ -219,9 +258,14 @@ def shown_value(key: str, value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def readable_diff(before: Any, after: Any) -> list[DiffLine]:
-    """Changed, new and removed fields first (what the entry is about), then the unchanged."""
-    old, new = _flatten(before), _flatten(after)
+def readable_diff(
+    before: Any, after: Any, accounts: Mapping[str, str] | None = None
+) -> list[DiffLine]:
+    """Changed, new and removed fields first (what the entry is about), then the unchanged.
+    A loan id this desk knows is shown as its account number, the id beside it."""
+    named = {loan: f"{account} ({loan})" for loan, account in (accounts or {}).items()}
+    old = {k: named.get(v, v) if isinstance(v, str) else v for k, v in _flatten(before).items()}
+    new = {k: named.get(v, v) if isinstance(v, str) else v for k, v in _flatten(after).items()}
     moved: list[DiffLine] = []
     same: list[DiffLine] = []
     for key in sorted(old.keys() | new.keys()):
@@ -245,8 +289,10 @@ def entry_heading(entry: AuditEntry) -> list[str]:
         f"{entry.actor}"
         + (f" ({entry.actor_role})" if entry.actor_role else "")
         + (f" from {entry.address}" if entry.address else ""),
-        f"{entry.action} · {entry.outcome} · {entry.entity}"
-        + (f" {entry.entity_id}" if entry.entity_id else ""),
+        f"{action_words(entry.action)} ({entry.action}) · "
+        f"{OUTCOME_WORDS.get(entry.outcome, entry.outcome)} · {entity_words(entry.entity)}"
+        + (f" {entry.account_no}" if entry.account_no else "")
+        + (f" · id {entry.entity_id}" if entry.entity_id else ""),
     ]
     if entry.detail:
         lines.append(entry.detail)
@@ -349,12 +395,60 @@ def seen(entries: Iterable[AuditEntry], attribute: str) -> list[str]:
     return sorted({str(getattr(e, attribute)) for e in entries if getattr(e, attribute)})
 
 
+def _query_key(params: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((key, str(value)) for key, value in params.items()))
+
+
+AccountNumbers = Callable[[Iterable[str]], Mapping[str, str]]
+"""Loan ids to account numbers, for the loans this desk has (its cache)."""
+
+
+def accounts_in(cache: Cache) -> AccountNumbers:
+    """Account numbers from the desk's cache (an auditor's holds every loan)."""
+
+    def look_up(loan_ids: Iterable[str]) -> Mapping[str, str]:
+        return {loan_id: pick.account_no for loan_id, pick in loans_by_id(cache, loan_ids).items()}
+
+    return look_up
+
+
+def with_accounts(page: AuditPage, accounts: AccountNumbers) -> AuditPage:
+    """The page with each entry's account number filled in from the desk's loans."""
+    wanted = {loan for entry in page.entries if (loan := entry.loan_id)}
+    if not wanted:
+        return page
+    found = accounts(wanted)
+    return AuditPage(
+        tuple(
+            replace(entry, account_no=found.get(entry.loan_id or "", "")) for entry in page.entries
+        ),
+        page.next_cursor,
+    )
+
+
 class AuditLogViewModel:
-    def __init__(self, api: Api) -> None:
+    """Remembers the last answer to each query, with when it came, so that offline the
+    screen can show what was last read (and say when) instead of going blank."""
+
+    def __init__(
+        self,
+        api: Api,
+        accounts: AccountNumbers | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self._api = api
+        self._accounts = accounts
+        self._clock = clock
+        self._answers: dict[tuple[tuple[str, str], ...], tuple[AuditPage, datetime]] = {}
 
     def fetch(self, params: dict[str, Any]) -> AuditPage:
-        return parse_page(self._api.request("GET", PATH, params=params))
+        page = parse_page(self._api.request("GET", PATH, params=params))
+        page = page if self._accounts is None else with_accounts(page, self._accounts)
+        self._answers[_query_key(params)] = (page, self._clock())
+        return page
+
+    def last_answer(self, params: dict[str, Any]) -> tuple[AuditPage, datetime] | None:
+        return self._answers.get(_query_key(params))
 
     def verify(self) -> ChainReport:
         return parse_chain(self._api.request("GET", VERIFY_PATH))

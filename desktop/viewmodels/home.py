@@ -14,41 +14,47 @@ from loancore.roles import Action, Role, actions_for
 
 REFUSED_STATES = ("rejected", "conflict")
 
-WHAT_YOU_CAN_DO: dict[Action, str] = {
-    Action.VIEW_LOANS: "Look up loans, their schedules, dues and payments",
-    Action.RECORD_PAYMENT: "Record payments: cash, cheque, NEFT, RTGS, IMPS, UPI and NACH",
-    Action.LOG_PROMISE: "Log a borrower's promise to pay and get reminded of it",
-    Action.LOG_CONTACT: "Log calls and visits (08:00 to 19:00 IST)",
-    Action.OPEN_DISPUTE: "Open a dispute the borrower raises",
-    Action.CLOSE_DISPUTE: "Close disputes",
-    Action.RESOLVE_SUSPECTED_DUPLICATE: "Confirm or reject suspected duplicate payments",
-    Action.REVERSE_PAYMENT_REQUEST: "Ask for a payment to be reversed",
-    Action.REVERSE_PAYMENT_APPROVE: "Approve another person's reversal request",
-    Action.ASSIGN_COLLECTOR: "Assign loans to collectors",
-    Action.VIEW_DASHBOARD: "Follow collections on the dashboard",
-    Action.VIEW_REPORTS: "Produce the MIS report",
-    Action.VIEW_SCORES: "See weekly collector scores",
-    Action.RECONCILE: "Reconcile payments with the bank statement",
-    Action.IMPORT_BANK_STATEMENT: "Import bank statements",
-    Action.LOCK_PERIOD: "Lock a reconciled period",
-    Action.IMPORT_LOANS: "Import the loan book from Excel",
-    Action.VIEW_LEGAL: "See legal cases opened at 90 days overdue",
-    Action.MANAGE_LEGAL: "Run legal cases",
-    Action.VIEW_AUDIT: "Read the audit trail",
-    Action.VERIFY_AUDIT: "Verify that the audit trail is unbroken",
-    Action.MANAGE_USERS: "Manage users and branches",
-    Action.MANAGE_FLAGS: "Switch features on and off",
-    Action.MANAGE_SETTINGS: "Change the lender's settings",
-    Action.RUN_JOBS: "Run and rerun the day-end jobs",
-    Action.BACKDATE_BEYOND_MANAGER_LIMIT: "Backdate a payment beyond a manager's 30 days",
+WHAT_YOU_CAN_DO: dict[Action, tuple[str, str]] = {
+    Action.VIEW_LOANS: ("Look up loans, their schedules, dues and payments", "loans"),
+    Action.RECORD_PAYMENT: (
+        "Record payments: cash, cheque, NEFT, RTGS, IMPS, UPI and NACH",
+        "loans",
+    ),
+    Action.LOG_PROMISE: ("Log a borrower's promise to pay", "promises"),
+    Action.LOG_CONTACT: ("Log calls and visits (08:00 to 19:00 IST)", "my_day"),
+    Action.OPEN_DISPUTE: ("Open a dispute the borrower raises", "disputes"),
+    Action.CLOSE_DISPUTE: ("Close disputes", "disputes"),
+    Action.RESOLVE_SUSPECTED_DUPLICATE: (
+        "Confirm or reject suspected duplicate payments",
+        "payment_review",
+    ),
+    Action.VIEW_DASHBOARD: ("Follow collections on the dashboard", "dashboard"),
+    Action.VIEW_SCORES: ("See weekly collector scores", "collector_performance"),
+    Action.VIEW_LEGAL: ("See legal cases opened at 90 days overdue", "legal_cases"),
+    Action.MANAGE_LEGAL: ("Move legal cases along, record hearings and notes", "legal_cases"),
+    Action.VIEW_AUDIT: ("Read the audit trail", "audit_log"),
+    Action.VERIFY_AUDIT: ("Verify that the audit trail is unbroken", "audit_log"),
+    Action.MANAGE_USERS: ("Add users, change their role, branch and access", "admin_users"),
+    Action.MANAGE_FLAGS: ("Switch features on and off", "admin_flags"),
+    Action.BACKDATE_BEYOND_MANAGER_LIMIT: (
+        "Backdate a payment beyond a manager's 30 days",
+        "loans",
+    ),
 }
-"""In the order Home lists them: the everyday work first. Actions not named here (SYNC and
-the reads behind admin screens) are part of other lines and not listed on their own."""
+"""What a person can do in this version of the desk, each with the screen where it is done,
+in the order Home lists them (the everyday work first). A line is listed only when its screen
+is open to the person and does its work now: reversals, assigning loans, the MIS report,
+imports, reconciliation, period locks, settings and the day-end are not offered here until
+the desk can do them (their screens, where one exists, say "arrives with a later release")."""
 
 
-def what_you_can_do(role: Role) -> list[str]:
+def what_you_can_do(role: Role, ready_screens: frozenset[str]) -> list[str]:
     allowed = actions_for(role)
-    return [text for action, text in WHAT_YOU_CAN_DO.items() if action in allowed]
+    return [
+        text
+        for action, (text, screen) in WHAT_YOU_CAN_DO.items()
+        if action in allowed and screen in ready_screens
+    ]
 
 
 STATUS_WORDS = {"active": "active", "closed": "closed", "written_off": "written off"}

@@ -209,10 +209,11 @@ class LoansQuery:
         *,
         after: PageKey | None = None,
         limit: int = PAGE_SIZE,
+        reverse: bool = False,
     ) -> LoansPage:
-        keys = _keys(sort)
+        keys = _keys(sort, reverse)
         with self._cache.transaction() as session:
-            dpd_as_of, found = _read_page(session, where, sort, after, limit)
+            dpd_as_of, found = _read_page(session, where, sort, after, limit, reverse)
         more = len(found) > limit
         shown = found[:limit]
         rows = tuple(self._row(values, dpd_as_of) for values in shown)
@@ -250,12 +251,18 @@ class LoansQuery:
         )
 
 
-def _keys(sort: LoanSort) -> tuple[tuple[str, bool], ...]:
-    return (*_SORT_KEYS[sort], ("id", False))
+def _keys(sort: LoanSort, reverse: bool = False) -> tuple[tuple[str, bool], ...]:
+    """`reverse` turns every key round, the tiebreaker too, so the keyset pages still meet."""
+    return tuple((name, desc != reverse) for name, desc in (*_SORT_KEYS[sort], ("id", False)))
 
 
 def _read_page(
-    session: Session, where: LoanFilter, sort: LoanSort, after: PageKey | None, limit: int
+    session: Session,
+    where: LoanFilter,
+    sort: LoanSort,
+    after: PageKey | None,
+    limit: int,
+    reverse: bool = False,
 ) -> tuple[date | None, list[dict[str, Any]]]:
     """The day-end DPD is read at, then one page's rows, back to back in one session (the
     bucket range is worked out from that day-end). SQLite reads outside a write transaction
@@ -263,7 +270,9 @@ def _read_page(
     the list's next read (the sync signals it) puts it right."""
     dpd_as_of = dpd_as_of_in(session)
     where = exact_account(session, where)
-    stmt = page_statement(where, sort, after=after, limit=limit, dpd_as_of=dpd_as_of)
+    stmt = page_statement(
+        where, sort, after=after, limit=limit, dpd_as_of=dpd_as_of, reverse=reverse
+    )
     return dpd_as_of, [dict(row._mapping) for row in session.execute(stmt)]
 
 
@@ -274,11 +283,13 @@ def page_statement(
     after: PageKey | None = None,
     limit: int = PAGE_SIZE,
     dpd_as_of: date | None = None,
+    reverse: bool = False,
 ) -> Select[Any]:
     """One page's query, one row more than `limit` (that row says whether more follow).
     Public so the benchmark can time the same SQL bare, and tests can read its plan.
-    `dpd_as_of` (the cache's, `Cache.dpd_as_of`) turns a bucket filter into dates."""
-    keys = _keys(sort)
+    `dpd_as_of` (the cache's, `Cache.dpd_as_of`) turns a bucket filter into dates; `reverse`
+    reads the sort the other way round (the header's second click)."""
+    keys = _keys(sort, reverse)
     columns: list[ColumnElement[Any]] = [_COLUMNS[name].label(name) for name in _COLUMNS]
     stmt = _filtered(select(*columns), where, dpd_as_of)
     if after is not None:
@@ -384,8 +395,16 @@ def _after(keys: Sequence[tuple[str, bool]], last: PageKey) -> ColumnElement[boo
     first, value = _COLUMNS[first_name], last[0]
     if value is None:
         return or_(*alternatives)
-    seek = first <= value if first_descending else first >= value
+    if first_descending:
+        # NULL sorts last descending: rows with no value still follow a page that had one.
+        seek = or_(first <= value, first.is_(None)) if first_name in _NULLABLE else first <= value
+    else:
+        seek = first >= value
     return and_(seek, or_(*alternatives))
+
+
+_NULLABLE = frozenset({"collector_id"})
+"""Sort columns that may be NULL (a loan with no collector); the others are coalesced."""
 
 
 def _equal(column: SQLColumnExpression[Any], value: Any) -> ColumnElement[bool]:

@@ -3,7 +3,8 @@ share: the API they talk to, how they read its answers, and the words for what w
 
 These screens show the system of record as it is now, so they read the server and never the
 cache: a manager must not act on a portfolio figure from last week's sync. When the server
-cannot be reached they say so and offer to try again, rather than show stale numbers.
+cannot be reached they say so and offer to try again; a screen of figures keeps the last ones
+it was given, marked with the time they were read, rather than going blank.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-from desktop.sync.api import ApiError, TransportError
+from desktop.failures import UnexpectedAnswer as UnexpectedAnswer
+from desktop.failures import sentence
+from desktop.sync.api import TransportError
 
 BRANCHES_PATH = "/branches"
 NEEDS_CONNECTION = (
@@ -28,25 +31,29 @@ class Api(Protocol):
     def request(self, method: str, path: str, **kwargs: Any) -> Any: ...
 
 
-class UnexpectedAnswer(ValueError):
-    """The server answered with a shape this client does not know: a version mismatch or a
-    bug, never something the person at the desk caused or can fix by retyping."""
-
-
 def is_offline(exc: BaseException) -> bool:
-    return isinstance(exc, TransportError)
+    """No connection, or no answer in time: the screen offers Retry. A server fault or a
+    garbled answer is not "offline" and is said as what it is."""
+    return isinstance(exc, TransportError) and exc.kind in ("unreachable", "timeout")
 
 
 def message_for(exc: BaseException) -> str:
-    """The line a screen shows for a failed call. The server's own words are kept as they are:
-    its messages are written for the person who made the request."""
-    if isinstance(exc, TransportError):
+    """The line a screen shows for a failed call: `desktop.failures`' sentence, which keeps
+    the server's own words for a refusal (they are written for the person who asked). The
+    exception itself goes to the log."""
+    if isinstance(exc, TransportError) and exc.kind == "unreachable":
         return NEEDS_CONNECTION
-    if isinstance(exc, ApiError):
-        return exc.detail or "The server refused the request; nothing was changed."
-    if isinstance(exc, UnexpectedAnswer):
-        return f"The server's answer could not be read ({exc}). Nothing was changed."
-    return str(exc) or type(exc).__name__
+    if _worded_by_the_desk(exc):
+        return str(exc)  # a view-model's own check, worded for the person ("The next hearing…")
+    return sentence(exc, doing="an online screen's request")
+
+
+def _worded_by_the_desk(exc: BaseException) -> bool:
+    """A refusal a view-model raised with its sentence (EntryRefused, a plain ValueError),
+    as opposed to an answer the desk could not read."""
+    if isinstance(exc, UnexpectedAnswer) or not isinstance(exc, ValueError) or not str(exc):
+        return False
+    return type(exc) is ValueError or type(exc).__module__.startswith("desktop.viewmodels")
 
 
 def mapping(data: Any, what: str) -> Mapping[str, Any]:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from desktop.cache.models import CachedPromise, CommandResultRow
 from desktop.cache.store import Cache
+from desktop.format import PROMISE_OUTCOMES, promise_outcome
 from desktop.sync.outbox import queue_command
 from desktop.viewmodels.local_entries import (
     ENTERED_HERE,
@@ -49,12 +50,7 @@ PAST_DATE_MESSAGE = PROMISE_IN_PAST.message
 TOO_FAR_MESSAGE = PROMISE_TOO_FAR.message
 NOTE_LIMIT = 500
 
-OUTCOME_LABELS = {
-    "pending": "Pending",
-    "kept": "Kept",
-    "partly_kept": "Partly kept",
-    "broken": "Broken",
-}
+OUTCOME_LABELS = PROMISE_OUTCOMES
 
 
 class PromiseFilter(StrEnum):
@@ -83,12 +79,15 @@ class PromiseRow:
     outcome: str
     note: str
     state: EntryState
+    business_date: date
+    """The desk's business date when the row was read: the word for a pending promise
+    depends on it (see `desktop.format.promise_outcome`)."""
 
     @property
     def outcome_label(self) -> str:
         if self.state is not EntryState.SYNCED:
             return ENTRY_STATE_LABELS[self.state]
-        return OUTCOME_LABELS.get(self.outcome, self.outcome.replace("_", " ").capitalize())
+        return promise_outcome(self.outcome, self.promised_date, self.business_date)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +136,7 @@ class PromisesViewModel:
                     outcome=str(data.get("outcome") or "pending"),
                     note=str(data.get("note") or ""),
                     state=answers.state_of(data),
+                    business_date=self.business_date,
                 )
             )
         today = self.business_date

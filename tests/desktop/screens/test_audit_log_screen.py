@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 from desktop.cache.store import Cache
 from desktop.qt import QApplication
 from desktop.screens.audit_log import AuditLogScreen
+from desktop.sync.api import TransportError
 from loancore.roles import Role
 from tests.desktop.screens.conftest import (
     OFFSCREEN_NOISE,
@@ -157,3 +158,40 @@ def test_a_broken_chain_names_the_first_bad_entry(
         "(4,120 entries before it are sound)."
     )
     assert screen.chain.objectName() == "error"
+
+
+def test_offline_the_audit_log_keeps_the_entries_last_read_with_their_time(
+    qtbot: QtBot, looked: QApplication, cache: Cache, clock: Clock, tmp_path: Path
+) -> None:
+    """It once went blank behind the Retry page, though the same entries had just been read."""
+    context = make_context(cache, clock, tmp_path, role=Role.AUDITOR)
+    entry = {
+        "id": 7,
+        "at": "2026-03-10T05:00:00Z",
+        "actor_id": None,
+        "actor_username": "bm.nsk",
+        "actor_role": "branch_manager",
+        "action": "payment.post",
+        "outcome": "ok",
+        "entity": "payment",
+        "entity_id": "p-7",
+        "before": None,
+        "after": None,
+        "detail": None,
+        "address": None,
+    }
+    api = ScriptedApi({("GET", "/audit"): {"entries": [entry], "next_cursor": None}})
+    session = dataclasses.replace(context.session, api=api)  # type: ignore[arg-type]
+    screen = _screen(qtbot, AuditLogScreen(dataclasses.replace(context, session=session)))
+    assert screen.model.rowCount() == 1
+
+    api.answers[("GET", "/audit")] = TransportError("ConnectionError: HTTPConnectionPool(...)")
+    click(qtbot, screen.apply_button)
+    qtbot.wait_until(lambda: screen.panel.stale)
+    assert not screen.panel.offline
+    assert screen.model.rowCount() == 1
+    assert screen.model.entry(0).id == 7
+    assert screen.panel.stale_banner.text() == (
+        "Cannot reach the office server. Showing the figures as read at 11:30; "
+        "press F5 to try again."
+    )

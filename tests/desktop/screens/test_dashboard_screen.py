@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from desktop.screens.dashboard import DashboardScreen
 from desktop.screens.home import HomeScreen
 from desktop.screens.main_window import MainWindow
 from desktop.signals import Topic
+from desktop.sync.api import TransportError
 from desktop.sync_worker import SyncState
 from desktop.viewmodels.dashboard import bar_caption, parse_dashboard
 from loancore.roles import Role
@@ -196,6 +198,48 @@ def test_offline_the_dashboard_says_it_needs_the_server_and_retries(
     assert screen.panel.offline
     assert screen.dashboard is None
     assert shoot(screen, "dashboard_offline")
+
+
+class DroppingApi:
+    """The real client until the line drops."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.down = False
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        if self.down:
+            raise TransportError("ConnectionError: HTTPConnectionPool(host='127.0.0.1')")
+        return self.inner.request(method, path, **kwargs)
+
+
+def test_offline_after_a_good_answer_the_last_figures_stay_with_their_time(
+    qtbot: QtBot, looked: QApplication, demo: DemoServer, tmp_path: Path
+) -> None:
+    context = demo.context("finance", tmp_path)
+    dropping = DroppingApi(context.session.api)
+    session = dataclasses.replace(context.session, api=dropping)  # type: ignore[arg-type]
+    screen = _screen(qtbot, dataclasses.replace(context, session=session))
+    figures = screen.tiles[0].value.text()
+    assert figures.startswith("₹")
+    screen.panel.clock = lambda: datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # 15:30 IST
+    screen.panel.figures_at = datetime(2026, 11, 27, 8, 12, tzinfo=UTC)  # 13:42 IST
+
+    dropping.down = True
+    click(qtbot, screen.refresh_button)
+    qtbot.wait_until(lambda: screen.panel.stale and screen.refresh_button.isEnabled())
+    assert not screen.panel.offline
+    assert screen.tiles[0].value.text() == figures
+    assert screen.panel.stale_banner.text() == (
+        "Cannot reach the office server. Showing the figures as read at 13:42; "
+        "press F5 to try again."
+    )
+    assert shoot(screen, "dashboard_offline_last_figures")
+
+    dropping.down = False
+    click(qtbot, screen.refresh_button)
+    qtbot.wait_until(lambda: not screen.panel.stale and screen.refresh_button.isEnabled())
+    assert screen.panel.stale_banner.isHidden()
 
 
 def test_a_picture_of_the_dashboard(

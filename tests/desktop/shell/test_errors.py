@@ -14,7 +14,7 @@ from loancore.money import InvalidAmount, parse_amount
 
 def test_a_lost_connection_says_the_work_is_kept() -> None:
     message = friendly(TransportError("ConnectionError: refused"))
-    assert "cannot be reached" in message.text
+    assert "Cannot reach the office server" in message.text
     assert "kept on this computer" in message.text
     assert "ConnectionError" not in message.text
 

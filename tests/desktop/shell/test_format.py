@@ -16,8 +16,28 @@ def test_rupees_have_the_sign_and_indian_grouping() -> None:
     assert fmt.rupees(None) == fmt.NOTHING
 
 
-def test_short_rupees_are_lakhs_and_crores() -> None:
-    assert fmt.rupees_short(45_60_000_00) == "₹45.6 L"
+@pytest.mark.parametrize(
+    ("paise", "shown"),
+    [
+        (45_60_000_00, "₹45.60 L"),
+        (1_28_000_00, "₹1.28 L"),  # once "₹1.3 L"
+        (1_30_000_00, "₹1.30 L"),
+        (1_28_500_00, "₹1.29 L"),  # half up: babel's half-even would say 1.28
+        (1_27_949_00, "₹1.28 L"),
+        (1_27_949_99, "₹1.28 L"),
+        (1_27_400_00, "₹1.27 L"),
+        (99_999_50, "₹1.00 L"),
+        (99_999_49, "₹99,999"),
+        (45_600_00, "₹45,600"),
+        (99_99_500_00, "₹1.00 Cr"),
+        (12_34_56_789_00, "₹12.35 Cr"),
+        (1_234_56_78_900_00, "₹1,234.57 Cr"),
+        (-1_28_000_00, "-₹1.28 L"),
+        (-49, "₹0"),
+    ],
+)
+def test_short_rupees_are_lakhs_and_crores_with_two_decimals(paise: int, shown: str) -> None:
+    assert fmt.rupees_short(paise) == shown
 
 
 def test_dates_are_day_month_year_from_a_date_or_wire_text() -> None:
@@ -60,3 +80,18 @@ def test_counts_use_indian_grouping_and_the_right_number() -> None:
     assert fmt.count(120_000, "loan") == "1,20,000 loans"
     assert fmt.count(12_345_678, "loan") == "1,23,45,678 loans"
     assert fmt.count(999, "loan") == "999 loans"
+
+
+@pytest.mark.parametrize(
+    ("name", "role", "shown"),
+    [
+        ("Farida Mistry (Finance)", Role.FINANCE, "Farida Mistry (Finance)"),  # was twice
+        ("Farida Mistry", Role.FINANCE, "Farida Mistry (Finance)"),
+        ("Anita Rao (Admin)", Role.ADMIN, "Anita Rao (Administrator)"),
+        ("Rahul Iyer (Audit)", Role.AUDITOR, "Rahul Iyer (Auditor)"),
+        ("Pune Camp Manager", Role.BRANCH_MANAGER, "Pune Camp Manager (Branch manager)"),
+        ("Ravi (Field)", Role.COLLECTOR, "Ravi (Field) (Collector)"),
+    ],
+)
+def test_a_person_is_named_with_their_role_once(name: str, role: Role, shown: str) -> None:
+    assert fmt.person_with_role(name, role) == shown

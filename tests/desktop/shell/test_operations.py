@@ -72,7 +72,7 @@ def test_without_a_failure_callback_the_error_is_shown_to_the_person(
     QueryOp(parent=parent, op=work, success=lambda _: None).run_in_background()
     qtbot.waitUntil(lambda: bool(parent.findChildren(QMessageBox)))
     box = parent.findChildren(QMessageBox)[0]
-    assert "cannot be reached" in box.text()
+    assert "Cannot reach the office server" in box.text()
     box.close()
 
 

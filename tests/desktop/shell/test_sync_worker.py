@@ -57,7 +57,7 @@ def test_with_the_server_gone_the_round_fails_offline_and_keeps_the_outbox(
     server.stop()
     with qtbot.wait_signal(desk.worker.failed, timeout=10_000) as failed:
         desk.worker.sync_now()
-    assert "could not be reached" in str(failed.args[0])
+    assert "Cannot reach the office server" in str(failed.args[0])
     assert desk.worker.state.online is False
     assert desk.worker.state.pending == 1
     assert desk.cache.outbox_size() == 1

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,6 +10,8 @@ from desktop.viewmodels.audit_log import (
     AuditFilter,
     AuditLogViewModel,
     AuditRows,
+    accounts_in,
+    entry_heading,
     parse_chain,
     parse_page,
     readable_diff,
@@ -16,6 +19,7 @@ from desktop.viewmodels.audit_log import (
     shown_value,
 )
 from desktop.viewmodels.online import UnexpectedAnswer
+from tests.desktop.viewmodels.cached import loan_data, open_cache, put_loans
 from tests.desktop.viewmodels.scripted_api import ScriptedApi
 
 
@@ -81,14 +85,46 @@ def test_an_entry_is_read_and_shown_in_ist_with_indian_dates() -> None:
     shown = page.entries[0]
     assert shown.row == (
         "7",
-        "27-11-2026 15:14 IST",
+        "27-11-2026 15:14",
         "bm.nsk",
-        "payment.post",
-        "ok",
-        "payment",
+        "Payment posted",
+        "Done",
+        "Payment",
         "p-7",
     )
     assert page.next_cursor is None
+
+
+def test_entries_read_in_words_with_the_account_number_not_the_loan_id(tmp_path: Path) -> None:
+    """It once read "payment.post · ok · payment 0194c1f2-…" where an auditor looks for
+    "Payment posted" and the loan's account number."""
+    cache = open_cache(tmp_path)
+    loan = loan_data(7)
+    put_loans(cache, [loan])
+    payment = entry(
+        1,
+        entity_id="0194c1f2-7d3e-7000-8000-00000000abcd",
+        before={"principal_outstanding": 10_000_00},
+        after={"payment": {"loan_id": loan["id"], "amount_paise": 5_000_00}},
+    )
+    loan_entry = entry(2, action="loan.write_off", entity="loan", entity_id=loan["id"])
+    user = entry(3, action="user.set_role", entity="user", after={"username": "col.pnc1"})
+    unknown = entry(4, action="job.day_end", entity="job_run", outcome="refused")
+    api = ScriptedApi(
+        {("GET", "/audit"): {"entries": [payment, loan_entry, user, unknown], "next_cursor": None}}
+    )
+    page = AuditLogViewModel(api, accounts_in(cache)).fetch({"limit": 100})
+    cache.close()
+    rows = [shown.row[3:] for shown in page.entries]
+    assert rows == [
+        ("Payment posted", "Done", "Payment", loan["account_no"]),
+        ("Loan written off", "Done", "Loan", loan["account_no"]),
+        ("User role changed", "Done", "User", "col.pnc1"),
+        ("Job: day end", "Refused", "Job run", "p-4"),
+    ]
+    diff = readable_diff(payment["before"], payment["after"], {loan["id"]: loan["account_no"]})
+    assert f"payment.loan_id: {loan['account_no']} ({loan['id']}) (new)" in [d.text for d in diff]
+    assert "Payment posted (payment.post)" in "\n".join(entry_heading(page.entries[0]))
 
 
 def test_an_entry_without_a_time_zone_is_refused() -> None:

@@ -51,11 +51,13 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cache]:
     store.close()
 
 
-def _walk(query: LoansQuery, where: LoanFilter, sort: LoanSort, limit: int) -> list[str]:
+def _walk(
+    query: LoansQuery, where: LoanFilter, sort: LoanSort, limit: int, *, reverse: bool = False
+) -> list[str]:
     seen: list[str] = []
     key = None
     while True:
-        page = query.page(where, sort, after=key, limit=limit)
+        page = query.page(where, sort, after=key, limit=limit, reverse=reverse)
         seen.extend(row.account_no for row in page.rows)
         if page.next_key is None:
             return seen
@@ -70,6 +72,18 @@ def test_pages_of_three_give_every_loan_once_in_the_same_order_as_one_page(
     whole = _walk(query, LoanFilter(), sort, limit=100)
     assert len(whole) == len(DPDS)
     assert _walk(query, LoanFilter(), sort, limit=3) == whole
+
+
+@pytest.mark.parametrize("sort", list(LoanSort))
+def test_each_sort_read_the_other_way_round_is_its_exact_reverse_page_by_page(
+    cache: Cache, sort: LoanSort
+) -> None:
+    """The header's second click: every loan once, in the opposite order, across pages (the
+    collector sort has loans with no collector, which sort first one way and last the other)."""
+    query = LoansQuery(cache)
+    whole = _walk(query, LoanFilter(), sort, limit=100)
+    assert _walk(query, LoanFilter(), sort, limit=3, reverse=True) == whole[::-1]
+    assert _walk(query, LoanFilter(), sort, limit=1, reverse=True) == whole[::-1]
 
 
 def test_the_default_order_puts_the_highest_dpd_first(cache: Cache) -> None:
@@ -187,9 +201,11 @@ def book(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cache]:
     store.close()
 
 
-def _plan(cache: Cache, where: LoanFilter, sort: LoanSort, *, second_page: bool) -> str:
-    after = LoansQuery(cache).page(where, sort).next_key if second_page else None
-    stmt = page_statement(where, sort, after=after, dpd_as_of=cache.dpd_as_of())
+def _plan(
+    cache: Cache, where: LoanFilter, sort: LoanSort, *, second_page: bool, reverse: bool = False
+) -> str:
+    after = LoansQuery(cache).page(where, sort, reverse=reverse).next_key if second_page else None
+    stmt = page_statement(where, sort, after=after, dpd_as_of=cache.dpd_as_of(), reverse=reverse)
 
     sent: list[tuple[str, Any]] = []
 
@@ -208,12 +224,13 @@ def _plan(cache: Cache, where: LoanFilter, sort: LoanSort, *, second_page: bool)
     return " | ".join(str(row[-1]) for row in rows)
 
 
+@pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("second_page", [False, True])
 @pytest.mark.parametrize("sort", list(LoanSort))
 def test_every_sort_of_the_list_walks_an_index_without_sorting(
-    book: Cache, sort: LoanSort, second_page: bool
+    book: Cache, sort: LoanSort, second_page: bool, reverse: bool
 ) -> None:
-    plan = _plan(book, SCOPE, sort, second_page=second_page)
+    plan = _plan(book, SCOPE, sort, second_page=second_page, reverse=reverse)
     assert "USING INDEX ix_loans_by_" in plan, plan
     assert "TEMP B-TREE" not in plan, plan
 

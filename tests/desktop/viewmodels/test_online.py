@@ -30,9 +30,11 @@ def test_only_a_lost_request_counts_as_offline() -> None:
 
 def test_the_servers_words_are_kept_and_an_empty_refusal_still_says_something() -> None:
     busy = ServerBusyError(503, "reports_disabled", "MIS reports is switched off")
-    assert message_for(busy) == "MIS reports is switched off"
+    assert message_for(busy) == (
+        "MIS reports is switched off. Nothing was changed. Try again once it is back on."
+    )
     assert message_for(ApiError(400, "error", "")) == (
-        "The server refused the request; nothing was changed."
+        "The office server refused this. Nothing was changed."
     )
 
 

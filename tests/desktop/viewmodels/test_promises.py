@@ -94,7 +94,20 @@ def test_filters_count_promises_due_today_this_week_and_broken(
         ("Ravi Shankar", "Broken")
     ]
     labels = {row.outcome_label for row in vm.load().rows}
-    assert labels == {"Pending", "Broken", "Kept"}
+    assert labels == {"Due today", "Pending", "Broken", "Kept"}
+
+
+def test_a_promise_past_its_date_is_not_pending_before_the_day_end_marks_it(
+    cache: Cache, loans: list[dict[str, Any]]
+) -> None:
+    for day in (BUSINESS_DATE - timedelta(days=1), BUSINESS_DATE, BUSINESS_DATE + timedelta(1)):
+        put(cache, "promise", _promise(loans[0], day))
+    rows = PromisesViewModel(cache, business_date=BUSINESS_DATE).load().rows
+    assert {row.promised_date: row.outcome_label for row in rows} == {
+        BUSINESS_DATE - timedelta(days=1): "Past date, not yet marked",
+        BUSINESS_DATE: "Due today",
+        BUSINESS_DATE + timedelta(days=1): "Pending",
+    }
 
 
 def test_a_logged_promise_is_pending_sync_with_its_outbox_row_in_one_go(

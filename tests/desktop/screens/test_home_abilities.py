@@ -1,0 +1,55 @@
+"""Home lists only what this version of the desk does for the person: every line leads to a
+screen they can open that does its work now. It once promised reversals, assigning loans,
+the MIS report, imports, period locks and the day-end, none of which the desk could do."""
+
+from __future__ import annotations
+
+import pytest
+
+from desktop.screens import load_screens, ready_screen_keys, visible_screens
+from desktop.viewmodels.home import WHAT_YOU_CAN_DO, what_you_can_do
+from loancore.roles import Role, can
+
+NOT_IN_THIS_VERSION = (
+    "revers",
+    "assign",
+    "MIS",
+    "import",
+    "Import",
+    "lock",
+    "day-end",
+    "settings",
+    "reconcile",
+    "Reconcile",
+)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_every_line_on_home_leads_to_a_working_screen_the_person_can_open(role: Role) -> None:
+    ready = ready_screen_keys(role)
+    openable = {spec.key for spec in visible_screens(role, load_screens())}
+    lines = what_you_can_do(role, ready)
+    assert lines, f"{role.value} is told of nothing they can do"
+    for action, (text, screen) in WHAT_YOU_CAN_DO.items():
+        if text in lines:
+            assert can(role, action)
+            assert screen in openable
+            assert screen in ready
+    for line in lines:
+        for word in NOT_IN_THIS_VERSION:
+            assert word not in line, (role.value, line)
+
+
+def test_an_administrator_is_not_promised_what_the_desk_cannot_do() -> None:
+    lines = what_you_can_do(Role.ADMIN, ready_screen_keys(Role.ADMIN))
+    assert "Read the audit trail" in lines
+    assert "Switch features on and off" in lines
+    assert not any("revers" in line or "day-end" in line for line in lines)
+
+
+def test_a_screen_that_only_says_it_is_coming_is_not_offered_on_home() -> None:
+    keys = {spec.key: spec for spec in load_screens()}
+    assert not keys["reports"].ready
+    assert not keys["reconciliation"].ready
+    assert "reports" not in ready_screen_keys(Role.FINANCE)
+    assert "dashboard" in ready_screen_keys(Role.FINANCE)
