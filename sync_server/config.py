@@ -36,6 +36,56 @@ def _jwt_secret() -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+JOB_CONNECTIONS = 4
+"""Connections kept beyond the requests' own, for the scheduler's jobs and a refusal's audit
+entry written in its own transaction while the request's session is open."""
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """How much one server process takes on at once, and how long anything may wait.
+
+    Sized together so that no request ever waits on a resource that a waiting request holds:
+    at most `active_requests` requests are inside the app; each uses one worker thread at a
+    time (`worker_threads` leaves room for the health probe and the rest), and each may hold
+    one connection of each pool plus one more for an audit entry in its own transaction
+    (`pool_size`). So no admitted request waits for a thread or a connection; the pool timeout
+    is a backstop that answers 503, never a queue. Beyond `active_requests`, up to
+    `queued_requests` wait (first come, first served) for at most `queue_wait_seconds`; the
+    rest are answered at once with 503 and Retry-After, which the desk honours.
+
+    The waits are layered under the desk's read timeout (60 s, desktop/sync/api.py): a queued
+    request waits 5 s, a writer waits for SQLite's write lock 20 s, a read statement on
+    PostgreSQL runs 15 s, a connection is waited for 10 s; their sum stays under a minute, so
+    the desk always hears an answer instead of timing out not knowing.
+    """
+
+    active_requests: int = 16
+    queued_requests: int = 100
+    queue_wait_seconds: float = 5.0
+    retry_after_seconds: int = 2
+    worker_threads: int = 40
+    pool_timeout_seconds: float = 10.0
+    write_wait_seconds: float = 20.0
+    read_statement_timeout_seconds: float = 15.0
+
+    def __post_init__(self) -> None:
+        if self.active_requests < 1 or self.queued_requests < 0:
+            raise ValueError("active_requests must be at least 1 and queued_requests not negative")
+        if self.worker_threads < self.active_requests + 4:
+            raise ValueError(
+                "worker_threads must exceed active_requests by at least 4, so an admitted "
+                "request never waits for a thread"
+            )
+        if self.retry_after_seconds < 1:
+            raise ValueError("retry_after_seconds must be at least 1")
+
+    @property
+    def pool_size(self) -> int:
+        """Connections per pool: two for every admitted request, and the jobs' own."""
+        return 2 * self.active_requests + JOB_CONNECTIONS
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(default_factory=default_database_url)
@@ -52,3 +102,4 @@ class Settings:
     max_body_bytes: int = 2 * 1024 * 1024
     cors_origins: tuple[str, ...] = ()
     run_scheduler: bool = True
+    capacity: Capacity = field(default_factory=Capacity)

@@ -16,18 +16,26 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
+from sync_server.config import Capacity
 
 
-WRITE_WAIT_SECONDS = 30
-"""How long a writer waits for SQLite's write lock, in this process or another (busy_timeout)."""
+def _sqlite_pragmas(write_wait_seconds: float) -> Any:
+    busy_ms = int(write_wait_seconds * 1000)
+
+    def pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cursor.close()
+
+    return pragmas
+
+
+WRITE_WAIT_SECONDS = Capacity().write_wait_seconds
+"""How long a writer waits for SQLite's write lock, in this process or another (busy_timeout),
+unless the capacity says otherwise."""
 
 _WRITE_LOCKS: dict[str, threading.Lock] = {}
 _WRITE_LOCKS_GUARD = threading.Lock()
@@ -46,13 +54,19 @@ def _write_lock(url: str) -> threading.Lock:
         return _WRITE_LOCKS.setdefault(key, threading.Lock())
 
 
-def _queue_writers(engine: Engine, lock: threading.Lock) -> None:
+def _queue_writers(engine: Engine, lock: threading.Lock, wait_seconds: float) -> None:
     """SQLite has one writer at a time. Left to BEGIN IMMEDIATE alone, the writers of this
     process wait in SQLite's busy handler, which sleeps in steps of up to 100 ms and so leaves
     the database idle after each commit; four clients posting payments did less than one.
     Here they queue on a lock instead, taken just before BEGIN IMMEDIATE and handed on as the
     transaction ends (the COMMIT itself, a WAL append, overlaps the next BEGIN by a moment).
-    Other processes still meet at SQLite's lock and busy_timeout."""
+    Other processes still meet at SQLite's lock and busy_timeout.
+
+    The lock is taken holding a connection of the writers' pool and given back at commit or
+    rollback, which run in the thread that began (the request's unit of work ends in the
+    endpoint's thread, see deps.py); its holder never waits for another connection of that
+    pool nor for a thread, so the lock and the pool cannot wait on each other. A writer that
+    waits `wait_seconds` gives up with WriteLockTimeout, which the server answers with 503."""
 
     def release(conn: Any) -> None:
         if conn.info.pop(_HOLDS, False):
@@ -60,9 +74,9 @@ def _queue_writers(engine: Engine, lock: threading.Lock) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        if not lock.acquire(timeout=WRITE_WAIT_SECONDS):
+        if not lock.acquire(timeout=wait_seconds):
             raise WriteLockTimeout(
-                f"The database stayed busy for {WRITE_WAIT_SECONDS} s; try again shortly"
+                f"The database stayed busy for {wait_seconds:g} s; try again shortly"
             )
         conn.info[_HOLDS] = True
         try:
@@ -82,24 +96,44 @@ def _queue_writers(engine: Engine, lock: threading.Lock) -> None:
             lock.release()
 
 
-def make_engine(url: str, *, immediate: bool = True, **kwargs: Any) -> Engine:
+def _pooling(url: str, capacity: Capacity) -> dict[str, Any]:
+    """A fixed pool sized with the admission limit (config.Capacity): no overflow, so the
+    pool never grows past what the database was sized for, and a short timeout as the
+    backstop. An in-memory SQLite database keeps SQLAlchemy's single-connection pool."""
+    database = make_url(url).database or ""
+    if url.startswith("sqlite") and database in ("", ":memory:"):
+        return {}
+    return {
+        "pool_size": capacity.pool_size,
+        "max_overflow": 0,
+        "pool_timeout": capacity.pool_timeout_seconds,
+    }
+
+
+def make_engine(
+    url: str, *, immediate: bool = True, capacity: Capacity | None = None, **kwargs: Any
+) -> Engine:
     """SQLite transactions begin IMMEDIATE (the write lock up front, waiting on busy_timeout)
     unless `immediate=False`, for read-only work; a deferred transaction that later writes
     would fail at once under concurrency instead of waiting its turn."""
+    capacity = capacity or Capacity()
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    kwargs = {**_pooling(url, capacity), **kwargs}
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+            url,
+            connect_args={"check_same_thread": False, "timeout": capacity.write_wait_seconds},
+            **kwargs,
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(capacity.write_wait_seconds))
 
         @event.listens_for(engine, "connect")
         def _no_autobegin(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None
 
         if immediate:
-            _queue_writers(engine, _write_lock(url))
+            _queue_writers(engine, _write_lock(url), capacity.write_wait_seconds)
         else:
 
             @event.listens_for(engine, "begin")
@@ -110,18 +144,35 @@ def make_engine(url: str, *, immediate: bool = True, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+_STATEMENT_TIMEOUT = "loandesk_statement_timeout_ms"
+
+
+def _limit_statements(session: Session, _transaction: Any, connection: Any) -> None:
+    """PostgreSQL: a read asked to be bounded gets `SET LOCAL statement_timeout` as its
+    transaction begins (after any isolation level was chosen), so it ends with the
+    transaction and never outlives the request on a pooled connection."""
+    timeout_ms = session.info.get(_STATEMENT_TIMEOUT)
+    if timeout_ms:
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
+
+
 class Database:
     """An engine and its session factory: what the app and the jobs share."""
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(self, url: str, *, capacity: Capacity | None = None, **engine_kwargs: Any) -> None:
         self.url = url
-        self.engine = make_engine(url, **engine_kwargs)
+        self.capacity = capacity or Capacity()
+        self.engine = make_engine(url, capacity=self.capacity, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         if self.engine.dialect.name == "sqlite":
-            self.read_engine = make_engine(url, immediate=False, **engine_kwargs)
+            self.read_engine = make_engine(
+                url, immediate=False, capacity=self.capacity, **engine_kwargs
+            )
         else:
             self.read_engine = self.engine
         self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+        if self.read_engine.dialect.name == "postgresql":
+            event.listen(self.read_sessions, "after_begin", _limit_statements)
 
     @property
     def is_sqlite(self) -> bool:
@@ -141,9 +192,13 @@ class Database:
             session.close()
 
     @contextmanager
-    def read_only(self) -> Iterator[Session]:
-        """A session for queries: never holds SQLite's write lock; always rolled back."""
+    def read_only(self, *, statement_timeout_seconds: float | None = None) -> Iterator[Session]:
+        """A session for queries: never holds SQLite's write lock; always rolled back. With
+        `statement_timeout_seconds` (a request's reads), PostgreSQL cancels a statement that
+        runs longer, so a slow query answers 503 instead of holding its connection."""
         session = self.read_sessions()
+        if statement_timeout_seconds:
+            session.info[_STATEMENT_TIMEOUT] = statement_timeout_seconds * 1000
         try:
             yield session
         finally:
