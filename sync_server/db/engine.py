@@ -141,7 +141,12 @@ def make_engine(
                 conn.exec_driver_sql("BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # PostgreSQL's counterpart of SQLite's write-lock wait: a statement waiting on another
+    # transaction's row lock (the audit chain's head, a loan being paid) gives up after the
+    # same bound, so a writer behind a stuck transaction answers 503 instead of waiting forever.
+    wait_ms = int(capacity.write_wait_seconds * 1000)
+    connect_args = {"options": f"-c lock_timeout={wait_ms}", **kwargs.pop("connect_args", {})}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 _STATEMENT_TIMEOUT = "loandesk_statement_timeout_ms"
