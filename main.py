@@ -52,6 +52,7 @@ def cmd_server(args: argparse.Namespace) -> int:
     capacity = Capacity(
         active_requests=args.active_requests,
         queued_requests=args.queued_requests,
+        queue_wait_seconds=args.queue_wait,
         worker_threads=max(Capacity().worker_threads, args.active_requests + 8),
     )
     db = Database(url, capacity=capacity)
@@ -233,14 +234,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--active-requests",
         type=int,
-        default=16,
-        help="requests served at once; the database pools are sized from it (default 16)",
+        default=8,
+        help="requests served at once; the database pools are sized from it (default 8)",
     )
     p.add_argument(
         "--queued-requests",
         type=int,
         default=100,
         help="requests that may wait their turn; beyond, 503 with Retry-After (default 100)",
+    )
+    p.add_argument(
+        "--queue-wait",
+        type=float,
+        default=0.25,
+        metavar="SECONDS",
+        help="longest a request waits for its turn before 503 with Retry-After (default 0.25)",
     )
     p.add_argument(
         "--requests-per-minute",

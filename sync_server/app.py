@@ -141,8 +141,8 @@ def create_app(
 
     for module_name in FEATURE_ROUTERS:
         module = importlib.import_module(module_name)
+        end_sessions_in_endpoints(module.router)
         app.include_router(module.router, prefix=API_PREFIX)
-    end_sessions_in_endpoints(app)
 
     if settings.cors_origins:
         app.add_middleware(

@@ -54,16 +54,23 @@ class Capacity:
     `queued_requests` wait (first come, first served) for at most `queue_wait_seconds`; the
     rest are answered at once with 503 and Retry-After, which the desk honours.
 
+    One process serves what its CPU allows (on two cores, a hundred-odd requests a second of
+    the desk's mix); eight at once keep both cores busy (SQLite and PostgreSQL release the GIL
+    while they work) without the threads taking turns on the GIL for every answer. A request
+    that cannot start within a quarter second is shed: past that, waiting longer only makes
+    every answer slower (measured in bench/bench_load.py: at 50 clients, a 5 s queue gave a
+    p99 over a second; a quarter-second one keeps it near half that while serving as many).
+
     The waits are layered under the desk's read timeout (60 s, desktop/sync/api.py): a queued
-    request waits 5 s, a writer waits for SQLite's write lock 20 s, a read statement on
-    PostgreSQL runs 15 s, a connection is waited for 10 s; their sum stays under a minute, so
-    the desk always hears an answer instead of timing out not knowing.
+    request waits 0.25 s, a writer waits for SQLite's write lock (or a PostgreSQL row lock)
+    20 s, a read statement on PostgreSQL runs 15 s, a connection is waited for 10 s; their sum
+    stays under a minute, so the desk always hears an answer instead of timing out unsure.
     """
 
-    active_requests: int = 16
+    active_requests: int = 8
     queued_requests: int = 100
-    queue_wait_seconds: float = 5.0
-    retry_after_seconds: int = 2
+    queue_wait_seconds: float = 0.25
+    retry_after_seconds: int = 1
     worker_threads: int = 40
     pool_timeout_seconds: float = 10.0
     write_wait_seconds: float = 20.0

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
@@ -79,20 +79,18 @@ def _ending_sessions(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
-def end_sessions_in_endpoints(app: FastAPI) -> None:
-    """Every sync endpoint ends its sessions in its own thread as it returns (see the module
-    docstring). Called once by the app factory, after the routers are mounted."""
-    for route in app.routes:
+def end_sessions_in_endpoints(router: APIRouter) -> None:
+    """Every sync endpoint of `router` ends its sessions in its own thread as it returns (see
+    the module docstring). The app factory calls it on each feature's router before mounting
+    it; FastAPI builds a mounted route from `route.endpoint`, which is wrapped here once."""
+    for route in router.routes:
         if not isinstance(route, APIRoute):
             continue
-        call = route.dependant.call
-        if (
-            call is None
-            or inspect.iscoroutinefunction(call)
-            or getattr(call, "_ends_sessions", False)
-        ):
+        call = route.endpoint
+        if inspect.iscoroutinefunction(call) or getattr(call, "_ends_sessions", False):
             continue
-        route.dependant.call = _ending_sessions(call)
+        route.endpoint = _ending_sessions(call)
+        route.dependant.call = route.endpoint
 
 
 def get_clock(request: Request) -> Clock:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sync_server.config import Capacity
-from sync_server.db.engine import WriteLockTimeout
+from sync_server.db.engine import DatabaseBusy
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -133,10 +133,11 @@ class AdmissionMiddleware:
     busy process as alive.
 
     A refused request never reached the app, so a sync push is refused before its first
-    command, never half-applied. A request that ran but met the pool's or SQLite's write-lock
-    timeout (the backstops behind this queue) is answered the same way, before its first
-    byte: nothing was committed for the command that timed out, and a push's earlier commands
-    answer `duplicate` when it is sent again.
+    command, never half-applied. A request that ran but met a bounded wait behind this queue
+    (the pool's timeout, a write or row lock, a read's statement timeout: db.engine's
+    DatabaseBusy) is answered the same way, before its first byte: nothing was committed for
+    the command that timed out, and a push's earlier commands answer `duplicate` when sent
+    again.
 
     The worker-thread pool (anyio's default limiter) belongs to the running event loop, so it
     is sized here on the first request: the admission limit and the thread and connection
@@ -205,7 +206,7 @@ class AdmissionMiddleware:
 
         try:
             await self.app(scope, receive, watched_send)
-        except (PoolTimeout, WriteLockTimeout):
+        except (PoolTimeout, DatabaseBusy):
             if started:
                 raise
             await self._busy(send)

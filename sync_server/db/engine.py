@@ -42,8 +42,29 @@ _WRITE_LOCKS_GUARD = threading.Lock()
 _HOLDS = "loandesk_write_lock"
 
 
-class WriteLockTimeout(RuntimeError):
-    """Another writer of this process held the SQLite database for WRITE_WAIT_SECONDS."""
+class DatabaseBusy(RuntimeError):
+    """The database could not take this work in time: its write lock or a row lock stayed
+    held, or a read ran past its bound. Nothing of the transaction was committed; the server
+    answers 503 with Retry-After (middleware.AdmissionMiddleware), as it does when shedding."""
+
+
+class WriteLockTimeout(DatabaseBusy):
+    """Another writer of this process held the SQLite database for the write wait."""
+
+
+_BUSY_SQLSTATES = frozenset({"55P03", "57014"})
+"""PostgreSQL: lock_not_available (lock_timeout), query_canceled (statement_timeout)."""
+
+
+def _busy_as_such(context: Any) -> None:
+    """A wait that ran out its bound is the database being busy, not broken: say so with
+    DatabaseBusy instead of the driver's OperationalError. SQLite's own is "database is
+    locked" after busy_timeout (a writer of another process)."""
+    orig = context.original_exception
+    sqlstate = getattr(orig, "sqlstate", None)
+    locked = type(orig).__name__ == "OperationalError" and "database is locked" in str(orig)
+    if sqlstate in _BUSY_SQLSTATES or locked:
+        raise DatabaseBusy("The database is busy; try again shortly") from orig
 
 
 def _write_lock(url: str) -> threading.Lock:
@@ -132,6 +153,7 @@ def make_engine(
         def _no_autobegin(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None
 
+        event.listen(engine, "handle_error", _busy_as_such)
         if immediate:
             _queue_writers(engine, _write_lock(url), capacity.write_wait_seconds)
         else:
@@ -146,7 +168,9 @@ def make_engine(
     # same bound, so a writer behind a stuck transaction answers 503 instead of waiting forever.
     wait_ms = int(capacity.write_wait_seconds * 1000)
     connect_args = {"options": f"-c lock_timeout={wait_ms}", **kwargs.pop("connect_args", {})}
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+    event.listen(engine, "handle_error", _busy_as_such)
+    return engine
 
 
 _STATEMENT_TIMEOUT = "loandesk_statement_timeout_ms"
