@@ -53,7 +53,10 @@ def cmd_server(args: argparse.Namespace) -> int:
         active_requests=args.active_requests,
         queued_requests=args.queued_requests,
         queue_wait_seconds=args.queue_wait,
-        worker_threads=max(Capacity().worker_threads, args.active_requests + 8),
+        worker_threads=max(
+            Capacity().worker_threads, args.active_requests + args.active_writes + 8
+        ),
+        active_writes=args.active_writes,
     )
     db = Database(url, capacity=capacity)
     upgrade(db.engine)
@@ -236,6 +239,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=8,
         help="requests served at once; the database pools are sized from it (default 8)",
+    )
+    p.add_argument(
+        "--active-writes",
+        type=int,
+        default=2,
+        help="writes (pushes, payments, sign-ins) served at once, beside the reads (default 2)",
     )
     p.add_argument(
         "--queued-requests",

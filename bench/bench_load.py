@@ -476,11 +476,15 @@ def report(figures: Figures) -> list[str]:
         f"[{figures.kind}] demo book of {figures.loans:,} loans, built in {figures.build_seconds:.1f} s; "
         f"load average after the run {one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} cores)",
         f"  {'mix':<13}{'clients':>8}{'pushers':>8}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
-        f"{'errors':>7}{'t/o':>5}{'5xx':>5}{'503s':>7}{'503 max':>9}{'payments':>10}{'in db':>8}",
+        f"{'errors':>7}{'t/o':>5}{'5xx':>5}{'503s':>7}{'503 max':>9}{'payments':>10}{'pay/s':>7}"
+        f"{'in db':>8}",
     ]
     for lvl in figures.levels:
+        per_second = len(lvl.minted) / lvl.seconds if lvl.seconds else 0.0
         payments = (
-            f"{len(lvl.minted):>10,}{lvl.in_database:>8,}" if lvl.minted else f"{'-':>10}{'-':>8}"
+            f"{len(lvl.minted):>10,}{per_second:>7.0f}{lvl.in_database:>8,}"
+            if lvl.minted
+            else f"{'-':>10}{'-':>7}{'-':>8}"
         )
         lines.append(
             f"  {lvl.mix:<13}{lvl.clients:>8}{lvl.pushers:>8}{lvl.per_second:>8.1f}"

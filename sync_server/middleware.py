@@ -125,12 +125,16 @@ class _BodyTooLarge(Exception):
     pass
 
 
+_READS = frozenset({"GET", "HEAD"})
+
+
 class AdmissionMiddleware:
-    """A bounded admission queue: at most `active` requests inside the app at once, at most
-    `queued` more waiting their turn (first come, first served) for `queue_wait_seconds`;
-    anything beyond is answered at once with 503 and Retry-After, so a desk backs off instead
-    of every client hanging. The health probe is never queued: a load balancer must see a
-    busy process as alive.
+    """A bounded admission queue: at most `active_requests` reads and `active_writes` writes
+    inside the app at once (two lanes, so that slow writes taking turns on the database never
+    crowd the readers out), at most `queued_requests` more waiting their turn (first come,
+    first served) for `queue_wait_seconds`; anything beyond is answered at once with 503 and
+    Retry-After, so a desk backs off instead of every client hanging. The health probe is
+    never queued: a load balancer must see a busy process as alive.
 
     A refused request never reached the app, so a sync push is refused before its first
     command, never half-applied. A request that ran but met a bounded wait behind this queue
@@ -147,18 +151,20 @@ class AdmissionMiddleware:
         self.app = app
         self.capacity = capacity
         self.exempt = exempt
-        self._slots: anyio.Semaphore | None = None
+        self._lanes: dict[bool, anyio.Semaphore] = {}
         self._waiting = 0
         self.shed = 0
         self._retry_after = str(capacity.retry_after_seconds).encode()
 
-    def _admission(self) -> anyio.Semaphore:
-        if self._slots is None:
+    def _admission(self, writes: bool) -> anyio.Semaphore:
+        """The readers' places or the writers'; made on the first request, in the loop."""
+        if not self._lanes:
             anyio.to_thread.current_default_thread_limiter().total_tokens = (
                 self.capacity.worker_threads
             )
-            self._slots = anyio.Semaphore(self.capacity.active_requests, fast_acquire=True)
-        return self._slots
+            self._lanes[False] = anyio.Semaphore(self.capacity.active_requests, fast_acquire=True)
+            self._lanes[True] = anyio.Semaphore(self.capacity.active_writes, fast_acquire=True)
+        return self._lanes[writes]
 
     async def _busy(self, send: Send) -> None:
         self.shed += 1
@@ -181,7 +187,7 @@ class AdmissionMiddleware:
         if scope["type"] != "http" or scope["path"] in self.exempt:
             await self.app(scope, receive, send)
             return
-        slots = self._admission()
+        slots = self._admission(scope["method"] not in _READS)
         if slots.value == 0 and self._waiting >= self.capacity.queued_requests:
             await self._busy(send)
             return
