@@ -44,14 +44,31 @@ def cmd_server(args: argparse.Namespace) -> int:
     import uvicorn
 
     from sync_server.app import create_app
-    from sync_server.config import Settings
+    from sync_server.config import Capacity, Settings
     from sync_server.db.engine import Database
     from sync_server.db.migrate import upgrade
 
     url = _db_url(args)
-    db = Database(url)
+    capacity = Capacity(
+        active_requests=args.active_requests,
+        queued_requests=args.queued_requests,
+        queue_wait_seconds=args.queue_wait,
+        worker_threads=max(
+            Capacity().worker_threads, args.active_requests + args.active_writes + 8
+        ),
+        active_writes=args.active_writes,
+    )
+    db = Database(url, capacity=capacity)
     upgrade(db.engine)
-    settings = Settings(database_url=url, run_scheduler=not args.no_scheduler)
+    limits = {}
+    if args.requests_per_minute is not None:
+        limits = {
+            "requests_per_user_per_minute": args.requests_per_minute,
+            "requests_per_address_per_minute": args.requests_per_minute,
+        }
+    settings = Settings(
+        database_url=url, run_scheduler=not args.no_scheduler, capacity=capacity, **limits
+    )
     app = create_app(settings=settings, db=db)
     print(f"LoanDesk server on http://{args.host}:{args.port}/api/v1 (OpenAPI: /openapi.json)")
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
@@ -214,6 +231,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=DEFAULT_PORT)
     p.add_argument("--no-scheduler", action="store_true", help="do not run the nightly jobs")
     p.add_argument("--log-level", default="info")
+    p.add_argument(
+        "--active-requests",
+        type=int,
+        default=8,
+        help="requests served at once; the database pools are sized from it (default 8)",
+    )
+    p.add_argument(
+        "--active-writes",
+        type=int,
+        default=2,
+        help="writes (pushes, payments, sign-ins) served at once, beside the reads (default 2)",
+    )
+    p.add_argument(
+        "--queued-requests",
+        type=int,
+        default=100,
+        help="requests that may wait their turn; beyond, 503 with Retry-After (default 100)",
+    )
+    p.add_argument(
+        "--queue-wait",
+        type=float,
+        default=0.25,
+        metavar="SECONDS",
+        help="longest a request waits for its turn before 503 with Retry-After (default 0.25)",
+    )
+    p.add_argument(
+        "--requests-per-minute",
+        type=int,
+        metavar="N",
+        help="rate limit per user and per address (default 600 and 1200); raised for load tests",
+    )
     _add_db(p)
     p.set_defaults(func=cmd_server)
 

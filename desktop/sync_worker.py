@@ -127,6 +127,11 @@ class SyncWorker(QObject):
         super().__init__(parent)
         self.engine = engine
         self.engine.on_progress = self._round_progress.emit
+        api = getattr(engine, "api", None)
+        if api is not None:  # a shedding server is waited out; the status bar says why
+            api.on_busy = lambda message: self._round_progress.emit(
+                SyncProgress("busy", 0, None, message)
+            )
         self.cache = cache
         self.changes = changes
         self._reachable = reachable

@@ -18,8 +18,9 @@ from loancore.contract import PROTOCOL_VERSION
 from sync_server.clock import Clock
 from sync_server.config import Settings
 from sync_server.db.engine import Database
+from sync_server.deps import end_sessions_in_endpoints
 from sync_server.errors import LoanDeskError
-from sync_server.middleware import HardeningMiddleware
+from sync_server.middleware import AdmissionMiddleware, HardeningMiddleware
 
 log = logging.getLogger("loandesk.server")
 
@@ -76,7 +77,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.db = db or Database(settings.database_url)
+    app.state.db = db or Database(settings.database_url, capacity=settings.capacity)
     app.state.clock = clock or Clock()
 
     @app.exception_handler(LoanDeskError)
@@ -140,6 +141,7 @@ def create_app(
 
     for module_name in FEATURE_ROUTERS:
         module = importlib.import_module(module_name)
+        end_sessions_in_endpoints(module.router)
         app.include_router(module.router, prefix=API_PREFIX)
 
     if settings.cors_origins:
@@ -149,6 +151,13 @@ def create_app(
             allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
+    # Admission sits inside the hardening: an over-limit or oversized request is refused
+    # before it takes a place in the queue, and a shed answer still gets the security headers.
+    app.add_middleware(
+        AdmissionMiddleware,
+        capacity=settings.capacity,
+        exempt=frozenset({f"{API_PREFIX}/health"}),
+    )
     app.add_middleware(
         HardeningMiddleware,
         max_body_bytes=settings.max_body_bytes,

@@ -36,6 +36,78 @@ def _jwt_secret() -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+JOB_CONNECTIONS = 4
+"""Connections kept beyond the requests' own, for the scheduler's jobs and a refusal's audit
+entry written in its own transaction while the request's session is open."""
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """How much one server process takes on at once, and how long anything may wait.
+
+    Sized together so that no request ever waits on a resource that a waiting request holds:
+    at most `active_requests` reads and `active_writes` writes are inside the app; each uses
+    one worker thread at a time (`worker_threads` leaves room for the health probe and the
+    rest), and each may hold one connection of each pool plus one more for an audit entry in
+    its own transaction (`pool_size`). So no admitted request waits for a thread or a connection; the pool timeout
+    is a backstop that answers 503, never a queue. Beyond `active_requests`, up to
+    `queued_requests` wait (first come, first served) for at most `queue_wait_seconds`; the
+    rest are answered at once with 503 and Retry-After, which the desk honours.
+
+    Writes (every method but GET and HEAD: a push, a payment, a sign-in) have their own few
+    places. They take turns on the database anyway (SQLite's write lock; on PostgreSQL the
+    audit chain's head row), so more of them inside would only hold places while waiting:
+    a batch of twenty payments takes a second, and pushes sharing the readers' places left
+    the readers shed (measured: 10.6 requests a second at 100 clients with pushes, against
+    58 at 10).
+
+    One process serves what its CPU allows (on two cores, a hundred-odd requests a second of
+    the desk's mix); eight at once keep both cores busy (SQLite and PostgreSQL release the GIL
+    while they work) without the threads taking turns on the GIL for every answer. A request
+    that cannot start within a quarter second is shed: past that, waiting longer only makes
+    every answer slower (measured in bench/bench_load.py: at 50 clients, a 5 s queue gave a
+    p99 over a second; a quarter-second one keeps it near half that while serving as many).
+
+    The waits are layered under the desk's read timeout (60 s, desktop/sync/api.py): a queued
+    request waits 0.25 s, a writer waits for SQLite's write lock (or a PostgreSQL row lock)
+    20 s, a read statement on PostgreSQL runs 15 s, a connection is waited for 10 s; their sum
+    stays under a minute, so the desk always hears an answer instead of timing out unsure.
+    """
+
+    active_requests: int = 8
+    active_writes: int = 2
+    queued_requests: int = 100
+    queue_wait_seconds: float = 0.25
+    retry_after_seconds: int = 1
+    worker_threads: int = 40
+    pool_timeout_seconds: float = 10.0
+    write_wait_seconds: float = 20.0
+    read_statement_timeout_seconds: float = 15.0
+
+    def __post_init__(self) -> None:
+        if self.active_requests < 1 or self.active_writes < 1 or self.queued_requests < 0:
+            raise ValueError(
+                "active_requests and active_writes must be at least 1, queued_requests not negative"
+            )
+        if self.worker_threads < self.admitted + 4:
+            raise ValueError(
+                "worker_threads must exceed active_requests + active_writes by at least 4, so "
+                "an admitted request never waits for a thread"
+            )
+        if self.retry_after_seconds < 1:
+            raise ValueError("retry_after_seconds must be at least 1")
+
+    @property
+    def admitted(self) -> int:
+        """Requests inside the app at most: reads and writes together."""
+        return self.active_requests + self.active_writes
+
+    @property
+    def pool_size(self) -> int:
+        """Connections per pool: two for every admitted request, and the jobs' own."""
+        return 2 * self.admitted + JOB_CONNECTIONS
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(default_factory=default_database_url)
@@ -52,3 +124,4 @@ class Settings:
     max_body_bytes: int = 2 * 1024 * 1024
     cors_origins: tuple[str, ...] = ()
     run_scheduler: bool = True
+    capacity: Capacity = field(default_factory=Capacity)

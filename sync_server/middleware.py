@@ -1,5 +1,6 @@
 """Hardening that applies to every request: security headers, a body size limit and a
-per-address rate limit. Pure ASGI so that streaming bodies are counted as they arrive."""
+per-address rate limit; and admission, which sheds load beyond what the process can serve.
+Pure ASGI so that streaming bodies are counted as they arrive."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ import threading
 import time
 from collections import deque
 
+import anyio
+import anyio.to_thread
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sync_server.config import Capacity
+from sync_server.db.engine import DatabaseBusy
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -116,3 +123,98 @@ class HardeningMiddleware:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+_READS = frozenset({"GET", "HEAD"})
+
+
+class AdmissionMiddleware:
+    """A bounded admission queue: at most `active_requests` reads and `active_writes` writes
+    inside the app at once (two lanes, so that slow writes taking turns on the database never
+    crowd the readers out), at most `queued_requests` more waiting their turn (first come,
+    first served) for `queue_wait_seconds`; anything beyond is answered at once with 503 and
+    Retry-After, so a desk backs off instead of every client hanging. The health probe is
+    never queued: a load balancer must see a busy process as alive.
+
+    A refused request never reached the app, so a sync push is refused before its first
+    command, never half-applied. A request that ran but met a bounded wait behind this queue
+    (the pool's timeout, a write or row lock, a read's statement timeout: db.engine's
+    DatabaseBusy) is answered the same way, before its first byte: nothing was committed for
+    the command that timed out, and a push's earlier commands answer `duplicate` when sent
+    again.
+
+    The worker-thread pool (anyio's default limiter) belongs to the running event loop, so it
+    is sized here on the first request: the admission limit and the thread and connection
+    pools are sized together (config.Capacity)."""
+
+    def __init__(self, app: ASGIApp, *, capacity: Capacity, exempt: frozenset[str]) -> None:
+        self.app = app
+        self.capacity = capacity
+        self.exempt = exempt
+        self._lanes: dict[bool, anyio.Semaphore] = {}
+        self._waiting = 0
+        self.shed = 0
+        self._retry_after = str(capacity.retry_after_seconds).encode()
+
+    def _admission(self, writes: bool) -> anyio.Semaphore:
+        """The readers' places or the writers'; made on the first request, in the loop."""
+        if not self._lanes:
+            anyio.to_thread.current_default_thread_limiter().total_tokens = (
+                self.capacity.worker_threads
+            )
+            self._lanes[False] = anyio.Semaphore(self.capacity.active_requests, fast_acquire=True)
+            self._lanes[True] = anyio.Semaphore(self.capacity.active_writes, fast_acquire=True)
+        return self._lanes[writes]
+
+    async def _busy(self, send: Send) -> None:
+        self.shed += 1
+        body = json.dumps(
+            {"error": "server_busy", "detail": "The office server is busy; try again shortly"}
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 503,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"retry-after", self._retry_after),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.exempt:
+            await self.app(scope, receive, send)
+            return
+        slots = self._admission(scope["method"] not in _READS)
+        if slots.value == 0 and self._waiting >= self.capacity.queued_requests:
+            await self._busy(send)
+            return
+        admitted = False
+        self._waiting += 1
+        try:
+            with anyio.move_on_after(self.capacity.queue_wait_seconds):
+                await slots.acquire()
+                admitted = True
+        finally:
+            self._waiting -= 1
+        if not admitted:
+            await self._busy(send)
+            return
+        started = False
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched_send)
+        except (PoolTimeout, DatabaseBusy):
+            if started:
+                raise
+            await self._busy(send)
+        finally:
+            slots.release()

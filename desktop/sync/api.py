@@ -4,11 +4,14 @@ turned into a typed exception a screen can show as it is.
 
 Anything that leaves the outcome unknown (refused connection, timeout, dropped reply, a 5xx)
 is a `TransportError`: for a push it means "send the same commands again", which the server
-makes safe.
+makes safe. A server shedding load answers 503 with Retry-After before doing anything; the
+client waits as asked (at most RETRY_AFTER_CAP, a few times), telling the person why, instead
+of hanging on a server that cannot take the request.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +21,10 @@ from loancore.contract import PROTOCOL_VERSION
 
 PROTOCOL_HEADER = "X-LoanDesk-Protocol"
 DEFAULT_TIMEOUT = (5.0, 60.0)
+BUSY_MESSAGE = "The office server is busy; retrying…"
+RETRY_AFTER_CAP = 10.0
+"""The longest one wait for a busy server, whatever its Retry-After says."""
+BUSY_RETRIES = 3
 
 
 class ApiError(Exception):
@@ -39,7 +46,10 @@ class UpgradeNeededError(ApiError):
 
 
 class ServerBusyError(ApiError):
-    """429 or 503 (a kill switch, the database away): try later, nothing was done."""
+    """429 or 503 (a kill switch, the database away, the server shedding load): try later,
+    nothing was done. `retry_after`: the seconds the server asked for (capped), if it did."""
+
+    retry_after: float | None = None
 
 
 class TransportError(Exception):
@@ -66,12 +76,16 @@ class ApiClient:
         refresh: TokenRefresher | None = None,
         session: requests.Session | None = None,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        on_busy: Callable[[str], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/api/v1"
         self.token = token
         self.refresh = refresh
         self.http = session or requests.Session()
         self.timeout = timeout
+        self.on_busy = on_busy
+        self.sleep = sleep
 
     def close(self) -> None:
         self.http.close()
@@ -89,6 +103,14 @@ class ApiClient:
             if fresh:
                 self.token = fresh
                 response = self._send(method, path, **kwargs)
+        for _ in range(BUSY_RETRIES):
+            wait = _retry_after(response)
+            if wait is None:
+                break
+            if self.on_busy is not None:
+                self.on_busy(BUSY_MESSAGE)
+            self.sleep(wait)
+            response = self._send(method, path, **kwargs)
         return _answer(response)
 
     def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
@@ -120,6 +142,18 @@ class ApiClient:
         return answer
 
 
+def _retry_after(response: requests.Response) -> float | None:
+    """The wait a shedding server asked for (503 + Retry-After in seconds), capped; an HTTP
+    date or anything else unreadable counts as one second."""
+    if response.status_code != 503 or "Retry-After" not in response.headers:
+        return None
+    try:
+        seconds = float(response.headers["Retry-After"])
+    except ValueError:
+        seconds = 1.0
+    return min(max(seconds, 0.0), RETRY_AFTER_CAP)
+
+
 def _answer(response: requests.Response) -> Any:
     if response.status_code < 400:
         try:
@@ -140,4 +174,7 @@ def _answer(response: requests.Response) -> Any:
         429: ServerBusyError,
         503: ServerBusyError,
     }.get(status, ApiError)
-    raise kind(status, code, detail)
+    error = kind(status, code, detail)
+    if isinstance(error, ServerBusyError):
+        error.retry_after = _retry_after(response)
+    raise error

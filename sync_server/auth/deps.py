@@ -56,7 +56,11 @@ def current_principal(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("Sign in first: this request needs a bearer access token")
     claims = decode_access_token(settings, credentials.credentials, now=clock.now())
-    with db.read_only() as session:
+    # Its own short read, given back before the endpoint takes its own connection: a request
+    # never holds two read connections at once.
+    with db.read_only(
+        statement_timeout_seconds=settings.capacity.read_statement_timeout_seconds
+    ) as session:
         user = session.get(User, claims.user_id)
         if user is None or not user.active:
             raise NotAuthenticated("This account no longer exists or is deactivated")
