@@ -81,7 +81,11 @@ def create_app(
 
     @app.exception_handler(LoanDeskError)
     async def _loandesk_error(_: Request, exc: LoanDeskError) -> JSONResponse:
-        return JSONResponse({"error": exc.code, "detail": exc.message}, status_code=exc.status)
+        return JSONResponse(
+            {"error": exc.code, "detail": exc.message},
+            status_code=exc.status,
+            headers=exc.headers,
+        )
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:

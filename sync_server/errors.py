@@ -2,6 +2,10 @@
 
 Services raise these; one handler in app.py turns them into `{"error": code, "detail": message}`
 with the status they carry, so a client never sees a stack trace and every refusal reads the same.
+
+A switched-off feature (`FeatureDisabled`) is "not now", never "no": over REST it is a 503 with
+`Retry-After` (nothing was recorded; the same request may be sent again later), and in a sync
+push it is the per-command answer `deferred`, which no client retires from its outbox.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 class LoanDeskError(Exception):
     status: int = 400
     code: str = "bad_request"
+    headers: dict[str, str] | None = None
+    """Response headers the answer carries (e.g. `Retry-After` on a "not now")."""
 
     def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
         super().__init__(message)
@@ -50,8 +56,11 @@ class ImmutableField(Conflict):
 
 
 class FeatureDisabled(LoanDeskError):
+    """The office has paused this work: try again later (the status and header say so)."""
+
     status = 503
     code = "feature_disabled"
+    headers = {"Retry-After": "300"}  # noqa: RUF012 (read only, one shared value)
 
 
 class TooManyRequests(LoanDeskError):

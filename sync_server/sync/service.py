@@ -45,8 +45,9 @@ from sync_server.sync.commands import HANDLERS, CommandContext
 log = logging.getLogger("loandesk.sync")
 
 TRANSIENT = (FeatureDisabled,)
-"""Refusals that say "not now" rather than "never": they are answered but not recorded, so
-the same command can be queued again once the switch is back on."""
+"""Refusals that say "not now" rather than "never": they are answered `deferred` (never one of
+the wire contract's final answers) and not recorded, so the device keeps the command queued and
+the same command, under the same id, is applied once the switch is back on."""
 
 
 def push(
@@ -155,12 +156,15 @@ def _reject(
     exc: LoanDeskError,
 ) -> CommandResult:
     """The handler's transaction is gone; the refusal is recorded in one of its own, so a
-    resend of the same command gets the same answer rather than a second judgement."""
+    resend of the same command gets the same answer rather than a second judgement. A "not
+    now" (TRANSIENT) is answered `deferred` and left unrecorded, so a resend is judged again."""
+    if isinstance(exc, TRANSIENT):
+        return CommandResult(
+            id=command.id, status=CommandStatus.DEFERRED, code=exc.code, reason=exc.message[:400]
+        )
     answer = CommandResult(
         id=command.id, status=CommandStatus.REJECTED, code=exc.code, reason=exc.message[:400]
     )
-    if isinstance(exc, TRANSIENT):
-        return answer
     if str(command.type) != "payment":
         # Payments audit their own refusals (payments.access.refusals_audited).
         audit.record_attempt(
