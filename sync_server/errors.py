@@ -55,6 +55,14 @@ class ImmutableField(Conflict):
     code = "immutable_field"
 
 
+class SameMakerAndChecker(Conflict):
+    """Maker-checker: whoever entered a record may not also be the one who approves it, whatever
+    their role. A 409, not a 403: the user has the right to decide such records, just not this
+    one, and the same request from another user succeeds (audited as 'refused')."""
+
+    code = "maker_checker"
+
+
 class FeatureDisabled(LoanDeskError):
     """The office has paused this work: try again later (the status and header say so)."""
 
