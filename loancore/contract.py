@@ -86,19 +86,89 @@ def _in_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_BUT_LINE_BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+PARAGRAPH_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
+
+def refuse_controls(value: str) -> str:
+    """A control character (NUL, ESC, BEL ...) is never text a person meant: PostgreSQL refuses
+    a NUL outright (aborting the transaction), SQLite stores it, and a screen or a receipt
+    prints the rest as garbage. Refused at the edge, with the same answer on both databases."""
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters (such as NUL or ESC)")
+    return value
+
+
+def refuse_controls_but_line_breaks(value: str) -> str:
+    """As `refuse_controls`, for free text a person may write on several lines (a note)."""
+    if _CONTROL_BUT_LINE_BREAKS.search(value):
+        raise ValueError("must not contain control characters (such as NUL or ESC)")
+    return value
+
+
+NO_CONTROLS = AfterValidator(refuse_controls)
+NO_CONTROLS_BUT_LINE_BREAKS = AfterValidator(refuse_controls_but_line_breaks)
+LINE_SCHEMA = Field(json_schema_extra={"pattern": LINE_PATTERN})
+PARAGRAPH_SCHEMA = Field(json_schema_extra={"pattern": PARAGRAPH_PATTERN})
+
+Line = Annotated[str, NO_CONTROLS, LINE_SCHEMA]
+"""One line of text: every text field of the contract (and of the server's request bodies) is
+a Line or a Paragraph, so no control character reaches a database."""
+Paragraph = Annotated[str, NO_CONTROLS_BUT_LINE_BREAKS, PARAGRAPH_SCHEMA]
+"""Free text that may span lines (tab, line feed and carriage return are allowed)."""
+
 UUID7 = Annotated[uuid.UUID, AfterValidator(_require_version_7)]
 PositivePaise = Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT_PAISE)]
 NonNegativePaise = Annotated[StrictInt, Field(ge=0, le=MAX_AMOUNT_PAISE)]
 Count = Annotated[StrictInt, Field(ge=0)]
 BusinessDate = Annotated[date, BeforeValidator(_calendar_date)]
 Instant = Annotated[AwareDatetime, BeforeValidator(_not_a_number), AfterValidator(_in_utc)]
-DeviceId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Code = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+DeviceId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    NO_CONTROLS,
+    LINE_SCHEMA,
+]
+Reference = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    NO_CONTROLS,
+    LINE_SCHEMA,
+]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=64), NO_CONTROLS, LINE_SCHEMA]
+Note = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=500),
+    NO_CONTROLS_BUT_LINE_BREAKS,
+    PARAGRAPH_SCHEMA,
+]
+ShortNote = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=400),
+    NO_CONTROLS_BUT_LINE_BREAKS,
+    PARAGRAPH_SCHEMA,
+]
+"""A reason kept beside a record in 400 characters (a backdated payment, a late visit)."""
+Reason = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=500),
+    NO_CONTROLS_BUT_LINE_BREAKS,
+    PARAGRAPH_SCHEMA,
+]
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    NO_CONTROLS,
+    LINE_SCHEMA,
+]
+LongText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    NO_CONTROLS_BUT_LINE_BREAKS,
+    PARAGRAPH_SCHEMA,
+]
 
 BucketValue = Literal["current", "1-30", "31-60", "61-90", "90+"]
 AssetClassValue = Literal["standard", "SMA-0", "SMA-1", "SMA-2", "NPA"]
@@ -127,7 +197,7 @@ class PaymentPayload(_Wire):
     reference: Reference
     payment_date: BusinessDate
     foreclosure: StrictBool = False
-    backdate_reason: Note | None = None
+    backdate_reason: ShortNote | None = None
 
 
 class PromisePayload(_Wire):
@@ -158,7 +228,7 @@ class ContactLogPayload(_Wire):
     contacted_at: Instant
     outcome: ShortText
     note: Note = ""
-    outside_hours_reason: Note | None = None
+    outside_hours_reason: ShortNote | None = None
 
 
 class LegalNotePayload(_Wire):

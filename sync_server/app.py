@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
@@ -18,8 +18,10 @@ from loancore.contract import PROTOCOL_VERSION
 from sync_server.clock import Clock
 from sync_server.config import Settings
 from sync_server.db.engine import Database
-from sync_server.errors import LoanDeskError
+from sync_server.errors import NESTED_TOO_DEEPLY, LoanDeskError
 from sync_server.middleware import HardeningMiddleware
+from sync_server.openapi import install as install_openapi
+from sync_server.params import refuse_control_characters
 
 log = logging.getLogger("loandesk.server")
 
@@ -69,6 +71,7 @@ def create_app(
 
     app = FastAPI(
         lifespan=lifespan,
+        dependencies=[Depends(refuse_control_characters)],
         title="LoanDesk sync server",
         version=str(PROTOCOL_VERSION),
         openapi_url="/openapi.json",
@@ -102,6 +105,14 @@ def create_app(
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(
             {"error": "validation_failed", "detail": _validation_detail(exc)}, status_code=422
+        )
+
+    @app.exception_handler(RecursionError)
+    async def _too_deep(_: Request, exc: RecursionError) -> JSONResponse:
+        """A body nested a few thousand levels deep (a few kilobytes) exhausts any recursive
+        reader or validator; it is the request's fault, whatever route it reached."""
+        return JSONResponse(
+            {"error": "validation_failed", "detail": NESTED_TOO_DEEPLY}, status_code=422
         )
 
     @app.exception_handler(IntegrityError)
@@ -145,6 +156,7 @@ def create_app(
     for module_name in FEATURE_ROUTERS:
         module = importlib.import_module(module_name)
         app.include_router(module.router, prefix=API_PREFIX)
+    install_openapi(app)
 
     if settings.cors_origins:
         app.add_middleware(

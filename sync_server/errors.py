@@ -10,6 +10,8 @@ push it is the per-command answer `deferred`, which no client retires from its o
 
 from __future__ import annotations
 
+NESTED_TOO_DEEPLY = "The request body is nested too deeply to read"
+
 
 class LoanDeskError(Exception):
     status: int = 400

@@ -10,6 +10,7 @@ from loancore.roles import Action
 from sync_server.auth.deps import require
 from sync_server.auth.principal import Principal
 from sync_server.deps import BusinessDateDep, ReadSessionDep
+from sync_server.params import BranchId
 from sync_server.scores import service
 from sync_server.scores.schemas import ScoresOut
 
@@ -22,6 +23,6 @@ def get_scores(
     session: ReadSessionDep,
     today: BusinessDateDep,
     weeks: Annotated[int, Query(ge=1, le=service.MAX_WEEKS)] = 8,
-    branch_id: int | None = None,
+    branch_id: BranchId | None = None,
 ) -> ScoresOut:
     return service.scores(session, principal, today, weeks, branch_id)

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from loancore.contract import CommandResult, CommandStatus, SyncCommand, content_hash
@@ -95,6 +95,39 @@ def apply_command(
         return _after_race(db, actor, command, fingerprint)
     except LoanDeskError as exc:
         return _reject(db, actor, command, fingerprint, exc)
+    except DBAPIError as exc:
+        return _database_fault(db, actor, command, fingerprint, exc)
+
+
+def _database_fault(
+    db: Database,
+    actor: Principal,
+    command: SyncCommand,
+    fingerprint: str,
+    exc: DBAPIError,
+) -> CommandResult:
+    """A database error inside one command is that command's answer; the batch goes on (the
+    device sends its outbox in order, so a push that fails whole would stop every later
+    command of that device for good). A value the database cannot hold is the command's own
+    fault, refused for good (`rejected`, recorded); anything else (a lost connection, a
+    server fault) is "not now" (`deferred`, not recorded), so nothing entered is lost."""
+    log.warning("command %s: database error %s", command.id, type(exc.orig).__name__)
+    if isinstance(exc, DataError):
+        refusal = LoanDeskError(
+            "The server could not store this entry's data as sent; it was not applied",
+            code="invalid_data",
+            status=422,
+        )
+        try:
+            return _reject(db, actor, command, fingerprint, refusal)
+        except DBAPIError:
+            pass
+    return CommandResult(
+        id=command.id,
+        status=CommandStatus.DEFERRED,
+        code="database_unavailable",
+        reason="The server could not complete this entry just now; it will be sent again",
+    )
 
 
 def _apply(
