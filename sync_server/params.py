@@ -10,6 +10,7 @@ dependency): no route can forget it, and the answer reads the same everywhere.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import Query, Request
@@ -30,6 +31,9 @@ Cursor = Annotated[int, Query(ge=0, le=INT64_MAX)]
 """A position in the change feed (64-bit sequence numbers)."""
 Days = Annotated[int, Field(ge=0, le=INT32_MAX)]
 """A number of days (days past due), compared with 32-bit day counts."""
+QueryDate = Annotated[date, Field(ge=date(1900, 1, 1), le=date(9999, 12, 30))]
+"""A business date asked about: 0001-01-01 at midnight IST is not an instant Python can hold
+in UTC, and 9999-12-31 has no next day to end a range with."""
 
 
 def refuse_control_characters(request: Request) -> None:

@@ -162,9 +162,11 @@ def test_a_database_error_in_one_command_is_its_own_answer_and_the_batch_goes_on
         ("/api/v1/scores", {"branch_id": BIG}),
         ("/api/v1/legal-cases", {"branch_id": BIG}),
         ("/api/v1/audit", {"before_id": BIG}),
+        ("/api/v1/audit", {"date_from": "0001-01-01"}),
+        ("/api/v1/audit", {"date_to": "9999-12-31"}),
     ],
 )
-def test_an_integer_past_64_bits_in_a_query_is_a_422(
+def test_a_number_or_date_past_what_the_database_holds_is_a_422(
     http: httpx.Client, actors: Actors, world: World, path: str, params: dict[str, str]
 ) -> None:
     from loancore.roles import Role
