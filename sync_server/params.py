@@ -29,8 +29,8 @@ BranchId = Annotated[int, Field(ge=1, le=INT32_MAX)]
 with the column as soon as it binds it)."""
 Cursor = Annotated[int, Query(ge=0, le=INT64_MAX)]
 """A position in the change feed (64-bit sequence numbers)."""
-Days = Annotated[int, Field(ge=0, le=INT32_MAX)]
-"""A number of days (days past due), compared with 32-bit day counts."""
+Days = Annotated[int, Field(ge=0, le=INT64_MAX)]
+"""A number of days (days past due): a bound past any date is no bound, within 64 bits."""
 QueryDate = Annotated[date, Field(ge=date(1900, 1, 1), le=date(9999, 12, 30))]
 """A business date asked about: 0001-01-01 at midnight IST is not an instant Python can hold
 in UTC, and 9999-12-31 has no next day to end a range with."""

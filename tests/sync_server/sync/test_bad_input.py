@@ -159,6 +159,7 @@ def test_a_database_error_in_one_command_is_its_own_answer_and_the_batch_goes_on
         ("/api/v1/loans", {"branch_id": str(2**31)}),
         ("/api/v1/legal-cases", {"branch_id": str(2**31)}),
         ("/api/v1/loans", {"dpd_min": BIG}),
+        ("/api/v1/loans", {"dpd_max": BIG}),
         ("/api/v1/scores", {"branch_id": BIG}),
         ("/api/v1/legal-cases", {"branch_id": BIG}),
         ("/api/v1/audit", {"before_id": BIG}),
@@ -194,3 +195,22 @@ def test_a_control_character_in_a_query_is_a_422(
     admin = actors.user(Role.ADMIN)
     body = _clear_refusal(http.get(path, params=params, headers=actors.headers(admin)))
     assert "control character" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/v1/loans", {"dpd_min": str(2**63 - 1)}),
+        ("/api/v1/loans", {"dpd_max": str(2**63 - 1)}),
+        ("/api/v1/sync/pull", {"cursor": str(2**63 - 1)}),
+        ("/api/v1/audit", {"before_id": str(2**63 - 1)}),
+    ],
+)
+def test_the_largest_64_bit_value_is_still_an_answer(
+    http: httpx.Client, actors: Actors, world: World, path: str, params: dict[str, str]
+) -> None:
+    from loancore.roles import Role
+
+    admin = actors.user(Role.ADMIN)
+    response = http.get(path, params=params, headers=actors.headers(admin))
+    assert response.status_code == 200, response.text
