@@ -97,6 +97,16 @@ def apply_command(
         return _reject(db, actor, command, fingerprint, exc)
     except DBAPIError as exc:
         return _database_fault(db, actor, command, fingerprint, exc)
+    except Exception:
+        # A fault in the server's own code must not stop the rest of the batch either, nor
+        # lose the entry: it stays queued on the device until the server is fixed.
+        log.exception("command %s (%s) failed on a server fault", command.id, command.type)
+        return CommandResult(
+            id=command.id,
+            status=CommandStatus.DEFERRED,
+            code="server_fault",
+            reason="The server could not complete this entry just now; it will be sent again",
+        )
 
 
 def _database_fault(

@@ -116,6 +116,7 @@ def test_a_backdate_reason_longer_than_the_record_keeps_is_a_422_not_a_database_
     [
         (DataError("INSERT ...", {}, Exception("value too long")), "rejected", "invalid_data"),
         (OperationalError("INSERT ...", {}, Exception("server closed")), "deferred", None),
+        (RuntimeError("a fault in the server's own code"), "deferred", "server_fault"),
     ],
 )
 def test_a_database_error_in_one_command_is_its_own_answer_and_the_batch_goes_on(
