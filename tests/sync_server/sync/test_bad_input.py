@@ -215,3 +215,34 @@ def test_the_largest_64_bit_value_is_still_an_answer(
     admin = actors.user(Role.ADMIN)
     response = http.get(path, params=params, headers=actors.headers(admin))
     assert response.status_code == 200, response.text
+
+
+def test_a_control_character_in_a_rest_body_is_a_422_and_nothing_changes(
+    http: httpx.Client, actors: Actors, world: World, db: Database
+) -> None:
+    from uuid6 import uuid7
+
+    from loancore.roles import Role
+    from sync_server.db.models import Branch, User
+
+    admin = actors.headers(actors.user(Role.ADMIN))
+    asha = actors.headers(world.asha)
+    before = (_count(db, User), _count(db, Branch), _count(db, Payment))
+    attempts = [
+        ("/api/v1/auth/login", {"username": "asha\x00", "password": "x"}, {}),
+        (
+            "/api/v1/users",
+            {"username": "neha", "full_name": "Neha\x00", "role": "collector", "password": "p"},
+            admin,
+        ),
+        ("/api/v1/branches", {"code": "BR9\x1b", "name": "Nashik"}, admin),
+        (
+            "/api/v1/payments",
+            {**cash(world.asha_loan, receipt="R\x0042"), "id": str(uuid7())},
+            asha,
+        ),
+    ]
+    for path, body, headers in attempts:
+        refusal = _clear_refusal(http.post(path, json=body, headers=headers))
+        assert "control character" in refusal["detail"], (path, refusal)
+    assert (_count(db, User), _count(db, Branch), _count(db, Payment)) == before
