@@ -44,6 +44,12 @@ from pydantic import (
 
 from loancore.acceptance import PaymentMode
 from loancore.money import MAX_AMOUNT_PAISE
+from loancore.text import (
+    LINE_SCHEMA,
+    NO_CONTROLS,
+    NO_CONTROLS_BUT_LINE_BREAKS,
+    PARAGRAPH_SCHEMA,
+)
 
 PROTOCOL_VERSION = 1
 MIN_PROTOCOL_VERSION = 1
@@ -85,39 +91,6 @@ def _not_a_number(value: object) -> object:
 def _in_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_CONTROL_BUT_LINE_BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
-PARAGRAPH_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
-
-
-def refuse_controls(value: str) -> str:
-    """A control character (NUL, ESC, BEL ...) is never text a person meant: PostgreSQL refuses
-    a NUL outright (aborting the transaction), SQLite stores it, and a screen or a receipt
-    prints the rest as garbage. Refused at the edge, with the same answer on both databases."""
-    if _CONTROL.search(value):
-        raise ValueError("must not contain control characters (such as NUL or ESC)")
-    return value
-
-
-def refuse_controls_but_line_breaks(value: str) -> str:
-    """As `refuse_controls`, for free text a person may write on several lines (a note)."""
-    if _CONTROL_BUT_LINE_BREAKS.search(value):
-        raise ValueError("must not contain control characters (such as NUL or ESC)")
-    return value
-
-
-NO_CONTROLS = AfterValidator(refuse_controls)
-NO_CONTROLS_BUT_LINE_BREAKS = AfterValidator(refuse_controls_but_line_breaks)
-LINE_SCHEMA = Field(json_schema_extra={"pattern": LINE_PATTERN})
-PARAGRAPH_SCHEMA = Field(json_schema_extra={"pattern": PARAGRAPH_PATTERN})
-
-Line = Annotated[str, NO_CONTROLS, LINE_SCHEMA]
-"""One line of text: every text field of the contract (and of the server's request bodies) is
-a Line or a Paragraph, so no control character reaches a database."""
-Paragraph = Annotated[str, NO_CONTROLS_BUT_LINE_BREAKS, PARAGRAPH_SCHEMA]
-"""Free text that may span lines (tab, line feed and carriage return are allowed)."""
 
 UUID7 = Annotated[uuid.UUID, AfterValidator(_require_version_7)]
 PositivePaise = Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT_PAISE)]

@@ -16,7 +16,7 @@ from typing import Annotated
 from fastapi import Query, Request
 from pydantic import Field
 
-from loancore.contract import refuse_controls
+from loancore.text import refuse_controls
 from sync_server.errors import ValidationFailed
 
 INT64_MAX = 2**63 - 1

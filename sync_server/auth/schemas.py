@@ -7,8 +7,8 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from loancore.contract import Line
 from loancore.roles import Role
+from loancore.text import Line
 from sync_server.params import BranchId
 
 

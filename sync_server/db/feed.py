@@ -33,9 +33,10 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
-FENCE_CLASS = 2
+TWO_KEY_LOCK = 2
 """pg_locks shows a two-key advisory lock with objsubid 2 (a one-key lock, such as the job
-ledger's, shows 1): the fence keys are the sequence value split in halves."""
+ledger's, shows 1): a fence's two keys are its sequence value split in halves, and no other
+lock of the application takes two keys."""
 
 _TAKE_FENCE = """
 WITH low AS (
@@ -53,7 +54,7 @@ _READ_BOUND = text(
     SELECT
         (SELECT min((l.classid::bigint << 32) | l.objid::bigint)
            FROM pg_locks l
-          WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.granted
+          WHERE l.locktype = 'advisory' AND l.objsubid = :two_keys AND l.granted
             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())),
         coalesce(
             pg_sequence_last_value(pg_get_serial_sequence('change_log', 'seq')::regclass), 0
@@ -96,7 +97,7 @@ def served_up_to(session: Session) -> int | None:
     whatever the snapshot holds is safe."""
     if session.get_bind().dialect.name != "postgresql":
         return None
-    lowest_fence, last_taken = session.execute(_READ_BOUND).one()
+    lowest_fence, last_taken = session.execute(_READ_BOUND, {"two_keys": TWO_KEY_LOCK}).one()
     bound = int(last_taken)
     if lowest_fence is not None:
         bound = min(bound, int(lowest_fence) - 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from loancore.contract import Line
+from loancore.text import Line
 
 
 class FlagOut(BaseModel):

@@ -9,7 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from loancore.contract import LINE_SCHEMA, NO_CONTROLS, LongText
+from loancore.contract import LongText
+from loancore.text import LINE_SCHEMA, NO_CONTROLS
 
 CaseStatus = Literal["open", "notice_sent", "filed", "hearing", "settled", "closed"]
 

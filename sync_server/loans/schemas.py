@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from loancore.contract import LoanSummaryView, Paragraph, PaymentView
+from loancore.contract import LoanSummaryView, PaymentView
+from loancore.text import Paragraph
 
 
 class _Out(BaseModel):

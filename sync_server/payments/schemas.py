@@ -9,17 +9,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
 from loancore.acceptance import PaymentMode
-from loancore.contract import (
-    LINE_SCHEMA,
-    NO_CONTROLS,
-    UUID7,
-    BusinessDate,
-    Paragraph,
-    PaymentPayload,
-    PaymentView,
-    ShortNote,
-)
+from loancore.contract import UUID7, BusinessDate, PaymentPayload, PaymentView, ShortNote
 from loancore.money import MAX_AMOUNT_PAISE
+from loancore.text import LINE_SCHEMA, NO_CONTROLS, Paragraph
 
 
 class RecordPaymentBody(BaseModel):

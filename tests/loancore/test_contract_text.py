@@ -9,14 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from loancore.contract import (
-    LINE_PATTERN,
-    PARAGRAPH_PATTERN,
-    PAYLOAD_MODELS,
-    Line,
-    Paragraph,
-    PushRequest,
-)
+from loancore.contract import PAYLOAD_MODELS, PushRequest
+from loancore.text import LINE_PATTERN, PARAGRAPH_PATTERN, Line, Paragraph
 
 CONTROLS = [chr(c) for c in (*range(0x20), 0x7F)]
 
