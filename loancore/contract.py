@@ -44,6 +44,12 @@ from pydantic import (
 
 from loancore.acceptance import PaymentMode
 from loancore.money import MAX_AMOUNT_PAISE
+from loancore.text import (
+    LINE_SCHEMA,
+    NO_CONTROLS,
+    NO_CONTROLS_BUT_LINE_BREAKS,
+    PARAGRAPH_SCHEMA,
+)
 
 PROTOCOL_VERSION = 1
 MIN_PROTOCOL_VERSION = 1
@@ -92,13 +98,50 @@ NonNegativePaise = Annotated[StrictInt, Field(ge=0, le=MAX_AMOUNT_PAISE)]
 Count = Annotated[StrictInt, Field(ge=0)]
 BusinessDate = Annotated[date, BeforeValidator(_calendar_date)]
 Instant = Annotated[AwareDatetime, BeforeValidator(_not_a_number), AfterValidator(_in_utc)]
-DeviceId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Code = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+DeviceId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    NO_CONTROLS,
+    LINE_SCHEMA,
+]
+Reference = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    NO_CONTROLS,
+    LINE_SCHEMA,
+]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=64), NO_CONTROLS, LINE_SCHEMA]
+Note = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=500),
+    NO_CONTROLS_BUT_LINE_BREAKS,
+    PARAGRAPH_SCHEMA,
+]
+ShortNote = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=400),
+    NO_CONTROLS_BUT_LINE_BREAKS,
+    PARAGRAPH_SCHEMA,
+]
+"""A reason kept beside a record in 400 characters (a backdated payment, a late visit)."""
+Reason = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=500),
+    NO_CONTROLS_BUT_LINE_BREAKS,
+    PARAGRAPH_SCHEMA,
+]
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    NO_CONTROLS,
+    LINE_SCHEMA,
+]
+LongText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    NO_CONTROLS_BUT_LINE_BREAKS,
+    PARAGRAPH_SCHEMA,
+]
 
 BucketValue = Literal["current", "1-30", "31-60", "61-90", "90+"]
 AssetClassValue = Literal["standard", "SMA-0", "SMA-1", "SMA-2", "NPA"]
@@ -127,7 +170,7 @@ class PaymentPayload(_Wire):
     reference: Reference
     payment_date: BusinessDate
     foreclosure: StrictBool = False
-    backdate_reason: Note | None = None
+    backdate_reason: ShortNote | None = None
 
 
 class PromisePayload(_Wire):
@@ -158,7 +201,7 @@ class ContactLogPayload(_Wire):
     contacted_at: Instant
     outcome: ShortText
     note: Note = ""
-    outside_hours_reason: Note | None = None
+    outside_hours_reason: ShortNote | None = None
 
 
 class LegalNotePayload(_Wire):

@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
@@ -19,8 +19,10 @@ from sync_server.clock import Clock
 from sync_server.config import Settings
 from sync_server.db.engine import Database
 from sync_server.deps import end_sessions_in_endpoints
-from sync_server.errors import LoanDeskError
+from sync_server.errors import NESTED_TOO_DEEPLY, LoanDeskError
 from sync_server.middleware import AdmissionMiddleware, HardeningMiddleware
+from sync_server.openapi import install as install_openapi
+from sync_server.params import refuse_control_characters
 
 log = logging.getLogger("loandesk.server")
 
@@ -70,6 +72,7 @@ def create_app(
 
     app = FastAPI(
         lifespan=lifespan,
+        dependencies=[Depends(refuse_control_characters)],
         title="LoanDesk sync server",
         version=str(PROTOCOL_VERSION),
         openapi_url="/openapi.json",
@@ -82,7 +85,11 @@ def create_app(
 
     @app.exception_handler(LoanDeskError)
     async def _loandesk_error(_: Request, exc: LoanDeskError) -> JSONResponse:
-        return JSONResponse({"error": exc.code, "detail": exc.message}, status_code=exc.status)
+        return JSONResponse(
+            {"error": exc.code, "detail": exc.message},
+            status_code=exc.status,
+            headers=exc.headers,
+        )
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
@@ -99,6 +106,14 @@ def create_app(
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(
             {"error": "validation_failed", "detail": _validation_detail(exc)}, status_code=422
+        )
+
+    @app.exception_handler(RecursionError)
+    async def _too_deep(_: Request, exc: RecursionError) -> JSONResponse:
+        """A body nested a few thousand levels deep (a few kilobytes) exhausts any recursive
+        reader or validator; it is the request's fault, whatever route it reached."""
+        return JSONResponse(
+            {"error": "validation_failed", "detail": NESTED_TOO_DEEPLY}, status_code=422
         )
 
     @app.exception_handler(IntegrityError)
@@ -143,6 +158,7 @@ def create_app(
         module = importlib.import_module(module_name)
         end_sessions_in_endpoints(module.router)
         app.include_router(module.router, prefix=API_PREFIX)
+    install_openapi(app)
 
     if settings.cors_origins:
         app.add_middleware(

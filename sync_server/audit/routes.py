@@ -22,6 +22,7 @@ from sync_server.auth.principal import Principal
 from sync_server.db.models import AuditEntry
 from sync_server.deps import ReadSessionDep
 from sync_server.errors import ValidationFailed
+from sync_server.params import QueryDate, RowId
 
 router = APIRouter(tags=["audit"])
 
@@ -64,9 +65,9 @@ def list_audit(
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     outcome: Annotated[str | None, Query(pattern="^(ok|denied|refused)$")] = None,
-    date_from: Annotated[date | None, Query(description="business date, IST")] = None,
-    date_to: Annotated[date | None, Query(description="business date, IST, inclusive")] = None,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    date_from: Annotated[QueryDate | None, Query(description="business date, IST")] = None,
+    date_to: Annotated[QueryDate | None, Query(description="business date, IST, inclusive")] = None,
+    before_id: RowId | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> AuditPage:
     if date_from and date_to and date_from > date_to:

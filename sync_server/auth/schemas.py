@@ -8,6 +8,8 @@ import uuid
 from pydantic import BaseModel, ConfigDict, Field
 
 from loancore.roles import Role
+from loancore.text import Line
+from sync_server.params import BranchId
 
 
 class _In(BaseModel):
@@ -15,26 +17,26 @@ class _In(BaseModel):
 
 
 class LoginIn(_In):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=256)
-    device_id: str | None = Field(default=None, max_length=64)
+    username: Line = Field(min_length=1, max_length=64)
+    password: Line = Field(min_length=1, max_length=256)
+    device_id: Line | None = Field(default=None, max_length=64)
 
 
 class RefreshIn(_In):
-    refresh_token: str = Field(min_length=16, max_length=128)
+    refresh_token: Line = Field(min_length=16, max_length=128)
 
 
 class PasswordChangeIn(_In):
-    current_password: str = Field(min_length=1, max_length=256)
-    new_password: str = Field(min_length=1, max_length=256)
+    current_password: Line = Field(min_length=1, max_length=256)
+    new_password: Line = Field(min_length=1, max_length=256)
 
 
 class UserCreateIn(_In):
-    username: str = Field(min_length=3, max_length=64)
-    full_name: str = Field(min_length=1, max_length=120)
+    username: Line = Field(min_length=3, max_length=64)
+    full_name: Line = Field(min_length=1, max_length=120)
     role: Role
-    branch_id: int | None = None
-    password: str = Field(min_length=1, max_length=256)
+    branch_id: BranchId | None = None
+    password: Line = Field(min_length=1, max_length=256)
 
 
 class RoleIn(_In):
@@ -46,12 +48,12 @@ class ActiveIn(_In):
 
 
 class BranchAssignIn(_In):
-    branch_id: int | None
+    branch_id: BranchId | None
 
 
 class BranchCreateIn(_In):
-    code: str = Field(min_length=1, max_length=16)
-    name: str = Field(min_length=1, max_length=120)
+    code: Line = Field(min_length=1, max_length=16)
+    name: Line = Field(min_length=1, max_length=120)
 
 
 class UserOut(BaseModel):

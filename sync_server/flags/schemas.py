@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from loancore.text import Line
+
 
 class FlagOut(BaseModel):
     key: str
@@ -18,7 +20,7 @@ class FlagSetIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool
-    confirm: str = Field(max_length=64)
+    confirm: Line = Field(max_length=64)
 
 
 class FlagChangeOut(FlagOut):

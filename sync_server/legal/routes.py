@@ -20,6 +20,7 @@ from sync_server.legal.schemas import (
     LegalNoteIn,
     LegalNoteItem,
 )
+from sync_server.params import BranchId
 from sync_server.payments.access import refusals_audited
 
 router = APIRouter(tags=["legal"])
@@ -33,7 +34,7 @@ def list_cases(
     principal: ViewLegal,
     session: ReadSessionDep,
     status: Annotated[list[CaseStatus] | None, Query()] = None,
-    branch_id: int | None = None,
+    branch_id: BranchId | None = None,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 50,
 ) -> LegalCasePage:

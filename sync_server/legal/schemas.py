@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from loancore.contract import LongText
+from loancore.text import LINE_SCHEMA, NO_CONTROLS
 
 CaseStatus = Literal["open", "notice_sent", "filed", "hearing", "settled", "closed"]
 
@@ -51,8 +52,18 @@ class LegalCaseDetail(LegalCaseItem):
     notes: list[LegalNoteItem] = Field(description="Newest first")
 
 
-Court = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-CaseNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Court = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    NO_CONTROLS,
+    LINE_SCHEMA,
+]
+CaseNumber = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    NO_CONTROLS,
+    LINE_SCHEMA,
+]
 
 
 class LegalCaseChange(BaseModel):

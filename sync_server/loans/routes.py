@@ -53,6 +53,7 @@ from sync_server.loans.queries import (
     summary_view,
 )
 from sync_server.loans.schemas import DashboardOut, LoanChange, LoanDetailOut, LoanPageOut
+from sync_server.params import BranchId, Days
 from sync_server.payments.access import refusals_audited, require_loan_in_scope
 from sync_server.sync.changes import emit
 
@@ -96,12 +97,12 @@ def get_loans(
     principal: ViewLoans,
     session: ReadSessionDep,
     bucket: Annotated[list[BucketValue] | None, Query()] = None,
-    branch_id: int | None = None,
+    branch_id: BranchId | None = None,
     collector_id: uuid.UUID | None = None,
     status: Annotated[list[LoanStatusValue] | None, Query()] = None,
     asset_class: Annotated[list[AssetClassValue] | None, Query()] = None,
-    dpd_min: Annotated[int | None, Query(ge=0)] = None,
-    dpd_max: Annotated[int | None, Query(ge=0)] = None,
+    dpd_min: Days | None = None,
+    dpd_max: Days | None = None,
     q: Annotated[str | None, Query(max_length=120)] = None,
     sort: str = "-dpd",
     cursor: Annotated[str | None, Query(max_length=400)] = None,
@@ -342,11 +343,17 @@ def delete_loan(loan_id: uuid.UUID, principal: EditLoan, db: DbDep) -> None:
     raise _refuse(db, principal, loan_id, LOAN_DELETED)
 
 
-@router.api_route("/loans/{loan_id}/schedule", methods=["POST", "PUT", "PATCH", "DELETE"])
+# One route per method, so each has its own OpenAPI operation id.
+@router.post("/loans/{loan_id}/schedule", operation_id="add_to_schedule")
+@router.put("/loans/{loan_id}/schedule", operation_id="replace_schedule")
+@router.patch("/loans/{loan_id}/schedule", operation_id="change_schedule")
+@router.delete("/loans/{loan_id}/schedule", operation_id="delete_schedule")
 def change_schedule(loan_id: uuid.UUID, principal: EditLoan, db: DbDep) -> None:
     raise _refuse(db, principal, loan_id, financial_fact("schedule"))
 
 
-@router.api_route("/payments/{payment_id}", methods=["PUT", "PATCH", "DELETE"])
+@router.put("/payments/{payment_id}", operation_id="replace_payment")
+@router.patch("/payments/{payment_id}", operation_id="change_payment")
+@router.delete("/payments/{payment_id}", operation_id="delete_payment")
 def change_payment(payment_id: uuid.UUID, principal: CorrectPayment, db: DbDep) -> None:
     raise _refuse(db, principal, payment_id, PAYMENT_CHANGED)

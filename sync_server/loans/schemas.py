@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from loancore.contract import LoanSummaryView, PaymentView
+from loancore.text import Paragraph
 
 
 class _Out(BaseModel):
@@ -34,7 +35,7 @@ class LoanChange(BaseModel):
 
     collector_id: uuid.UUID | None = None
     status: Literal["written_off"] | None = None
-    reason: str | None = Field(default=None, max_length=400)
+    reason: Paragraph | None = Field(default=None, max_length=400)
 
 
 class BorrowerContact(_Out):

@@ -1,6 +1,8 @@
 """Reversing a posted payment (bounced cheque, wrong loan): maker-checker, never an edit.
 
-One user asks, a different user with the right to approve decides. Approval writes negative
+One user asks, a different user with the right to approve decides: never the one who asked, nor
+the one who entered the payment (whatever their role), since either would let one person move
+money alone. Approval writes negative
 allocation lines that mirror the original split exactly, gives the loan back what the payment
 had paid (reopening it if the payment had closed it), and for a bounced cheque or NACH debit
 levies the bounce charge once (its `source_key` names the payment).
@@ -24,7 +26,7 @@ from sync_server.auth.principal import Principal
 from sync_server.auth.scope import apply_loan_scope
 from sync_server.db.models import AllocationLine as LineRow
 from sync_server.db.models import Charge, Loan, Payment, PaymentReversal, Setting
-from sync_server.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from sync_server.errors import Conflict, NotFound, SameMakerAndChecker, ValidationFailed
 from sync_server.loans.position import lock_loan, unapply_allocation
 from sync_server.payments.access import (
     refusals_audited,
@@ -124,7 +126,13 @@ def decide_reversal(
         loan = lock_loan(session, payment.loan_id)
         require_loan_in_scope(actor, loan)
         if reversal.requested_by == actor.user_id:
-            raise Forbidden("A reversal must be approved by someone other than who asked for it")
+            raise SameMakerAndChecker(
+                "A reversal must be decided by someone other than who asked for it"
+            )
+        if payment.recorded_by == actor.user_id:
+            raise SameMakerAndChecker(
+                "A reversal must be decided by someone other than who entered the payment"
+            )
         if reversal.status != "pending":
             raise Conflict(f"This reversal was already {reversal.status}")
         before = loan_position(session, loan.id)

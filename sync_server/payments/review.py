@@ -3,7 +3,8 @@
 Two equal payments on one loan minutes apart are sometimes real (two EMIs collected at once)
 and sometimes one payment entered twice; a person who knows the branch decides. Confirmed, the
 payment is allocated and posted as of its own date; rejected, it stays on record and moves no
-money. Either way the decision is audited with the manager's note.
+money. Either way the decision is audited with the manager's note. The person who entered the
+payment never decides it (maker-checker, an admin included).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from loancore.contract import PaymentView
 from loancore.roles import Action
 from sync_server.audit import service as audit
 from sync_server.auth.principal import Principal
-from sync_server.errors import Conflict, ValidationFailed
+from sync_server.errors import Conflict, SameMakerAndChecker, ValidationFailed
 from sync_server.loans.position import lock_loan, read_dues
 from sync_server.payments.access import refusals_audited, require_permission
 from sync_server.payments.service import emit_payment, get_payment, payment_facts, post
@@ -45,6 +46,10 @@ def review_suspected_duplicate(
         loan = lock_loan(session, payment.loan_id)
         if payment.status != "pending_review":
             raise Conflict(f"This payment is {payment.status}, not waiting for review")
+        if payment.recorded_by == actor.user_id:
+            raise SameMakerAndChecker(
+                "A held payment must be decided by someone other than who entered it"
+            )
         if not note.strip():
             raise ValidationFailed("Say why: a review needs a note")
         payment.reviewed_by = actor.user_id

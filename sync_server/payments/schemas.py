@@ -9,8 +9,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
 from loancore.acceptance import PaymentMode
-from loancore.contract import UUID7, BusinessDate, Note, PaymentPayload, PaymentView
+from loancore.contract import UUID7, BusinessDate, PaymentPayload, PaymentView, ShortNote
 from loancore.money import MAX_AMOUNT_PAISE
+from loancore.text import LINE_SCHEMA, NO_CONTROLS, Paragraph
 
 
 class RecordPaymentBody(BaseModel):
@@ -29,10 +30,12 @@ class RecordPaymentBody(BaseModel):
     loan_id: uuid.UUID
     amount_paise: Annotated[StrictInt, Field(ge=-MAX_AMOUNT_PAISE, le=MAX_AMOUNT_PAISE)]
     mode: PaymentMode
-    reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] = ""
+    reference: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=64), NO_CONTROLS, LINE_SCHEMA
+    ] = ""
     payment_date: BusinessDate
     foreclosure: StrictBool = False
-    backdate_reason: Note | None = None
+    backdate_reason: ShortNote | None = None
 
     def payload(self) -> PaymentPayload:
         fields = self.model_dump(exclude={"id"})
@@ -56,14 +59,14 @@ class ReviewBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     decision: Literal["confirm", "reject"]
-    note: str = Field(min_length=1, max_length=400)
+    note: Paragraph = Field(min_length=1, max_length=400)
 
 
 class ReversalRequestBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["bounce", "wrong_loan", "other"]
-    reason: str = Field(min_length=1, max_length=400)
+    reason: Paragraph = Field(min_length=1, max_length=400)
 
 
 class ReversalDecisionBody(BaseModel):

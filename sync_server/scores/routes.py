@@ -15,6 +15,7 @@ from sync_server.deps import BusinessDateDep, ClockDep, DbDep, ReadSessionDep
 from sync_server.errors import LoanDeskError
 from sync_server.jobs import tasks
 from sync_server.jobs.weekly import week_of_key
+from sync_server.params import BranchId
 from sync_server.scores import service
 from sync_server.scores.schemas import RescoreIn, RescoreOut, ScoresOut
 
@@ -27,7 +28,7 @@ def get_scores(
     session: ReadSessionDep,
     today: BusinessDateDep,
     weeks: Annotated[int, Query(ge=1, le=service.MAX_WEEKS)] = 8,
-    branch_id: int | None = None,
+    branch_id: BranchId | None = None,
     history: Annotated[
         bool, Query(description="Also the superseded versions of rescored weeks")
     ] = False,

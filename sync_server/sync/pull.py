@@ -6,10 +6,10 @@ data in bulk. Whether a device keeps or drops an entity is decided here, from wh
 stands now: an entity whose loan has left the user's scope (reassigned, moved branch) is sent
 as a tombstone, so a reassignment only has to emit a change tagged with the old owner.
 
-On PostgreSQL, change-log sequence numbers are taken before their transaction commits, so a
-row with a lower number can become visible after a higher one was served. A page therefore
-stops before any recent gap in the sequence (a transaction possibly still in flight); a gap
-older than GAP_GRACE is a rolled-back transaction and is passed.
+The feed is served in commit order: a page never goes past a number that a transaction still
+in flight may hold (db/feed.py: on SQLite the write lock gives it; on PostgreSQL writers publish
+a fence and the page stops below the lowest). A change committed late, however late, is above
+every cursor when it becomes visible; a gap a rolled-back transaction left is passed at once.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, func, select, true
@@ -27,15 +27,13 @@ from loancore.contract import Change, ChangeOp, PullResponse
 from loancore.roles import Scope, scope_for
 from sync_server.auth.principal import Principal
 from sync_server.auth.scope import apply_loan_scope
+from sync_server.db.feed import served_up_to
 from sync_server.db.models import ChangeLogEntry, Loan
 from sync_server.flags.service import require_enabled
 from sync_server.loans.dpd import dpd_as_of
 from sync_server.sync.views import LOADERS, reminder_rows
 
 MAX_PAGE = 5000
-GAP_GRACE = timedelta(seconds=20)
-TAIL_PROBE = 5000
-MAX_PROBES = 40
 KNOWN = frozenset({*LOADERS, "reminder"})
 
 
@@ -51,48 +49,6 @@ def _in_view(principal: Principal) -> ColumnElement[bool]:
     return ChangeLogEntry.collector_id == principal.user_id
 
 
-def safe_horizon(session: Session, cursor: int, now: datetime | None = None) -> int | None:
-    """The highest sequence number a page may serve, or None when nothing limits it.
-
-    The tail of the log is probed downwards, TAIL_PROBE rows at a time, until the probe reaches
-    a row older than GAP_GRACE or the cursor: only then are all the young rows, where an
-    in-flight gap can be, in view. A bulk change (a day-end, an import) writes tens of
-    thousands of rows at once, and a device syncing just after it must still get them."""
-    cutoff = (now or datetime.now(UTC)) - GAP_GRACE
-    tail: list[tuple[int, bool]] = []
-    truncated = False
-    for _ in range(MAX_PROBES):
-        probe = select(ChangeLogEntry.seq, ChangeLogEntry.at > cutoff).where(
-            ChangeLogEntry.seq > cursor
-        )
-        if tail:
-            probe = probe.where(ChangeLogEntry.seq < tail[-1][0])
-        # Whether a row is young is asked of the database: no timestamp is read back.
-        chunk = [
-            (seq, bool(young))
-            for seq, young in session.execute(
-                probe.order_by(ChangeLogEntry.seq.desc()).limit(TAIL_PROBE)
-            )
-        ]
-        tail.extend(chunk)
-        truncated = len(chunk) == TAIL_PROBE
-        if not truncated or not chunk[-1][1]:
-            break
-    if not tail:
-        return None
-    present = {seq for seq, _ in tail}
-    young = sorted(seq for seq, is_young in tail if is_young)
-    floor = min(present) if truncated else cursor
-    if truncated and young and young[0] == floor:
-        # More young rows than we probe: be conservative and stop before all of them.
-        return young[0] - 1
-    for seq in young:
-        previous = seq - 1
-        if previous > floor and previous not in present:
-            return max((p for p in present if p < seq), default=floor)
-    return None
-
-
 def pull(
     session: Session, principal: Principal, cursor: int, limit: int, business_date: date
 ) -> PullResponse:
@@ -104,15 +60,24 @@ def pull(
     transaction is one snapshot already): the delinquency step writes the date with the loans'
     overdue dates, so a day-end committing mid-pull can never pair its date with the loans as
     they stood the night before."""
+    bound = None
     if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
-        # Only a transaction not yet begun can be told its isolation; the route's session is
-        # fresh, and a caller that brings an open one reads in that.
+        # The feed's bound is read before the page's snapshot, in a transaction of its own
+        # (db/feed.py says why that order matters). Only a transaction not yet begun can be
+        # told its isolation; the route's session is fresh.
+        bound = served_up_to(session)
+        session.rollback()
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    elif session.in_transaction():
+        # A caller that brings an open transaction reads in its snapshot, and the bound read
+        # now is no older than that snapshot: only safe for a caller that wrote nothing it
+        # has not committed (tests, the benchmark).
+        bound = served_up_to(session)
     require_enabled(session, "sync_pull")
     limit = max(1, min(limit, MAX_PAGE))
-    top = safe_horizon(session, cursor)
-    if top is None:
-        top = int(session.execute(select(func.max(ChangeLogEntry.seq))).scalar() or 0)
+    top = int(session.execute(select(func.max(ChangeLogEntry.seq))).scalar() or 0)
+    if bound is not None:
+        top = min(top, max(bound, cursor))
     rows = _page(session, principal, cursor, top, limit + 1)
     has_more = len(rows) > limit
     rows = rows[:limit]

@@ -19,7 +19,8 @@ from loancore.roles import Action
 from sync_server.auth.deps import require
 from sync_server.auth.principal import Principal
 from sync_server.deps import ClockDep, DbDep, ReadSessionDep
-from sync_server.errors import UpgradeRequired, ValidationFailed
+from sync_server.errors import NESTED_TOO_DEEPLY, UpgradeRequired, ValidationFailed
+from sync_server.params import Cursor
 from sync_server.sync import pull as pull_service
 from sync_server.sync import service
 
@@ -56,6 +57,8 @@ async def push_request(request: Request, _: ProtocolDep) -> PushRequest:
         data = json.loads(raw)
     except ValueError as exc:
         raise ValidationFailed("The request body is not JSON") from exc
+    except RecursionError:
+        raise ValidationFailed(NESTED_TOO_DEEPLY) from None
     version = data.get("protocol_version") if isinstance(data, dict) else None
     if isinstance(version, int) and version < MIN_PROTOCOL_VERSION:
         raise _outdated(version)
@@ -92,7 +95,7 @@ def pull(
     principal: SyncPrincipal,
     session: ReadSessionDep,
     clock: ClockDep,
-    cursor: Annotated[int, Query(ge=0)] = 0,
+    cursor: Cursor = 0,
     limit: Annotated[int, Query(ge=1, le=pull_service.MAX_PAGE)] = 1000,
 ) -> PullResponse:
     return pull_service.pull(session, principal, cursor, limit, clock.business_date())

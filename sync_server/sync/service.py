@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from loancore.contract import CommandResult, CommandStatus, SyncCommand, content_hash
@@ -45,8 +45,9 @@ from sync_server.sync.commands import HANDLERS, CommandContext
 log = logging.getLogger("loandesk.sync")
 
 TRANSIENT = (FeatureDisabled,)
-"""Refusals that say "not now" rather than "never": they are answered `deferred` and not
-recorded, so the device keeps the command queued and sends it again once the switch is on."""
+"""Refusals that say "not now" rather than "never": they are answered `deferred` (never one of
+the wire contract's final answers) and not recorded, so the device keeps the command queued and
+the same command, under the same id, is applied once the switch is back on."""
 
 
 def push(
@@ -94,6 +95,49 @@ def apply_command(
         return _after_race(db, actor, command, fingerprint)
     except LoanDeskError as exc:
         return _reject(db, actor, command, fingerprint, exc)
+    except DBAPIError as exc:
+        return _database_fault(db, actor, command, fingerprint, exc)
+    except Exception:
+        # A fault in the server's own code must not stop the rest of the batch either, nor
+        # lose the entry: it stays queued on the device until the server is fixed.
+        log.exception("command %s (%s) failed on a server fault", command.id, command.type)
+        return CommandResult(
+            id=command.id,
+            status=CommandStatus.DEFERRED,
+            code="server_fault",
+            reason="The server could not complete this entry just now; it will be sent again",
+        )
+
+
+def _database_fault(
+    db: Database,
+    actor: Principal,
+    command: SyncCommand,
+    fingerprint: str,
+    exc: DBAPIError,
+) -> CommandResult:
+    """A database error inside one command is that command's answer; the batch goes on (the
+    device sends its outbox in order, so a push that fails whole would stop every later
+    command of that device for good). A value the database cannot hold is the command's own
+    fault, refused for good (`rejected`, recorded); anything else (a lost connection, a
+    server fault) is "not now" (`deferred`, not recorded), so nothing entered is lost."""
+    log.warning("command %s: database error %s", command.id, type(exc.orig).__name__)
+    if isinstance(exc, DataError):
+        refusal = LoanDeskError(
+            "The server could not store this entry's data as sent; it was not applied",
+            code="invalid_data",
+            status=422,
+        )
+        try:
+            return _reject(db, actor, command, fingerprint, refusal)
+        except DBAPIError:
+            pass
+    return CommandResult(
+        id=command.id,
+        status=CommandStatus.DEFERRED,
+        code="database_unavailable",
+        reason="The server could not complete this entry just now; it will be sent again",
+    )
 
 
 def _apply(
@@ -155,7 +199,8 @@ def _reject(
     exc: LoanDeskError,
 ) -> CommandResult:
     """The handler's transaction is gone; the refusal is recorded in one of its own, so a
-    resend of the same command gets the same answer rather than a second judgement."""
+    resend of the same command gets the same answer rather than a second judgement. A "not
+    now" (TRANSIENT) is answered `deferred` and left unrecorded, so a resend is judged again."""
     if isinstance(exc, TRANSIENT):
         return CommandResult(
             id=command.id, status=CommandStatus.DEFERRED, code=exc.code, reason=exc.message[:400]

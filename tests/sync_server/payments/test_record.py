@@ -257,8 +257,10 @@ def test_with_the_kill_switch_off_payments_are_refused_with_its_message(desk: De
     with desk.db.unit_of_work() as session:
         session.add(FeatureFlag(key="payments_intake", enabled=False))
     before = ledger_counts(desk.db)
-    body = refused(desk, desk.pay(1_000_00), 503, "switched off")
+    response = desk.pay(1_000_00)
+    body = refused(desk, response, 503, "switched off")
     assert body["error"] == "payments_intake_disabled"
+    assert int(response.headers["Retry-After"]) > 0, "a pause is 'not now': say when to retry"
     assert ledger_counts(desk.db) == before
 
 

@@ -8,14 +8,16 @@ from typing import Any
 from sqlalchemy import select
 
 from sync_server.db.models import AllocationLine, Charge
-from tests.sync_server.payments.helpers import Desk, ledger_counts
+from tests.sync_server.payments.helpers import Desk, audit_actions, ledger_counts
 
 
-def _hold_a_suspect(desk: Desk) -> tuple[dict[str, Any], dict[str, Any]]:
-    first = desk.pay(9_000_00, reference="111111111111")
+def _hold_a_suspect(
+    desk: Desk, by: uuid.UUID | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    first = desk.pay(9_000_00, reference="111111111111", by=by)
     assert first.status_code == 201
     desk.clock.advance(timedelta(minutes=4))
-    second = desk.pay(9_000_00, reference="222222222222")
+    second = desk.pay(9_000_00, reference="222222222222", by=by)
     assert second.status_code == 201, second.text
     return first.json(), second.json()
 
@@ -109,9 +111,66 @@ def test_a_reversal_cannot_be_approved_by_the_user_who_asked_for_it(desk: Desk) 
         json={"approve": True},
         headers=desk.headers(desk.manager),
     )
-    assert answer.status_code == 403
+    assert answer.status_code == 409, answer.text
+    assert answer.json()["error"] == "maker_checker"
     assert "someone other" in answer.json()["detail"]
     assert ledger_counts(desk.db) == before
+    assert audit_actions(desk.db, "refused")[-1] == "reversal.decide"
+
+
+def _decide(desk: Desk, reversal: dict[str, Any], by: uuid.UUID) -> Any:
+    return desk.http.post(
+        f"/api/v1/reversals/{reversal['id']}/decision",
+        json={"approve": True},
+        headers=desk.headers(by),
+    )
+
+
+def test_an_admin_cannot_approve_the_reversal_they_asked_for(desk: Desk) -> None:
+    paid = desk.pay(15_000_00, mode="cheque", reference="000124").json()
+    reversal = _request(desk, paid["id"], "bounce", desk.admin)
+    before = ledger_counts(desk.db)
+    answer = _decide(desk, reversal, desk.admin)
+    assert (answer.status_code, answer.json()["error"]) == (409, "maker_checker")
+    assert ledger_counts(desk.db) == before
+    assert audit_actions(desk.db, "refused")[-1] == "reversal.decide"
+    assert _decide(desk, reversal, desk.manager).status_code == 200
+
+
+def test_a_reversal_cannot_be_approved_by_the_user_who_entered_the_payment(desk: Desk) -> None:
+    """Recording a payment and approving its undoing is one person moving money alone."""
+    paid = desk.pay(15_000_00, mode="cheque", reference="000125", by=desk.manager).json()
+    reversal = _request(desk, paid["id"], "bounce", desk.second_manager)
+    before = ledger_counts(desk.db)
+    answer = _decide(desk, reversal, desk.manager)
+    assert (answer.status_code, answer.json()["error"]) == (409, "maker_checker")
+    assert "entered" in answer.json()["detail"]
+    assert ledger_counts(desk.db) == before
+    assert audit_actions(desk.db, "refused")[-1] == "reversal.decide"
+
+
+def test_the_user_who_entered_a_held_payment_cannot_decide_it_even_as_admin(desk: Desk) -> None:
+    _, held = _hold_a_suspect(desk, by=desk.admin)
+    before = ledger_counts(desk.db)
+    for decision in ("confirm", "reject"):
+        answer = desk.http.post(
+            f"/api/v1/payments/{held['id']}/review",
+            json={"decision": decision, "note": "I know it is right"},
+            headers=desk.headers(desk.admin),
+        )
+        assert answer.status_code == 409, answer.text
+        assert answer.json()["error"] == "maker_checker"
+        assert "someone other" in answer.json()["detail"]
+        assert ledger_counts(desk.db) == before
+        assert audit_actions(desk.db, "refused")[-1] == "payment.review"
+    shown = desk.http.get(f"/api/v1/payments/{held['id']}", headers=desk.headers(desk.admin))
+    assert shown.json()["status"] == "pending_review"
+    other = desk.http.post(
+        f"/api/v1/payments/{held['id']}/review",
+        json={"decision": "confirm", "note": "two EMIs, borrower confirmed"},
+        headers=desk.headers(desk.manager),
+    )
+    assert (other.status_code, other.json()["status"]) == (200, "posted")
 
 
 def test_an_approved_bounce_undoes_the_split_exactly_and_levies_the_bounce_charge(

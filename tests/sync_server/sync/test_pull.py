@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import httpx
-import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from loancore.contract import InstallmentView
 from sync_server.db.engine import Database
-from sync_server.db.models import ChangeLogEntry, Loan, ScheduleRow, User
-from sync_server.sync import pull as pull_module
-from sync_server.sync.pull import safe_horizon
+from sync_server.db.models import Loan, ScheduleRow, User
 from sync_server.sync.service import emit_loan_moved
 from tests.sync_server.conftest import Actors
 from tests.sync_server.sync.conftest import World, cash, command, pull_all, push
@@ -87,47 +82,6 @@ def test_reassignment_leaves_a_tombstone_for_the_old_collector_and_all_for_the_n
     assert asha_view == {("loan", str(world.asha_loan)): None}
     assert ravi_view[("loan", str(world.asha_loan))]["collector_id"] == str(world.ravi)
     assert ravi_view[("payment", paid["id"])]["id"] == paid["id"]
-
-
-def test_a_pull_stops_before_a_recent_gap_and_passes_an_old_one(db: Database) -> None:
-    now = datetime.now(UTC)
-    with db.unit_of_work() as session:
-        rows = [
-            {"seq": seq, "entity": "loan", "entity_id": "x", "op": "upsert", "at": at}
-            for seq, at in (
-                (1001, now - timedelta(hours=1)),
-                (1003, now - timedelta(hours=1)),
-                (1004, now),
-                (1006, now),
-            )
-        ]
-        session.execute(insert(ChangeLogEntry), rows)
-    with db.read_only() as session:
-        assert safe_horizon(session, 1000, now) == 1004
-        assert safe_horizon(session, 1004, now) == 1004
-        assert safe_horizon(session, 1006, now) is None
-
-
-def test_a_bulk_change_larger_than_one_probe_is_served_up_to_its_first_young_gap(
-    db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Twelve young rows seen four at a time: the probe walks down to the old row below them
-    and finds the young gap at 2006, though it is not in the first probe."""
-    monkeypatch.setattr(pull_module, "TAIL_PROBE", 4)
-    now = datetime.now(UTC)
-    young = [seq for seq in range(2002, 2015) if seq != 2006]
-    with db.unit_of_work() as session:
-        session.execute(
-            insert(ChangeLogEntry),
-            [
-                {"seq": seq, "entity": "loan", "entity_id": "x", "op": "upsert", "at": at}
-                for seq, at in [(2001, now - timedelta(hours=1)), *((s, now) for s in young)]
-            ],
-        )
-    with db.read_only() as session:
-        assert safe_horizon(session, 2000, now) == 2005
-        assert safe_horizon(session, 2006, now) is None
-        assert safe_horizon(session, 2000, now + timedelta(minutes=1)) is None
 
 
 def test_a_pulled_loan_carries_its_schedule_in_order_as_the_installment_view_gives_it(

@@ -212,3 +212,34 @@ def test_the_same_commands_pushed_at_once_from_two_clients_apply_exactly_once(
         assert statuses == ["applied", "duplicate", "duplicate", "duplicate"]
     assert _count(db, Payment) == len(batch)
     assert _count(db, SyncCommandRecord) == len(batch)
+
+
+def test_a_payment_pushed_while_intake_is_off_is_deferred_then_applied_once_under_its_id(
+    http: httpx.Client, actors: Actors, world: World, db: Database
+) -> None:
+    """A receipt already handed to the borrower must not be lost to a kill switch: the server
+    answers "not now" (deferred, which no client takes for final), records nothing, and the same
+    command sent again once the switch is on is applied, once."""
+    admin = Principal(actors.user(Role.ADMIN), "admin", Role.ADMIN, None)
+    with db.unit_of_work() as session:
+        set_flag(session, admin, "payments_intake", False)
+    headers = actors.headers(world.asha)
+    cmd = command("payment", cash(world.asha_loan, receipt="RCPT-0042"))
+    (paused,) = push(http, headers, [cmd]).json()["results"]
+    assert (paused["status"], paused["code"]) == ("deferred", "payments_intake_disabled")
+    assert "switched off" in paused["reason"]
+    assert _count(db, Payment) == 0
+    assert _count(db, SyncCommandRecord) == 0
+
+    with db.unit_of_work() as session:
+        set_flag(session, admin, "payments_intake", True)
+    (applied,) = push(http, headers, [cmd]).json()["results"]
+    assert applied["status"] == "applied"
+    (again,) = push(http, headers, [cmd]).json()["results"]
+    assert again["status"] == "duplicate"
+    assert again["result"] == applied["result"]
+    with db.read_only() as session:
+        payment = session.get(Payment, uuid.UUID(cmd["id"]))
+        assert payment is not None
+        assert payment.reference == "RCPT-0042"
+    assert _count(db, Payment) == 1
