@@ -19,6 +19,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 
 from desktop.cache.apply import CHILD_TABLES, apply_page
 from desktop.cache.models import (
@@ -68,6 +69,15 @@ def dpd_as_of_in(session: Session) -> date | None:
     DPD it counts to (a list's page, a loan lookup)."""
     row = session.get(SyncMeta, DPD_AS_OF_KEY)
     return date.fromisoformat(row.value) if row is not None else None
+
+
+def paused_by_office() -> ColumnElement[bool]:
+    """Entries answered `deferred` because a kill switch is off (codes `<switch>_disabled`).
+
+    Other "not now" answers (the server's database was unavailable, a fault on the server)
+    keep the entry queued too, but nobody in the office paused anything: the desk must not
+    say so."""
+    return OutboxRow.paused_code.like("%\\_disabled", escape="\\")
 
 
 class Cache:
@@ -178,7 +188,7 @@ class Cache:
         with self.transaction() as session:
             rows = session.execute(
                 select(OutboxRow.type, func.count())
-                .where(OutboxRow.paused_code.is_not(None))
+                .where(paused_by_office())
                 .group_by(OutboxRow.type)
             ).all()
         return {str(kind): int(n) for kind, n in rows}

@@ -24,7 +24,7 @@ from desktop.cache.models import (
     CachedPromise,
     OutboxRow,
 )
-from desktop.cache.store import Cache
+from desktop.cache.store import Cache, paused_by_office
 from desktop.sync.api import ApiClient
 from desktop.viewmodels.dues import (
     REFUSED_STATES,
@@ -216,7 +216,7 @@ class LoanDetailViewModel:
             paused = set(
                 session.execute(
                     select(OutboxRow.command_id).where(
-                        OutboxRow.type == "payment", OutboxRow.paused_code.is_not(None)
+                        OutboxRow.type == "payment", paused_by_office()
                     )
                 ).scalars()
             )

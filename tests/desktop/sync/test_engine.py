@@ -32,14 +32,14 @@ class ScriptedApi:
             raise step
         if step == "all":
             return [{"id": c["id"], "status": "applied"} for c in commands]
-        if step == "deferred":
+        if step in ("deferred", "server_fault"):
+            code, reason = (
+                ("payments_intake_disabled", "Recording payments is switched off")
+                if step == "deferred"
+                else ("server_fault", "The server could not finish this entry; send it again")
+            )
             return [
-                {
-                    "id": c["id"],
-                    "status": "deferred",
-                    "code": "payments_intake_disabled",
-                    "reason": "Recording payments is switched off",
-                }
+                {"id": c["id"], "status": "deferred", "code": code, "reason": reason}
                 for c in commands
             ]
         return [{"id": c["id"], "status": "applied"} for c in commands[: int(step)]]
@@ -260,3 +260,19 @@ def test_a_deferred_entry_stays_queued_marked_paused_and_goes_on_a_later_round(
     assert api.pushed == [ids, ids, ids]
     assert cache.outbox_size() == 0
     assert cache.paused() == {}
+
+
+def test_an_entry_deferred_by_a_server_fault_stays_queued_but_is_not_called_paused(
+    cache: Cache,
+) -> None:
+    """Only a kill switch is the office pausing work; a fault on the server is no one's pause."""
+    ids = _queue(cache, 1)
+    api = ScriptedApi()
+    api.push_script = ["server_fault", "all"]
+    engine = _engine(api, cache)
+    report = engine.sync()
+    assert (report.sent, report.deferred) == (0, 1)
+    assert [row.command_id for row in cache.outbox()] == ids
+    assert cache.paused() == {}
+    assert engine.sync().sent == 1
+    assert cache.outbox_size() == 0
