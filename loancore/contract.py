@@ -396,7 +396,8 @@ class LoanSummaryView(_Wire):
     principal_paise: NonNegativePaise
     outstanding_paise: NonNegativePaise
     dpd: Count
-    bucket: BucketValue
+    bucket: BucketValue | None
+    """None for a loan that has left the book (closed, written off): it has no bucket."""
     asset_class: AssetClassValue
     status: LoanStatusValue
     collector_id: uuid.UUID | None

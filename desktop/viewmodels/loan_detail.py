@@ -70,7 +70,8 @@ class LoanHeader:
 
     @property
     def bucket_label(self) -> str:
-        return _bucket_label(self.bucket)
+        """A loan that has left the book (closed, written off) has no bucket: a dash."""
+        return _bucket_label(self.bucket) if self.status == "active" else "—"
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +137,7 @@ def header_of(loan: CachedLoan, dpd_as_of: date | None) -> LoanHeader:
         phone=str(borrower.get("phone") or ""),
         address=str(borrower.get("address") or ""),
         status=loan.status,
-        dpd=loan.dpd_at(dpd_as_of),
+        dpd=loan.dpd_at(dpd_as_of) if loan.status == "active" else 0,
         bucket=loan.bucket,
         asset_class=str(data.get("asset_class") or ""),
         outstanding_paise=int(data.get("principal_outstanding") or 0),

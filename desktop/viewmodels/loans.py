@@ -129,11 +129,16 @@ class LoanRow:
 
     @property
     def bucket_label(self) -> str:
+        """A loan that has left the book (closed, written off) has no bucket: a dash."""
+        if self.status != "active":
+            return NO_BUCKET
         try:
             return Bucket(self.bucket).label
         except ValueError:
             return self.bucket
 
+
+NO_BUCKET = "—"
 
 PageKey = tuple[Any, ...]
 """The sort values of the last row of a page, ending with its loan id."""
@@ -196,7 +201,9 @@ class LoansQuery:
             loan_id=str(values["id"]),
             account_no=str(values["account_no"]),
             borrower_name=str(values["borrower_name"]),
-            dpd=dpd_on(None if since == NO_DUE_DATE else date.fromisoformat(since), dpd_as_of),
+            dpd=0
+            if values["status"] != "active"
+            else dpd_on(None if since == NO_DUE_DATE else date.fromisoformat(since), dpd_as_of),
             bucket=str(values["bucket"]),
             outstanding_paise=int(values["outstanding"]),
             next_due=None if next_due == NO_DUE_DATE else date.fromisoformat(next_due),

@@ -228,11 +228,60 @@ class DayEnd:
             FROM de_loans c
             WHERE c.loan_id = s.loan_id AND ({moved} OR c.touched = 1 OR {next_due_moved})"""
         written = q.rowcount(session.execute(q.sql(statement, d=self.day, now=self.now)))
+        written += self._clear_closed(session)
         q.set_delinquency_date(session, self.day)
         q.drop_temp(session, "de_loans")
         q.drop_temp(session, "de_touched")
         q.drop_temp(session, "de_members")
         return int(written)
+
+    def _clear_closed(self, session: Session) -> int:
+        """Loans of the work set that left the book on or before D (closed, written off): DPD
+        0, no arrears, Current, Standard, and settled, so they leave the work set for good.
+        Posting clears them when they close; this undoes what a catch-up night before the
+        closing date wrote, and settles the closing itself. Their history keeps what they were
+        (the snapshot step ends their version)."""
+        q.temp_table(
+            session,
+            "de_left",
+            """
+            SELECT t.loan_id, l.branch_id, l.collector_id, s.updated_at AS seen_at
+            FROM de_touched t JOIN loans l ON l.id = t.loan_id
+            JOIN loan_state s ON s.loan_id = t.loan_id
+            WHERE l.status <> 'active' AND (l.closed_on IS NULL OR l.closed_on <= :d)
+            """,
+            d=self.day,
+        )
+        figures = """(s.overdue_since IS NOT NULL OR s.collections_since IS NOT NULL
+                   OR s.bucket <> 'current' OR s.asset_class <> 'standard'
+                   OR s.npa_since IS NOT NULL OR s.arrears_paise <> 0)"""
+        session.execute(
+            q.sql(
+                f"""
+            INSERT INTO change_log (entity, entity_id, op, loan_id, branch_id, collector_id, at)
+            SELECT 'loan', {q.uuid_text(session, "c.loan_id")}, 'upsert', c.loan_id,
+                   c.branch_id, c.collector_id, :now
+            FROM de_left c JOIN loan_state s ON s.loan_id = c.loan_id WHERE {figures}
+            """,
+                now=self.now,
+            )
+        )
+        cleared = session.execute(
+            q.sql(
+                """
+            UPDATE loan_state AS s SET overdue_since = NULL, collections_since = NULL,
+                   bucket = 'current', asset_class = 'standard', npa_since = NULL,
+                   arrears_paise = 0, arrears_next_due = NULL,
+                   arrears_settled_at = CASE WHEN s.updated_at = c.seen_at THEN :now
+                                             ELSE s.arrears_settled_at END,
+                   updated_at = :now
+            FROM de_left c WHERE c.loan_id = s.loan_id
+            """,
+                now=self.now,
+            )
+        )
+        q.drop_temp(session, "de_left")
+        return q.rowcount(cleared)
 
     # -- charges -------------------------------------------------------------------------------
 

@@ -224,10 +224,18 @@ def refresh_position(
     if all_paid and loan.status == "active":
         loan.status = "closed"
         loan.closed_on = on
+        clear_delinquency(session, loan)
     elif not all_paid and loan.status == "closed":
         loan.status = "active"
         loan.closed_on = None
     return {"status": loan.status, **after}
+
+
+def clear_delinquency(session: Session, loan: Loan) -> None:
+    """The loan has left the book: no overdue date, no arrears, Current, Standard. The day-end
+    does the same for a loan closed on a date it passes, so a catch-up that wrote figures for
+    a night before the closing leaves none behind."""
+    session.execute(sql.CLEAR_DELINQUENCY, {"b_loan_id": loan.id, "now": utcnow()})
 
 
 def apply_allocation(

@@ -158,6 +158,22 @@ def _refresh(last_payment_date: Any) -> Any:
     )
 
 
+CLEAR_DELINQUENCY = (
+    update(_STATE)
+    .where(_STATE.c.loan_id == _LOAN_ID)
+    .values(
+        overdue_since=None,
+        collections_since=None,
+        bucket="current",
+        asset_class="standard",
+        npa_since=None,
+        arrears_paise=0,
+        updated_at=bindparam("now", type_=LoanState.updated_at.type),
+    )
+)
+"""A loan that leaves the book (closed, written off) owes no arrears and has DPD 0 and no
+bucket from that day; what it was stays in its history (jobs/history.py)."""
+
 _LAST = _STATE.c.last_payment_date
 REFRESH_AFTER_PAYMENT = _refresh(case((or_(_LAST.is_(None), _LAST < _ON), _ON), else_=_LAST))
 _PAYMENTS = cast(Table, Payment.__table__)

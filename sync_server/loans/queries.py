@@ -252,6 +252,8 @@ def summary_fields(row: Any, as_of: date | None) -> dict[str, Any]:
     becomes its DPD at the book's day-end date."""
     fields = {name: value for name, value in row._mapping.items() if name in _SUMMARY_NAMES}
     fields["dpd"] = dpd_on(fields.pop("collections_since"), as_of)
+    if fields["status"] != "active":
+        fields["dpd"], fields["bucket"] = 0, None
     return fields
 
 
@@ -316,8 +318,8 @@ def summary_view(
         product=loan.product_code,
         principal_paise=loan.principal_paise,
         outstanding_paise=state.principal_outstanding,
-        dpd=dpd_on(state.collections_since, as_of),
-        bucket=state.bucket,
+        dpd=dpd_on(state.collections_since, as_of) if loan.status == "active" else 0,
+        bucket=state.bucket if loan.status == "active" else None,
         asset_class=state.asset_class,
         status=loan.status,
         collector_id=loan.collector_id,

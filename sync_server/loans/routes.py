@@ -44,6 +44,7 @@ from sync_server.deps import BusinessDateDep, DbDep, ReadSessionDep, SessionDep
 from sync_server.errors import Conflict, Forbidden, ImmutableField, NotFound, ValidationFailed
 from sync_server.loans.dashboard import dashboard
 from sync_server.loans.dpd import dpd_as_of
+from sync_server.loans.position import clear_delinquency
 from sync_server.loans.queries import (
     MAX_LIMIT,
     LoanFilters,
@@ -311,7 +312,9 @@ def write_off(session: Session, actor: Principal, loan: Loan, reason: str, today
     if loan.status != "active":
         raise Conflict(f"Only an active loan can be written off; this one is {loan.status}")
     loan.status = "written_off"
+    loan.closed_on = today
     session.flush()
+    clear_delinquency(session, loan)
     audit.record(
         session,
         actor=actor,

@@ -77,7 +77,7 @@ class LoanPosition(_Out):
     oldest_unpaid_due: date | None
     dpd: int
     collections_dpd: int
-    bucket: str
+    bucket: str | None
     asset_class: str
     npa_since: date | None
     dispute_open: bool

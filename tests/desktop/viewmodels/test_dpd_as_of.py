@@ -162,3 +162,25 @@ def test_a_dispute_opened_here_keeps_the_dpd_it_was_opened_at(cache: Cache) -> N
     _engine(DayEndOnly(DPD_AS_OF + timedelta(days=1)), cache).pull()
     (shown,) = vm.load()
     assert (shown.dpd_at_open, _dpd_by_account(cache)["LN0000004"]) == (31, 32)
+
+
+def test_a_closed_or_written_off_loan_shows_dpd_0_and_no_bucket_in_the_list_and_detail(
+    tmp_path: Path,
+) -> None:
+    """Even from a copy pulled before its overdue date was cleared (an older server)."""
+    store = open_cache(tmp_path)
+    try:
+        closed = loan_data(1, dpd=97, bucket="90+", status="closed")
+        written_off = loan_data(2, dpd=120, bucket="90+", status="written_off")
+        put_loans(store, [closed, written_off])
+        rows = LoansQuery(store).page(LoanFilter()).rows
+        assert {(r.account_no, r.dpd, r.bucket_label) for r in rows} == {
+            (closed["account_no"], 0, "—"),
+            (written_off["account_no"], 0, "—"),
+        }
+        for loan in (closed, written_off):
+            view = LoanDetailViewModel(store, loan["id"], business_date=BUSINESS_DATE)
+            header = view.load().header
+            assert (header.dpd, header.bucket_label) == (0, "—")
+    finally:
+        store.close()
