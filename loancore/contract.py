@@ -403,6 +403,9 @@ class LoanSummaryView(_Wire):
     collector_id: uuid.UUID | None
     next_due_date: BusinessDate | None
     emi_paise: NonNegativePaise
+    actual_dpd: Count | None = None
+    """While a dispute freezes `dpd` (the collections view), the loan's actual DPD; its RBI
+    class (`asset_class`) is never frozen."""
 
 
 class ErrorBody(_Wire):

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from desktop.cache.apply import search_words
 from desktop.cache.models import NO_DUE_DATE, CachedLoan, LoanSearchTerm
 from desktop.cache.store import Cache, dpd_as_of_in
-from loancore.delinquency import Bucket, dpd_on
+from loancore.delinquency import AssetClass, Bucket, dpd_on
 
 PAGE_SIZE = 200
 
@@ -71,6 +71,8 @@ _COLUMNS: dict[str, SQLColumnExpression[Any]] = {
     "status": CachedLoan.status,
     "branch_id": CachedLoan.branch_id,
     "dispute_open": CachedLoan.data["dispute_open"].as_boolean(),
+    "overdue_since": CachedLoan.data["overdue_since"].as_string(),
+    "asset_class": CachedLoan.data["asset_class"].as_string(),
 }
 
 
@@ -126,6 +128,18 @@ class LoanRow:
     collector_name: str
     status: str
     dispute_open: bool
+    actual_dpd: int | None = None
+    """While a dispute freezes the collections DPD (`dpd`), the loan's actual DPD."""
+    asset_class: str = ""
+
+    @property
+    def dpd_text(self) -> str:
+        """The collections DPD, and beside it the actual DPD and RBI class while a dispute
+        freezes the former: the regulator's view goes on while collections wait."""
+        if self.actual_dpd is None:
+            return str(self.dpd)
+        label = "Standard" if self.asset_class == AssetClass.STANDARD else self.asset_class
+        return f"{self.dpd} (actual {self.actual_dpd}, {label})"
 
     @property
     def bucket_label(self) -> str:
@@ -211,7 +225,17 @@ class LoansQuery:
             collector_name=name or _short_id(collector_id),
             status=str(values["status"]),
             dispute_open=bool(values["dispute_open"]),
+            actual_dpd=_actual_dpd(values, dpd_as_of),
+            asset_class=str(values["asset_class"] or ""),
         )
+
+
+def _actual_dpd(values: Mapping[str, Any], dpd_as_of: date | None) -> int | None:
+    """The actual DPD of an active loan whose collections DPD a dispute freezes; else None."""
+    if not values["dispute_open"] or values["status"] != "active":
+        return None
+    since = values["overdue_since"]
+    return dpd_on(date.fromisoformat(str(since)) if since else None, dpd_as_of)
 
 
 def _keys(sort: LoanSort) -> tuple[tuple[str, bool], ...]:

@@ -30,6 +30,7 @@ from desktop.viewmodels.dues import (
     line_label,
     read_loan,
 )
+from desktop.viewmodels.foreclosure import FORECLOSURE_CHARGE_ID, desk_quote
 from desktop.viewmodels.loan_detail import LoanHeader, header_of
 from loancore.acceptance import (
     DEFAULT_RULES,
@@ -45,9 +46,10 @@ from loancore.acceptance import (
     reference_label,
     suspected_duplicate_of,
 )
-from loancore.allocation import Allocation, allocate, amount_to_close
+from loancore.allocation import Allocation
 from loancore.contract import PaymentPayload
 from loancore.dates import InvalidDate, format_date, parse_date
+from loancore.foreclosure import split_payment
 from loancore.money import InvalidAmount, format_rupees, parse_amount
 from loancore.roles import Role
 
@@ -195,7 +197,10 @@ class RecordPaymentViewModel:
         amount = self._amount(refusals)
         payment_date = self._date(refusals)
         dues = current_dues(self._cache, self.loan_id)
-        closing = amount_to_close(dues.installments, dues.charges)
+        quote = desk_quote(
+            read_loan(self._cache, self.loan_id), dues, payment_date or self.business_date
+        )
+        closing = quote.total
         reference = normalise_reference(typed.mode, typed.reference)
         draft = PaymentDraft(
             loan_id=self.loan_id,
@@ -243,8 +248,14 @@ class RecordPaymentViewModel:
                     f"(payment {suspect.payment_id}); if saved, this one is held until a "
                     "branch manager confirms it"
                 )
-            allocation = allocate(
-                amount, dues.installments, dues.charges, payment_date, dues.strategy
+            allocation = split_payment(
+                amount,
+                dues.installments,
+                dues.charges,
+                payment_date,
+                dues.strategy,
+                foreclosure=quote,
+                foreclosure_charge_id=FORECLOSURE_CHARGE_ID if quote.foreclosure_charge else None,
             )
             split = _split_lines(allocation, self._due_dates())
             if allocation.excess:

@@ -158,6 +158,8 @@ class DayEnd:
                    s.updated_at AS seen_at,
                    CASE WHEN {touched} THEN 1 ELSE 0 END AS touched,
                    CASE WHEN lx.loan_id IS NULL THEN 0 ELSE 1 END AS later,
+                   CASE WHEN lx.loan_id IS NULL THEN s.oldest_unpaid_due
+                        ELSE s.next_due_date END AS earliest_unpaid,
                    CASE WHEN {overdue} THEN {days} + 1 ELSE 0 END AS dpd,
                    CASE WHEN {overdue} THEN {oldest} END AS overdue_since,
                    CASE WHEN lx.loan_id IS NOT NULL THEN COALESCE(ax.arrears, 0)
@@ -189,7 +191,7 @@ class DayEnd:
             f"""
             SELECT x.loan_id, x.borrower_id, x.branch_id, x.collector_id, x.arrears,
                    x.prev_npa_since, x.seen_at, x.touched, x.later, x.next_due,
-                   x.overdue_since,
+                   x.overdue_since, x.earliest_unpaid,
                    CASE WHEN x.frozen_dpd IS NULL THEN x.overdue_since
                         WHEN x.frozen_dpd = 0 THEN NULL ELSE {frozen_since} END
                        AS collections_since,
@@ -217,6 +219,7 @@ class DayEnd:
                OR {q.distinct(session, "s.collections_since", "c.collections_since")}
                OR s.bucket <> c.bucket OR s.asset_class <> c.asset_class
                OR s.arrears_paise <> c.arrears
+               OR {q.distinct(session, "s.next_due_date", "c.earliest_unpaid")}
                OR s.dispute_open <> (CASE WHEN c.disputed = 1 THEN {true} ELSE {false} END))"""
         session.execute(
             q.sql(
@@ -236,7 +239,7 @@ class DayEnd:
                    collections_since = c.collections_since,
                    bucket = c.bucket, asset_class = c.asset_class, arrears_paise = c.arrears,
                    dispute_open = (c.disputed = 1), npa_since = {npa_since},
-                   arrears_next_due = c.next_due,
+                   arrears_next_due = c.next_due, next_due_date = c.earliest_unpaid,
                    arrears_settled_at = CASE WHEN s.updated_at = c.seen_at AND c.later = 0
                                              THEN :now ELSE s.arrears_settled_at END,
                    as_of = :d, updated_at = :now
@@ -287,7 +290,7 @@ class DayEnd:
                 """
             UPDATE loan_state AS s SET overdue_since = NULL, collections_since = NULL,
                    bucket = 'current', asset_class = 'standard', npa_since = NULL,
-                   arrears_paise = 0, arrears_next_due = NULL,
+                   arrears_paise = 0, arrears_next_due = NULL, next_due_date = NULL,
                    arrears_settled_at = CASE WHEN s.updated_at = c.seen_at THEN :now
                                              ELSE s.arrears_settled_at END,
                    updated_at = :now

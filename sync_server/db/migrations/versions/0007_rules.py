@@ -6,6 +6,7 @@
   is cleared here. Only `loan_state` (a cache of the ledger) changes; `loan_history` keeps
   what each loan was. Written-off loans get no `closed_on` here: the day-end reads a missing
   date as "closed before any night it runs".
+- "Next due" becomes the earliest unpaid installment's due date for every active loan.
 - The day-end for D counts only payments dated on or before D: an index on
   `payments.payment_date` finds the loans with payments dated after D.
 - Products carry the foreclosure quote's charge (default 0) and whether their rate floats (a
@@ -32,8 +33,14 @@ def upgrade() -> None:
     op.execute(
         "UPDATE loan_state SET overdue_since = NULL, collections_since = NULL, "
         "bucket = 'current', asset_class = 'standard', npa_since = NULL, arrears_paise = 0, "
-        "arrears_next_due = NULL "
+        "arrears_next_due = NULL, next_due_date = NULL "
         "WHERE loan_id IN (SELECT id FROM loans WHERE status <> 'active')"
+    )
+    # "Next due" is the earliest unpaid installment's due date; posting used to set the first
+    # unpaid one after the payment date, which went stale while the arrears aged.
+    op.execute(
+        "UPDATE loan_state SET next_due_date = oldest_unpaid_due "
+        "WHERE loan_id IN (SELECT id FROM loans WHERE status = 'active')"
     )
     op.create_index("ix_payments_payment_date", "payments", ["payment_date"])
     # Plain ADD/DROP COLUMN, never a batch copy: SQLite would drop and rebuild `products`,
