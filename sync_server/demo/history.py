@@ -358,7 +358,9 @@ def _write(session: Session, ledgers: list[_Ledger], rows: _Rows) -> None:
             {
                 "b_loan": ledger.booked.loan_id,
                 **{f"b_{k}": v for k, v in ledger.position.items() if k != "status"},
-                "b_oldest_unpaid_due": ledger.due_dates[unpaid[0]] if unpaid else None,
+                "b_oldest_unpaid_due": (
+                    ledger.due_dates[unpaid[0]] if unpaid and ledger.closed_on is None else None
+                ),
                 "b_last_payment_date": ledger.last_payment_date,
             }
         )
