@@ -262,6 +262,7 @@ class RecordPaymentDialog(QDialog):
             payment_date=payment.payment_date,
             collector_name=payment.collector_name,
             pending=payment.pending,
+            to_close_paise=payment.to_close_paise,
         )
 
     def print_receipt(self) -> None:

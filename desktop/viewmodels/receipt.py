@@ -54,6 +54,9 @@ class Receipt:
     collector_name: str
     pending: bool
     lender_name: str = "LoanDesk Finance"
+    to_close_paise: int | None = None
+    """The amount needed to close the loan on the payment date after this payment (the
+    foreclosure quote), printed so the borrower knows where they stand; None to leave out."""
 
     @property
     def number(self) -> str:
@@ -202,6 +205,16 @@ def write_receipt(receipt: Receipt, path: Path) -> Path:
     canvas.setFont(FONT, 10)
     for line in _wrap(amount_in_words(receipt.amount_paise), width - 2 * margin, 10):
         canvas.drawString(margin, y, line)
+        y -= 5 * mm
+    if receipt.to_close_paise is not None:
+        y -= 3 * mm
+        canvas.setFont(FONT, 9)
+        canvas.drawString(
+            margin,
+            y,
+            f"Needed to close the loan on {format_date(receipt.payment_date)} after this "
+            f"payment: {format_rupees(receipt.to_close_paise)}",
+        )
         y -= 5 * mm
     if receipt.pending:
         y -= 6 * mm

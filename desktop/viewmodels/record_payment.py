@@ -136,6 +136,9 @@ class SavedPayment:
     collector_name: str
     split: tuple[SplitLine, ...]
     pending: bool = True
+    to_close_paise: int | None = None
+    """The amount needed to close the loan on the payment date once this payment is booked
+    (loancore's foreclosure quote; 0 when this payment closes it)."""
 
 
 class PaymentRefused(ValueError):
@@ -297,7 +300,9 @@ class RecordPaymentViewModel:
             backdate_reason=typed.backdate_reason.strip() if assessment.backdated else None,
         )
         payment_id = record_payment(self._cache, payload)
+        closes = assessment.closing_amount <= amount
         return SavedPayment(
+            to_close_paise=0 if closes else self._to_close(paid_on),
             payment_id=str(payment_id),
             loan_id=self.loan_id,
             account_no=self.header.account_no,
@@ -309,6 +314,11 @@ class RecordPaymentViewModel:
             collector_name=self.user_name,
             split=assessment.split,
         )
+
+    def _to_close(self, on: date) -> int:
+        """The quote on `on` with every payment entered here (the new one included) booked."""
+        dues = current_dues(self._cache, self.loan_id)
+        return desk_quote(read_loan(self._cache, self.loan_id), dues, on).total
 
     # -- the parts of an assessment ---------------------------------------------------------
 

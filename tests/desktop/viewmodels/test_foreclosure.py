@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from desktop.cache.store import Cache
 from desktop.viewmodels.foreclosure import write_foreclosure_statement
 from desktop.viewmodels.loan_detail import LoanDetailViewModel
+from desktop.viewmodels.receipt import Receipt, write_receipt
 from desktop.viewmodels.record_payment import RecordPaymentViewModel
 from loancore.allocation import InstallmentDue
 from loancore.dates import format_date
@@ -131,3 +132,53 @@ def test_a_closed_loan_has_nothing_to_close(cache: Cache) -> None:
     assert view.load().closing is None
     with pytest.raises(ValueError, match="not active"):
         view.foreclosure_statement()
+
+
+def _desk(cache: Cache, loan: dict[str, Any]) -> RecordPaymentViewModel:
+    return RecordPaymentViewModel(
+        cache,
+        loan["id"],
+        user_id=COLLECTOR,
+        user_name="Anil Collector",
+        role=Role.BRANCH_MANAGER,
+        business_date=BUSINESS_DATE,
+        clock=lambda: datetime(2026, 3, 10, 6, 0, tzinfo=UTC),
+    )
+
+
+def test_the_receipt_says_what_is_needed_to_close_after_the_payment(
+    cache: Cache, loan: dict[str, Any], tmp_path: Path
+) -> None:
+    before = _loancore_quote(loan)
+    desk = _desk(cache, loan)
+    desk.update(amount_text="10,000", mode="neft", reference="SBIN0000000012AB")
+    saved = desk.save()
+    after = LoanDetailViewModel(cache, loan["id"], business_date=BUSINESS_DATE).load().closing
+
+    assert after is not None
+    assert saved.to_close_paise == after.total
+    assert before - 10_000_00 <= after.total < before
+    receipt = Receipt(
+        payment_id=saved.payment_id,
+        account_no=saved.account_no,
+        borrower_name=saved.borrower_name,
+        amount_paise=saved.amount_paise,
+        mode=saved.mode,
+        reference=saved.reference,
+        payment_date=saved.payment_date,
+        collector_name=saved.collector_name,
+        pending=True,
+        to_close_paise=saved.to_close_paise,
+    )
+    text = PdfReader(write_receipt(receipt, tmp_path / "r.pdf")).pages[0].extract_text()
+    assert f"after this payment: {format_rupees(after.total)}" in text
+
+    closing = _desk(cache, loan)
+    quote = after.total
+    closing.update(
+        amount_text=f"{quote // 100}.{quote % 100:02d}",
+        mode="neft",
+        reference="SBIN0000000013AB",
+        foreclosure=True,
+    )
+    assert closing.save().to_close_paise == 0
