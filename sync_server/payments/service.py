@@ -39,7 +39,6 @@ from sync_server.db.engine import Database
 from sync_server.db.models import (
     AllocationLine,
     Borrower,
-    Charge,
     Loan,
     Payment,
     ReconciliationLock,
@@ -59,6 +58,7 @@ from sync_server.payments.access import (
     require_loan_in_scope,
     require_permission,
 )
+from sync_server.payments.foreclosure import levy_foreclosure_charge
 from sync_server.payments.views import new_payment_view, payment_view
 from sync_server.sync.changes import emit
 
@@ -239,7 +239,7 @@ def post(
         quote = closing_quote(session, loan, dues, payment.payment_date)
     charge_id = None
     if quote.foreclosure_charge and payment.amount_paise >= quote.total:
-        charge_id = _levy_foreclosure_charge(session, loan, payment, quote.foreclosure_charge)
+        charge_id = levy_foreclosure_charge(session, loan, payment, quote.foreclosure_charge)
     allocation = split_payment(
         payment.amount_paise,
         dues.installments,
@@ -270,32 +270,6 @@ def post(
         collector_id=loan.collector_id,
     )
     return allocation
-
-
-def _levy_foreclosure_charge(session: Session, loan: Loan, payment: Payment, amount: int) -> str:
-    """The product's foreclosure charge, levied as a fee by the payment that closes the loan
-    (once: keyed by the payment), so that its allocation line has a charge to pay."""
-    charge = Charge(
-        id=uuid.uuid4(),
-        loan_id=loan.id,
-        kind="fee",
-        reason="foreclosure",
-        installment_seq=None,
-        amount_paise=amount,
-        levied_on=payment.payment_date,
-        source_key=f"foreclosure:{payment.id}",
-    )
-    session.add(charge)
-    session.flush()
-    emit(
-        session,
-        entity="charge",
-        entity_id=charge.id,
-        loan_id=loan.id,
-        branch_id=loan.branch_id,
-        collector_id=loan.collector_id,
-    )
-    return str(charge.id)
 
 
 def write_lines(
