@@ -341,11 +341,11 @@ class DayEnd:
                 f"""
             INSERT INTO de_late (loan_id, seq, branch_id, collector_id, source_key)
             SELECT i.loan_id, i.seq, l.branch_id, l.collector_id, {key}
-            FROM {value_date.LATER_LINES} a
-            JOIN installment_state i ON i.loan_id = a.loan_id AND i.seq = a.seq
-            JOIN schedule_rows r ON r.loan_id = i.loan_id AND r.seq = i.seq
-            JOIN loans l ON l.id = i.loan_id
-            WHERE i.late_charge_levied = {q.false(session)} AND i.paid_off_on IS NOT NULL
+            FROM {value_date.LATER_LINES} a CROSS JOIN installment_state i
+            CROSS JOIN schedule_rows r CROSS JOIN loans l
+            WHERE i.loan_id = a.loan_id AND i.seq = a.seq
+              AND r.loan_id = i.loan_id AND r.seq = i.seq AND l.id = i.loan_id
+              AND i.late_charge_levied = {q.false(session)} AND i.paid_off_on IS NOT NULL
               AND i.due_date <= :cutoff AND {value_date.in_book_sql("l")}
               AND {value_date.unpaid_sql("r", "i", "a")} > 0
             """,

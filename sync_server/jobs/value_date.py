@@ -7,6 +7,9 @@ So each step takes, for the few loans with a posted payment dated after D (off t
 `payments.payment_date`), what those payments put into each installment (their allocation
 lines, net of reversal lines) and counts it as still unpaid at D. Every other loan's position
 is already its position at D.
+
+The joins start from the scratch tables (CROSS JOIN fixes SQLite's join order: it has no
+statistics for them and would otherwise scan the whole schedule to probe an empty table).
 """
 
 # ruff: noqa: S608 -- statements are assembled from this module's constants; the date is a
@@ -48,10 +51,9 @@ def prepare(session: Session, day: date) -> None:
                     AS BIGINT) AS interest,
                CAST(SUM(CASE WHEN a.component = 'principal' THEN a.amount_paise ELSE 0 END)
                     AS BIGINT) AS principal
-        FROM {LATER_LOANS} x
-        JOIN payments p ON p.loan_id = x.loan_id
-        JOIN allocations a ON a.payment_id = p.id
-        WHERE p.payment_date > :d AND p.status = 'posted'
+        FROM {LATER_LOANS} x CROSS JOIN payments p CROSS JOIN allocations a
+        WHERE p.loan_id = x.loan_id AND a.payment_id = p.id
+          AND p.payment_date > :d AND p.status = 'posted'
           AND a.component IN ('interest', 'principal')
         GROUP BY a.loan_id, a.installment_seq
         """,
@@ -63,11 +65,10 @@ def prepare(session: Session, day: date) -> None:
         f"""
         SELECT r.loan_id, MIN(r.due_date) AS overdue_since,
                CAST(SUM({unpaid_sql("r", "i", "a")}) AS BIGINT) AS arrears
-        FROM {LATER_LOANS} x
-        JOIN schedule_rows r ON r.loan_id = x.loan_id
-        JOIN installment_state i ON i.loan_id = r.loan_id AND i.seq = r.seq
+        FROM {LATER_LOANS} x CROSS JOIN schedule_rows r CROSS JOIN installment_state i
         LEFT JOIN {LATER_LINES} a ON a.loan_id = r.loan_id AND a.seq = r.seq
-        WHERE r.due_date <= :d AND {unpaid_sql("r", "i", "a")} > 0
+        WHERE r.loan_id = x.loan_id AND i.loan_id = r.loan_id AND i.seq = r.seq
+          AND r.due_date <= :d AND {unpaid_sql("r", "i", "a")} > 0
         GROUP BY r.loan_id
         """,
         d=day,
