@@ -125,11 +125,11 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 def cmd_jobs(args: argparse.Namespace) -> int:
     from sync_server.db.engine import Database
-    from sync_server.db.migrate import upgrade
+    from sync_server.db.migrate import upgrade_if_behind
     from sync_server.jobs import cli
 
     db = Database(_db_url(args))
-    upgrade(db.engine)
+    upgrade_if_behind(db.engine)
     try:
         if args.jobs_command == "status":
             return cli.status_command(db)

@@ -84,9 +84,11 @@ class PaymentDraft:
 class LoanFacts:
     """What the acceptance rules need to know about the loan.
 
-    `status` is "active", "closed" or "written_off"; `closing_amount` is what would close the
-    loan today (principal, interest and charges); `locked_through` is the last date of the
-    latest reconciled and locked period, if any.
+    `status` is "active", "closed" or "written_off"; `closing_amount` is the amount needed to
+    close the loan on the payment date, `loancore.foreclosure.foreclosure_quote(...).total`
+    (dues, principal not yet due, interest accrued to the day, charges; never interest not
+    yet accrued); `locked_through` is the last date of the latest reconciled and locked
+    period, if any.
     """
 
     status: str

@@ -149,15 +149,29 @@ def _waterfall(
     paid_on: date,
     strategy: Strategy,
 ) -> Iterator[_Target]:
+    """The targets in the order a payment reaches them (DOMAIN.md, "Payment allocation").
+
+    Under "installments first" the next installment not yet due comes before penal charges:
+    otherwise an EMI paid a few days early while an old late charge is open pays the charge,
+    leaves the EMI short on its due date, and earns a new late charge, month after month.
+    """
     rows = _by_due(installments)
     due = [row for row in rows if row.due_date <= paid_on]
-    future = [row for row in rows if row.due_date > paid_on]
+    future = [
+        row
+        for row in rows
+        if row.due_date > paid_on and row.interest_outstanding + row.principal_outstanding > 0
+    ]
     penal = [_charge(charge) for charge in _by_levy(charges, ChargeKind.PENAL)]
     fees = [_charge(charge) for charge in _by_levy(charges, ChargeKind.FEE)]
     if strategy is Strategy.INSTALLMENTS_FIRST:
         for row in due:
             yield _interest(row, advance=False)
             yield _principal(row, advance=False)
+        for row in future[:1]:
+            yield _interest(row, advance=True)
+            yield _principal(row, advance=True)
+        future = future[1:]
         yield from penal
         yield from fees
     else:
@@ -179,9 +193,10 @@ def allocate(
 ) -> Allocation:
     """Split a payment of `amount` paise received on `paid_on` over the loan's outstanding dues.
 
-    Installments due on or before `paid_on` are arrears; later ones receive only an advance,
-    after arrears and charges, so a payment equal to the EMI clears that EMI under the default
-    strategy even with penal charges unpaid. Whatever is left after every due is an EXCESS line.
+    Installments due on or before `paid_on` are arrears; later ones receive only an advance.
+    Under the default strategy the next installment not yet due is paid (as an advance) before
+    any penal charge, so a payment equal to the EMI clears that EMI before, on or after its due
+    date, whatever charges are open. Whatever is left after every due is an EXCESS line.
     """
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise ValueError(f"a payment must be a positive number of paise, not {amount!r}")

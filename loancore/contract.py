@@ -439,12 +439,16 @@ class LoanSummaryView(_Wire):
     principal_paise: NonNegativePaise
     outstanding_paise: NonNegativePaise
     dpd: Count
-    bucket: BucketValue
+    bucket: BucketValue | None
+    """None for a loan that has left the book (closed, written off): it has no bucket."""
     asset_class: AssetClassValue
     status: LoanStatusValue
     collector_id: uuid.UUID | None
     next_due_date: BusinessDate | None
     emi_paise: NonNegativePaise
+    actual_dpd: Count | None = None
+    """While a dispute freezes `dpd` (the collections view), the loan's actual DPD; its RBI
+    class (`asset_class`) is never frozen."""
 
 
 class ErrorBody(_Wire):

@@ -8,6 +8,7 @@ loan, opened from a list; several can be open side by side, as desks compare acc
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from desktop.format import asset_class_label, day, instant, rupees
@@ -15,6 +16,7 @@ from desktop.operations import QueryOp
 from desktop.qt import (
     QAbstractItemView,
     QAbstractTableModel,
+    QDesktopServices,
     QDialog,
     QHBoxLayout,
     QHeaderView,
@@ -26,13 +28,15 @@ from desktop.qt import (
     Qt,
     QTableView,
     QTabWidget,
+    QUrl,
     QVBoxLayout,
     QWidget,
 )
 from desktop.screens import ScreenContext
-from desktop.screens.record_payment import open_record_payment
+from desktop.screens.record_payment import open_record_payment, receipts_folder
 from desktop.signals import Topic
 from desktop.viewmodels import desk_business_date
+from desktop.viewmodels.foreclosure import write_foreclosure_statement
 from desktop.viewmodels.loan_detail import (
     OFFLINE_AUDIT_NOTE,
     AuditLine,
@@ -41,6 +45,7 @@ from desktop.viewmodels.loan_detail import (
     NoteLine,
     fetch_audit,
 )
+from desktop.viewmodels.loan_history import OFFLINE_HISTORY_NOTE, HistoryLine, fetch_history
 from loancore.acceptance import PaymentMode
 from loancore.roles import Action
 
@@ -142,11 +147,16 @@ class LoanDetailDialog(QDialog):
         self.pay_button.setAutoDefault(False)
         self.pay_button.setVisible(context.can(Action.RECORD_PAYMENT))
         self.pay_button.clicked.connect(self._record_payment)
+        self.statement_button = QPushButton("Foreclosure statement", self)
+        self.statement_button.setAutoDefault(False)
+        self.statement_button.clicked.connect(self.write_statement)
+        self.statement_path: Path | None = None
         heading = QVBoxLayout()
         heading.addWidget(self.title)
         heading.addWidget(self.standing)
         top = QHBoxLayout()
         top.addLayout(heading, 1)
+        top.addWidget(self.statement_button, 0, Qt.AlignmentFlag.AlignTop)
         top.addWidget(self.pay_button, 0, Qt.AlignmentFlag.AlignTop)
 
         self.schedule = RowsModel(
@@ -159,6 +169,11 @@ class LoanDetailDialog(QDialog):
         self.disputes = RowsModel(("Opened", "Dispute", "Detail"))
         self.legal = RowsModel(("Opened", "Case", "Detail"))
         self.audit = RowsModel(("When", "Who", "Action", "Outcome", "Detail"))
+        self.history = RowsModel(
+            ("Day-end", "DPD", "Collections DPD", "Bucket", "Class", "Arrears"), right={1, 2, 5}
+        )
+        self.history_note = QLabel(self)
+        self.history_note.setWordWrap(True)
         self.audit_note = QLabel(self)
         self.audit_note.setWordWrap(True)
         self.audit_note.setObjectName("auditNote")
@@ -179,6 +194,11 @@ class LoanDetailDialog(QDialog):
         audit_layout.addWidget(self.audit_note)
         audit_layout.addWidget(_table(audit_page, self.audit, 4))
         self.tabs.addTab(audit_page, "Audit trail")
+        history_page = QWidget(self)
+        history_layout = QVBoxLayout(history_page)
+        history_layout.addWidget(self.history_note)
+        history_layout.addWidget(_table(history_page, self.history, 0))
+        self.tabs.addTab(history_page, "History")
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -187,6 +207,7 @@ class LoanDetailDialog(QDialog):
         context.changes.changed.connect(self._data_changed)
         self.reload()
         self.load_audit()
+        self.load_history()
 
     def reload(self) -> None:
         self.show_detail(self.vm.load())
@@ -205,8 +226,15 @@ class LoanDetailDialog(QDialog):
             f"charges {rupees(head.charges_paise)} · EMI {rupees(head.emi_paise)} · "
             f"next due {day(head.next_due)} · disbursed {day(head.disbursement_date)}\n"
             f"Phone {head.phone or '—'} · {head.address or 'no address on file'}"
+            + (
+                f"\nNeeded to close today ({day(detail.closing.on)}): "
+                f"{rupees(detail.closing.total)}"
+                if detail.closing is not None
+                else ""
+            )
         )
         self.pay_button.setEnabled(head.status == "active")
+        self.statement_button.setEnabled(detail.closing is not None)
         self.schedule.set_rows(
             [
                 (
@@ -246,6 +274,24 @@ class LoanDetailDialog(QDialog):
             parent=self, op=lambda: fetch_audit(api, self.loan_id), success=self._show_audit
         ).failure(self._audit_unavailable).run_in_background()
 
+    def load_history(self) -> None:
+        self.history_note.setText("Fetching the loan's history from the server…")
+        api = self.context.session.api
+        QueryOp(
+            parent=self, op=lambda: fetch_history(api, self.loan_id), success=self._show_history
+        ).failure(self._history_unavailable).run_in_background()
+
+    def _show_history(self, lines: list[HistoryLine]) -> None:
+        self.history_note.setText(
+            f"DPD, bucket, class and arrears at each of the last {len(lines)} day-ends, "
+            "newest first, from the server."
+        )
+        self.history.set_rows([line.cells() for line in lines])
+
+    def _history_unavailable(self, exc: Exception) -> None:
+        self.history_note.setText(OFFLINE_HISTORY_NOTE)
+        self.history.set_rows([])
+
     def _show_audit(self, lines: list[AuditLine]) -> None:
         self.audit_note.setText(f"{len(lines)} entries, newest first, from the server.")
         self.audit.set_rows(
@@ -255,6 +301,24 @@ class LoanDetailDialog(QDialog):
     def _audit_unavailable(self, exc: Exception) -> None:
         self.audit_note.setText(OFFLINE_AUDIT_NOTE)
         self.audit.set_rows([])
+
+    def write_statement(self) -> None:
+        """The borrower's foreclosure statement for today, written in the background next to
+        the receipts and handed to the PC's PDF viewer."""
+        statement = self.vm.foreclosure_statement()
+        target = receipts_folder(self.context) / (
+            f"foreclosure-{statement.account_no}-{day(statement.quote.on)}.pdf"
+        )
+        QueryOp(
+            parent=self,
+            op=lambda: write_foreclosure_statement(statement, target),
+            success=self._statement_written,
+        ).run_in_background()
+
+    def _statement_written(self, path: Path) -> None:
+        self.statement_path = path
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+            self.audit_note.setText(f"Foreclosure statement saved as {path}")
 
     def _record_payment(self) -> None:
         open_record_payment(self.context, self.loan_id, self)

@@ -69,7 +69,7 @@ def _next_due(row: LoanRow) -> str:
 COLUMNS: tuple[tuple[str, Callable[[LoanRow], str], LoanSort], ...] = (
     ("Account", lambda row: row.account_no, LoanSort.ACCOUNT),
     ("Borrower", lambda row: row.borrower_name, LoanSort.BORROWER),
-    ("DPD", lambda row: str(row.dpd), LoanSort.DPD),
+    ("DPD", lambda row: row.dpd_text, LoanSort.DPD),
     ("Bucket", lambda row: row.bucket_label, LoanSort.DPD),
     ("Outstanding (₹)", _outstanding, LoanSort.OUTSTANDING),
     ("Next due", _next_due, LoanSort.NEXT_DUE),

@@ -39,9 +39,11 @@ from desktop.viewmodels.dues import (
     unsettled_payments,
     wire_lines,
 )
+from desktop.viewmodels.foreclosure import ForeclosureStatement, desk_quote
 from loancore.allocation import Allocation
 from loancore.dates import format_date
 from loancore.delinquency import Bucket
+from loancore.foreclosure import ForeclosureQuote
 from loancore.money import format_rupees
 
 OFFLINE_AUDIT_NOTE = (
@@ -71,7 +73,8 @@ class LoanHeader:
 
     @property
     def bucket_label(self) -> str:
-        return _bucket_label(self.bucket)
+        """A loan that has left the book (closed, written off) has no bucket: a dash."""
+        return _bucket_label(self.bucket) if self.status == "active" else "—"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +126,8 @@ class LoanDetail:
     promises: tuple[NoteLine, ...]
     disputes: tuple[NoteLine, ...]
     legal_cases: tuple[NoteLine, ...]
+    closing: ForeclosureQuote | None = None
+    """The amount needed to close today (the foreclosure quote); None once the loan is closed."""
 
 
 def header_of(loan: CachedLoan, dpd_as_of: date | None) -> LoanHeader:
@@ -137,7 +142,7 @@ def header_of(loan: CachedLoan, dpd_as_of: date | None) -> LoanHeader:
         phone=str(borrower.get("phone") or ""),
         address=str(borrower.get("address") or ""),
         status=loan.status,
-        dpd=loan.dpd_at(dpd_as_of),
+        dpd=loan.dpd_at(dpd_as_of) if loan.status == "active" else 0,
         bucket=loan.bucket,
         asset_class=str(data.get("asset_class") or ""),
         outstanding_paise=int(data.get("principal_outstanding") or 0),
@@ -170,6 +175,21 @@ class LoanDetailViewModel:
             promises=tuple(self._children(CachedPromise, _promise_line)),
             disputes=tuple(self._children(CachedDispute, _dispute_line)),
             legal_cases=tuple(self._legal_lines()),
+            closing=desk_quote(loan, dues, self.business_date) if loan.status == "active" else None,
+        )
+
+    def foreclosure_statement(self) -> ForeclosureStatement:
+        """The borrower's statement of the amount needed to close today."""
+        detail = self.load()
+        if detail.closing is None:
+            raise ValueError("The loan is not active: there is nothing to close")
+        loan = read_loan(self._cache, self.loan_id)
+        return ForeclosureStatement(
+            account_no=detail.header.account_no,
+            borrower_name=detail.header.borrower_name,
+            quote=detail.closing,
+            annual_rate_bp=int(loan.data.get("annual_rate_bp") or 0),
+            issued_on=self.business_date,
         )
 
     def _schedule(self, loan: CachedLoan, dues: LoanDues) -> tuple[ScheduleLine, ...]:

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from desktop.cache.apply import search_words
 from desktop.cache.models import NO_DUE_DATE, CachedLoan, LoanSearchTerm
 from desktop.cache.store import Cache, dpd_as_of_in
-from loancore.delinquency import Bucket, dpd_on
+from loancore.delinquency import AssetClass, Bucket, dpd_on
 from loancore.roles import Role
 
 PAGE_SIZE = 200
@@ -72,6 +72,8 @@ _COLUMNS: dict[str, SQLColumnExpression[Any]] = {
     "status": CachedLoan.status,
     "branch_id": CachedLoan.branch_id,
     "dispute_open": CachedLoan.data["dispute_open"].as_boolean(),
+    "overdue_since": CachedLoan.data["overdue_since"].as_string(),
+    "asset_class": CachedLoan.data["asset_class"].as_string(),
 }
 
 
@@ -166,6 +168,18 @@ class LoanRow:
     collector_name: str
     status: str
     dispute_open: bool
+    actual_dpd: int | None = None
+    """While a dispute freezes the collections DPD (`dpd`), the loan's actual DPD."""
+    asset_class: str = ""
+
+    @property
+    def dpd_text(self) -> str:
+        """The collections DPD, and beside it the actual DPD and RBI class while a dispute
+        freezes the former: the regulator's view goes on while collections wait."""
+        if self.actual_dpd is None:
+            return str(self.dpd)
+        label = "Standard" if self.asset_class == AssetClass.STANDARD else self.asset_class
+        return f"{self.dpd} (actual {self.actual_dpd}, {label})"
 
     @property
     def bucket_label(self) -> str:
@@ -177,6 +191,8 @@ class LoanRow:
         except ValueError:
             return self.bucket
 
+
+NO_BUCKET = "—"
 
 PageKey = tuple[Any, ...]
 """The sort values of the last row of a page, ending with its loan id."""
@@ -240,7 +256,9 @@ class LoansQuery:
             loan_id=str(values["id"]),
             account_no=str(values["account_no"]),
             borrower_name=str(values["borrower_name"]),
-            dpd=dpd_on(None if since == NO_DUE_DATE else date.fromisoformat(since), dpd_as_of),
+            dpd=0
+            if values["status"] != "active"
+            else dpd_on(None if since == NO_DUE_DATE else date.fromisoformat(since), dpd_as_of),
             bucket=str(values["bucket"]),
             outstanding_paise=int(values["outstanding"]),
             next_due=None if next_due == NO_DUE_DATE else date.fromisoformat(next_due),
@@ -248,7 +266,17 @@ class LoansQuery:
             collector_name=name or _short_id(collector_id),
             status=str(values["status"]),
             dispute_open=bool(values["dispute_open"]),
+            actual_dpd=_actual_dpd(values, dpd_as_of),
+            asset_class=str(values["asset_class"] or ""),
         )
+
+
+def _actual_dpd(values: Mapping[str, Any], dpd_as_of: date | None) -> int | None:
+    """The actual DPD of an active loan whose collections DPD a dispute freezes; else None."""
+    if not values["dispute_open"] or values["status"] != "active":
+        return None
+    since = values["overdue_since"]
+    return dpd_on(date.fromisoformat(str(since)) if since else None, dpd_as_of)
 
 
 def _keys(sort: LoanSort, reverse: bool = False) -> tuple[tuple[str, bool], ...]:

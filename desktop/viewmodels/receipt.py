@@ -78,6 +78,9 @@ class SavedPayment:
     receipt_no: str = ""
     balance: Balance | None = None
     lender: LenderDetails = field(default_factory=LenderDetails)
+    to_close_paise: int | None = None
+    """The amount needed to close the loan on the payment date once this payment is booked
+    (loancore's foreclosure quote; 0 when this payment closes it)."""
 
 
 def short_number(payment_id: str) -> str:
@@ -115,6 +118,9 @@ class Receipt:
     split: tuple[SplitLine, ...] = ()
     balance: Balance | None = None
     lender: LenderDetails = field(default_factory=LenderDetails)
+    to_close_paise: int | None = None
+    """The amount needed to close the loan on the payment date after this payment (the
+    foreclosure quote), printed so the borrower knows where they stand; None to leave out."""
 
     @property
     def number(self) -> str:
@@ -163,6 +169,7 @@ def receipt_of(saved: SavedPayment) -> Receipt:
         split=saved.split,
         balance=saved.balance,
         lender=saved.lender,
+        to_close_paise=saved.to_close_paise,
     )
 
 
@@ -326,6 +333,16 @@ def write_receipt(receipt: Receipt, path: Path) -> Path:
         y -= 1 * mm
         row("Principal outstanding", format_rupees(receipt.balance.principal_paise), size=9)
         row("Overdue after payment", format_rupees(receipt.balance.overdue_paise), size=9)
+    if receipt.to_close_paise is not None:
+        canvas.setFont(FONT, 9)
+        for part in _wrap(
+            f"Needed to close the loan on {format_date(receipt.payment_date)} after this "
+            f"payment: {format_rupees(receipt.to_close_paise)}",
+            width - 2 * margin,
+            9,
+        ):
+            canvas.drawString(margin, y, part)
+            y -= 4.5 * mm
     if receipt.pending:
         y -= 2 * mm
         canvas.setFont(FONT_BOLD, 10)

@@ -33,6 +33,7 @@ from desktop.viewmodels.dues import (
     line_label,
     read_loan,
 )
+from desktop.viewmodels.foreclosure import FORECLOSURE_CHARGE_ID, desk_quote
 from desktop.viewmodels.loan_detail import LoanHeader, header_of
 from desktop.viewmodels.receipt import SavedPayment, SplitLine, receipt_number
 from loancore.acceptance import (
@@ -49,9 +50,10 @@ from loancore.acceptance import (
     reference_label,
     suspected_duplicate_of,
 )
-from loancore.allocation import Allocation, amount_to_close
+from loancore.allocation import Allocation
 from loancore.contract import PaymentPayload
 from loancore.dates import InvalidDate, format_date, parse_date
+from loancore.foreclosure import split_payment
 from loancore.money import InvalidAmount, format_rupees, parse_amount
 from loancore.roles import Role
 
@@ -186,7 +188,10 @@ class RecordPaymentViewModel:
         amount = self._amount(refusals)
         payment_date = self._date(refusals)
         dues = current_dues(self._cache, self.loan_id)
-        closing = amount_to_close(dues.installments, dues.charges)
+        quote = desk_quote(
+            read_loan(self._cache, self.loan_id), dues, payment_date or self.business_date
+        )
+        closing = quote.total
         reference = normalise_reference(typed.mode, typed.reference)
         draft = PaymentDraft(
             loan_id=self.loan_id,
@@ -235,7 +240,15 @@ class RecordPaymentViewModel:
                     f"(payment {suspect.payment_id}); if saved, this one is held until a "
                     "branch manager confirms it"
                 )
-            allocation = dues.split(amount, payment_date)
+            allocation = split_payment(
+                amount,
+                dues.installments,
+                dues.charges,
+                payment_date,
+                dues.strategy,
+                foreclosure=quote,
+                foreclosure_charge_id=FORECLOSURE_CHARGE_ID if quote.foreclosure_charge else None,
+            )
             split = _split_lines(allocation, self._due_dates())
             if allocation.excess:
                 warnings.append(
@@ -278,7 +291,9 @@ class RecordPaymentViewModel:
         )
         dues = current_dues(self._cache, self.loan_id)
         payment_id = record_payment(self._cache, payload)
+        closes = assessment.closing_amount <= amount
         return SavedPayment(
+            to_close_paise=0 if closes else self._to_close(paid_on),
             payment_id=str(payment_id),
             loan_id=self.loan_id,
             account_no=self.header.account_no,
@@ -295,6 +310,11 @@ class RecordPaymentViewModel:
             balance=balance_after(dues, assessment.allocation, paid_on),
             lender=self.lender,
         )
+
+    def _to_close(self, on: date) -> int:
+        """The quote on `on` with every payment entered here (the new one included) booked."""
+        dues = current_dues(self._cache, self.loan_id)
+        return desk_quote(read_loan(self._cache, self.loan_id), dues, on).total
 
     # -- the parts of an assessment ---------------------------------------------------------
 

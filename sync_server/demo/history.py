@@ -33,8 +33,14 @@ from loancore.acceptance import (
     normalise_reference,
     suspected_duplicate_of,
 )
-from loancore.allocation import Allocation, Component, InstallmentDue, Strategy, allocate
+from loancore.allocation import Allocation, Component, InstallmentDue, Strategy
 from loancore.contract import PaymentPayload
+from loancore.foreclosure import (
+    ForeclosureQuote,
+    ForeclosureTerms,
+    foreclosure_quote,
+    split_payment,
+)
 from loancore.schedule import build_schedule
 from sync_server.audit import service as audit
 from sync_server.auth.principal import Principal
@@ -141,6 +147,18 @@ class _Ledger:
                 out.append(InstallmentDue(seq, self.due_dates[seq], interest, principal))
         return out
 
+    def quote(self, on: date) -> ForeclosureQuote:
+        """The amount needed to close on `on`, as posting quotes it (`closing_quote`)."""
+        new = self.booked.new
+        ahead = sum(s.interest_paid for seq, s in self.paid.items() if self.due_dates[seq] > on)
+        terms = ForeclosureTerms(
+            new.annual_rate_bp,
+            new.disbursement_date,
+            tuple(self.due_dates.values()),
+            interest_paid_ahead=ahead,
+        )
+        return foreclosure_quote(self.dues(), [], on, terms)
+
     def unpaid(self) -> list[int]:
         return [seq for seq, state in sorted(self.paid.items()) if state.paid_off_on is None]
 
@@ -153,6 +171,8 @@ class _Ledger:
         unpaid = self.unpaid()
         interest = sum(state.interest_paid for state in self.paid.values())
         principal = sum(state.principal_paid for state in self.paid.values())
+        if principal == self.booked.new.principal_paise:
+            unpaid = []  # closed: a foreclosure leaves unaccrued interest unowed
         if not unpaid and self.position["status"] == "active":
             self.closed_on = on
         self.last_payment_date = max(self.last_payment_date or on, on)
@@ -164,9 +184,7 @@ class _Ledger:
             "charges_outstanding": 0,
             "excess_paise": self.excess,
             "oldest_unpaid_seq": unpaid[0] if unpaid else None,
-            "next_due_date": next(
-                (self.due_dates[s] for s in unpaid if self.due_dates[s] >= on), None
-            ),
+            "next_due_date": self.due_dates[unpaid[0]] if unpaid else None,
         }
         return self.position
 
@@ -186,7 +204,7 @@ def _accept(ledger: _Ledger, draft: PaymentDraft, actor: Principal, cash_today: 
     facts = LoanFacts(
         status=str(ledger.position["status"]),
         disbursement_date=booked.new.disbursement_date,
-        closing_amount=sum(r.interest_outstanding + r.principal_outstanding for r in ledger.dues()),
+        closing_amount=ledger.quote(draft.payment_date).total,
     )
     refusals = check_payment(
         draft,
@@ -210,9 +228,7 @@ def _replay(
     booked = ledger.booked
     count = 0
     for n, pay in enumerate(booked.planned.payments):
-        amount = pay.amount_paise or sum(
-            r.interest_outstanding + r.principal_outstanding for r in ledger.dues()
-        )
+        amount = pay.amount_paise or ledger.quote(pay.day).total
         if amount == 0:
             continue
         actor = payment_actor(booked, pay, principals)
@@ -258,8 +274,13 @@ def _replay(
             "posted_at": now,
         }
         before = ledger.position
-        allocation = allocate(
-            amount, ledger.dues(), [], pay.day, STRATEGIES[booked.new.product_code]
+        allocation = split_payment(
+            amount,
+            ledger.dues(),
+            [],
+            pay.day,
+            STRATEGIES[booked.new.product_code],
+            foreclosure=ledger.quote(pay.day),
         )
         after = ledger.book(allocation, pay.day)
         rows.payments.append(row)
@@ -337,7 +358,9 @@ def _write(session: Session, ledgers: list[_Ledger], rows: _Rows) -> None:
             {
                 "b_loan": ledger.booked.loan_id,
                 **{f"b_{k}": v for k, v in ledger.position.items() if k != "status"},
-                "b_oldest_unpaid_due": ledger.due_dates[unpaid[0]] if unpaid else None,
+                "b_oldest_unpaid_due": (
+                    ledger.due_dates[unpaid[0]] if unpaid and ledger.closed_on is None else None
+                ),
                 "b_last_payment_date": ledger.last_payment_date,
             }
         )

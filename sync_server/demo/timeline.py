@@ -29,7 +29,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 from uuid6 import uuid7
 
-from loancore.allocation import amount_to_close
 from loancore.contract import PaymentPayload
 from loancore.dates import IST
 from sync_server.auth.principal import Principal
@@ -39,7 +38,7 @@ from sync_server.demo.casework import write_collections
 from sync_server.demo.history import BookedLoan, entered_at, payment_actor
 from sync_server.demo.plan import PlannedPayment, instant
 from sync_server.jobs.tasks import run_day_end, run_weekly
-from sync_server.loans.position import loan_dues
+from sync_server.loans.position import closing_quote, lock_loan, read_dues
 from sync_server.payments.service import record_payment
 from sync_server.payments.views import payment_content_hash
 
@@ -123,7 +122,11 @@ def post_planned(
     """One planned payment through the real posting path, on its own day; False when it is a
     planned foreclosure that finds nothing left to pay. A hold for review stops the demo: the
     plan must be a book the real path could have produced."""
-    amount = pay.amount_paise or amount_to_close(*loan_dues(session, booked.loan_id))
+    if pay.amount_paise:
+        amount = pay.amount_paise
+    else:
+        loan = lock_loan(session, booked.loan_id)
+        amount = closing_quote(session, loan, read_dues(session, loan), pay.day).total
     if amount == 0:
         return False
     payload = PaymentPayload(

@@ -15,8 +15,10 @@ threshold (workset.py, each read off its own index). Arrears are summed from ins
 for overdue loans touched or with a new due date; late charges read only the installments not
 yet paid or charged that reached the cutoff (a partial index). So a night costs in proportion
 to what changed, not to the overdue book, nor to the 24 schedule rows of every loan. The
-position used is the one known when the day-end runs; a catch-up of a missed date therefore
-counts payments posted since, as a late run would have seen them anyway. `loan_state.as_of` is
+day-end for D sees payments dated on or before D only: a loan with a payment dated after D (a
+catch-up of missed nights, or a payment entered after midnight before the night ran) is read as
+of D (value_date.py) and stays in the work set until the night of that payment, so a catch-up
+writes what the nights run on time would have written. `loan_state.as_of` is
 the day-end that last wrote a loan (its figures moved, or it was touched).
 
 Late charges run first: the charge a night levies belongs in that night's position (a levied
@@ -49,7 +51,7 @@ from sync_server.db.models.loans import (
     NO_DUE_DATE_SQL,
 )
 from sync_server.jobs import sql as q
-from sync_server.jobs import workset
+from sync_server.jobs import value_date, workset
 from sync_server.jobs.history import record_day
 from sync_server.jobs.ledger import Step
 from sync_server.jobs.promises import make_reminders, settle_promises
@@ -126,11 +128,19 @@ class DayEnd:
         taken only if `updated_at` is still what the step read), so the next day-end sums it
         again."""
         q.prepare(session)
+        value_date.prepare(session, self.day)
         s = self.settings
-        days = q.days_since(session, ":d", "s.oldest_unpaid_due")
-        overdue = "(s.oldest_unpaid_due IS NOT NULL AND s.oldest_unpaid_due <= :d)"
-        touched = "(s.arrears_settled_at IS NULL OR s.arrears_settled_at <> s.updated_at)"
+        # A loan with payments dated after D is read as of D (value_date.py): its oldest
+        # installment unpaid then, its arrears then; it stays touched until D reaches them.
+        oldest = "(CASE WHEN lx.loan_id IS NULL THEN s.oldest_unpaid_due ELSE ax.overdue_since END)"
+        days = q.days_since(session, ":d", oldest)
+        overdue = f"({oldest} IS NOT NULL AND {oldest} <= :d)"
+        touched = (
+            "(lx.loan_id IS NOT NULL OR s.arrears_settled_at IS NULL"
+            " OR s.arrears_settled_at <> s.updated_at)"
+        )
         resum = f"({overdue} AND ({touched} OR s.arrears_next_due <= :d))"
+        next_due_after_d = "(SELECT MIN(r.due_date) FROM schedule_rows r WHERE r.loan_id = l.id AND r.due_date > :d)"
         work_set, params = workset.work_set_sql(self.day, s, sqlite=q.is_sqlite(session))
         q.temp_table(session, "de_touched", work_set, **params)
         q.temp_table(
@@ -147,18 +157,22 @@ class DayEnd:
                    s.asset_class AS prev_class, s.npa_since AS prev_npa_since,
                    s.updated_at AS seen_at,
                    CASE WHEN {touched} THEN 1 ELSE 0 END AS touched,
+                   CASE WHEN lx.loan_id IS NULL THEN 0 ELSE 1 END AS later,
+                   CASE WHEN lx.loan_id IS NULL THEN s.oldest_unpaid_due
+                        ELSE s.next_due_date END AS earliest_unpaid,
                    CASE WHEN {overdue} THEN {days} + 1 ELSE 0 END AS dpd,
-                   CASE WHEN {overdue} THEN s.oldest_unpaid_due END AS overdue_since,
-                   CASE WHEN NOT {overdue} THEN 0 WHEN {resum} THEN (
+                   CASE WHEN {overdue} THEN {oldest} END AS overdue_since,
+                   CASE WHEN lx.loan_id IS NOT NULL THEN COALESCE(ax.arrears, 0)
+                        WHEN NOT {overdue} THEN 0 WHEN {resum} THEN (
                        SELECT CAST(COALESCE(SUM(r.interest_due + r.principal_due
                                            - i.interest_paid - i.principal_paid), 0) AS BIGINT)
                        FROM schedule_rows r
                        JOIN installment_state i ON i.loan_id = r.loan_id AND i.seq = r.seq
                        WHERE r.loan_id = l.id AND r.seq >= s.oldest_unpaid_seq
                          AND r.due_date <= :d) ELSE s.arrears_paise END AS arrears,
-                   CASE WHEN NOT {overdue} THEN s.oldest_unpaid_due WHEN {resum} THEN (
-                       SELECT MIN(r.due_date) FROM schedule_rows r
-                       WHERE r.loan_id = l.id AND r.due_date > :d)
+                   CASE WHEN lx.loan_id IS NOT NULL THEN {next_due_after_d}
+                        WHEN NOT {overdue} THEN s.oldest_unpaid_due
+                        WHEN {resum} THEN {next_due_after_d}
                         ELSE s.arrears_next_due END AS next_due,
                    dz.dpd_at_open AS frozen_dpd, dz.bucket_at_open AS frozen_bucket
             FROM de_members w
@@ -166,7 +180,9 @@ class DayEnd:
             JOIN loan_state s ON s.loan_id = l.id
             LEFT JOIN disputes dz ON dz.loan_id = l.id AND dz.status = 'open'
                                  AND dz.opened_on <= :d
-            WHERE l.status = 'active' AND l.disbursement_date <= :d
+            LEFT JOIN {value_date.LATER_LOANS} lx ON lx.loan_id = l.id
+            LEFT JOIN {value_date.AS_OF} ax ON ax.loan_id = l.id
+            WHERE {value_date.in_book_sql("l")} AND l.disbursement_date <= :d
         """
         frozen_since = q.days_before(session, ":d", "x.frozen_dpd - 1")
         q.temp_table(
@@ -174,7 +190,8 @@ class DayEnd:
             "de_loans",
             f"""
             SELECT x.loan_id, x.borrower_id, x.branch_id, x.collector_id, x.arrears,
-                   x.prev_npa_since, x.seen_at, x.touched, x.next_due, x.overdue_since,
+                   x.prev_npa_since, x.seen_at, x.touched, x.later, x.next_due,
+                   x.overdue_since, x.earliest_unpaid,
                    CASE WHEN x.frozen_dpd IS NULL THEN x.overdue_since
                         WHEN x.frozen_dpd = 0 THEN NULL ELSE {frozen_since} END
                        AS collections_since,
@@ -202,6 +219,7 @@ class DayEnd:
                OR {q.distinct(session, "s.collections_since", "c.collections_since")}
                OR s.bucket <> c.bucket OR s.asset_class <> c.asset_class
                OR s.arrears_paise <> c.arrears
+               OR {q.distinct(session, "s.next_due_date", "c.earliest_unpaid")}
                OR s.dispute_open <> (CASE WHEN c.disputed = 1 THEN {true} ELSE {false} END))"""
         session.execute(
             q.sql(
@@ -221,18 +239,68 @@ class DayEnd:
                    collections_since = c.collections_since,
                    bucket = c.bucket, asset_class = c.asset_class, arrears_paise = c.arrears,
                    dispute_open = (c.disputed = 1), npa_since = {npa_since},
-                   arrears_next_due = c.next_due,
-                   arrears_settled_at = CASE WHEN s.updated_at = c.seen_at THEN :now
-                                             ELSE s.arrears_settled_at END,
+                   arrears_next_due = c.next_due, next_due_date = c.earliest_unpaid,
+                   arrears_settled_at = CASE WHEN s.updated_at = c.seen_at AND c.later = 0
+                                             THEN :now ELSE s.arrears_settled_at END,
                    as_of = :d, updated_at = :now
             FROM de_loans c
             WHERE c.loan_id = s.loan_id AND ({moved} OR c.touched = 1 OR {next_due_moved})"""
         written = q.rowcount(session.execute(q.sql(statement, d=self.day, now=self.now)))
+        written += self._clear_closed(session)
         q.set_delinquency_date(session, self.day)
         q.drop_temp(session, "de_loans")
         q.drop_temp(session, "de_touched")
         q.drop_temp(session, "de_members")
+        value_date.drop(session)
         return int(written)
+
+    def _clear_closed(self, session: Session) -> int:
+        """Loans of the work set that left the book on or before D (closed, written off): DPD
+        0, no arrears, Current, Standard, and settled, so they leave the work set for good.
+        Posting clears them when they close; this undoes what a catch-up night before the
+        closing date wrote, and settles the closing itself. Their history keeps what they were
+        (the snapshot step ends their version)."""
+        q.temp_table(
+            session,
+            "de_left",
+            """
+            SELECT t.loan_id, l.branch_id, l.collector_id, s.updated_at AS seen_at
+            FROM de_touched t JOIN loans l ON l.id = t.loan_id
+            JOIN loan_state s ON s.loan_id = t.loan_id
+            WHERE l.status <> 'active' AND (l.closed_on IS NULL OR l.closed_on <= :d)
+            """,
+            d=self.day,
+        )
+        figures = """(s.overdue_since IS NOT NULL OR s.collections_since IS NOT NULL
+                   OR s.bucket <> 'current' OR s.asset_class <> 'standard'
+                   OR s.npa_since IS NOT NULL OR s.arrears_paise <> 0)"""
+        session.execute(
+            q.sql(
+                f"""
+            INSERT INTO change_log (entity, entity_id, op, loan_id, branch_id, collector_id, at)
+            SELECT 'loan', {q.uuid_text(session, "c.loan_id")}, 'upsert', c.loan_id,
+                   c.branch_id, c.collector_id, :now
+            FROM de_left c JOIN loan_state s ON s.loan_id = c.loan_id WHERE {figures}
+            """,
+                now=self.now,
+            )
+        )
+        cleared = session.execute(
+            q.sql(
+                """
+            UPDATE loan_state AS s SET overdue_since = NULL, collections_since = NULL,
+                   bucket = 'current', asset_class = 'standard', npa_since = NULL,
+                   arrears_paise = 0, arrears_next_due = NULL, next_due_date = NULL,
+                   arrears_settled_at = CASE WHEN s.updated_at = c.seen_at THEN :now
+                                             ELSE s.arrears_settled_at END,
+                   updated_at = :now
+            FROM de_left c WHERE c.loan_id = s.loan_id
+            """,
+                now=self.now,
+            )
+        )
+        q.drop_temp(session, "de_left")
+        return q.rowcount(cleared)
 
     # -- charges -------------------------------------------------------------------------------
 
@@ -246,6 +314,7 @@ class DayEnd:
         reached the cutoff (or that a reversal reopened), not every overdue loan's schedule,
         and a lowered setting catches up by itself."""
         q.prepare(session)
+        value_date.prepare(session, self.day)
         cutoff = self.day - timedelta(days=self.settings.late_charge_dpd - 1)
         key = f"'late:' || {q.uuid_text(session, 'i.loan_id')} || ':' || CAST(i.seq AS TEXT)"
         # Unqualified, exactly as the index's predicate is spelled (only installment_state
@@ -261,10 +330,29 @@ class DayEnd:
                 SELECT i.loan_id, i.seq, l.branch_id, l.collector_id, {key} AS source_key
                 FROM installment_state i{q.indexed_by(session, "ix_installment_state_chargeable")}
                 JOIN loans l ON l.id = i.loan_id
-                WHERE {chargeable} AND due_date <= :cutoff AND l.status = 'active'
+                WHERE {chargeable} AND due_date <= :cutoff AND {value_date.in_book_sql("l")}
                 """,
                 cutoff=cutoff,
+                d=self.day,
             )
+        # Paid off now, but by payments dated after D: still unpaid at D (value_date.py).
+        session.execute(
+            q.sql(
+                f"""
+            INSERT INTO de_late (loan_id, seq, branch_id, collector_id, source_key)
+            SELECT i.loan_id, i.seq, l.branch_id, l.collector_id, {key}
+            FROM {value_date.LATER_LINES} a CROSS JOIN installment_state i
+            CROSS JOIN schedule_rows r CROSS JOIN loans l
+            WHERE i.loan_id = a.loan_id AND i.seq = a.seq
+              AND r.loan_id = i.loan_id AND r.seq = i.seq AND l.id = i.loan_id
+              AND i.late_charge_levied = {q.false(session)} AND i.paid_off_on IS NOT NULL
+              AND i.due_date <= :cutoff AND {value_date.in_book_sql("l")}
+              AND {value_date.unpaid_sql("r", "i", "a")} > 0
+            """,
+                cutoff=cutoff,
+                d=self.day,
+            )
+        )
         amount = self.settings.late_charge_paise
         # ON CONFLICT, not NOT EXISTS: PostgreSQL planned the NOT EXISTS as a scan of the
         # (empty at planning) charges table per row, which this very insert keeps growing, so
@@ -335,6 +423,7 @@ class DayEnd:
             )
         )
         q.drop_temp(session, "de_late")
+        value_date.drop(session)
         return levied
 
     # -- legal ---------------------------------------------------------------------------------
@@ -355,7 +444,7 @@ class DayEnd:
             SELECT {q.uuid_from_key(session, key)} AS case_id, l.id AS loan_id, l.branch_id,
                    l.collector_id, {collections_dpd} + 1 AS collections_dpd
             FROM loan_state s JOIN loans l ON l.id = s.loan_id
-            WHERE l.status = 'active'
+            WHERE {value_date.in_book_sql("l")}
               AND COALESCE(s.collections_since, {NO_DUE_DATE_SQL}) <= :cutoff
               AND NOT EXISTS (SELECT 1 FROM legal_cases c
                               WHERE c.loan_id = l.id AND c.status <> 'closed')

@@ -24,6 +24,7 @@ from typing import NamedTuple
 from sqlalchemy.orm import Session
 
 from sync_server.jobs import sql as q
+from sync_server.jobs import value_date
 
 OPEN = date(9999, 12, 31)
 """valid_to of a loan's current version."""
@@ -83,7 +84,13 @@ def record_day(session: Session, day: date) -> int:
     """Close the versions that no longer describe their loan at `day` and open new ones;
     returns how many versions were opened. Runs after the delinquency step of the same date."""
     q.prepare(session)
+    value_date.prepare(session, day)
     open_ = _OPEN_SQL
+    # Principal as of D: what payments dated after D paid back is still owed at D.
+    principal = (
+        f"(s.principal_outstanding + COALESCE((SELECT SUM(a.principal) FROM "
+        f"{value_date.LATER_LINES} a WHERE a.loan_id = s.loan_id), 0))"
+    )
     collections_dpd = f"({q.days_since(session, ':d', 's.collections_since')} + 1)"
     frozen_dpd = (
         f"CASE WHEN NOT s.dispute_open THEN NULL WHEN s.collections_since IS NULL THEN 0 "
@@ -93,19 +100,19 @@ def record_day(session: Session, day: date) -> int:
         session,
         "de_history",
         f"""
-        SELECT s.loan_id, l.branch_id, s.bucket, s.asset_class, s.principal_outstanding,
-               s.arrears_paise, s.overdue_since, {frozen_dpd} AS frozen_dpd,
+        SELECT s.loan_id, l.branch_id, s.bucket, s.asset_class,
+               {principal} AS principal_outstanding, s.arrears_paise, s.overdue_since, {frozen_dpd} AS frozen_dpd,
                h.valid_from AS open_from,
                CASE WHEN h.loan_id IS NOT NULL AND h.branch_id = l.branch_id
                          AND NOT {q.distinct(session, "h.overdue_since", "s.overdue_since")}
                          AND NOT {q.distinct(session, "h.frozen_dpd", frozen_dpd)}
                          AND h.bucket = s.bucket AND h.asset_class = s.asset_class
-                         AND h.principal_outstanding = s.principal_outstanding
+                         AND h.principal_outstanding = {principal}
                          AND h.arrears_paise = s.arrears_paise THEN 1 ELSE 0 END AS same
         FROM loan_state s{q.indexed_by(session, "ix_loan_state_as_of")}
         JOIN loans l ON l.id = s.loan_id
         LEFT JOIN loan_history h ON h.loan_id = s.loan_id AND h.valid_to = {open_}
-        WHERE s.as_of = :d AND l.status = 'active' AND l.disbursement_date <= :d
+        WHERE s.as_of = :d AND {value_date.in_book_sql("l")} AND l.disbursement_date <= :d
         """,
         d=day,
     )
@@ -124,7 +131,8 @@ def record_day(session: Session, day: date) -> int:
             f"""
         UPDATE loan_history SET valid_to = :d
         WHERE valid_to = {open_}
-          AND loan_id IN (SELECT id FROM loans WHERE status <> 'active')
+          AND loan_id IN (SELECT id FROM loans WHERE status <> 'active'
+                          AND (closed_on IS NULL OR closed_on <= :d))
         """,
             d=day,
         )
@@ -142,4 +150,5 @@ def record_day(session: Session, day: date) -> int:
         )
     )
     q.drop_temp(session, "de_history")
+    value_date.drop(session)
     return q.rowcount(opened)

@@ -10,6 +10,8 @@ holds at the next day-end unless one of these happened, and each has its own ind
   the oldest unpaid one of a loan not overdue) is on or before tonight;
 - a dispute is open on it, or was until today (its frozen DPD is held by moving
   `collections_since` each night; partial index on `dispute_open`, and the disputes table);
+- a payment dated after D stands on it (a catch-up, or a payment entered after midnight): it
+  is read as of D, and stays in the set until the night of that payment;
 - its DPD, growing with the date alone, left the band of its stored bucket or class: for each
   band, two index ranges on (bucket, collections_since) or (class, overdue_since).
 
@@ -84,6 +86,8 @@ def work_set_sql(
         "SELECT loan_id FROM loan_state WHERE arrears_next_due <= :d",
         "SELECT loan_id FROM loan_state WHERE dispute_open",
         "SELECT loan_id FROM disputes WHERE status = 'open' AND opened_on <= :d",
+        # Read as of D while payments dated after D stand (jobs/value_date.py).
+        "SELECT loan_id FROM payments WHERE payment_date > :d AND status = 'posted'",
         *buckets,
         *classes,
     ]

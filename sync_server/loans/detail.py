@@ -175,14 +175,16 @@ def _attrs(
     return {name: getattr(obj, name) for name in model.model_fields if name not in skip}
 
 
-def _position(session: Session, state: LoanState) -> LoanPosition:
+def _position(session: Session, state: LoanState, active: bool) -> LoanPosition:
     """The stored position, with DPD (actual and collections) worked out from the dates the
-    loan fell overdue at the book's day-end date, as the loan list shows it."""
-    as_of = dpd_as_of(session)
+    loan fell overdue at the book's day-end date, as the loan list shows it. A loan that has
+    left the book has DPD 0 and no bucket, whatever a stale row says."""
+    as_of = dpd_as_of(session) if active else None
     return LoanPosition(
-        **_attrs(state, LoanPosition, skip={"dpd", "collections_dpd"}),
+        **_attrs(state, LoanPosition, skip={"dpd", "collections_dpd", "bucket"}),
         dpd=dpd_on(state.overdue_since, as_of),
         collections_dpd=dpd_on(state.collections_since, as_of),
+        bucket=state.bucket if active else None,
     )
 
 
@@ -244,7 +246,7 @@ def loan_detail(
             collector_name=collector.full_name if collector else None,
         ),
         borrower=borrower_contact(borrower, principal),
-        position=_position(session, state),
+        position=_position(session, state, loan.status == "active"),
         schedule=_schedule(session, loan.id),
         charges=_charges(session, loan.id),
         payments=payment_views(session, payments),

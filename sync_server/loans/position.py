@@ -26,6 +26,7 @@ from loancore.allocation import (
     InstallmentDue,
     Strategy,
 )
+from loancore.foreclosure import ForeclosureQuote, ForeclosureTerms, foreclosure_quote
 from loancore.loan_dues import installment_due
 from sync_server.db.models import Loan
 from sync_server.db.types import utcnow
@@ -52,6 +53,8 @@ class LoanDues:
     installments: list[InstallmentDue]
     charges: list[ChargeDue]
     paid: dict[int, InstallmentPaid]
+    foreclosure_charge: int = 0
+    floating_rate: bool = False
 
 
 def lock_loan(session: Session, loan_id: uuid.UUID) -> Loan:
@@ -120,15 +123,34 @@ def read_dues(session: Session, loan: Loan) -> LoanDues:
     ).one_or_none()
     if row is None:
         raise NotFound("There is no such loan")
-    strategy, *figures = row
+    strategy, foreclosure_charge, floating_rate, *figures = row
     installments, paid = _open_installments(session, loan.id)
     return LoanDues(
+        foreclosure_charge=int(foreclosure_charge),
+        floating_rate=bool(floating_rate),
         strategy=Strategy(strategy),
         position={"status": loan.status, **dict(zip(sql.POSITION_FIELDS, figures, strict=True))},
         installments=installments,
         charges=_open_charges(session, loan.id),
         paid=paid,
     )
+
+
+def closing_quote(session: Session, loan: Loan, dues: LoanDues, on: date) -> ForeclosureQuote:
+    """The amount needed to close the loan on `on` (loancore.foreclosure), from dues just read
+    under the loan's lock and one more indexed read. Every LoanDesk borrower is a person, so
+    a floating-rate product never charges for foreclosure."""
+    last_due, paid_ahead = session.execute(sql.ACCRUAL_ON, {"b_loan_id": loan.id, "on": on}).one()
+    terms = ForeclosureTerms(
+        annual_rate_bp=loan.annual_rate_bp,
+        disbursement_date=loan.disbursement_date,
+        due_dates=(last_due,) if last_due is not None else (),
+        interest_paid_ahead=int(paid_ahead),
+        foreclosure_charge=dues.foreclosure_charge,
+        floating_rate=dues.floating_rate,
+        individual=True,
+    )
+    return foreclosure_quote(dues.installments, dues.charges, on, terms)
 
 
 def _touched_installments(
@@ -228,14 +250,26 @@ def refresh_position(
     if row is None:
         raise NotFound("There is no such loan")
     after = row._asdict()
-    all_paid = after["oldest_unpaid_seq"] is None and after["charges_outstanding"] == 0
+    # All principal repaid also closes: a foreclosure leaves unaccrued interest unpaid on the
+    # installments not yet due, which the borrower never owes (loancore.foreclosure).
+    repaid = after["oldest_unpaid_seq"] is None or after["principal_outstanding"] == 0
+    all_paid = repaid and after["charges_outstanding"] == 0
     if all_paid and loan.status == "active":
         loan.status = "closed"
         loan.closed_on = on
+        clear_delinquency(session, loan)
+        after = {**after, "oldest_unpaid_seq": None, "next_due_date": None}
     elif not all_paid and loan.status == "closed":
         loan.status = "active"
         loan.closed_on = None
     return {"status": loan.status, **after}
+
+
+def clear_delinquency(session: Session, loan: Loan) -> None:
+    """The loan has left the book: no overdue date, no arrears, Current, Standard. The day-end
+    does the same for a loan closed on a date it passes, so a catch-up that wrote figures for
+    a night before the closing leaves none behind."""
+    session.execute(sql.CLEAR_DELINQUENCY, {"b_loan_id": loan.id, "now": utcnow()})
 
 
 def apply_allocation(

@@ -45,10 +45,16 @@ _ON = bindparam("on", type_=Date())
 
 LOCK_LOAN = select(Loan).where(Loan.id == _LOAN_ID).with_for_update()
 POSITION = select(*(_STATE.c[name] for name in POSITION_FIELDS)).where(_STATE.c.loan_id == _LOAN_ID)
+_PRODUCT = cast(Table, Product.__table__)
 STRATEGY_AND_POSITION = (
-    select(Product.__table__.c.allocation_strategy, *(_STATE.c[n] for n in POSITION_FIELDS))
+    select(
+        _PRODUCT.c.allocation_strategy,
+        _PRODUCT.c.foreclosure_charge_paise,
+        _PRODUCT.c.floating_rate,
+        *(_STATE.c[n] for n in POSITION_FIELDS),
+    )
     .select_from(_STATE)
-    .join(Product.__table__, cast(Table, Product.__table__).c.code == bindparam("product"))
+    .join(_PRODUCT, _PRODUCT.c.code == bindparam("product"))
     .where(_STATE.c.loan_id == _LOAN_ID)
 )
 _INSTALLMENT_ROW = (_INSTALLMENTS.c.loan_id == _SCHEDULE.c.loan_id) & (
@@ -103,6 +109,15 @@ TOUCHED = (
         _INSTALLMENTS.c.seq.in_(bindparam("seqs", expanding=True)),
     )
 )
+ACCRUAL_ON = select(
+    func.max(case((_INSTALLMENTS.c.due_date <= _ON, _INSTALLMENTS.c.due_date))),
+    func.coalesce(
+        func.sum(case((_INSTALLMENTS.c.due_date > _ON, _INSTALLMENTS.c.interest_paid), else_=0)),
+        0,
+    ),
+).where(_INSTALLMENTS.c.loan_id == _LOAN_ID)
+"""For the foreclosure quote on a date: the last due date on or before it, and the interest
+already paid ahead on installments due after it."""
 SHIFT = (
     update(_INSTALLMENTS)
     .where(
@@ -150,13 +165,34 @@ def _refresh(last_payment_date: Any) -> Any:
             ),
             oldest_unpaid_seq=first_unpaid(i.seq),
             oldest_unpaid_due=first_unpaid(i.due_date),
-            next_due_date=first_unpaid(i.due_date, i.due_date >= _ON),
+            # "Next due" is the earliest unpaid installment's due date (as DPD counts from),
+            # not the first after this payment: that one went stale while arrears aged.
+            next_due_date=first_unpaid(i.due_date),
             last_payment_date=last_payment_date,
             updated_at=bindparam("now", type_=LoanState.updated_at.type),
         )
         .returning(*(_STATE.c[name] for name in POSITION_FIELDS))
     )
 
+
+CLEAR_DELINQUENCY = (
+    update(_STATE)
+    .where(_STATE.c.loan_id == _LOAN_ID)
+    .values(
+        overdue_since=None,
+        collections_since=None,
+        bucket="current",
+        asset_class="standard",
+        npa_since=None,
+        arrears_paise=0,
+        oldest_unpaid_seq=None,
+        oldest_unpaid_due=None,
+        next_due_date=None,
+        updated_at=bindparam("now", type_=LoanState.updated_at.type),
+    )
+)
+"""A loan that leaves the book (closed, written off) owes no arrears and has DPD 0 and no
+bucket from that day; what it was stays in its history (jobs/history.py)."""
 
 _LAST = _STATE.c.last_payment_date
 REFRESH_AFTER_PAYMENT = _refresh(case((or_(_LAST.is_(None), _LAST < _ON), _ON), else_=_LAST))

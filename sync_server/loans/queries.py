@@ -247,11 +247,28 @@ The summary's `dpd` is worked out from `collections_since` (see `summary_fields`
 _SUMMARY_NAMES = frozenset(select(*SUMMARY_COLUMNS).selected_columns.keys())
 
 
+_ACTUAL = (
+    LoanState.overdue_since.label("actual_since"),
+    LoanState.dispute_open.label("disputed"),
+)
+"""Beside the summary in the loan list: the actual DPD of a loan a dispute freezes."""
+
+
+def _actual_dpd(
+    status: str, disputed: bool, overdue_since: date | None, as_of: date | None
+) -> dict[str, Any]:
+    if status != "active" or not disputed:
+        return {}
+    return {"actual_dpd": dpd_on(overdue_since, as_of)}
+
+
 def summary_fields(row: Any, as_of: date | None) -> dict[str, Any]:
     """A row of SUMMARY_COLUMNS as LoanSummaryView's fields: the date the loan fell overdue
     becomes its DPD at the book's day-end date."""
     fields = {name: value for name, value in row._mapping.items() if name in _SUMMARY_NAMES}
     fields["dpd"] = dpd_on(fields.pop("collections_since"), as_of)
+    if fields["status"] != "active":
+        fields["dpd"], fields["bucket"] = 0, None
     return fields
 
 
@@ -270,7 +287,7 @@ def list_loans(
     tie = _tie_break(sort.key)
     descending = _descending_value(sort)
     stmt = (
-        select(*SUMMARY_COLUMNS, order_value.label("sort_value"))
+        select(*SUMMARY_COLUMNS, *_ACTUAL, order_value.label("sort_value"))
         .select_from(Loan)
         .join(LoanState, LoanState.loan_id == Loan.id)
         .join(Borrower, Borrower.id == Loan.borrower_id)
@@ -297,7 +314,13 @@ def list_loans(
     rows = session.execute(stmt.limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [LoanSummaryView.model_validate(summary_fields(row, as_of)) for row in rows]
+    items = [
+        LoanSummaryView.model_validate(
+            summary_fields(row, as_of)
+            | _actual_dpd(row.status, row.disputed, row.actual_since, as_of)
+        )
+        for row in rows
+    ]
     next_cursor = None
     if more:
         next_cursor = encode_cursor(sort, rows[-1].sort_value, rows[-1].id)
@@ -316,13 +339,14 @@ def summary_view(
         product=loan.product_code,
         principal_paise=loan.principal_paise,
         outstanding_paise=state.principal_outstanding,
-        dpd=dpd_on(state.collections_since, as_of),
-        bucket=state.bucket,
+        dpd=dpd_on(state.collections_since, as_of) if loan.status == "active" else 0,
+        bucket=state.bucket if loan.status == "active" else None,
         asset_class=state.asset_class,
         status=loan.status,
         collector_id=loan.collector_id,
         next_due_date=state.next_due_date,
         emi_paise=loan.emi_paise,
+        **_actual_dpd(loan.status, state.dispute_open, state.overdue_since, as_of),
     )
 
 

@@ -44,6 +44,8 @@ from sync_server.deps import BusinessDateDep, DbDep, ReadSessionDep, SessionDep
 from sync_server.errors import Conflict, Forbidden, ImmutableField, NotFound, ValidationFailed
 from sync_server.loans.dashboard import dashboard
 from sync_server.loans.dpd import dpd_as_of
+from sync_server.loans.history import loan_history
+from sync_server.loans.position import clear_delinquency
 from sync_server.loans.queries import (
     MAX_LIMIT,
     LoanFilters,
@@ -52,7 +54,13 @@ from sync_server.loans.queries import (
     loan_detail,
     summary_view,
 )
-from sync_server.loans.schemas import DashboardOut, LoanChange, LoanDetailOut, LoanPageOut
+from sync_server.loans.schemas import (
+    DashboardOut,
+    LoanChange,
+    LoanDetailOut,
+    LoanHistoryOut,
+    LoanPageOut,
+)
 from sync_server.params import BranchId, Days
 from sync_server.payments.access import refusals_audited, require_loan_in_scope
 from sync_server.sync.changes import emit
@@ -127,6 +135,21 @@ def get_loan(
     loan_id: uuid.UUID, principal: ViewLoans, session: ReadSessionDep, db: DbDep
 ) -> LoanDetailOut:
     return loan_detail(session, db, principal, loan_id)
+
+
+@router.get("/loans/{loan_id}/history")
+def get_loan_history(
+    loan_id: uuid.UUID,
+    principal: ViewLoans,
+    session: ReadSessionDep,
+    db: DbDep,
+    today: BusinessDateDep,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: date | None = None,
+) -> LoanHistoryOut:
+    """DPD, bucket, class and arrears at each day-end from `from` to `to` (at most a year;
+    by default the 30 days up to the last day-end), for whoever may see the loan."""
+    return loan_history(session, db, principal, loan_id, from_, to, today)
 
 
 @router.get("/dashboard")
@@ -312,7 +335,9 @@ def write_off(session: Session, actor: Principal, loan: Loan, reason: str, today
     if loan.status != "active":
         raise Conflict(f"Only an active loan can be written off; this one is {loan.status}")
     loan.status = "written_off"
+    loan.closed_on = today
     session.flush()
+    clear_delinquency(session, loan)
     audit.record(
         session,
         actor=actor,

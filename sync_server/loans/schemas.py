@@ -78,7 +78,7 @@ class LoanPosition(_Out):
     oldest_unpaid_due: date | None
     dpd: int
     collections_dpd: int
-    bucket: str
+    bucket: str | None
     asset_class: str
     npa_since: date | None
     dispute_open: bool
@@ -222,3 +222,22 @@ class DashboardOut(_Out):
     open_disputes: int
     pending_reviews: int
     pending_reversals: int
+
+
+class DayFiguresOut(_Out):
+    """A loan's figures at the day-end of one date, from its history."""
+
+    day: date
+    in_book: bool = Field(description="False before its first day-end and after it closed")
+    dpd: int
+    collections_dpd: int
+    bucket: str | None
+    asset_class: str | None
+    arrears_paise: int
+
+
+class LoanHistoryOut(_Out):
+    loan_id: uuid.UUID
+    from_date: date
+    to_date: date
+    days: list[DayFiguresOut]

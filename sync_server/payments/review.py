@@ -15,13 +15,12 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from loancore.allocation import amount_to_close
 from loancore.contract import PaymentView
 from loancore.roles import Action
 from sync_server.audit import service as audit
 from sync_server.auth.principal import Principal
 from sync_server.errors import Conflict, SameMakerAndChecker, ValidationFailed
-from sync_server.loans.position import lock_loan, read_dues
+from sync_server.loans.position import closing_quote, lock_loan, read_dues
 from sync_server.payments.access import refusals_audited, require_permission
 from sync_server.payments.service import emit_payment, get_payment, payment_facts, post
 from sync_server.payments.views import payment_view
@@ -71,9 +70,8 @@ def review_suspected_duplicate(
         dues = read_dues(session, loan)
         if loan.status != "active":
             raise Conflict("The loan is no longer active; reject this payment instead")
-        if not payment.foreclosure and payment.amount_paise > amount_to_close(
-            dues.installments, dues.charges
-        ):
+        quote = closing_quote(session, loan, dues, payment.payment_date)
+        if not payment.foreclosure and payment.amount_paise > quote.total:
             raise Conflict(
                 "Since this payment was held, the loan was paid down below its amount; "
                 "reject it and record the right amount"
@@ -89,5 +87,5 @@ def review_suspected_duplicate(
             entity_id=payment.id,
             detail=note,
         )
-        post(session, actor, loan, payment, dues)
+        post(session, actor, loan, payment, dues, quote)
         return payment_view(session, payment)

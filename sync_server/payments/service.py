@@ -28,8 +28,9 @@ from loancore.acceptance import (
     normalise_reference,
     suspected_duplicate_of,
 )
-from loancore.allocation import Allocation, allocate, amount_to_close
+from loancore.allocation import Allocation
 from loancore.contract import PaymentPayload, PaymentView
+from loancore.foreclosure import ForeclosureQuote, split_payment
 from loancore.money import format_rupees
 from loancore.roles import Action
 from sync_server.audit import service as audit
@@ -45,12 +46,19 @@ from sync_server.db.models import (
 from sync_server.db.types import utcnow
 from sync_server.errors import Conflict, LoanDeskError, NotFound
 from sync_server.flags.service import require_enabled
-from sync_server.loans.position import LoanDues, apply_allocation, lock_loan, read_dues
+from sync_server.loans.position import (
+    LoanDues,
+    apply_allocation,
+    closing_quote,
+    lock_loan,
+    read_dues,
+)
 from sync_server.payments.access import (
     refusals_audited,
     require_loan_in_scope,
     require_permission,
 )
+from sync_server.payments.foreclosure import levy_foreclosure_charge
 from sync_server.payments.views import new_payment_view, payment_view
 from sync_server.sync.changes import emit
 
@@ -135,6 +143,7 @@ def _accept(
             select(Borrower.id).where(Borrower.id == loan.borrower_id).with_for_update()
         )
     reference = normalise_reference(mode, payload.reference)
+    quote = closing_quote(session, loan, dues, payload.payment_date)
     draft = PaymentDraft(
         loan_id=str(loan.id),
         amount=payload.amount_paise,
@@ -147,7 +156,7 @@ def _accept(
     facts = LoanFacts(
         status=loan.status,
         disbursement_date=loan.disbursement_date,
-        closing_amount=amount_to_close(dues.installments, dues.charges),
+        closing_amount=quote.total,
         locked_through=_locked_through(session),
     )
     refusals = check_payment(
@@ -204,7 +213,7 @@ def _accept(
     payment.posted_at = now
     session.add(payment)
     session.flush()
-    allocation = post(session, actor, loan, payment, dues)
+    allocation = post(session, actor, loan, payment, dues, quote)
     return PaymentOutcome(new_payment_view(payment, allocation))
 
 
@@ -214,20 +223,31 @@ def post(
     loan: Loan,
     payment: Payment,
     dues: LoanDues | None = None,
+    quote: ForeclosureQuote | None = None,
 ) -> Allocation:
     """Allocate a payment by the product's strategy and book it into the loan's position.
 
     The payment must already be flushed as posted (with `posted_at`): the database refuses
     any change to a posted payment afterwards. `dues`, when the caller has just read them
-    under the loan's lock, are not read again."""
+    under the loan's lock, are not read again; nor is `quote`, the amount needed to close on
+    the payment date. A payment that reaches the quote closes the loan (a borrower who pays
+    the amount quoted to close has closed, marked as a foreclosure or not); any other goes down
+    the product's waterfall."""
     if dues is None:
         dues = read_dues(session, loan)
-    allocation = allocate(
+    if quote is None:
+        quote = closing_quote(session, loan, dues, payment.payment_date)
+    charge_id = None
+    if quote.foreclosure_charge and payment.amount_paise >= quote.total:
+        charge_id = levy_foreclosure_charge(session, loan, payment, quote.foreclosure_charge)
+    allocation = split_payment(
         payment.amount_paise,
         dues.installments,
         dues.charges,
         payment.payment_date,
         dues.strategy,
+        foreclosure=quote,
+        foreclosure_charge_id=charge_id,
     )
     write_lines(session, payment, allocation, reversal_id=None)
     after = apply_allocation(session, loan, allocation, payment.payment_date, paid=dues.paid)

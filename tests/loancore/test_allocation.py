@@ -53,7 +53,7 @@ def _loan() -> tuple[Installments, Charges]:
     return installments, charges
 
 
-def test_installments_first_pays_arrears_then_penal_then_fees_then_advance_then_excess() -> None:
+def test_installments_first_pays_arrears_then_the_next_emi_then_penal_then_fees() -> None:
     installments, charges = _loan()
 
     allocation = allocate(4100 * RUPEE, installments, charges, PAID_ON)
@@ -63,11 +63,11 @@ def test_installments_first_pays_arrears_then_penal_then_fees_then_advance_then_
         AllocationLine(PRINCIPAL, 900 * RUPEE, installment_seq=1),
         AllocationLine(INTEREST, 200 * RUPEE, installment_seq=2),
         AllocationLine(PRINCIPAL, 800 * RUPEE, installment_seq=2),
+        AllocationLine(INTEREST, 300 * RUPEE, installment_seq=3, advance=True),
+        AllocationLine(PRINCIPAL, 700 * RUPEE, installment_seq=3, advance=True),
         AllocationLine(PENAL, 500 * RUPEE, charge_id="late-1"),
         AllocationLine(PENAL, 500 * RUPEE, charge_id="late-2"),
         AllocationLine(FEE, 50 * RUPEE, charge_id="fee-1"),
-        AllocationLine(INTEREST, 300 * RUPEE, installment_seq=3, advance=True),
-        AllocationLine(PRINCIPAL, 700 * RUPEE, installment_seq=3, advance=True),
         AllocationLine(EXCESS, 50 * RUPEE),
     )
     assert allocation.excess == 50 * RUPEE
@@ -367,17 +367,25 @@ def test_apply_never_leaves_a_negative_due_and_reduces_dues_by_all_but_excess(
 
 @settings(max_examples=100)
 @given(loan_states(), payments, paid_on_dates)
-def test_installments_first_reaches_charges_only_after_arrears_and_advances_after_charges(
+def test_installments_first_reaches_charges_only_after_arrears_and_the_next_emi(
     state: tuple[Installments, Charges], amount: int, paid_on: date
 ) -> None:
     allocation = allocate(amount, *state, paid_on)
     rows, levied = apply(*state, allocation)
     arrears = tuple(r for r in rows if r.due_date <= paid_on)
+    future = sorted(
+        (r for r in state[0] if r.due_date > paid_on), key=lambda r: (r.due_date, r.seq)
+    )
+    owing = [r.seq for r in future if r.interest_outstanding + r.principal_outstanding > 0]
+    after = {r.seq: r for r in rows}
 
     if any(line.charge_id is not None for line in allocation.lines):
         assert _is_cleared(arrears)
+        assert _is_cleared(tuple(after[seq] for seq in owing[:1]))
     if allocation.advance:
         assert _is_cleared(arrears)
+    later = {line.installment_seq for line in allocation.lines if line.advance} - set(owing[:1])
+    if later:
         assert all(charge.outstanding == 0 for charge in levied)
 
 
@@ -397,3 +405,69 @@ def test_charges_first_pays_interest_only_after_charges_and_principal_after_inte
         assert all(r.interest_outstanding == 0 for r in arrears)
     if allocation.advance:
         assert all(r.principal_outstanding == 0 for r in arrears)
+
+
+def test_an_emi_paid_early_clears_its_installment_before_an_open_late_charge() -> None:
+    """The late-charge spiral: a ₹500 charge open from the first EMI must not take ₹500 of
+    the next EMI paid five days before its due date."""
+    installments = (InstallmentDue(2, DUE_FEB, 100 * RUPEE, 900 * RUPEE),)
+    charges = (ChargeDue("late-1", ChargeKind.PENAL, date(2028, 1, 10), 500 * RUPEE),)
+
+    allocation = allocate(1000 * RUPEE, installments, charges, DUE_FEB - timedelta(days=5))
+
+    assert allocation.lines == (
+        AllocationLine(INTEREST, 100 * RUPEE, installment_seq=2, advance=True),
+        AllocationLine(PRINCIPAL, 900 * RUPEE, installment_seq=2, advance=True),
+    )
+
+
+@st.composite
+def punctual_loans(
+    draw: st.DrawFn,
+) -> tuple[Installments, list[tuple[date, int]], list[ChargeDue]]:
+    """A schedule, a payment of exactly each EMI on or before its due date (in due order, at
+    random days before it), and penal charges levied at random dates."""
+    count = draw(st.integers(1, 8))
+    start = draw(st.dates(date(2027, 1, 1), date(2028, 6, 1)))
+    rows = tuple(
+        InstallmentDue(
+            seq, start + timedelta(days=30 * (seq - 1)), draw(small_amounts), draw(payments)
+        )
+        for seq in range(1, count + 1)
+    )
+    paid_on: list[tuple[date, int]] = []
+    earliest = start - timedelta(days=40)
+    for row in rows:
+        day = draw(st.dates(earliest, row.due_date))
+        paid_on.append((day, row.interest_outstanding + row.principal_outstanding))
+        earliest = day
+    levies = draw(st.lists(st.dates(start - timedelta(days=60), rows[-1].due_date), max_size=6))
+    charges = [
+        ChargeDue(f"late-{n}", draw(st.sampled_from(ChargeKind)), day, 500 * RUPEE)
+        for n, day in enumerate(levies)
+    ]
+    return rows, paid_on, charges
+
+
+@settings(max_examples=200)
+@given(punctual_loans())
+def test_a_loan_whose_every_emi_is_paid_in_full_by_its_due_date_is_never_overdue(
+    loan: tuple[Installments, list[tuple[date, int]], list[ChargeDue]],
+) -> None:
+    """Whatever charges are open, each due date's day-end finds its installment paid."""
+    rows, paid_on, levies = loan
+    state: tuple[Installments, Charges] = (rows, ())
+    events = sorted(
+        [(day, 0, amount, None) for day, amount in paid_on]
+        + [(charge.levied_on, 1, 0, charge) for charge in levies],
+        key=lambda event: (event[0], event[1]),
+    )
+    for due in rows:
+        for day, _, amount, charge in [e for e in events if e[0] <= due.due_date]:
+            if charge is not None:
+                state = (state[0], (*state[1], charge))
+            else:
+                state = apply(*state, allocate(amount, *state, day))
+        events = [e for e in events if e[0] > due.due_date]
+        unpaid = {r.seq: r.interest_outstanding + r.principal_outstanding for r in state[0]}
+        assert unpaid[due.seq] == 0, f"installment {due.seq} is overdue on {due.due_date}"

@@ -50,6 +50,10 @@ class Product(Base):
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     allocation_strategy: Mapped[str] = mapped_column(String(32), default="installments_first")
+    # The foreclosure quote's charge (DOMAIN.md, Charges): 0 unless the product says
+    # otherwise, and never levied on a floating-rate loan to an individual.
+    foreclosure_charge_paise: Mapped[int] = mapped_column(BigInteger, default=0)
+    floating_rate: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Borrower(Base):

@@ -34,6 +34,9 @@ class Payment(Base):
         Index("ix_payments_loan_date", "loan_id", "payment_date"),
         Index("ix_payments_borrower_date", "borrower_id", "payment_date"),
         Index("ix_payments_recorded_by_at", "recorded_by", "recorded_at"),
+        # The day-end for D finds the loans with payments dated after D (a catch-up, or a
+        # payment entered after midnight before the night ran): a short range at the end.
+        Index("ix_payments_payment_date", "payment_date"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)

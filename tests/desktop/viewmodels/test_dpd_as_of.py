@@ -27,6 +27,7 @@ from tests.desktop.viewmodels.cached import (
     loan_data,
     open_cache,
     put_loans,
+    since_for,
 )
 
 EDGES = (0, 1, 30, 31, 60, 61, 90, 91)
@@ -162,3 +163,45 @@ def test_a_dispute_opened_here_keeps_the_dpd_it_was_opened_at(cache: Cache) -> N
     _engine(DayEndOnly(DPD_AS_OF + timedelta(days=1)), cache).pull()
     (shown,) = vm.load()
     assert (shown.dpd_at_open, _dpd_by_account(cache)["LN0000004"]) == (31, 32)
+
+
+def test_a_closed_or_written_off_loan_shows_dpd_0_and_no_bucket_in_the_list_and_detail(
+    tmp_path: Path,
+) -> None:
+    """Even from a copy pulled before its overdue date was cleared (an older server)."""
+    store = open_cache(tmp_path)
+    try:
+        closed = loan_data(1, dpd=97, bucket="90+", status="closed")
+        written_off = loan_data(2, dpd=120, bucket="90+", status="written_off")
+        put_loans(store, [closed, written_off])
+        rows = LoansQuery(store).page(LoanFilter()).rows
+        assert {(r.account_no, r.dpd, r.bucket_label) for r in rows} == {
+            (closed["account_no"], 0, "—"),
+            (written_off["account_no"], 0, "—"),
+        }
+        for loan in (closed, written_off):
+            view = LoanDetailViewModel(store, loan["id"], business_date=BUSINESS_DATE)
+            header = view.load().header
+            assert (header.dpd, header.bucket_label) == (0, "—")
+    finally:
+        store.close()
+
+
+def test_a_disputed_loan_shows_its_actual_dpd_and_class_beside_the_frozen_one(
+    tmp_path: Path,
+) -> None:
+    store = open_cache(tmp_path)
+    try:
+        disputed = loan_data(1, dpd=40, bucket="31-60")
+        disputed |= {
+            "dispute_open": True,
+            "overdue_since": since_for(70),
+            "asset_class": "SMA-2",
+        }
+        plain = loan_data(2, dpd=12, bucket="1-30")
+        put_loans(store, [disputed, plain])
+        rows = {r.account_no: r for r in LoansQuery(store).page(LoanFilter()).rows}
+        assert rows[disputed["account_no"]].dpd_text == "40 (actual 70, SMA-2)"
+        assert rows[plain["account_no"]].dpd_text == "12"
+    finally:
+        store.close()

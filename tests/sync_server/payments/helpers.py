@@ -16,7 +16,8 @@ from sync_server.auth.principal import SYSTEM
 from sync_server.clock import FixedClock
 from sync_server.db.engine import Database
 from sync_server.db.models import AllocationLine, AuditEntry, LoanState, Payment
-from sync_server.loans.book import BorrowerDetails, NewLoan, create_loan, loan_dues
+from sync_server.loans.book import BorrowerDetails, NewLoan, create_loan
+from sync_server.loans.position import closing_quote, lock_loan, read_dues
 from tests.sync_server.conftest import Actors
 
 # Disbursed 15-06-2026, EMIs from 15-07-2026: by the tests' business date (27-11-2026) five
@@ -163,10 +164,11 @@ class Desk:
             return state
 
     def to_close(self, loan_id: uuid.UUID | None = None) -> int:
-        with self.db.read_only() as session:
-            installments, charges = loan_dues(session, loan_id or self.loan_id)
-        owed = sum(i.interest_outstanding + i.principal_outstanding for i in installments)
-        return owed + sum(c.outstanding for c in charges)
+        """The amount needed to close on today's business date (the foreclosure quote)."""
+        with self.db.unit_of_work() as session:
+            loan = lock_loan(session, loan_id or self.loan_id)
+            dues = read_dues(session, loan)
+            return closing_quote(session, loan, dues, self.clock.business_date()).total
 
     def loan(self, account_no: str, collector: uuid.UUID | None, customer_no: str) -> uuid.UUID:
         return book_loan(
