@@ -1,0 +1,233 @@
+"""The book at any date, read from the ledger itself: schedules and dated allocation lines.
+
+The day-end keeps derived state (`installment_state`, `loan_state`, `loan_history`) so that a
+night costs what changed; this module is the truth that state caches (DOMAIN.md,
+"Delinquency"). Each function returns one SELECT (common table expressions only, no scratch
+tables), so it runs in a read-only session and nests as a subquery: the audit's ledger check,
+`book_as_of` for dates before a loan's first day-end, and the weekly scores' start of a week on
+a book without history can all read it. Parameters: `:as_of` (the business date) and `:npa`
+(DelinquencySettings.npa_dpd).
+
+A line takes effect on its payment's date; a reversal's negative lines on the day the reversal
+was approved (IST), as posting books it. An installment is in arrears over the days from its
+due date until the day its interest and principal are fully paid, and again from a reversal
+that reopens it: a span of days. A borrower's arrears were last zero on the day before the
+current run of overlapping spans began (gaps and islands over all their loans' spans), and
+NPA memory is the RBI rule read off the spans: the borrower is NPA at D when their arrears at D
+are not zero and some installment of that run was unpaid more than `npa` days after its due
+date on some day up to D (its DPD, counted from the oldest unpaid installment, then exceeded
+`npa`). That is exactly what a night-by-night run of loancore.delinquency's `classify` and
+`borrower_wise` leaves, without the nights.
+"""
+
+# ruff: noqa: S608 -- statements are assembled from this module's constants and dialect
+# spellings only; every value a person or the book supplies is a bound parameter.
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy.orm import Session
+
+from loancore.delinquency import BUCKET_DPD_BANDS, DelinquencySettings, DpdBand, class_dpd_bands
+from sync_server.jobs import sql as q
+
+OPEN_SQL = "'9999-12-31'"
+"""The end of a span still open at the date read: after every business date."""
+
+
+def _open(session: Session) -> str:
+    return OPEN_SQL if q.is_sqlite(session) else f"DATE {OPEN_SQL}"
+
+
+def _plus_days(session: Session, day: str, days: str) -> str:
+    if q.is_sqlite(session):
+        return f"date({day}, '+' || ({days}) || ' days')"
+    return f"({day} + ({days}))"
+
+
+def _later(session: Session, left: str, right: str) -> str:
+    return f"max({left}, {right})" if q.is_sqlite(session) else f"GREATEST({left}, {right})"
+
+
+def _ist_date(session: Session, instant: str) -> str:
+    """The Asia/Kolkata business date of a stored UTC instant."""
+    if q.is_sqlite(session):
+        return f"date({instant}, '+330 minutes')"
+    return f"CAST(({instant} AT TIME ZONE 'Asia/Kolkata') AS DATE)"
+
+
+def band_sql(dpd: str, bands: Mapping[str, DpdBand]) -> str:
+    """A CASE naming the band a DPD expression falls in (bands in order, as loancore's)."""
+    whens = [
+        f"WHEN {dpd} <= {hi} THEN '{name}'"
+        for name, (lo, hi) in bands.items()
+        if hi is not None and hi >= lo
+    ]
+    last = next(name for name, (_, hi) in bands.items() if hi is None)
+    return f"(CASE {' '.join(whens)} ELSE '{last}' END)"
+
+
+def bucket_sql(dpd: str) -> str:
+    return band_sql(dpd, {b.value: band for b, band in BUCKET_DPD_BANDS.items()})
+
+
+def class_sql(dpd: str, settings: DelinquencySettings) -> str:
+    return band_sql(dpd, {c.value: band for c, band in class_dpd_bands(settings).items()})
+
+
+def loans_known_sql(where: str = "") -> str:
+    """Every loan whose history counts at `:as_of`: disbursed by then and not written off
+    (closed loans stay: their old arrears are part of their borrower's past)."""
+    extra = f" AND ({where})" if where else ""
+    return (
+        "SELECT l.id, l.borrower_id, l.branch_id, l.principal_paise, l.status, l.closed_on "
+        f"FROM loans l WHERE l.disbursement_date <= :as_of AND l.status <> 'written_off'{extra}"
+    )
+
+
+def lines_sql(session: Session) -> str:
+    """Every standing allocation line toward an installment's interest or principal, with
+    the day it takes effect, up to `:as_of`."""
+    effective = (
+        "CASE WHEN a.reversal_id IS NULL THEN p.payment_date "
+        f"ELSE {_ist_date(session, 'r.decided_at')} END"
+    )
+    return f"""
+        SELECT a.loan_id, a.installment_seq AS seq, a.component, a.amount_paise AS amount,
+               {effective} AS day
+        FROM allocations a JOIN payments p ON p.id = a.payment_id
+        LEFT JOIN payment_reversals r ON r.id = a.reversal_id
+        WHERE a.installment_seq IS NOT NULL AND a.component IN ('interest', 'principal')
+          AND p.status = 'posted' AND {effective} <= :as_of
+    """
+
+
+def ledger_spans_ctes(session: Session, known: str) -> str:
+    """CTEs `lg_known`, `lg_lines`, `lg_spans`: the arrears spans of the loans `known`
+    selects, from the allocation lines. `lg_spans`: borrower_id, due_date, span_from,
+    span_to (exclusive; NULL while still unpaid at `:as_of`)."""
+    return f"""
+        lg_known AS ({known}),
+        lg_lines AS (SELECT x.* FROM ({lines_sql(session)}) x
+                     WHERE x.loan_id IN (SELECT id FROM lg_known)),
+        lg_rows AS (
+            SELECT r.loan_id, r.seq, r.due_date, r.interest_due + r.principal_due AS owed
+            FROM schedule_rows r JOIN lg_known k ON k.id = r.loan_id
+            WHERE r.due_date <= :as_of),
+        lg_events AS (
+            SELECT r.loan_id, r.seq, CASE WHEN x.day < r.due_date THEN r.due_date
+                                          ELSE x.day END AS day, x.amount
+            FROM lg_rows r JOIN lg_lines x ON x.loan_id = r.loan_id AND x.seq = r.seq
+            UNION ALL
+            SELECT r.loan_id, r.seq, r.due_date, 0 FROM lg_rows r),
+        lg_daily AS (
+            SELECT loan_id, seq, day, SUM(amount) AS amount FROM lg_events
+            GROUP BY loan_id, seq, day),
+        lg_running AS (
+            SELECT loan_id, seq, day,
+                   SUM(amount) OVER (PARTITION BY loan_id, seq ORDER BY day
+                                     ROWS UNBOUNDED PRECEDING) AS paid,
+                   LEAD(day) OVER (PARTITION BY loan_id, seq ORDER BY day) AS next_day
+            FROM lg_daily),
+        lg_spans AS (
+            SELECT k.borrower_id, r.due_date, g.day AS span_from, g.next_day AS span_to
+            FROM lg_running g
+            JOIN lg_rows r ON r.loan_id = g.loan_id AND r.seq = g.seq
+            JOIN lg_known k ON k.id = g.loan_id
+            WHERE g.paid < r.owed)"""
+
+
+def installment_spans_sql(known: str) -> str:
+    """The arrears spans as `installment_state` keeps them (the due date until the day it was
+    paid off): the cache posting maintains of the same ledger, one row per installment, which
+    the day-end reads for a loan's first night. A reversal that reopened an installment later
+    re-paid counts here as unpaid from its due date on (the audit's ledger check reads the
+    lines and would name such a loan)."""
+    return f"""
+        SELECT k.borrower_id, i.due_date, i.due_date AS span_from,
+               CASE WHEN i.paid_off_on <= :as_of THEN i.paid_off_on END AS span_to
+        FROM ({known}) k JOIN installment_state i ON i.loan_id = k.id
+        WHERE i.due_date <= :as_of AND (i.paid_off_on IS NULL OR i.paid_off_on > i.due_date)
+    """
+
+
+def npa_memory_ctes(session: Session, spans: str) -> str:
+    """CTEs ending in `lg_npa` (borrower_id, npa_since): the borrowers NPA at `:as_of` by
+    their history, and the first day of that NPA, from the spans selected by `spans`."""
+    open_ = _open(session)
+    npa_day = _plus_days(session, "s.due_date", ":npa")
+    return f"""
+        lg_sp AS (
+            SELECT s.borrower_id, s.span_from, COALESCE(s.span_to, {open_}) AS span_to,
+                   CASE WHEN {npa_day} <= :as_of AND {npa_day} < COALESCE(s.span_to, {open_})
+                        THEN {_later(session, "s.span_from", npa_day)} END AS npa_from
+            FROM ({spans}) s),
+        lg_reach AS (
+            SELECT borrower_id, span_from,
+                   MAX(span_to) OVER (PARTITION BY borrower_id ORDER BY span_from, span_to
+                                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach
+            FROM lg_sp),
+        lg_island AS (
+            SELECT borrower_id,
+                   MAX(CASE WHEN reach IS NULL OR span_from > reach THEN span_from END)
+                       AS island_from
+            FROM lg_reach GROUP BY borrower_id),
+        lg_npa AS (
+            SELECT s.borrower_id, MIN(s.npa_from) AS npa_since
+            FROM lg_sp s JOIN lg_island i ON i.borrower_id = s.borrower_id
+            WHERE s.span_from >= i.island_from
+            GROUP BY s.borrower_id
+            HAVING SUM(CASE WHEN s.span_to = {open_} THEN 1 ELSE 0 END) > 0
+               AND MIN(s.npa_from) IS NOT NULL)"""
+
+
+def ledger_book_sql(
+    session: Session, settings: DelinquencySettings, *, loans_where: str = ""
+) -> str:
+    """One row per loan in the book at `:as_of` (disbursed, active or closed later), as the
+    day-end of that date would have left it had it run every night over this ledger:
+    loan_id, borrower_id, branch_id, overdue_since, dpd, collections_dpd (a dispute open at
+    that day-end freezes it), bucket (collections), asset_class (with NPA memory, then
+    borrower-wise), principal_outstanding, arrears_paise. `loans_where` narrows the loans
+    (an SQL condition on `l`); their borrowers' other loans are read too, for the memory."""
+    narrowed = loans_known_sql(loans_where)
+    borrowers = f"SELECT borrower_id FROM ({narrowed}) n"
+    known = loans_known_sql(f"l.borrower_id IN ({borrowers})") if loans_where else narrowed
+    days = q.days_since(session, ":as_of", "p.overdue_since")
+    dpd = f"(CASE WHEN p.overdue_since IS NULL THEN 0 ELSE {days} + 1 END)"
+    open_on = """FROM disputes dz WHERE dz.loan_id = p.loan_id AND dz.opened_on <= :as_of
+                   AND (dz.closed_on IS NULL OR dz.closed_on > :as_of)"""
+    return f"""
+        WITH {ledger_spans_ctes(session, known)},
+        {npa_memory_ctes(session, "SELECT * FROM lg_spans")},
+        lg_paid AS (
+            SELECT loan_id, seq, SUM(amount) AS paid,
+                   SUM(CASE WHEN component = 'principal' THEN amount ELSE 0 END)
+                       AS principal_paid
+            FROM lg_lines GROUP BY loan_id, seq),
+        lg_book AS ({narrowed} AND (l.status = 'active' OR l.closed_on > :as_of)),
+        lg_position AS (
+            SELECT b.id AS loan_id, b.borrower_id, b.branch_id,
+                   b.principal_paise - COALESCE(SUM(pd.principal_paid), 0)
+                       AS principal_outstanding,
+                   COALESCE(SUM(CASE WHEN r.due_date <= :as_of THEN r.interest_due
+                       + r.principal_due - COALESCE(pd.paid, 0) ELSE 0 END), 0) AS arrears,
+                   MIN(CASE WHEN r.due_date <= :as_of AND COALESCE(pd.paid, 0)
+                       < r.interest_due + r.principal_due THEN r.due_date END) AS overdue_since
+            FROM lg_book b JOIN schedule_rows r ON r.loan_id = b.id
+            LEFT JOIN lg_paid pd ON pd.loan_id = r.loan_id AND pd.seq = r.seq
+            GROUP BY b.id, b.borrower_id, b.branch_id, b.principal_paise),
+        lg_dpd AS (
+            SELECT p.*, {dpd} AS dpd, (SELECT MAX(dz.dpd_at_open) {open_on}) AS frozen_dpd,
+                   (SELECT MAX(dz.bucket_at_open) {open_on}) AS frozen_bucket
+            FROM lg_position p)
+        SELECT d.loan_id, d.borrower_id, d.branch_id, d.overdue_since, d.dpd,
+               COALESCE(d.frozen_dpd, d.dpd) AS collections_dpd,
+               COALESCE(d.frozen_bucket, {bucket_sql("d.dpd")}) AS bucket,
+               CASE WHEN m.borrower_id IS NOT NULL THEN 'NPA'
+                    ELSE {class_sql("d.dpd", settings)} END AS asset_class,
+               d.principal_outstanding, CAST(d.arrears AS BIGINT) AS arrears_paise,
+               m.npa_since
+        FROM lg_dpd d LEFT JOIN lg_npa m ON m.borrower_id = d.borrower_id
+    """
