@@ -88,7 +88,7 @@ def loans_known_sql(where: str = "") -> str:
 
 def lines_sql(session: Session) -> str:
     """Every standing allocation line toward an installment's interest or principal, with
-    the day it takes effect, up to `:as_of`."""
+    the day it takes effect (later lines included: filter on `day`)."""
     effective = (
         "CASE WHEN a.reversal_id IS NULL THEN p.payment_date "
         f"ELSE {_ist_date(session, 'r.decided_at')} END"
@@ -99,18 +99,19 @@ def lines_sql(session: Session) -> str:
         FROM allocations a JOIN payments p ON p.id = a.payment_id
         LEFT JOIN payment_reversals r ON r.id = a.reversal_id
         WHERE a.installment_seq IS NOT NULL AND a.component IN ('interest', 'principal')
-          AND p.status = 'posted' AND {effective} <= :as_of
+          AND p.status = 'posted'
     """
 
 
 def ledger_spans_ctes(session: Session, known: str) -> str:
-    """CTEs `lg_known`, `lg_lines`, `lg_spans`: the arrears spans of the loans `known`
-    selects, from the allocation lines. `lg_spans`: borrower_id, due_date, span_from,
+    """CTEs `lg_known`, `lg_all_lines`, `lg_lines` (those up to `:as_of`), `lg_spans`: the
+    arrears spans of the loans `known` selects, from the allocation lines. `lg_spans`: borrower_id, due_date, span_from,
     span_to (exclusive; NULL while still unpaid at `:as_of`)."""
     return f"""
         lg_known AS ({known}),
-        lg_lines AS (SELECT x.* FROM ({lines_sql(session)}) x
-                     WHERE x.loan_id IN (SELECT id FROM lg_known)),
+        lg_all_lines AS (SELECT x.* FROM ({lines_sql(session)}) x
+                         WHERE x.loan_id IN (SELECT id FROM lg_known)),
+        lg_lines AS (SELECT * FROM lg_all_lines WHERE day <= :as_of),
         lg_rows AS (
             SELECT r.loan_id, r.seq, r.due_date, r.interest_due + r.principal_due AS owed
             FROM schedule_rows r JOIN lg_known k ON k.id = r.loan_id
@@ -189,7 +190,9 @@ def ledger_book_sql(
     day-end of that date would have left it had it run every night over this ledger:
     loan_id, borrower_id, branch_id, overdue_since, dpd, collections_dpd (a dispute open at
     that day-end freezes it), bucket (collections), asset_class (with NPA memory, then
-    borrower-wise), principal_outstanding, arrears_paise. `loans_where` narrows the loans
+    borrower-wise), principal_outstanding, arrears_paise, npa_since, and
+    principal_outstanding_now (counting lines dated after `:as_of` too, as the live position
+    does). `loans_where` narrows the loans
     (an SQL condition on `l`); their borrowers' other loans are read too, for the memory."""
     narrowed = loans_known_sql(loans_where)
     borrowers = f"SELECT borrower_id FROM ({narrowed}) n"
@@ -206,6 +209,9 @@ def ledger_book_sql(
                    SUM(CASE WHEN component = 'principal' THEN amount ELSE 0 END)
                        AS principal_paid
             FROM lg_lines GROUP BY loan_id, seq),
+        lg_principal_now AS (
+            SELECT loan_id, SUM(amount) AS paid FROM lg_all_lines
+            WHERE component = 'principal' GROUP BY loan_id),
         lg_book AS ({narrowed} AND (l.status = 'active' OR l.closed_on > :as_of)),
         lg_position AS (
             SELECT b.id AS loan_id, b.borrower_id, b.branch_id,
@@ -228,6 +234,8 @@ def ledger_book_sql(
                CASE WHEN m.borrower_id IS NOT NULL THEN 'NPA'
                     ELSE {class_sql("d.dpd", settings)} END AS asset_class,
                d.principal_outstanding, CAST(d.arrears AS BIGINT) AS arrears_paise,
-               m.npa_since
+               m.npa_since, l.principal_paise - COALESCE(pn.paid, 0) AS principal_outstanding_now
         FROM lg_dpd d LEFT JOIN lg_npa m ON m.borrower_id = d.borrower_id
+        JOIN loans l ON l.id = d.loan_id
+        LEFT JOIN lg_principal_now pn ON pn.loan_id = d.loan_id
     """

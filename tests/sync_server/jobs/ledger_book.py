@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from loancore.allocation import Component, InstallmentDue, allocate
+from loancore.schedule import Installment
+from sync_server.db.engine import Database
 from sync_server.db.models import (
     AllocationLine,
     InstallmentState,
@@ -20,7 +23,7 @@ from sync_server.db.models import (
     Payment,
     ScheduleRow,
 )
-from tests.sync_server.jobs.portfolio import Ids
+from tests.sync_server.jobs.portfolio import Ids, add_borrower, add_loan, setup_org
 
 
 def pay_with_lines(
@@ -108,3 +111,98 @@ def pay_with_lines(
     position.last_payment_date = on
     session.flush()
     return amount
+
+
+FIRST_NIGHT = date(2026, 10, 26)
+EMI = 5_000_00
+
+
+@dataclass(frozen=True)
+class Borrower:
+    two_wheeler: uuid.UUID
+    personal: uuid.UUID
+    gold: uuid.UUID
+
+
+def _monthly(first: date, months: int, day: int) -> list[Installment]:
+    dues = []
+    for n in range(months):
+        month = first.month - 1 + n
+        dues.append(Installment(n + 1, date(first.year + month // 12, month % 12 + 1, day), EMI, 0))
+    return dues
+
+
+def _borrower(
+    db: Database, ids: Ids, n: int, personal_due_day: int, collector: uuid.UUID
+) -> Borrower:
+    """Three loans: a two-wheeler loan whose 16-02 installment went unpaid until a catch-up on
+    20-09 (DPD passed 90 on 17-05), then paid on time; a personal loan paid on time until the
+    installment due on `personal_due_day` of September or October, unpaid since; a gold loan
+    always paid on time."""
+    with db.unit_of_work() as session:
+        borrower = add_borrower(session, ids, n)
+        loans = {}
+        for name, first, day in (
+            ("two_wheeler", date(2026, 1, 1), 16),
+            ("personal", date(2026, 1, 1), personal_due_day),
+            ("gold", date(2026, 1, 1), 10),
+        ):
+            rows = _monthly(first, 24, day)
+            loans[name] = add_loan(
+                session,
+                ids,
+                borrower_id=borrower,
+                collector_id=collector,
+                principal=24 * EMI,
+                rate_bp=0,
+                disbursed=date(2025, 12, 1),
+                rows=rows,
+            )
+        tw, pl, gold = loans["two_wheeler"], loans["personal"], loans["gold"]
+        for due in _monthly(date(2026, 1, 1), 10, 16):
+            if due.due_date == date(2026, 1, 16) or due.due_date >= date(2026, 10, 1):
+                pay_with_lines(session, ids, tw, EMI, due.due_date, collector)
+        pay_with_lines(session, ids, tw, 8 * EMI, date(2026, 9, 20), collector)
+        unpaid_from = (
+            date(2026, 9, personal_due_day)
+            if personal_due_day < 20
+            else date(2026, 10, personal_due_day)
+        )
+        for due in _monthly(date(2026, 1, 1), 10, personal_due_day):
+            if due.due_date < unpaid_from:
+                pay_with_lines(session, ids, pl, EMI, due.due_date, collector)
+        for due in _monthly(date(2026, 1, 1), 10, 10):
+            pay_with_lines(session, ids, gold, EMI, due.due_date, collector)
+    return Borrower(tw, pl, gold)
+
+
+def classes_of(db: Database, borrower: Borrower) -> tuple[tuple[str, date | None], ...]:
+    with db.read_only() as session:
+        rows = dict(
+            (loan_id, (asset_class, npa_since))
+            for loan_id, asset_class, npa_since in session.execute(
+                select(LoanState.loan_id, LoanState.asset_class, LoanState.npa_since)
+            )
+        )
+    return tuple(
+        rows[loan_id] for loan_id in (borrower.two_wheeler, borrower.personal, borrower.gold)
+    )
+
+
+@dataclass(frozen=True)
+class NpaMemoryBook:
+    never_cured: Borrower
+    cured: Borrower
+    collector: uuid.UUID
+
+
+def npa_memory_book(db: Database) -> NpaMemoryBook:
+    """The demo's case (personal loan unpaid since 04-09, before the catch-up of 20-09: the
+    borrower's arrears never returned to zero) and its twin whose personal loan fell due
+    unpaid only on 24-10, after the catch-up had cleared every arrear."""
+    ids = Ids(21)
+    with db.unit_of_work() as session:
+        _, (collector, _) = setup_org(session, ids)
+    return NpaMemoryBook(
+        _borrower(db, ids, 1, 4, collector), _borrower(db, ids, 2, 24, collector), collector
+    )
