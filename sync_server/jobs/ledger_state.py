@@ -113,30 +113,29 @@ def ledger_spans_ctes(session: Session, known: str) -> str:
                          WHERE x.loan_id IN (SELECT id FROM lg_known)),
         lg_lines AS (SELECT * FROM lg_all_lines WHERE day <= :as_of),
         lg_rows AS (
-            SELECT r.loan_id, r.seq, r.due_date, r.interest_due + r.principal_due AS owed
+            SELECT r.loan_id, r.seq, k.borrower_id, r.due_date,
+                   r.interest_due + r.principal_due AS owed
             FROM schedule_rows r JOIN lg_known k ON k.id = r.loan_id
             WHERE r.due_date <= :as_of),
         lg_events AS (
-            SELECT r.loan_id, r.seq, CASE WHEN x.day < r.due_date THEN r.due_date
-                                          ELSE x.day END AS day, x.amount
+            SELECT r.loan_id, r.seq, r.borrower_id, r.due_date, r.owed,
+                   CASE WHEN x.day < r.due_date THEN r.due_date ELSE x.day END AS day, x.amount
             FROM lg_rows r JOIN lg_lines x ON x.loan_id = r.loan_id AND x.seq = r.seq
             UNION ALL
-            SELECT r.loan_id, r.seq, r.due_date, 0 FROM lg_rows r),
+            SELECT r.loan_id, r.seq, r.borrower_id, r.due_date, r.owed, r.due_date, 0
+            FROM lg_rows r),
         lg_daily AS (
-            SELECT loan_id, seq, day, SUM(amount) AS amount FROM lg_events
-            GROUP BY loan_id, seq, day),
+            SELECT loan_id, seq, borrower_id, due_date, owed, day, SUM(amount) AS amount
+            FROM lg_events GROUP BY loan_id, seq, borrower_id, due_date, owed, day),
         lg_running AS (
-            SELECT loan_id, seq, day,
+            SELECT borrower_id, due_date, owed, day,
                    SUM(amount) OVER (PARTITION BY loan_id, seq ORDER BY day
                                      ROWS UNBOUNDED PRECEDING) AS paid,
                    LEAD(day) OVER (PARTITION BY loan_id, seq ORDER BY day) AS next_day
             FROM lg_daily),
         lg_spans AS (
-            SELECT k.borrower_id, r.due_date, g.day AS span_from, g.next_day AS span_to
-            FROM lg_running g
-            JOIN lg_rows r ON r.loan_id = g.loan_id AND r.seq = g.seq
-            JOIN lg_known k ON k.id = g.loan_id
-            WHERE g.paid < r.owed)"""
+            SELECT borrower_id, due_date, day AS span_from, next_day AS span_to
+            FROM lg_running WHERE paid < owed)"""
 
 
 def installment_spans_sql(known: str) -> str:
@@ -165,22 +164,21 @@ def npa_memory_ctes(session: Session, spans: str) -> str:
                         THEN {_later(session, "s.span_from", npa_day)} END AS npa_from
             FROM ({spans}) s),
         lg_reach AS (
-            SELECT borrower_id, span_from,
+            SELECT borrower_id, span_from, span_to, npa_from,
                    MAX(span_to) OVER (PARTITION BY borrower_id ORDER BY span_from, span_to
                                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach
             FROM lg_sp),
         lg_island AS (
-            SELECT borrower_id,
+            SELECT borrower_id, span_from, span_to, npa_from,
                    MAX(CASE WHEN reach IS NULL OR span_from > reach THEN span_from END)
-                       AS island_from
-            FROM lg_reach GROUP BY borrower_id),
+                       OVER (PARTITION BY borrower_id) AS island_from
+            FROM lg_reach),
         lg_npa AS (
-            SELECT s.borrower_id, MIN(s.npa_from) AS npa_since
-            FROM lg_sp s JOIN lg_island i ON i.borrower_id = s.borrower_id
-            WHERE s.span_from >= i.island_from
-            GROUP BY s.borrower_id
-            HAVING SUM(CASE WHEN s.span_to = {open_} THEN 1 ELSE 0 END) > 0
-               AND MIN(s.npa_from) IS NOT NULL)"""
+            SELECT borrower_id, MIN(npa_from) AS npa_since
+            FROM lg_island WHERE span_from >= island_from
+            GROUP BY borrower_id
+            HAVING SUM(CASE WHEN span_to = {open_} THEN 1 ELSE 0 END) > 0
+               AND MIN(npa_from) IS NOT NULL)"""
 
 
 def ledger_book_sql(
