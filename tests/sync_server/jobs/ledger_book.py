@@ -5,18 +5,21 @@ keeps only the derived state, which is all the day-end's own tests need)."""
 from __future__ import annotations
 
 import hashlib
+import random
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from loancore.allocation import Component, InstallmentDue, allocate
+from loancore.delinquency import bucket_for
 from loancore.schedule import Installment
 from sync_server.db.engine import Database
 from sync_server.db.models import (
     AllocationLine,
+    Dispute,
     InstallmentState,
     Loan,
     LoanState,
@@ -206,3 +209,74 @@ def npa_memory_book(db: Database) -> NpaMemoryBook:
     return NpaMemoryBook(
         _borrower(db, ids, 1, 4, collector), _borrower(db, ids, 2, 24, collector), collector
     )
+
+
+def random_ledger_book(db: Database, seed: int, loans: int, as_of: date) -> list[uuid.UUID]:
+    """A portfolio with a full ledger and no day-end: on-time payers, slippers, borrowers who
+    fall past 90 days and catch up later, part payers, borrowers with two or three loans, and
+    disputes (some closed). Returns the loan ids."""
+    rng = random.Random(seed)
+    ids = Ids(seed)
+    with db.unit_of_work() as session:
+        _, collectors = setup_org(session, ids)
+        loan_ids: list[uuid.UUID] = []
+        borrower = add_borrower(session, ids, 0)
+        for n in range(loans):
+            if rng.random() > 0.35:
+                borrower = add_borrower(session, ids, n + 1)
+            disbursed = as_of - timedelta(days=rng.randint(20, 420))
+            loan_id = add_loan(
+                session,
+                ids,
+                borrower_id=borrower,
+                collector_id=collectors[0],
+                principal=rng.randint(20, 300) * 1000_00,
+                rate_bp=rng.choice([0, 1450, 2400]),
+                disbursed=disbursed,
+                tenure=rng.choice([6, 12, 24]),
+            )
+            loan_ids.append(loan_id)
+            emi = session.execute(select(Loan.emi_paise).where(Loan.id == loan_id)).scalar_one()
+            dues = (
+                session.execute(
+                    select(ScheduleRow.due_date).where(
+                        ScheduleRow.loan_id == loan_id, ScheduleRow.due_date <= as_of
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            habit = rng.random()
+            skipped = 0
+            for due in dues:
+                if habit < 0.4 or (habit < 0.7 and rng.random() < 0.7):
+                    pay_with_lines(session, ids, loan_id, emi, due, collectors[0])
+                elif habit < 0.85 and rng.random() < 0.5:
+                    pay_with_lines(session, ids, loan_id, emi // 2, due, collectors[0])
+                else:
+                    skipped += 1
+                    if skipped >= rng.randint(2, 5):  # catch up late, several at once
+                        late = min(due + timedelta(days=rng.randint(0, 40)), as_of)
+                        pay_with_lines(session, ids, loan_id, emi * skipped, late, collectors[0])
+                        skipped = 0
+            if rng.random() < 0.15:
+                opened = as_of - timedelta(days=rng.randint(0, 60))
+                at_open = rng.randint(0, 120)
+                session.add(
+                    Dispute(
+                        id=ids(),
+                        loan_id=loan_id,
+                        reason="amount disputed",
+                        opened_by=collectors[0],
+                        opened_on=opened,
+                        dpd_at_open=at_open,
+                        bucket_at_open=bucket_for(at_open).value,
+                        status="closed" if rng.random() < 0.4 else "open",
+                        closed_on=None,
+                        opened_at=datetime(2020, 1, 1, tzinfo=UTC),
+                    )
+                )
+                session.flush()
+        for dispute in session.execute(select(Dispute).where(Dispute.status == "closed")).scalars():
+            dispute.closed_on = dispute.opened_on + timedelta(days=rng.randint(1, 20))
+    return loan_ids
