@@ -6,8 +6,10 @@ written before LoanDesk ran its first night) has no stored class, and classifyin
 night's DPD alone forgets an NPA its borrower never cured: an installment unpaid past 90 days
 and paid later, while another stayed unpaid, leaves a DPD under 90 and arrears never zero.
 
-So before the delinquency step classifies, the loans it has never written (`as_of` unset) get
-the class their whole history gives as their previous class: NPA when their borrower is NPA by
+So before the delinquency step classifies, the loans whose class was never derived from their
+history (`history_derived_on` unset: new loans, and every loan of a book upgraded from a
+version that did not derive it, see migration 0008) get the class their whole history gives as
+their previous class when it is NPA: NPA when their borrower is NPA by
 ledger memory at this date (ledger_state.npa_memory_ctes), with the day that NPA began. The
 step's own rules then go on exactly as on any later night (stickiness, borrower-wise). One
 statement over the installments of those loans' borrowers only, so a later night with a handful
@@ -33,15 +35,18 @@ for the loans whose history makes them NPA (the others have none to remember).""
 
 
 def remember_history(session: Session, day: date, settings: DelinquencySettings) -> int:
-    """Fill TABLE for the loans of the night's work set (`de_members`) that no day-end has
-    written yet; returns how many first-night loans are NPA by their history."""
+    """Fill TABLE for the loans of the night's work set (`de_members`) whose class was never
+    derived from their history, and mark them derived tonight (in the step's transaction);
+    returns how many of them are NPA by their history. Every such loan is in the work set: its
+    arrears were never summed (`arrears_settled_at` unset), so it counts as touched."""
     q.temp_table(
         session,
         "de_first",
         """
         SELECT m.loan_id, l.borrower_id FROM de_members m
         JOIN loan_state s ON s.loan_id = m.loan_id JOIN loans l ON l.id = m.loan_id
-        WHERE s.as_of IS NULL AND l.status = 'active' AND l.disbursement_date <= :as_of
+        WHERE s.history_derived_on IS NULL AND l.status = 'active'
+          AND l.disbursement_date <= :as_of
         """,
         as_of=day,
     )
@@ -56,6 +61,13 @@ def remember_history(session: Session, day: date, settings: DelinquencySettings)
         """,
         as_of=day,
         npa=settings.npa_dpd,
+    )
+    session.execute(
+        q.sql(
+            "UPDATE loan_state SET history_derived_on = :as_of "
+            "WHERE loan_id IN (SELECT loan_id FROM de_first)",
+            as_of=day,
+        )
     )
     q.drop_temp(session, "de_first")
     return q.count(session, TABLE)

@@ -133,7 +133,9 @@ def reference_day_end(
     first_nights = {
         borrower_id
         for loan_id, borrower_id in loans
-        if session.execute(select(LoanState.as_of).where(LoanState.loan_id == loan_id)).scalar()
+        if session.execute(
+            select(LoanState.history_derived_on).where(LoanState.loan_id == loan_id)
+        ).scalar()
         is None
     }
     remembered = _history_classes(session, first_nights, day, settings) if first_nights else {}
@@ -154,9 +156,10 @@ def reference_day_end(
             else None
         )
         dues = _dues(session, loan_id)
+        first_night = state.history_derived_on is None
         previous = (
-            remembered.get(loan_id, AssetClass.STANDARD)
-            if state.as_of is None
+            AssetClass.NPA
+            if first_night and remembered.get(loan_id) is AssetClass.NPA
             else AssetClass(state.asset_class)
         )
         results[loan_id] = day_end(day, [due for _, due, _ in dues], previous, freeze, settings)
