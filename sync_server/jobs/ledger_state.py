@@ -104,26 +104,42 @@ def lines_sql(session: Session) -> str:
 
 
 def ledger_spans_ctes(session: Session, known: str) -> str:
-    """CTEs `lg_known`, `lg_all_lines`, `lg_lines` (those up to `:as_of`), `lg_spans`: the
-    arrears spans of the loans `known` selects, from the allocation lines. `lg_spans`: borrower_id, due_date, span_from,
-    span_to (exclusive; NULL while still unpaid at `:as_of`)."""
+    """CTEs over the loans `known` selects, from the allocation lines: `lg_all_lines` (each
+    with its effective `day`), `lg_inst` (each installment: borrower_id, due_date, owed, paid by `:as_of`,
+    principal_paid, principal paid by any line, dated later too, as `principal_paid_now`) and
+    `lg_spans` (borrower_id, due_date, span_from, span_to: exclusive, NULL while still unpaid
+    at `:as_of`). Only installments not fully paid by their due date, or paid into after it
+    (a reversal can reopen one), are followed day by day: on a book that pays on time that is
+    a small part of it."""
     return f"""
         lg_known AS ({known}),
         lg_all_lines AS (SELECT x.* FROM ({lines_sql(session)}) x
                          WHERE x.loan_id IN (SELECT id FROM lg_known)),
-        lg_lines AS (SELECT * FROM lg_all_lines WHERE day <= :as_of),
-        lg_rows AS (
+        lg_inst AS (
             SELECT r.loan_id, r.seq, k.borrower_id, r.due_date,
-                   r.interest_due + r.principal_due AS owed
+                   r.interest_due + r.principal_due AS owed,
+                   COALESCE(SUM(CASE WHEN x.day <= :as_of THEN x.amount END), 0) AS paid,
+                   COALESCE(SUM(CASE WHEN x.day <= r.due_date THEN x.amount END), 0)
+                       AS paid_by_due,
+                   SUM(CASE WHEN x.day > r.due_date AND x.day <= :as_of THEN 1 ELSE 0 END)
+                       AS later_lines,
+                   COALESCE(SUM(CASE WHEN x.component = 'principal' AND x.day <= :as_of
+                                     THEN x.amount END), 0) AS principal_paid,
+                   COALESCE(SUM(CASE WHEN x.component = 'principal' THEN x.amount END), 0)
+                       AS principal_paid_now
             FROM schedule_rows r JOIN lg_known k ON k.id = r.loan_id
-            WHERE r.due_date <= :as_of),
+            LEFT JOIN lg_all_lines x ON x.loan_id = r.loan_id AND x.seq = r.seq
+            GROUP BY r.loan_id, r.seq, k.borrower_id, r.due_date, r.interest_due, r.principal_due),
+        lg_late AS (
+            SELECT loan_id, seq, borrower_id, due_date, owed, paid_by_due FROM lg_inst
+            WHERE due_date <= :as_of AND (paid_by_due < owed OR later_lines > 0)),
         lg_events AS (
-            SELECT r.loan_id, r.seq, r.borrower_id, r.due_date, r.owed,
-                   CASE WHEN x.day < r.due_date THEN r.due_date ELSE x.day END AS day, x.amount
-            FROM lg_rows r JOIN lg_lines x ON x.loan_id = r.loan_id AND x.seq = r.seq
+            SELECT r.loan_id, r.seq, r.borrower_id, r.due_date, r.owed, x.day, x.amount
+            FROM lg_late r JOIN lg_all_lines x ON x.loan_id = r.loan_id AND x.seq = r.seq
+            WHERE x.day > r.due_date AND x.day <= :as_of
             UNION ALL
-            SELECT r.loan_id, r.seq, r.borrower_id, r.due_date, r.owed, r.due_date, 0
-            FROM lg_rows r),
+            SELECT r.loan_id, r.seq, r.borrower_id, r.due_date, r.owed, r.due_date, r.paid_by_due
+            FROM lg_late r),
         lg_daily AS (
             SELECT loan_id, seq, borrower_id, due_date, owed, day, SUM(amount) AS amount
             FROM lg_events GROUP BY loan_id, seq, borrower_id, due_date, owed, day),
@@ -202,25 +218,16 @@ def ledger_book_sql(
     return f"""
         WITH {ledger_spans_ctes(session, known)},
         {npa_memory_ctes(session, "SELECT * FROM lg_spans")},
-        lg_paid AS (
-            SELECT loan_id, seq, SUM(amount) AS paid,
-                   SUM(CASE WHEN component = 'principal' THEN amount ELSE 0 END)
-                       AS principal_paid
-            FROM lg_lines GROUP BY loan_id, seq),
-        lg_principal_now AS (
-            SELECT loan_id, SUM(amount) AS paid FROM lg_all_lines
-            WHERE component = 'principal' GROUP BY loan_id),
         lg_book AS ({narrowed} AND (l.status = 'active' OR l.closed_on > :as_of)),
         lg_position AS (
             SELECT b.id AS loan_id, b.borrower_id, b.branch_id,
-                   b.principal_paise - COALESCE(SUM(pd.principal_paid), 0)
-                       AS principal_outstanding,
-                   COALESCE(SUM(CASE WHEN r.due_date <= :as_of THEN r.interest_due
-                       + r.principal_due - COALESCE(pd.paid, 0) ELSE 0 END), 0) AS arrears,
-                   MIN(CASE WHEN r.due_date <= :as_of AND COALESCE(pd.paid, 0)
-                       < r.interest_due + r.principal_due THEN r.due_date END) AS overdue_since
-            FROM lg_book b JOIN schedule_rows r ON r.loan_id = b.id
-            LEFT JOIN lg_paid pd ON pd.loan_id = r.loan_id AND pd.seq = r.seq
+                   b.principal_paise - SUM(i.principal_paid) AS principal_outstanding,
+                   b.principal_paise - SUM(i.principal_paid_now) AS principal_outstanding_now,
+                   SUM(CASE WHEN i.due_date <= :as_of THEN i.owed - i.paid ELSE 0 END)
+                       AS arrears,
+                   MIN(CASE WHEN i.due_date <= :as_of AND i.paid < i.owed THEN i.due_date END)
+                       AS overdue_since
+            FROM lg_book b JOIN lg_inst i ON i.loan_id = b.id
             GROUP BY b.id, b.borrower_id, b.branch_id, b.principal_paise),
         lg_dpd AS (
             SELECT p.*, {dpd} AS dpd, (SELECT MAX(dz.dpd_at_open) {open_on}) AS frozen_dpd,
@@ -232,8 +239,6 @@ def ledger_book_sql(
                CASE WHEN m.borrower_id IS NOT NULL THEN 'NPA'
                     ELSE {class_sql("d.dpd", settings)} END AS asset_class,
                d.principal_outstanding, CAST(d.arrears AS BIGINT) AS arrears_paise,
-               m.npa_since, l.principal_paise - COALESCE(pn.paid, 0) AS principal_outstanding_now
+               m.npa_since, d.principal_outstanding_now
         FROM lg_dpd d LEFT JOIN lg_npa m ON m.borrower_id = d.borrower_id
-        JOIN loans l ON l.id = d.loan_id
-        LEFT JOIN lg_principal_now pn ON pn.loan_id = d.loan_id
     """
