@@ -86,20 +86,30 @@ def loans_known_sql(where: str = "") -> str:
     )
 
 
+_LINES_JOIN = """JOIN payments p ON p.id = a.payment_id
+        LEFT JOIN payment_reversals rv ON rv.id = a.reversal_id"""
+_LINES_WHERE = (
+    "a.installment_seq IS NOT NULL AND a.component IN ('interest', 'principal') "
+    "AND p.status = 'posted'"
+)
+
+
+def _line_day(session: Session) -> str:
+    """The day an allocation line (`a`, its payment `p`, its reversal `rv`) takes effect."""
+    return (
+        "CASE WHEN a.reversal_id IS NULL THEN p.payment_date "
+        f"ELSE {_ist_date(session, 'rv.decided_at')} END"
+    )
+
+
 def lines_sql(session: Session) -> str:
     """Every standing allocation line toward an installment's interest or principal, with
     the day it takes effect (later lines included: filter on `day`)."""
-    effective = (
-        "CASE WHEN a.reversal_id IS NULL THEN p.payment_date "
-        f"ELSE {_ist_date(session, 'r.decided_at')} END"
-    )
     return f"""
         SELECT a.loan_id, a.installment_seq AS seq, a.component, a.amount_paise AS amount,
-               {effective} AS day
-        FROM allocations a JOIN payments p ON p.id = a.payment_id
-        LEFT JOIN payment_reversals r ON r.id = a.reversal_id
-        WHERE a.installment_seq IS NOT NULL AND a.component IN ('interest', 'principal')
-          AND p.status = 'posted'
+               {_line_day(session)} AS day
+        FROM allocations a {_LINES_JOIN}
+        WHERE {_LINES_WHERE}
     """
 
 
@@ -111,32 +121,43 @@ def ledger_spans_ctes(session: Session, known: str) -> str:
     at `:as_of`). Only installments not fully paid by their due date, or paid into after it
     (a reversal can reopen one), are followed day by day: on a book that pays on time that is
     a small part of it."""
+    day = _line_day(session)
     return f"""
         lg_known AS ({known}),
         lg_all_lines AS (SELECT x.* FROM ({lines_sql(session)}) x
                          WHERE x.loan_id IN (SELECT id FROM lg_known)),
+        lg_line_sums AS (
+            SELECT x.loan_id, x.seq,
+                   SUM(CASE WHEN x.day <= :as_of THEN x.amount ELSE 0 END) AS paid,
+                   SUM(CASE WHEN x.day <= r.due_date THEN x.amount ELSE 0 END) AS paid_by_due,
+                   SUM(CASE WHEN x.day > r.due_date AND x.day <= :as_of THEN 1 ELSE 0 END)
+                       AS later_lines,
+                   SUM(CASE WHEN x.component = 'principal' AND x.day <= :as_of
+                            THEN x.amount ELSE 0 END) AS principal_paid,
+                   SUM(CASE WHEN x.component = 'principal' THEN x.amount ELSE 0 END)
+                       AS principal_paid_now
+            FROM lg_all_lines x
+            JOIN schedule_rows r ON r.loan_id = x.loan_id AND r.seq = x.seq
+            GROUP BY x.loan_id, x.seq),
         lg_inst AS (
             SELECT r.loan_id, r.seq, k.borrower_id, r.due_date,
                    r.interest_due + r.principal_due AS owed,
-                   COALESCE(SUM(CASE WHEN x.day <= :as_of THEN x.amount END), 0) AS paid,
-                   COALESCE(SUM(CASE WHEN x.day <= r.due_date THEN x.amount END), 0)
-                       AS paid_by_due,
-                   SUM(CASE WHEN x.day > r.due_date AND x.day <= :as_of THEN 1 ELSE 0 END)
-                       AS later_lines,
-                   COALESCE(SUM(CASE WHEN x.component = 'principal' AND x.day <= :as_of
-                                     THEN x.amount END), 0) AS principal_paid,
-                   COALESCE(SUM(CASE WHEN x.component = 'principal' THEN x.amount END), 0)
-                       AS principal_paid_now
+                   COALESCE(x.paid, 0) AS paid, COALESCE(x.paid_by_due, 0) AS paid_by_due,
+                   COALESCE(x.later_lines, 0) AS later_lines,
+                   COALESCE(x.principal_paid, 0) AS principal_paid,
+                   COALESCE(x.principal_paid_now, 0) AS principal_paid_now
             FROM schedule_rows r JOIN lg_known k ON k.id = r.loan_id
-            LEFT JOIN lg_all_lines x ON x.loan_id = r.loan_id AND x.seq = r.seq
-            GROUP BY r.loan_id, r.seq, k.borrower_id, r.due_date, r.interest_due, r.principal_due),
+            LEFT JOIN lg_line_sums x ON x.loan_id = r.loan_id AND x.seq = r.seq),
         lg_late AS (
             SELECT loan_id, seq, borrower_id, due_date, owed, paid_by_due FROM lg_inst
             WHERE due_date <= :as_of AND (paid_by_due < owed OR later_lines > 0)),
         lg_events AS (
-            SELECT r.loan_id, r.seq, r.borrower_id, r.due_date, r.owed, x.day, x.amount
-            FROM lg_late r JOIN lg_all_lines x ON x.loan_id = r.loan_id AND x.seq = r.seq
-            WHERE x.day > r.due_date AND x.day <= :as_of
+            SELECT r.loan_id, r.seq, r.borrower_id, r.due_date, r.owed, {day} AS day,
+                   a.amount_paise AS amount
+            FROM lg_late r
+            JOIN allocations a ON a.loan_id = r.loan_id AND a.installment_seq = r.seq
+            {_LINES_JOIN}
+            WHERE {_LINES_WHERE} AND {day} > r.due_date AND {day} <= :as_of
             UNION ALL
             SELECT r.loan_id, r.seq, r.borrower_id, r.due_date, r.owed, r.due_date, r.paid_by_due
             FROM lg_late r),
