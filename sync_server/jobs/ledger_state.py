@@ -115,8 +115,9 @@ def lines_sql(session: Session) -> str:
 
 def ledger_spans_ctes(session: Session, known: str) -> str:
     """CTEs over the loans `known` selects, from the allocation lines: `lg_all_lines` (each
-    with its effective `day`), `lg_inst` (each installment: borrower_id, due_date, owed, paid by `:as_of`,
-    principal_paid, principal paid by any line, dated later too, as `principal_paid_now`) and
+    with its effective `day`), `lg_inst` (each installment: borrower_id, due_date, owed, paid
+    by `:as_of`, principal_paid, and as `principal_paid_now` the principal paid by any line,
+    dated later too) and
     `lg_spans` (borrower_id, due_date, span_from, span_to: exclusive, NULL while still unpaid
     at `:as_of`). Only installments not fully paid by their due date, or paid into after it
     (a reversal can reopen one), are followed day by day: on a book that pays on time that is
@@ -227,8 +228,8 @@ def ledger_book_sql(
     that day-end freezes it), bucket (collections), asset_class (with NPA memory, then
     borrower-wise), principal_outstanding, arrears_paise, npa_since, and
     principal_outstanding_now (counting lines dated after `:as_of` too, as the live position
-    does). `loans_where` narrows the loans
-    (an SQL condition on `l`); their borrowers' other loans are read too, for the memory."""
+    does). `loans_where` (an SQL condition on `l`) narrows the loans; their borrowers' other
+    loans are read too, for the memory."""
     narrowed = loans_known_sql(loans_where)
     borrowers = f"SELECT borrower_id FROM ({narrowed}) n"
     known = loans_known_sql(f"l.borrower_id IN ({borrowers})") if loans_where else narrowed
