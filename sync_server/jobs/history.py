@@ -68,6 +68,21 @@ BEFORE_FIRST_NIGHT = (
 """The loans with no day-end of their own on or before `:as_of` (a condition on `l`)."""
 
 
+def book_as_of_sql(session: Session, settings: DelinquencySettings, day: str = ":as_of") -> str:
+    """`book_as_of` as a SELECT (the columns of `LoanOnDate`) for use as a subquery, with the
+    date's placeholder `day` and `:npa` (the settings' npa_dpd) to bind."""
+    ledger = ledger_book_sql(
+        session, settings, loans_where=BEFORE_FIRST_NIGHT.replace(":as_of", day), day=day
+    )
+    return f"""
+        {as_of_sql(session, day)}
+        UNION ALL
+        SELECT loan_id, branch_id, dpd, collections_dpd, bucket, asset_class,
+               principal_outstanding, arrears_paise
+        FROM ({ledger}) lg
+    """
+
+
 def book_as_of(
     session: Session, day: date, settings: DelinquencySettings | None = None
 ) -> list[LoanOnDate]:
@@ -81,14 +96,7 @@ def book_as_of(
 
         settings = delinquency_settings(session)
     q.prepare(session)
-    ledger = ledger_book_sql(session, settings, loans_where=BEFORE_FIRST_NIGHT)
-    statement = f"""
-        {as_of_sql(session)}
-        UNION ALL
-        SELECT loan_id, branch_id, dpd, collections_dpd, bucket, asset_class,
-               principal_outstanding, arrears_paise
-        FROM ({ledger}) lg
-    """
+    statement = book_as_of_sql(session, settings)
     rows = session.execute(q.sql(statement, as_of=day, npa=settings.npa_dpd))
     return [
         LoanOnDate(

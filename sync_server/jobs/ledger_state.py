@@ -220,7 +220,7 @@ def npa_memory_ctes(session: Session, spans: str) -> str:
 
 
 def ledger_book_sql(
-    session: Session, settings: DelinquencySettings, *, loans_where: str = ""
+    session: Session, settings: DelinquencySettings, *, loans_where: str = "", day: str = ":as_of"
 ) -> str:
     """One row per loan in the book at `:as_of` (disbursed, active or closed later), as the
     day-end of that date would have left it had it run every night over this ledger:
@@ -229,7 +229,8 @@ def ledger_book_sql(
     borrower-wise), principal_outstanding, arrears_paise, npa_since, and
     principal_outstanding_now (counting lines dated after `:as_of` too, as the live position
     does). `loans_where` (an SQL condition on `l`) narrows the loans; their borrowers' other
-    loans are read too, for the memory."""
+    loans are read too, for the memory. `day` names the date's placeholder, so that one
+    statement can read the book at two dates (`:npa` is the same for both)."""
     narrowed = loans_known_sql(loans_where)
     borrowers = f"SELECT borrower_id FROM ({narrowed}) n"
     known = loans_known_sql(f"l.borrower_id IN ({borrowers})") if loans_where else narrowed
@@ -263,4 +264,4 @@ def ledger_book_sql(
                d.principal_outstanding, CAST(d.arrears AS BIGINT) AS arrears_paise,
                m.npa_since, d.principal_outstanding_now
         FROM lg_dpd d LEFT JOIN lg_npa m ON m.borrower_id = d.borrower_id
-    """
+    """.replace(":as_of", day)

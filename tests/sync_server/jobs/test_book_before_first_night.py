@@ -4,15 +4,17 @@ over the same ledger would have recorded, and the first night's stored figures a
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 import pytest
 
 from loancore.delinquency import DelinquencySettings
 from sync_server.db.engine import Database
+from sync_server.jobs import sql as q
 from sync_server.jobs import tasks
 from sync_server.jobs.dayend import delinquency_settings
-from sync_server.jobs.history import book_as_of
+from sync_server.jobs.history import book_as_of, book_as_of_sql
 from sync_server.jobs.ledger_check import check_ledger
 from tests.sync_server.jobs.ledger_book import random_ledger_book
 from tests.sync_server.jobs.ledger_reference import night_by_night
@@ -54,3 +56,31 @@ def test_the_first_night_stores_the_ledgers_figures_and_earlier_dates_still_read
         assert check_ledger(session, FIRST_NIGHT, delinquency_settings(session)) == []
         assert set(book_as_of(session, MONTH_ENDS[-1])) == before
         assert set(book_as_of(session, FIRST_NIGHT)) == at_first
+
+
+def test_one_statement_reads_the_book_at_two_dates_as_the_weekly_scores_need(db: Database) -> None:
+    random_ledger_book(db, 7, 24, FIRST_NIGHT)
+    settings = DelinquencySettings()
+    start, end = date(2026, 10, 5), date(2026, 10, 11)
+    with db.read_only() as session:
+        q.prepare(session)
+        both = session.execute(
+            q.sql(
+                f"""
+                SELECT s.loan_id, s.bucket, e.bucket
+                FROM ({book_as_of_sql(session, settings, ":before_week")}) s
+                JOIN ({book_as_of_sql(session, settings, ":week_end")}) e
+                  ON e.loan_id = s.loan_id
+                """,
+                before_week=start,
+                week_end=end,
+                npa=settings.npa_dpd,
+            )
+        ).all()
+        at_start = {r.loan_id: r.bucket for r in book_as_of(session, start)}
+        at_end = {r.loan_id: r.bucket for r in book_as_of(session, end)}
+    assert {
+        (row[0] if isinstance(row[0], uuid.UUID) else uuid.UUID(str(row[0])), row[1], row[2])
+        for row in both
+    } == {(loan_id, bucket, at_end[loan_id]) for loan_id, bucket in at_start.items()}
+    assert at_start != at_end
