@@ -21,13 +21,19 @@ of new loans costs a handful of borrowers.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from loancore.delinquency import DelinquencySettings
 from sync_server.jobs import sql as q
-from sync_server.jobs.ledger_state import installment_spans_sql, loans_known_sql, npa_memory_ctes
+from sync_server.jobs.ledger_state import (
+    installment_spans_sql,
+    loans_known_sql,
+    npa_memory_ctes,
+    plus_days,
+)
 
 TABLE = "de_first_night"
 """loan_id, asset_class ('NPA'), npa_since: the previous class of a loan on its first night,
@@ -50,7 +56,16 @@ def remember_history(session: Session, day: date, settings: DelinquencySettings)
         """,
         as_of=day,
     )
-    known = loans_known_sql("l.borrower_id IN (SELECT borrower_id FROM de_first)")
+    # Only a borrower with an installment once unpaid more than `npa` days can be NPA by
+    # memory: one pass over installments keeps every other borrower out of the spans.
+    ever_past = f"""
+        SELECT f.borrower_id FROM de_first f
+        JOIN loans o ON o.borrower_id = f.borrower_id
+        JOIN installment_state i ON i.loan_id = o.id
+        WHERE i.due_date <= :cutoff
+          AND (i.paid_off_on IS NULL OR i.paid_off_on > {plus_days(session, "i.due_date", ":npa")})
+    """
+    known = loans_known_sql(f"l.borrower_id IN ({ever_past})")
     q.temp_table(
         session,
         TABLE,
@@ -61,7 +76,10 @@ def remember_history(session: Session, day: date, settings: DelinquencySettings)
         """,
         as_of=day,
         npa=settings.npa_dpd,
+        cutoff=day - timedelta(days=settings.npa_dpd),
     )
+    if q.is_sqlite(session):  # the delinquency step looks each of its loans up in it
+        session.execute(text(f"CREATE INDEX {TABLE}_loan ON {TABLE} (loan_id)"))
     session.execute(
         q.sql(
             "UPDATE loan_state SET history_derived_on = :as_of "

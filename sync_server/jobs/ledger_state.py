@@ -40,7 +40,7 @@ def _open(session: Session) -> str:
     return OPEN_SQL if q.is_sqlite(session) else f"DATE {OPEN_SQL}"
 
 
-def _plus_days(session: Session, day: str, days: str) -> str:
+def plus_days(session: Session, day: str, days: str) -> str:
     if q.is_sqlite(session):
         return f"date({day}, '+' || ({days}) || ' days')"
     return f"({day} + ({days}))"
@@ -194,7 +194,7 @@ def npa_memory_ctes(session: Session, spans: str) -> str:
     """CTEs ending in `lg_npa` (borrower_id, npa_since): the borrowers NPA at `:as_of` by
     their history, and the first day of that NPA, from the spans selected by `spans`."""
     open_ = _open(session)
-    npa_day = _plus_days(session, "s.due_date", ":npa")
+    npa_day = plus_days(session, "s.due_date", ":npa")
     return f"""
         lg_sp AS (
             SELECT s.borrower_id, s.span_from, COALESCE(s.span_to, {open_}) AS span_to,
