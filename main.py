@@ -123,6 +123,17 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_audit_ledger(args: argparse.Namespace) -> int:
+    from sync_server.db.engine import Database
+    from sync_server.jobs.ledger_check import ledger_check_command
+
+    db = Database(_db_url(args))
+    try:
+        return ledger_check_command(db, args.as_of)
+    finally:
+        db.dispose()
+
+
 def cmd_jobs(args: argparse.Namespace) -> int:
     from sync_server.db.engine import Database
     from sync_server.db.migrate import upgrade_if_behind
@@ -291,6 +302,14 @@ def build_parser() -> argparse.ArgumentParser:
     av = ausub.add_parser("verify", help="check the hash chain; report the first broken link")
     _add_db(av)
     av.set_defaults(func=cmd_audit_verify)
+    al = ausub.add_parser(
+        "ledger",
+        help="recompute every loan's outstanding, arrears, DPD and class from the ledger and "
+        "list the loans whose stored figures differ (exit 1 when any do)",
+    )
+    al.add_argument("--as-of", help="a day-end date YYYY-MM-DD (default: the last day-end)")
+    _add_db(al)
+    al.set_defaults(func=cmd_audit_ledger)
 
     p = sub.add_parser("desktop", help="the desktop client (the default command)")
     p.add_argument("--server", metavar="URL")

@@ -35,6 +35,9 @@ from sync_server.db.engine import Database
 from sync_server.db.migrate import upgrade
 from sync_server.db.models import Loan
 from sync_server.jobs import tasks
+from sync_server.jobs.dayend import delinquency_settings
+from sync_server.jobs.history import book_as_of
+from sync_server.jobs.ledger_check import check_ledger
 from sync_server.jobs.reference import reference_day_end
 
 PG_URL = os.environ.get(
@@ -74,8 +77,10 @@ def database(kind: str, root: Path) -> Iterator[Database]:
         admin.close()
 
 
-def _sql(kind: str, loans: int, installments: int) -> list[str]:
-    """Statements that build the book; `{...}` spots differ by dialect only in spelling."""
+def _sql(kind: str, loans: int, installments: int, *, ledger: bool = False) -> list[str]:
+    """Statements that build the book; `{...}` spots differ by dialect only in spelling. With
+    `ledger`, each paid installment also gets its payment (on its due date) and the payment's
+    interest and principal allocation lines, so the book's ledger agrees with its state."""
     if kind == "sqlite":
         series = (
             f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {loans})"
@@ -110,6 +115,21 @@ def _sql(kind: str, loans: int, installments: int) -> list[str]:
     # Installments due by AS_OF: floor(age / 30); paid are those minus the ones behind.
     due_count = f"({age} / 30)"
     paid_count = f"(CASE WHEN {due_count} > {behind} THEN {due_count} - {behind} ELSE 0 END)"
+    paid_on = plus.format(d=first_due, n="30 * (k.seq - 1)")
+    payment = uid.format("5000000000 + CAST(i AS BIGINT) * 100 + k.seq")
+    payments = [
+        "INSERT INTO payments (id, loan_id, borrower_id, branch_id, amount_paise, mode, "
+        "reference, payment_date, foreclosure, status, content_hash, recorded_by, recorded_at, "
+        f"posted_at) {with_k} SELECT {payment}, {loan}, {borrower}, 1, "
+        f"{principal_row + interest_row}, 'cash', 'B' || k.seq, {paid_on}, {false}, 'posted', "
+        f"'bench', {uid.format('2000000000 + 1 + i % 50')}, {now}, {now} "
+        f"FROM s CROSS JOIN k WHERE k.seq <= {paid_count}",
+        "INSERT INTO allocations (payment_id, loan_id, component, amount_paise, "
+        f"installment_seq, advance, created_at) {with_k} SELECT {payment}, {loan}, c.component, "
+        f"CASE WHEN c.component = 'interest' THEN {interest_row} ELSE {principal_row} END, "
+        f"k.seq, {false}, {now} FROM s CROSS JOIN k CROSS JOIN (SELECT 'interest' AS component "
+        f"UNION ALL SELECT 'principal') c WHERE k.seq <= {paid_count}",
+    ]
     return [
         f"INSERT INTO branches (id, code, name, created_at) VALUES (1, 'BR01', 'Bench', {now})",
         "INSERT INTO products (code, name, allocation_strategy) VALUES "
@@ -156,14 +176,15 @@ def _sql(kind: str, loans: int, installments: int) -> list[str]:
         f"dpd_at_open, bucket_at_open) {series} SELECT {uid.format('3000000000 + i')}, {loan}, "
         f"'bench', 'open', {uid.format('2000000001')}, DATE '{base}', {now}, 0, 'current' "
         "FROM s WHERE i % 50 = 0",
+        *(payments if ledger else []),
     ]
 
 
-def build(db: Database, kind: str, loans: int, installments: int) -> float:
+def build(db: Database, kind: str, loans: int, installments: int, *, ledger: bool = False) -> float:
     """One transaction per table: a single transaction for the whole book keeps SQLite from
     checkpointing, and its write-ahead log grew past 8 GB for a million loans."""
     started = time.perf_counter()
-    for statement in _sql(kind, loans, installments):
+    for statement in _sql(kind, loans, installments, ledger=ledger):
         with db.engine.begin() as conn:
             if kind == "sqlite":
                 conn.execute(text("PRAGMA cache_size = -1000000"))
@@ -223,18 +244,59 @@ def _load() -> str:
     return " ".join(f"{n:.2f}" for n in os.getloadavg())
 
 
-def bench(kind: str, loans: int, installments: int, reference_loans: int) -> None:
+def timed_ledger_check(db: Database, day: date) -> tuple[float, int]:
+    """The audit's ledger check over the whole book at `day`: seconds, loans that differ."""
+    with db.read_only() as session:
+        settings = delinquency_settings(session)
+        started = time.perf_counter()
+        differences = check_ledger(session, day, settings)
+        return time.perf_counter() - started, len(differences)
+
+
+def timed_book_before(db: Database, day: date) -> tuple[float, int]:
+    """`book_as_of` for a date before the first day-end, read from the ledger."""
+    with db.read_only() as session:
+        started = time.perf_counter()
+        rows = book_as_of(session, day)
+        return time.perf_counter() - started, len(rows)
+
+
+def bench(
+    kind: str, loans: int, installments: int, reference_loans: int, *, audit_ledger: bool = False
+) -> None:
     with tempfile.TemporaryDirectory() as root, database(kind, Path(root)) as db:
-        built = build(db, kind, loans, installments)
-        print(f"[{kind}] built {loans:,} loans x {installments} installments in {built:.1f} s")
+        built = build(db, kind, loans, installments, ledger=audit_ledger)
+        what = " with payments and allocation lines" if audit_ledger else ""
+        print(
+            f"[{kind}] built {loans:,} loans x {installments} installments{what} in {built:.1f} s"
+        )
         print(f"[{kind}] load average before the day-ends: {_load()}")
+        if audit_ledger:
+            month_end = date(AS_OF.year, AS_OF.month, 1) - timedelta(days=1)
+            took, rows = timed_book_before(db, month_end)
+            print(
+                f"[{kind}] book_as_of {month_end} (before the first day-end, from the ledger): "
+                f"{took:7.2f} s  {rows:,} loans"
+            )
         first = timed_day_end(db, AS_OF)
         print(f"[{kind}] day-end {AS_OF} (first):  {first:7.2f} s  {loans / first:12,.0f} loans/s")
+        if audit_ledger:
+            took, found = timed_ledger_check(db, AS_OF)
+            print(
+                f"[{kind}] ledger check {AS_OF}: {took:7.2f} s  {loans / took:12,.0f} loans/s  "
+                f"{found} loans differ  ({took / first:.2f}x the first day-end)"
+            )
         tidy = maintain(db, kind)
         print(f"[{kind}] vacuum/analyze of the tables the day-end wrote: {tidy:7.2f} s")
         nxt = AS_OF + timedelta(days=1)
         second = timed_day_end(db, nxt)
         print(f"[{kind}] day-end {nxt} (next):   {second:7.2f} s  {loans / second:12,.0f} loans/s")
+        if audit_ledger:
+            took, found = timed_ledger_check(db, nxt)
+            print(
+                f"[{kind}] ledger check {nxt}: {took:7.2f} s  {found} loans differ  "
+                f"({took / second:.1f}x the next day-end)"
+            )
         rerun = timed_day_end(db, nxt)
         print(f"[{kind}] rerun of a finished date: {rerun:7.3f} s")
         sample = min(loans, reference_loans)
@@ -258,12 +320,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="500 loans, reference over 200: a smoke run"
     )
+    parser.add_argument(
+        "--audit-ledger",
+        action="store_true",
+        help="build each paid installment's payment and allocation lines too, and time the "
+        "ledger check (python main.py audit ledger) beside each night and book_as_of before them",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.loans, args.reference_loans = 500, 200
     kinds = ("sqlite", "pg") if args.db == "both" else (args.db,)
     for kind in kinds:
-        bench(kind, args.loans, args.installments, args.reference_loans)
+        bench(
+            kind,
+            args.loans,
+            args.installments,
+            args.reference_loans,
+            audit_ledger=args.audit_ledger,
+        )
     return 0
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 from uuid6 import uuid7
 
-from loancore.delinquency import bucket_for, dpd_on
+from loancore.delinquency import dpd_on
 from loancore.schedule import build_schedule
 from sync_server.auth.principal import Principal
 from sync_server.db.models import (
@@ -25,6 +25,7 @@ from sync_server.db.models import (
     Promise,
 )
 from sync_server.demo.plan import BRANCHES, CONTACT_OUTCOMES, PlannedLoan, instant
+from sync_server.loans.dpd import dpd_as_of
 
 
 def collections_work(
@@ -89,7 +90,6 @@ def collections_work(
             )
         if rng.random() < 0.05:
             opened = today - timedelta(days=rng.randint(3, 25))
-            at_open = dpd_on(planned.oldest_unpaid_due, opened)
             rows["dispute"].append(
                 {
                     "id": uuid7(),
@@ -98,8 +98,6 @@ def collections_work(
                     "opened_on": opened,
                     "reason": "Borrower says an EMI was paid in cash and no receipt was issued",
                     "status": "open",
-                    "dpd_at_open": at_open,
-                    "bucket_at_open": bucket_for(at_open).value,
                 }
             )
         if dpd > 90 and rng.random() < 0.6:
@@ -136,11 +134,34 @@ def collections_work(
     return rows
 
 
+def frozen_at_last_day_end(
+    session: Session, loan_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """What a dispute opened now freezes, as the dispute command freezes it (DOMAIN.md): the
+    collections DPD and bucket of the book's last day-end, which every list shows until the
+    next one. The demo writes a day's disputes before that day's day-end, so this is the
+    night before the dispute opened."""
+    as_of = dpd_as_of(session)
+    states = session.execute(
+        select(LoanState.loan_id, LoanState.collections_since, LoanState.bucket).where(
+            LoanState.loan_id.in_(loan_ids)
+        )
+    )
+    return {
+        loan_id: {"dpd_at_open": dpd_on(since, as_of), "bucket_at_open": bucket}
+        for loan_id, since, bucket in states
+    }
+
+
 def write_collections(
     session: Session,
     rows: dict[str, list[dict[str, Any]]],
     owners: dict[uuid.UUID, tuple[int, uuid.UUID]],
 ) -> None:
+    """Write a day's casework; disputes take their frozen figures from the book as it stands."""
+    if rows["dispute"]:
+        frozen = frozen_at_last_day_end(session, [row["loan_id"] for row in rows["dispute"]])
+        rows = rows | {"dispute": [row | frozen[row["loan_id"]] for row in rows["dispute"]]}
     models = {
         "promise": Promise,
         "dispute": Dispute,

@@ -50,8 +50,8 @@ from sync_server.db.models.loans import (
     CHARGEABLE_SQLITE,
     NO_DUE_DATE_SQL,
 )
+from sync_server.jobs import first_night, value_date, workset
 from sync_server.jobs import sql as q
-from sync_server.jobs import value_date, workset
 from sync_server.jobs.history import record_day
 from sync_server.jobs.ledger import Step
 from sync_server.jobs.promises import make_reminders, settle_promises
@@ -152,9 +152,11 @@ class DayEnd:
             WHERE b.id = t.loan_id AND m.borrower_id = b.borrower_id
             """,
         )
+        first_night.remember_history(session, self.day, s)  # a first night's previous class
         raw = f"""
             SELECT l.id AS loan_id, l.borrower_id, l.branch_id, l.collector_id,
-                   s.asset_class AS prev_class, s.npa_since AS prev_npa_since,
+                   COALESCE(fn.asset_class, s.asset_class) AS prev_class,
+                   COALESCE(fn.npa_since, s.npa_since) AS prev_npa_since,
                    s.updated_at AS seen_at,
                    CASE WHEN {touched} THEN 1 ELSE 0 END AS touched,
                    CASE WHEN lx.loan_id IS NULL THEN 0 ELSE 1 END AS later,
@@ -178,6 +180,7 @@ class DayEnd:
             FROM de_members w
             JOIN loans l ON l.id = w.loan_id
             JOIN loan_state s ON s.loan_id = l.id
+            LEFT JOIN de_first_night fn ON fn.loan_id = l.id
             LEFT JOIN disputes dz ON dz.loan_id = l.id AND dz.status = 'open'
                                  AND dz.opened_on <= :d
             LEFT JOIN {value_date.LATER_LOANS} lx ON lx.loan_id = l.id
@@ -252,6 +255,7 @@ class DayEnd:
         q.drop_temp(session, "de_touched")
         q.drop_temp(session, "de_members")
         value_date.drop(session)
+        first_night.forget(session)
         return int(written)
 
     def _clear_closed(self, session: Session) -> int:

@@ -23,8 +23,10 @@ from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
+from loancore.delinquency import DelinquencySettings
 from sync_server.jobs import sql as q
 from sync_server.jobs import value_date
+from sync_server.jobs.ledger_state import ledger_book_sql
 
 OPEN = date(9999, 12, 31)
 """valid_to of a loan's current version."""
@@ -61,10 +63,42 @@ def as_of_sql(session: Session, day: str = ":as_of") -> str:
     """
 
 
-def book_as_of(session: Session, day: date) -> list[LoanOnDate]:
+BEFORE_FIRST_NIGHT = (
+    "NOT EXISTS (SELECT 1 FROM loan_history h WHERE h.loan_id = l.id AND h.valid_from <= :as_of)"
+)
+"""The loans with no day-end of their own on or before `:as_of` (a condition on `l`)."""
+
+
+def book_as_of_sql(session: Session, settings: DelinquencySettings, day: str = ":as_of") -> str:
+    """`book_as_of` as a SELECT (the columns of `LoanOnDate`) for use as a subquery, with the
+    date's placeholder `day` and `:npa` (the settings' npa_dpd) to bind."""
+    ledger = ledger_book_sql(
+        session, settings, loans_where=BEFORE_FIRST_NIGHT.replace(":as_of", day), day=day
+    )
+    return f"""
+        {as_of_sql(session, day)}
+        UNION ALL
+        SELECT loan_id, branch_id, dpd, collections_dpd, bucket, asset_class,
+               principal_outstanding, arrears_paise
+        FROM ({ledger}) lg
+    """
+
+
+def book_as_of(
+    session: Session, day: date, settings: DelinquencySettings | None = None
+) -> list[LoanOnDate]:
     """The state of every loan in the book at the day-end of `day`, for MIS trends and roll
-    rates; empty before the first day-end."""
-    rows = session.execute(q.sql(as_of_sql(session), as_of=day))
+    rates: the versions the day-ends recorded, and for a loan whose first day-end came after
+    `day` (a book built or imported with its history, the weeks before LoanDesk ran) the figures
+    its ledger gives at that date (ledger_state), which are what a day-end run every night
+    would have recorded. Empty only before the first disbursement."""
+    if settings is None:
+        from sync_server.jobs.dayend import delinquency_settings  # dayend imports this module
+
+        settings = delinquency_settings(session)
+    q.prepare(session)
+    statement = book_as_of_sql(session, settings)
+    rows = session.execute(q.sql(statement, as_of=day, npa=settings.npa_dpd))
     return [
         LoanOnDate(
             loan_id=row[0] if isinstance(row[0], uuid.UUID) else uuid.UUID(str(row[0])),

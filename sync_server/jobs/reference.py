@@ -11,7 +11,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -59,6 +59,64 @@ def _dues(session: Session, loan_id: uuid.UUID) -> list[tuple[int, DueState, boo
     return [(seq, DueState(due, amount, paid), levied) for seq, due, amount, paid, levied in rows]
 
 
+def _history_classes(
+    session: Session, borrowers: set[uuid.UUID], day: date, settings: DelinquencySettings
+) -> dict[uuid.UUID, AssetClass]:
+    """Each loan's borrower-wise class after the day-end of the day before `day`, had a
+    day-end run every night since its first due date: loancore's fold over the nights, with
+    each installment unpaid until its paid-off date. The previous class of a loan on its
+    first night (see jobs/first_night.py)."""
+    loans = session.execute(
+        select(Loan.id, Loan.borrower_id, Loan.disbursement_date, Loan.status, Loan.closed_on)
+        .where(Loan.borrower_id.in_(borrowers), Loan.status != "written_off")
+        .where(Loan.disbursement_date <= day)
+    ).all()
+    rows: dict[uuid.UUID, list[tuple[date, int, date | None]]] = defaultdict(list)
+    for loan_id, due, amount, paid_off in session.execute(
+        select(
+            ScheduleRow.loan_id,
+            ScheduleRow.due_date,
+            ScheduleRow.interest_due + ScheduleRow.principal_due,
+            InstallmentState.paid_off_on,
+        )
+        .join(
+            InstallmentState,
+            (InstallmentState.loan_id == ScheduleRow.loan_id)
+            & (InstallmentState.seq == ScheduleRow.seq),
+        )
+        .where(ScheduleRow.loan_id.in_([loan.id for loan in loans]))
+    ):
+        rows[loan_id].append((due, amount, paid_off))
+    classes = {loan.id: AssetClass.STANDARD for loan in loans}
+    dues = [due for loan_rows in rows.values() for due, _, _ in loan_rows if due < day]
+    night = min(dues, default=day)
+    while night < day:
+        results: dict[uuid.UUID, LoanDayEnd] = {}
+        for loan in loans:
+            if loan.disbursement_date > night or (
+                loan.status == "closed" and loan.closed_on and loan.closed_on <= night
+            ):
+                continue
+            states = [
+                DueState(due, amount, amount if paid_off and paid_off <= night else 0)
+                for due, amount, paid_off in rows[loan.id]
+            ]
+            results[loan.id] = day_end(night, states, classes[loan.id], None, settings)
+        by_borrower: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+        for loan in loans:
+            if loan.id in results:
+                by_borrower[loan.borrower_id].append(loan.id)
+        for members in by_borrower.values():
+            classes.update(
+                borrower_wise(
+                    {m: results[m].asset_class for m in members},
+                    {m: results[m].arrears for m in members},
+                )
+            )
+        night += timedelta(days=1)
+    return classes
+
+
 def reference_day_end(
     session: Session,
     day: date,
@@ -72,6 +130,15 @@ def reference_day_end(
     if loan_ids is not None:
         stmt = stmt.where(Loan.id.in_(list(loan_ids)))
     loans = session.execute(stmt).all()
+    first_nights = {
+        borrower_id
+        for loan_id, borrower_id in loans
+        if session.execute(
+            select(LoanState.history_derived_on).where(LoanState.loan_id == loan_id)
+        ).scalar()
+        is None
+    }
+    remembered = _history_classes(session, first_nights, day, settings) if first_nights else {}
     results: dict[uuid.UUID, LoanDayEnd] = {}
     charges: dict[uuid.UUID, tuple[int, ...]] = {}
     borrowers: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
@@ -89,9 +156,13 @@ def reference_day_end(
             else None
         )
         dues = _dues(session, loan_id)
-        results[loan_id] = day_end(
-            day, [due for _, due, _ in dues], AssetClass(state.asset_class), freeze, settings
+        first_night = state.history_derived_on is None
+        previous = (
+            AssetClass.NPA
+            if first_night and remembered.get(loan_id) is AssetClass.NPA
+            else AssetClass(state.asset_class)
         )
+        results[loan_id] = day_end(day, [due for _, due, _ in dues], previous, freeze, settings)
         charges[loan_id] = tuple(
             seq for seq, due, levied in dues if late_charge_due(day, due, levied, settings)
         )

@@ -19,6 +19,7 @@ from sync_server.errors import Conflict, ValidationFailed
 from sync_server.jobs import ledger
 from sync_server.jobs.dayend import DayEnd, delinquency_settings
 from sync_server.jobs.ledger import DAY_END, WEEKLY_SCORES, RunOutcome
+from sync_server.jobs.ledger_check import weekly_step
 from sync_server.jobs.weekly import (
     Rescore,
     WeeklyScores,
@@ -73,7 +74,8 @@ def _day_end_locked(db: Database, day: date, clock: Clock, actor: Principal) -> 
     with db.read_only() as session:
         settings = delinquency_settings(session)
     job = DayEnd(day=day, settings=settings, now=clock.now())
-    return ledger.run_steps(db, DAY_END, day.isoformat(), job.steps(), actor=actor)
+    steps = [*job.steps(), *weekly_step(day, settings)]
+    return ledger.run_steps(db, DAY_END, day.isoformat(), steps, actor=actor)
 
 
 def run_day_end(

@@ -219,6 +219,9 @@ class LoanState(Base):
     # the arrears, and the first due date after that sum.
     arrears_settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     arrears_next_due: Mapped[date | None] = mapped_column(Date)
+    # The first day-end that read the loan's whole history for its class (jobs/first_night.py);
+    # NULL until then.
+    history_derived_on: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
