@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from desktop.cache.store import Cache
 from desktop.viewmodels.foreclosure import write_foreclosure_statement
 from desktop.viewmodels.loan_detail import LoanDetailViewModel
-from desktop.viewmodels.receipt import Receipt, write_receipt
+from desktop.viewmodels.receipt import receipt_of, write_receipt
 from desktop.viewmodels.record_payment import RecordPaymentViewModel
 from loancore.allocation import InstallmentDue
 from loancore.dates import format_date
@@ -158,18 +158,8 @@ def test_the_receipt_says_what_is_needed_to_close_after_the_payment(
     assert after is not None
     assert saved.to_close_paise == after.total
     assert before - 10_000_00 <= after.total < before
-    receipt = Receipt(
-        payment_id=saved.payment_id,
-        account_no=saved.account_no,
-        borrower_name=saved.borrower_name,
-        amount_paise=saved.amount_paise,
-        mode=saved.mode,
-        reference=saved.reference,
-        payment_date=saved.payment_date,
-        collector_name=saved.collector_name,
-        pending=True,
-        to_close_paise=saved.to_close_paise,
-    )
+    receipt = receipt_of(saved)
+    assert receipt.to_close_paise == saved.to_close_paise
     text = PdfReader(write_receipt(receipt, tmp_path / "r.pdf")).pages[0].extract_text()
     assert f"after this payment: {format_rupees(after.total)}" in text
 

@@ -34,8 +34,9 @@ from sync_server.auth import passwords
 from sync_server.auth.principal import Principal
 from sync_server.auth.service import create_branch, create_user
 from sync_server.db.engine import Database
-from sync_server.db.models import AllocationLine, Charge, LoanState, Product
+from sync_server.db.models import AllocationLine, Charge, Loan, LoanState, Product
 from sync_server.loans.book import BorrowerDetails, NewLoan, create_loan
+from sync_server.loans.position import closing_quote, read_dues
 from sync_server.payments.service import record_payment
 from sync_server.sync.views import loan_views
 
@@ -192,9 +193,22 @@ def _book(office: Office, case: Case) -> uuid.UUID:
         )
         loan_id = loan.id
     emi = _emi(office, loan_id)
+    paid_on = TODAY - timedelta(days=25)
     for per_mille in case.earlier:
-        _post(office, loan_id, max(1, emi * per_mille // 1000), TODAY - timedelta(days=25))
+        # Never as much as closes the loan: an earlier payment leaves it open to be paid.
+        below_quote = _quote(office, loan_id, paid_on) - 100
+        amount = min(max(1, emi * per_mille // 1000), below_quote)
+        if amount > 0:
+            _post(office, loan_id, amount, paid_on)
     return loan_id
+
+
+def _quote(office: Office, loan_id: uuid.UUID, on: date) -> int:
+    """The server's amount needed to close the loan on `on`."""
+    with office.db.unit_of_work() as session:
+        loan = session.get(Loan, loan_id)
+        assert loan is not None
+        return closing_quote(session, loan, read_dues(session, loan), on).total
 
 
 def _emi(office: Office, loan_id: uuid.UUID) -> int:
@@ -249,17 +263,17 @@ def test_the_desks_provisional_split_is_the_split_the_server_books(
         role=Role.ADMIN,
         business_date=TODAY,
     )
-    closing = desk.assess().closing_amount
-    amount = max(1, closing * case.per_mille_of_closing // 1000)
     paid_on = TODAY - timedelta(days=case.days_back)
     reference = _utr(office)
-    assessment = desk.update(
+    # The amount needed to close on the payment date (interest accrues day by day).
+    closing = desk.update(
         mode=PaymentMode.NEFT,
-        amount_text=f"{amount // 100}.{amount % 100:02d}",
         reference=reference,
         date_text=format_date(paid_on),
         backdate_reason="Received at the branch, entered later",
-    )
+    ).closing_amount
+    amount = max(1, closing * case.per_mille_of_closing // 1000)
+    assessment = desk.update(amount_text=f"{amount // 100}.{amount % 100:02d}")
     assert assessment.can_save, assessment.errors
     assert assessment.allocation is not None
     shown = list(assessment.allocation.lines)
