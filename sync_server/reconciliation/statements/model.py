@@ -70,14 +70,10 @@ def format_minor(amount: int) -> str:
 
 
 def checked(statement: Statement, where: str) -> Statement:
-    """The statement if its opening balance plus its lines is its closing balance."""
-    total = statement.opening_balance + sum(line.amount for line in statement.lines)
-    if total != statement.closing_balance:
-        raise StatementRefused(
-            f"{where}: opening balance {format_minor(statement.opening_balance)} plus the lines "
-            f"gives {format_minor(total)}, but the closing balance is "
-            f"{format_minor(statement.closing_balance)}"
-        )
+    """The statement if every running balance it gives and its closing balance add up.
+
+    Running balances are checked first, so that a wrong figure is named by its own line.
+    """
     running = statement.opening_balance
     for line in statement.lines:
         running += line.amount
@@ -86,4 +82,10 @@ def checked(statement: Statement, where: str) -> Statement:
                 f"{line.position}: balance {format_minor(line.balance_after)} after this line "
                 f"should be {format_minor(running)}"
             )
+    if running != statement.closing_balance:
+        raise StatementRefused(
+            f"{where}: opening balance {format_minor(statement.opening_balance)} plus the lines "
+            f"gives {format_minor(running)}, but the closing balance is "
+            f"{format_minor(statement.closing_balance)}"
+        )
     return statement
