@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import IntEnum, StrEnum
 
-from rapidfuzz import fuzz, utils
+from rapidfuzz import fuzz, process, utils
 
 from loancore.reconciliation.narration import (
     narration_words,
@@ -51,6 +51,7 @@ class Step(IntEnum):
 
 
 AUTOMATIC_STEPS = frozenset({Step.EXACT, Step.STRONG})
+NEEDS_A_PERSON = "no exact or strong candidate: a person must confirm"
 
 
 class EntryKind(StrEnum):
@@ -205,34 +206,76 @@ def _candidate(facts: _LineFacts, entry: BookEntry, thresholds: Thresholds) -> C
 
 
 class _Book:
-    """The entries indexed by (amount, reference) for step 1 and by amount and date for 2-3."""
+    """The entries indexed the ways the steps look them up.
+
+    Steps 1 and 2 go straight to their entries: by (amount, reference) and by (amount, account
+    or slip number) for each word of the narration. Only a line left without an automatic
+    match looks through the date window of its amount for names alike (rapidfuzz in C), since
+    equal EMIs are common and that window can hold thousands of entries.
+    """
 
     def __init__(self, entries: Iterable[BookEntry]) -> None:
         self.by_reference: dict[tuple[int, str], list[BookEntry]] = defaultdict(list)
+        self.by_mark: dict[tuple[int, str], list[BookEntry]] = defaultdict(list)
         self.by_amount: dict[int, list[BookEntry]] = defaultdict(list)
         for entry in entries:
             if entry.reference:
                 key = (entry.amount, normalise_reference(entry.reference))
                 self.by_reference[key].append(entry)
+            if entry.mark:
+                self.by_mark[(entry.amount, normalise_reference(entry.mark))].append(entry)
             self.by_amount[entry.amount].append(entry)
         for same_amount in self.by_amount.values():
-            same_amount.sort(key=lambda entry: entry.on)
+            same_amount.sort(key=lambda entry: (entry.on, entry.entry_id))
         self.dates = {
             amount: [entry.on for entry in same] for amount, same in self.by_amount.items()
         }
+        self.names = {
+            amount: [utils.default_process(entry.name) if entry.name else "" for entry in same]
+            for amount, same in self.by_amount.items()
+        }
 
-    def near(self, facts: _LineFacts, days: int) -> list[BookEntry]:
-        line = facts.line
-        near: dict[str, BookEntry] = {}
+    def firm(self, facts: _LineFacts) -> list[BookEntry]:
+        """Entries sharing the amount and a reference, or an account/slip number, with the line."""
+        amount = facts.line.amount
+        found: dict[str, BookEntry] = {}
         for reference in facts.references:
-            for entry in self.by_reference.get((line.amount, reference), ()):
-                near[entry.entry_id] = entry
+            for entry in self.by_reference.get((amount, reference), ()):
+                found[entry.entry_id] = entry
+        for word in facts.words:
+            for entry in self.by_mark.get((amount, word), ()):
+                found[entry.entry_id] = entry
+        return list(found.values())
+
+    def name_alike(
+        self, facts: _LineFacts, thresholds: Thresholds, known: set[str]
+    ) -> list[Candidate]:
+        line = facts.line
         dates = self.dates.get(line.amount, [])
-        low = bisect_left(dates, line.value_date - timedelta(days=days))
-        high = bisect_right(dates, line.value_date + timedelta(days=days))
-        for entry in self.by_amount.get(line.amount, [])[low:high]:
-            near[entry.entry_id] = entry
-        return list(near.values())
+        days = timedelta(days=thresholds.suggested_days)
+        low = bisect_left(dates, line.value_date - days)
+        high = bisect_right(dates, line.value_date + days)
+        window = self.by_amount.get(line.amount, [])
+        names = self.names.get(line.amount, [])[low:high]
+        narration = utils.default_process(line.narration)
+        alike = process.extract(
+            narration,
+            names,
+            scorer=fuzz.partial_ratio,
+            processor=None,
+            score_cutoff=thresholds.name_score - 0.5,
+            limit=None,
+        )
+        found = []
+        for _, score, index in alike:
+            entry = window[low + index]
+            rounded = round(score)
+            if entry.entry_id in known or not entry.name or rounded < thresholds.name_score:
+                continue
+            apart = abs((line.value_date - entry.on).days)
+            reason = f"name {rounded}% alike, {apart} d"
+            found.append(Candidate(entry.entry_id, Step.SUGGESTED, apart, rounded, reason))
+        return found
 
 
 def reconcile(
@@ -242,43 +285,46 @@ def reconcile(
 ) -> Outcome:
     """Match a statement's credits to the book; see the module's rules."""
     book = _Book(entries)
-    candidates: dict[str, tuple[Candidate, ...]] = {}
+    facts: dict[str, _LineFacts] = {}
+    firm: dict[str, tuple[Candidate, ...]] = {}
     other_currency: list[str] = []
     for line in lines:
         if line.currency.upper() != BOOK_CURRENCY:
             other_currency.append(line.line_id)
             continue
-        facts = _facts(line)
-        found = (
-            _candidate(facts, entry, thresholds)
-            for entry in book.near(facts, thresholds.suggested_days)
+        facts[line.line_id] = read = _facts(line)
+        answers = (_candidate(read, entry, thresholds) for entry in book.firm(read))
+        firm[line.line_id] = tuple(
+            sorted((c for c in answers if c is not None), key=Candidate.rank_key)
         )
-        candidates[line.line_id] = tuple(
-            sorted((c for c in found if c is not None), key=Candidate.rank_key)
-        )
-    return _decide(candidates, sorted(other_currency))
-
-
-def _decide(candidates: dict[str, tuple[Candidate, ...]], other_currency: list[str]) -> Outcome:
-    strongest_claim: dict[str, list[tuple[Step, str]]] = defaultdict(list)
-    for line_id, found in candidates.items():
+    claims: dict[str, list[tuple[Step, str]]] = defaultdict(list)
+    for line_id, found in firm.items():
         for candidate in found:
-            strongest_claim[candidate.entry_id].append((candidate.step, line_id))
+            claims[candidate.entry_id].append((candidate.step, line_id))
     matched: list[Match] = []
     suggested: list[Suggestion] = []
     unmatched: list[str] = []
-    for line_id in sorted(candidates):
-        found = candidates[line_id]
-        if not found:
-            unmatched.append(line_id)
-            continue
-        why = _why_not_automatic(line_id, found, strongest_claim)
+    for line_id in sorted(firm):
+        found = firm[line_id]
+        why = _why_not_automatic(line_id, found, claims) if found else NEEDS_A_PERSON
         if why is None:
             best = found[0]
             matched.append(Match(line_id, best.entry_id, best.step, best.reason))
-        else:
-            suggested.append(Suggestion(line_id, found, why))
-    return Outcome(tuple(matched), tuple(suggested), tuple(unmatched), tuple(other_currency))
+            continue
+        known = {candidate.entry_id for candidate in found}
+        every = tuple(
+            sorted(
+                (*found, *book.name_alike(facts[line_id], thresholds, known)),
+                key=Candidate.rank_key,
+            )
+        )
+        if not every:
+            unmatched.append(line_id)
+            continue
+        suggested.append(Suggestion(line_id, every, why))
+    return Outcome(
+        tuple(matched), tuple(suggested), tuple(unmatched), tuple(sorted(other_currency))
+    )
 
 
 def _why_not_automatic(
@@ -288,7 +334,7 @@ def _why_not_automatic(
 ) -> str | None:
     best = found[0]
     if best.step not in AUTOMATIC_STEPS:
-        return "only name-alike candidates: a person must confirm"
+        return NEEDS_A_PERSON
     equally_good = [c for c in found if c.step == best.step]
     if len(equally_good) > 1:
         return f"{len(equally_good)} candidates equally good at step {int(best.step)}"

@@ -101,7 +101,7 @@ def test_the_account_number_four_days_off_is_only_suggested_by_name() -> None:
             True,
         ),
     )
-    assert suggestion.why_not_automatic == "only name-alike candidates: a person must confirm"
+    assert suggestion.why_not_automatic == "no exact or strong candidate: a person must confirm"
 
 
 def test_an_account_number_inside_a_longer_word_does_not_count() -> None:
