@@ -100,15 +100,19 @@ def read_csv(data: bytes, mapping: ColumnMapping | None = None) -> tuple[Stateme
 
 
 def read_xlsx(data: bytes, mapping: ColumnMapping | None = None) -> tuple[Statement, ...]:
+    # openpyxl parses the sheets' XML with defusedxml when it is installed (it is a dependency),
+    # so an entity or a DTD in a workbook is refused like one in a camt.053 file. It raises
+    # zipfile, KeyError and XML errors alike, at load or while reading rows.
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises zipfile, KeyError, XML errors alike
-        raise StatementRefused(f"row 1: not a readable XLSX workbook ({error})") from None
-    try:
-        sheet = book.worksheets[0]
-        rows: list[list[Cell]] = [list(row) for row in sheet.iter_rows(values_only=True)]
-    finally:
-        book.close()
+        try:
+            sheet = book.worksheets[0]
+            rows: list[list[Cell]] = [list(row) for row in sheet.iter_rows(values_only=True)]
+        finally:
+            book.close()
+    except Exception as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise StatementRefused(f"row 1: not a readable XLSX workbook ({reason})") from None
     return (_read_rows(rows, mapping, "row"),)
 
 

@@ -1,4 +1,5 @@
 import io
+import zipfile
 from datetime import date
 
 import pytest
@@ -209,3 +210,23 @@ def test_a_csv_that_is_not_utf8_is_refused_naming_the_line() -> None:
 def test_an_empty_file_is_refused() -> None:
     with pytest.raises(StatementRefused, match=r"^line 1: the file is empty$"):
         read_statement(b" \n ")
+
+
+def _with_sheet_prolog(workbook: bytes, prolog: bytes) -> bytes:
+    rewritten = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(workbook)) as source, zipfile.ZipFile(rewritten, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = content.replace(b"<worksheet", prolog + b"<worksheet", 1)
+            target.writestr(item, content)
+    return rewritten.getvalue()
+
+
+def test_an_xml_entity_inside_an_xlsx_sheet_is_refused() -> None:
+    plain = _icici_xlsx(ICICI_ROWS)
+    (unchanged,) = read_statement(_with_sheet_prolog(plain, b""))
+    assert len(unchanged.lines) == 3
+    evil = b'<!DOCTYPE worksheet [<!ENTITY x SYSTEM "file:///etc/hostname">]>'
+    with pytest.raises(StatementRefused, match=r"^row 1: not a readable XLSX workbook"):
+        read_statement(_with_sheet_prolog(plain, evil))
