@@ -230,3 +230,18 @@ def test_an_xml_entity_inside_an_xlsx_sheet_is_refused() -> None:
     evil = b'<!DOCTYPE worksheet [<!ENTITY x SYSTEM "file:///etc/hostname">]>'
     with pytest.raises(StatementRefused, match=r"^row 1: not a readable XLSX workbook"):
         read_statement(_with_sheet_prolog(plain, evil))
+
+
+def test_a_sheet_broken_past_its_first_rows_is_refused_not_an_error() -> None:
+    plain = _icici_xlsx(ICICI_ROWS)
+    broken = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(plain)) as source, zipfile.ZipFile(broken, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = content.replace(b"</sheetData>", b"<row><c></sheetData>")
+            target.writestr(item, content)
+    with pytest.raises(
+        StatementRefused, match=r"^row 1: not a readable XLSX workbook \(mismatched"
+    ):
+        read_statement(broken.getvalue())
