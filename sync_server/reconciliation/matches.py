@@ -36,6 +36,7 @@ from sync_server.db.models import (
     PaymentReversal,
 )
 from sync_server.db.types import utcnow
+from sync_server.flags.service import require_enabled
 
 # Step 1 (reference and amount) looks at no date; this bounds how far back an unmatched
 # payment is still looked for by reference.
@@ -55,6 +56,7 @@ class MatchRun:
 def match_bank_lines(
     session: Session, *, actor: Principal = SYSTEM, thresholds: Thresholds = DOMAIN_THRESHOLDS
 ) -> MatchRun:
+    require_enabled(session, "reconciliation")
     live = select(BankMatch.bank_line_id).where(BankMatch.unmatched_at.is_(None))
     rows = session.execute(
         select(

@@ -20,6 +20,7 @@ from sync_server.audit import service as audit
 from sync_server.auth.principal import SYSTEM, Principal
 from sync_server.db.models import BankAccount, BankLine, StatementImport
 from sync_server.db.types import utcnow
+from sync_server.flags.service import require_enabled
 from sync_server.reconciliation.statements import (
     ColumnMapping,
     Statement,
@@ -92,6 +93,7 @@ def import_statement_file(
     actor: Principal | None,
     mapping: ColumnMapping | None = None,
 ) -> ImportReport:
+    require_enabled(session, "reconciliation")
     statements = read_statement(data, mapping)
     for statement in statements:
         for line in statement.lines:

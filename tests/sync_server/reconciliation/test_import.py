@@ -12,8 +12,16 @@ from sqlalchemy.exc import DBAPIError
 import main
 from sync_server.auth.principal import SYSTEM
 from sync_server.db.engine import Database
-from sync_server.db.models import AuditEntry, BankAccount, BankLine, StatementImport
+from sync_server.db.models import (
+    AuditEntry,
+    BankAccount,
+    BankLine,
+    FeatureFlag,
+    StatementImport,
+)
+from sync_server.errors import FeatureDisabled
 from sync_server.reconciliation.cli import import_statement_command
+from sync_server.reconciliation.matches import match_bank_lines
 from sync_server.reconciliation.service import ImportReport, import_statement_file
 from sync_server.reconciliation.statements import StatementRefused
 from tests.sync_server.reconciliation.shared_fixtures import bank_statements, shared_file
@@ -170,3 +178,32 @@ def test_main_py_import_statement_runs_the_import(
         "camt053.v2.multi.statement.xml: 2 lines added, 0 already there",
     ]
     assert printed[-1] == "camt053.v2.multi.statement.xml: 2 lines added, 0 already there"
+
+
+def test_the_reconciliation_kill_switch_stops_imports_and_matching(
+    db: Database, tmp_path: Path
+) -> None:
+    with db.unit_of_work() as session:
+        session.add(FeatureFlag(key="reconciliation", enabled=False))
+    before = counts(db)
+    with pytest.raises(FeatureDisabled, match="kill switch 'reconciliation'"):
+        run_import(db, hdfc(ROWS))
+    with (
+        pytest.raises(FeatureDisabled, match="kill switch 'reconciliation'"),
+        db.unit_of_work() as session,
+    ):
+        match_bank_lines(session)
+    assert counts(db) == before
+    path = tmp_path / "hdfc.csv"
+    path.write_bytes(hdfc(ROWS))
+    out = io.StringIO()
+    assert import_statement_command(db, str(path), "HDFC", out) == 1
+    assert out.getvalue() == (
+        "refused: hdfc.csv: Bank statement import and matching is switched off by an "
+        "administrator (kill switch 'reconciliation'); nothing was imported\n"
+    )
+    with db.unit_of_work() as session:
+        flag = session.get(FeatureFlag, "reconciliation")
+        assert flag is not None
+        flag.enabled = True
+    assert run_import(db, hdfc(ROWS)).added == 7
