@@ -1,7 +1,8 @@
 """`python main.py import statement FILE [--account ACC]`: one file, all of it or none of it.
 
-Prints what each statement added and what was already there; a refusal prints its reason (the
-line and why) and changes nothing. Dates print as DD-MM-YYYY, as everywhere a person reads them.
+Prints what each statement added and what was already there, then matches the credits not yet
+matched (its own transaction: the import stands even if matching is refused) and prints the
+counts; a refused file prints its reason (the line and why) and changes nothing. Dates print as DD-MM-YYYY, as everywhere a person reads them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TextIO
 from sync_server.auth.principal import SYSTEM
 from sync_server.db.engine import Database
 from sync_server.errors import LoanDeskError
+from sync_server.reconciliation.matches import match_bank_lines
 from sync_server.reconciliation.service import import_statement_file
 
 
@@ -53,6 +55,17 @@ def import_statement_command(
         )
     print(
         f"{file.name}: {_lines(report.added)} added, {report.already_there} already there",
+        file=out,
+    )
+    try:
+        with db.unit_of_work() as session:
+            run = match_bank_lines(session)
+    except LoanDeskError as error:
+        print(f"matching not run: {error.message}", file=out)
+        return 1
+    print(
+        f"matching: {run.matched} matched automatically, {run.suggested} for a person to "
+        f"confirm, {run.unidentified} unidentified, {run.other_currency} in another currency",
         file=out,
     )
     return 0

@@ -147,10 +147,12 @@ def test_the_command_prints_what_it_added_and_found(db: Database, tmp_path: Path
         "new bank account HDFC-PNC",
         "HDFC-PNC (INR) 27-11-2026 to 01-12-2026: 7 lines added, 0 already there",
         "hdfc.csv: 7 lines added, 0 already there",
+        "matching: 0 matched automatically, 0 for a person to confirm, 6 unidentified, "
+        "0 in another currency",
     ]
     out = io.StringIO()
     assert import_statement_command(db, str(path), "HDFC-PNC", out) == 0
-    assert out.getvalue().splitlines()[-1] == "hdfc.csv: 0 lines added, 7 already there"
+    assert out.getvalue().splitlines()[-2] == "hdfc.csv: 0 lines added, 7 already there"
 
 
 def test_the_command_refuses_a_bad_file_with_its_reason(db: Database) -> None:
@@ -176,8 +178,9 @@ def test_main_py_import_statement_runs_the_import(
         "NL26VAYB8060476890 (EUR) 02-01-2015 to 02-01-2015: 1 line added, 0 already there",
         "NL26VAYB8060476890 (EUR) 02-01-2015 to 02-01-2015: 1 line added, 0 already there",
         "camt053.v2.multi.statement.xml: 2 lines added, 0 already there",
+        "matching: 0 matched automatically, 0 for a person to confirm, 0 unidentified, "
+        "1 in another currency",
     ]
-    assert printed[-1] == "camt053.v2.multi.statement.xml: 2 lines added, 0 already there"
 
 
 def test_the_reconciliation_kill_switch_stops_imports_and_matching(
@@ -207,3 +210,20 @@ def test_the_reconciliation_kill_switch_stops_imports_and_matching(
         assert flag is not None
         flag.enabled = True
     assert run_import(db, hdfc(ROWS)).added == 7
+
+
+def test_the_import_stands_when_matching_after_it_is_refused(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Switched off between the two transactions: the lines stay, the command says so."""
+
+    def switched_off(*_: object, **__: object) -> None:
+        raise FeatureDisabled("matching is switched off")
+
+    monkeypatch.setattr("sync_server.reconciliation.cli.match_bank_lines", switched_off)
+    path = tmp_path / "hdfc.csv"
+    path.write_bytes(hdfc(ROWS))
+    out = io.StringIO()
+    assert import_statement_command(db, str(path), "HDFC", out) == 1
+    assert out.getvalue().splitlines()[-1] == "matching not run: matching is switched off"
+    assert counts(db)[2] == 7
