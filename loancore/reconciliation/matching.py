@@ -15,8 +15,13 @@ only when exactly one entry answers it at its best step and that entry answers n
 at the same step or a better one. "Equally good" is read wide: two candidates at the same step
 tie whatever their day distance, and a strong match is held back when another entry with the
 same account (or slip) number lies within the suggested window, since value dates drift by a
-few days and two equal EMIs on one loan a week apart are otherwise told apart by chance. Everything else becomes a suggestion listing every candidate
-and why each ranks where it does. Lines in another currency are never matched.
+few days and two equal EMIs on one loan a week apart are otherwise told apart by chance.
+Everything else becomes a suggestion listing every candidate and why each ranks where it does.
+Lines in another currency are never matched.
+
+References are compared after `normalise_reference` on both sides (letters and digits only, a
+number without leading zeros), coarser than the form payments store theirs in, so that a
+reference typed at the desk and the one the bank prints compare equal.
 """
 
 from __future__ import annotations
