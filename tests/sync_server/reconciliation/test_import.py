@@ -227,3 +227,19 @@ def test_the_import_stands_when_matching_after_it_is_refused(
     assert import_statement_command(db, str(path), "HDFC", out) == 1
     assert out.getvalue().splitlines()[-1] == "matching not run: matching is switched off"
     assert counts(db)[2] == 7
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (f"27/11/26,{'N' * 1001},,27/11/26,,1.00,100001.00", "line 2: narration longer than 1000"),
+        (f"27/11/26,NEFT,{'R' * 65},27/11/26,,1.00,100001.00", "line 2: reference longer than 64"),
+        ("27/11/26,NEFT\x00X,,27/11/26,,1.00,100001.00", "line 2: a NUL character in the text"),
+    ],
+)
+def test_a_line_the_database_cannot_hold_whole_is_refused_before_anything_is_written(
+    db: Database, row: str, message: str
+) -> None:
+    with pytest.raises(StatementRefused, match=f"^{message}"):
+        run_import(db, hdfc([row]))
+    assert counts(db) == (0, 0, 0, 0)
