@@ -154,6 +154,19 @@ def cmd_jobs(args: argparse.Namespace) -> int:
         db.dispose()
 
 
+def cmd_import_statement(args: argparse.Namespace) -> int:
+    from sync_server.db.engine import Database
+    from sync_server.db.migrate import upgrade
+    from sync_server.reconciliation.cli import import_statement_command
+
+    db = Database(_db_url(args))
+    upgrade(db.engine)
+    try:
+        return import_statement_command(db, args.file, args.account)
+    finally:
+        db.dispose()
+
+
 def cmd_desktop(args: argparse.Namespace) -> int:
     from desktop.app import run
 
@@ -351,9 +364,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(js)
     js.set_defaults(func=cmd_jobs)
 
+    p = sub.add_parser("import", help="import bank statements (or the Excel loan book)")
+    isub = p.add_subparsers(dest="import_what", metavar="<what>", required=True)
+    st = isub.add_parser(
+        "statement", help="a bank statement (MT940, camt.053, CSV or XLSX), all or nothing"
+    )
+    st.add_argument("file", metavar="FILE")
+    st.add_argument("--account", metavar="ACC", help="bank account code (CSV/XLSX need one)")
+    _add_db(st)
+    st.set_defaults(func=cmd_import_statement)
+    isub.add_parser("book", help="the Excel loan book").set_defaults(
+        func=cmd_not_yet("'import book'")
+    )
+
     for name, help_text in (
         ("report", "MIS reports as PDF"),
-        ("import", "import the Excel loan book or bank statements"),
         ("backup", "back up and restore the server database"),
     ):
         p = sub.add_parser(name, help=help_text)

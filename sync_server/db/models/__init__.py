@@ -26,6 +26,12 @@ from sync_server.db.models.payments import (
     PaymentReversal,
     SyncCommandRecord,
 )
+from sync_server.db.models.reconciliation import (
+    BankAccount,
+    BankLine,
+    BankMatch,
+    StatementImport,
+)
 from sync_server.db.models.system import (
     AuditEntry,
     AuditHead,
@@ -42,6 +48,9 @@ __all__ = [
     "AllocationLine",
     "AuditEntry",
     "AuditHead",
+    "BankAccount",
+    "BankLine",
+    "BankMatch",
     "Base",
     "Borrower",
     "Branch",
@@ -69,6 +78,7 @@ __all__ = [
     "Reminder",
     "ScheduleRow",
     "Setting",
+    "StatementImport",
     "SyncCommandRecord",
     "User",
 ]

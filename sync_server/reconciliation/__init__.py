@@ -1,0 +1,1 @@
+"""Bank reconciliation: statements read and stored, matched to payments and cash deposits."""

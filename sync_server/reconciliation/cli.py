@@ -1,0 +1,71 @@
+"""`python main.py import statement FILE [--account ACC]`: one file, all of it or none of it.
+
+Prints what each statement added and what was already there, then matches the credits not yet
+matched (its own transaction: the import stands even if matching is refused) and prints the
+counts; a refused file prints its reason (the line and why) and changes nothing. Dates print as DD-MM-YYYY, as everywhere a person reads them.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+from sync_server.auth.principal import SYSTEM
+from sync_server.db.engine import Database
+from sync_server.errors import LoanDeskError
+from sync_server.reconciliation.matches import match_bank_lines
+from sync_server.reconciliation.service import import_statement_file
+
+
+def _lines(count: int) -> str:
+    return f"{count} line" if count == 1 else f"{count} lines"
+
+
+def _day(day: date | None) -> str:
+    return day.strftime("%d-%m-%Y") if day else "-"
+
+
+def import_statement_command(
+    db: Database, path: str, account: str | None, out: TextIO | None = None
+) -> int:
+    out = out or sys.stdout
+    file = Path(path)
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        print(f"refused: cannot read {path}: {error.strerror}", file=out)
+        return 2
+    try:
+        with db.unit_of_work() as session:
+            report = import_statement_file(
+                session, data=data, file_name=file.name, account_code=account, actor=SYSTEM
+            )
+    except LoanDeskError as error:
+        print(f"refused: {file.name}: {error.message}; nothing was imported", file=out)
+        return 1
+    for code in report.new_accounts:
+        print(f"new bank account {code}", file=out)
+    for s in report.statements:
+        print(
+            f"{s.account_code} ({s.currency}) {_day(s.first_date)} to {_day(s.last_date)}: "
+            f"{_lines(s.added)} added, {s.already_there} already there",
+            file=out,
+        )
+    print(
+        f"{file.name}: {_lines(report.added)} added, {report.already_there} already there",
+        file=out,
+    )
+    try:
+        with db.unit_of_work() as session:
+            run = match_bank_lines(session)
+    except LoanDeskError as error:
+        print(f"matching not run: {error.message}", file=out)
+        return 1
+    print(
+        f"matching: {run.matched} matched automatically, {run.suggested} for a person to "
+        f"confirm, {run.unidentified} unidentified, {run.other_currency} in another currency",
+        file=out,
+    )
+    return 0

@@ -1,0 +1,154 @@
+"""Matching stored bank credits to posted payments, the automatic part of reconciliation.
+
+The rules are loancore's (`reconcile`): this module only reads what is not yet matched, hands
+it over, and stores the automatic matches (steps 1 and 2) with their step and reason, in the
+caller's unit of work with one audit entry. Suggestions are returned for a person to decide;
+nothing is stored for them. Cash receipts never match a bank line on their own (cash reaches
+the bank as a deposit), and a payment whose reversal was approved is no longer expected.
+Lines in another currency than the book's are read but never matched.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from loancore.reconciliation.matching import (
+    BankCredit,
+    BookEntry,
+    EntryKind,
+    Outcome,
+    Thresholds,
+    reconcile,
+)
+from sync_server.audit import service as audit
+from sync_server.auth.principal import SYSTEM, Principal
+from sync_server.db.models import (
+    BankLine,
+    BankMatch,
+    Borrower,
+    Loan,
+    Payment,
+    PaymentReversal,
+)
+from sync_server.db.types import utcnow
+from sync_server.flags.service import require_enabled
+
+# Step 1 (reference and amount) looks at no date; this bounds how far back an unmatched
+# payment is still looked for by reference.
+REFERENCE_LOOKBACK = timedelta(days=90)
+DOMAIN_THRESHOLDS = Thresholds()
+
+
+@dataclass(frozen=True)
+class MatchRun:
+    matched: int
+    suggested: int
+    unidentified: int
+    other_currency: int
+    outcome: Outcome
+
+
+def match_bank_lines(
+    session: Session, *, actor: Principal = SYSTEM, thresholds: Thresholds = DOMAIN_THRESHOLDS
+) -> MatchRun:
+    require_enabled(session, "reconciliation")
+    live = select(BankMatch.bank_line_id).where(BankMatch.unmatched_at.is_(None))
+    rows = session.execute(
+        select(
+            BankLine.id,
+            BankLine.amount_paise,
+            BankLine.value_date,
+            BankLine.narration,
+            BankLine.reference,
+            BankLine.currency,
+        ).where(BankLine.amount_paise > 0, BankLine.id.not_in(live))
+    ).all()
+    lines = [
+        BankCredit(str(r.id), r.amount_paise, r.value_date, r.narration, r.reference, r.currency)
+        for r in rows
+    ]
+    entries: list[BookEntry] = []
+    if lines:
+        earliest = min(line.value_date for line in lines) - REFERENCE_LOOKBACK
+        latest = max(line.value_date for line in lines) + timedelta(thresholds.suggested_days)
+        entries = _expected_payments(session, earliest, latest)
+    outcome = reconcile(lines, entries, thresholds)
+    if outcome.matched:
+        now = utcnow()
+        session.execute(
+            insert(BankMatch),
+            [
+                {
+                    "bank_line_id": int(match.line_id),
+                    "payment_id": uuid.UUID(match.entry_id),
+                    "step": int(match.step),
+                    "reason": match.reason[:400],
+                    "matched_at": now,
+                }
+                for match in outcome.matched
+            ],
+        )
+    run = MatchRun(
+        len(outcome.matched),
+        len(outcome.suggested),
+        len(outcome.unmatched),
+        len(outcome.other_currency),
+        outcome,
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="reconciliation.match",
+        entity="bank_lines",
+        after={
+            "matched": run.matched,
+            "suggested": run.suggested,
+            "unidentified": run.unidentified,
+            "other_currency": run.other_currency,
+        },
+    )
+    return run
+
+
+def _expected_payments(session: Session, earliest: date, latest: date) -> list[BookEntry]:
+    """Posted, non-cash, not reversed, not yet matched payments dated in the window."""
+    matched = select(BankMatch.payment_id).where(
+        BankMatch.unmatched_at.is_(None), BankMatch.payment_id.is_not(None)
+    )
+    reversed_ = select(PaymentReversal.payment_id).where(PaymentReversal.status == "approved")
+    rows = session.execute(
+        select(
+            Payment.id,
+            Payment.amount_paise,
+            Payment.payment_date,
+            Payment.reference,
+            Loan.account_no,
+            Borrower.name,
+        )
+        .join(Loan, Loan.id == Payment.loan_id)
+        .join(Borrower, Borrower.id == Payment.borrower_id)
+        .where(
+            Payment.status == "posted",
+            Payment.mode != "cash",
+            Payment.payment_date.between(earliest, latest),
+            Payment.id.not_in(matched),
+            Payment.id.not_in(reversed_),
+        )
+    ).all()
+    return [
+        BookEntry(
+            str(r.id),
+            EntryKind.PAYMENT,
+            r.amount_paise,
+            r.payment_date,
+            r.reference,
+            r.account_no,
+            r.name,
+        )
+        for r in rows
+    ]
