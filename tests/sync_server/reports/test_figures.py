@@ -28,7 +28,7 @@ from sync_server.db.models import (
 from sync_server.reports.figures import BUCKETS, CLASSES, LEFT_BOOK, MisFigures
 from sync_server.reports.query import IST
 from sync_server.reports.service import UnknownBranch, mis_figures
-from tests.sync_server.reports.book import AS_OF, MONTH_END_BEFORE, build
+from tests.sync_server.reports.book import AS_OF, MONTH_END_BEFORE
 
 MONTH_START = date(2026, 4, 1)
 MONTH_END = date(2026, 4, 30)
@@ -81,12 +81,6 @@ def _collections(session: Session, end: date) -> tuple[int, int, int]:
         ):
             prepaid += line.amount_paise
     return demand, collected, prepaid
-
-
-@pytest.fixture
-def built(db: Database) -> Database:
-    build(db)
-    return db
 
 
 def test_every_figure_agrees_with_an_independent_reckoning(built: Database) -> None:
