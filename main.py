@@ -167,6 +167,22 @@ def cmd_import_statement(args: argparse.Namespace) -> int:
         db.dispose()
 
 
+def cmd_report_mis(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from sync_server.db.engine import Database
+    from sync_server.db.migrate import upgrade
+    from sync_server.reports.cli import mis_command
+
+    db = Database(_db_url(args))
+    upgrade(db.engine)
+    try:
+        xlsx = Path(args.xlsx) if args.xlsx else None
+        return mis_command(db, args.as_of, Path(args.out), xlsx, args.branch)
+    finally:
+        db.dispose()
+
+
 def cmd_desktop(args: argparse.Namespace) -> int:
     from desktop.app import run
 
@@ -377,8 +393,17 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_not_yet("'import book'")
     )
 
+    p = sub.add_parser("report", help="MIS reports as PDF and XLSX")
+    rsub = p.add_subparsers(dest="report_command", metavar="<report>", required=True)
+    rm = rsub.add_parser("mis", help="the investor-safe MIS as of a business date")
+    rm.add_argument("--as-of", required=True, metavar="DATE", help="business date YYYY-MM-DD")
+    rm.add_argument("--out", required=True, metavar="FILE.pdf", help="where to write the PDF")
+    rm.add_argument("--xlsx", metavar="FILE", help="also write the figures as an XLSX workbook")
+    rm.add_argument("--branch", metavar="CODE", help="one branch only (default: all branches)")
+    _add_db(rm)
+    rm.set_defaults(func=cmd_report_mis)
+
     for name, help_text in (
-        ("report", "MIS reports as PDF"),
         ("backup", "back up and restore the server database"),
     ):
         p = sub.add_parser(name, help=help_text)
