@@ -221,11 +221,14 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from sync_server.backup.archive import BackupRefused, load_key
     from sync_server.backup.service import restore_backup
 
+    from sqlalchemy.engine import make_url
+
     url = _db_url(args)
     if not args.yes:
+        where = make_url(url).render_as_string(hide_password=True)
         print(
-            "restore replaces the whole database at "
-            f"{url.split('@')[-1]}; stop the servers, then run again with --yes",
+            f"restore replaces the whole database at {where}; stop the servers, "
+            "then run again with --yes",
             file=sys.stderr,
         )
         return 2

@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -98,17 +97,14 @@ def _run(command: list[str], env: dict[str, str], what: str) -> None:
         raise BackupRefused(f"{what} failed: {' / '.join(detail)}")
 
 
-def snapshot(url: str) -> bytes:
+def snapshot(url: str, dump: Path) -> None:
     parsed = _url(url)
     tool = find_tool("pg_dump", server_major(url))
-    with tempfile.TemporaryDirectory(prefix="loandesk-backup-") as folder:
-        dump = Path(folder) / "book.dump"
-        _run(
-            [tool, "--format=custom", "--no-owner", "--no-privileges", f"--file={dump}"],
-            _environment(parsed, parsed.database or ""),
-            "pg_dump",
-        )
-        return dump.read_bytes()
+    _run(
+        [tool, "--format=custom", "--no-owner", "--no-privileges", f"--file={dump}"],
+        _environment(parsed, parsed.database or ""),
+        "pg_dump",
+    )
 
 
 def _staging_name(target: str, stamp: str, purpose: str) -> str:
@@ -122,7 +118,7 @@ def _exists(conn: psycopg.Connection, name: str) -> bool:
 
 
 @contextmanager
-def staged(url: str, plaintext: bytes, now: datetime) -> Iterator[str]:
+def staged(url: str, dump: Path, now: datetime) -> Iterator[str]:
     """The backup restored into a new database on the same server, as a URL; dropped on the
     way out unless `replace` has put it in the target's place."""
     parsed = _url(url)
@@ -138,22 +134,19 @@ def staged(url: str, plaintext: bytes, now: datetime) -> Iterator[str]:
     with _connect(parsed, MAINTENANCE_DB) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
-        with tempfile.TemporaryDirectory(prefix="loandesk-restore-") as folder:
-            dump = Path(folder) / "book.dump"
-            dump.write_bytes(plaintext)
-            _run(
-                [
-                    tool,
-                    "--exit-on-error",
-                    "--single-transaction",
-                    "--no-owner",
-                    "--no-privileges",
-                    f"--dbname={name}",
-                    str(dump),
-                ],
-                _environment(parsed, name),
-                "pg_restore",
-            )
+        _run(
+            [
+                tool,
+                "--exit-on-error",
+                "--single-transaction",
+                "--no-owner",
+                "--no-privileges",
+                f"--dbname={name}",
+                str(dump),
+            ],
+            _environment(parsed, name),
+            "pg_restore",
+        )
         yield parsed.set(database=name).render_as_string(hide_password=False)
     finally:
         with _connect(parsed, MAINTENANCE_DB) as admin:

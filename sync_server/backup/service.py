@@ -8,6 +8,7 @@ audit chain. Only a copy that passes replaces the target; a refusal leaves it as
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -62,15 +63,24 @@ def make_backup(url: str, out: Path, *, key: bytes, now: datetime | None = None)
     backup never leaves a half-written file under the final name)."""
     kind = _kind(url)
     revision = schema_revision(url)
-    plaintext = sqlite.snapshot(url) if kind == "sqlite" else postgres.snapshot(url)
     created = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
-    blob = archive.seal(plaintext, key=key, revision=revision, kind=kind, created_at=created)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.partial")
-    partial.write_bytes(blob)
-    partial.chmod(0o600)
-    partial.replace(out)
-    header, _ = archive.read_header(blob)
+    with tempfile.TemporaryDirectory(prefix="loandesk-backup-") as folder:
+        plaintext = Path(folder) / "book"
+        if kind == "sqlite":
+            sqlite.snapshot(url, plaintext)
+        else:
+            postgres.snapshot(url, plaintext)
+        try:
+            partial.unlink(missing_ok=True)
+            partial.touch(mode=0o600)
+            header = archive.seal(
+                plaintext, partial, key=key, revision=revision, kind=kind, created_at=created
+            )
+            partial.replace(out)
+        finally:
+            partial.unlink(missing_ok=True)
     return header
 
 
@@ -120,7 +130,15 @@ def restore_backup(
     say: Callable[[str], None] = lambda _: None,
 ) -> Restored:
     now = now or datetime.now(UTC)
-    header, plaintext = archive.open_sealed(source.read_bytes(), key=key)
+    with tempfile.TemporaryDirectory(prefix="loandesk-restore-") as folder:
+        plaintext = Path(folder) / "book"
+        header = archive.open_sealed(source, plaintext, key=key)
+        return _restore_opened(url, header, plaintext, now, say)
+
+
+def _restore_opened(
+    url: str, header: Header, plaintext: Path, now: datetime, say: Callable[[str], None]
+) -> Restored:
     kind = _kind(url)
     if header.database_kind != kind:
         raise BackupRefused(

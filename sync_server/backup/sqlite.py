@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterator
@@ -37,35 +38,32 @@ def _remove_with_sidecars(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def snapshot(url: str) -> bytes:
-    """A consistent copy of the whole database, taken while it stays in use."""
+def snapshot(url: str, copy: Path) -> None:
+    """A consistent copy of the whole database into `copy`, taken while it stays in use."""
     source_path = database_path(url)
     if not source_path.exists():
         raise BackupRefused(f"There is no database at {source_path}")
-    with tempfile.TemporaryDirectory(prefix="loandesk-backup-") as folder:
-        copy = Path(folder) / "snapshot.db"
-        source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True, timeout=BUSY_MS / 1000)
-        target = sqlite3.connect(copy)
-        try:
-            source.backup(target)
-            target.execute("PRAGMA journal_mode=DELETE")
-        finally:
-            target.close()
-            source.close()
-        return copy.read_bytes()
+    source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True, timeout=BUSY_MS / 1000)
+    target = sqlite3.connect(copy)
+    try:
+        source.backup(target)
+        target.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        target.close()
+        source.close()
 
 
 @contextmanager
-def staged(url: str, plaintext: bytes) -> Iterator[str]:
+def staged(url: str, plaintext: Path) -> Iterator[str]:
     """The backup written out as a database file beside the target (so that it can be
     checked there), as a URL; removed on the way out whatever happens."""
     target = database_path(url)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix=f".{target.name}.restoring-", dir=target.parent)
+    os.close(handle)
     path = Path(name)
     try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(plaintext)
+        shutil.copyfile(plaintext, path)
         conn = sqlite3.connect(path)
         try:
             verdict = conn.execute("PRAGMA integrity_check").fetchone()

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from main import main
 from sync_server.audit import service as audit
 from sync_server.auth import passwords
+from sync_server.backup import archive as archive_format
 from sync_server.backup.archive import MAGIC, BackupRefused, read_header
 from sync_server.backup.service import make_backup, restore_backup
 from sync_server.db.engine import Database
@@ -137,7 +138,7 @@ def test_an_altered_or_foreign_backup_is_refused_and_changes_nothing(
     archive = tmp_path / "book.ldbk"
     make_backup(book.url, archive, key=key)
     blob = archive.read_bytes()
-    header, body_at = read_header(blob)
+    header = read_header(archive)
     revision = header.schema_revision.encode()
     edited_header = blob.replace(revision, b"0" * len(revision), 1)
     assert edited_header != blob
@@ -160,9 +161,44 @@ def test_an_altered_or_foreign_backup_is_refused_and_changes_nothing(
         _restore(book, archive, os.urandom(32), kept_databases)
     assert fingerprint(book) == before
     assert blob.startswith(MAGIC)
-    assert body_at < len(blob)
     assert kept_databases == []
     assert _staging_databases(book.url) == []
+
+
+def test_a_backup_cut_short_or_with_parts_reordered_is_refused(
+    book: Database,
+    key: bytes,
+    tmp_path: Path,
+    kept_databases: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(archive_format, "CHUNK_BYTES", 4096)
+    archive = tmp_path / "book.ldbk"
+    make_backup(book.url, archive, key=key)
+    blob = archive.read_bytes()
+    sealed = 4 + 4096 + 16  # length, chunk, tag
+    start = blob.index(b"}") + 1 + archive_format.NONCE_PREFIX_BYTES  # the header is flat JSON
+    last = (len(blob) - start) % sealed or sealed
+    assert (len(blob) - start) // sealed > 10
+    before = fingerprint(book)
+    cases = {
+        "last part dropped": blob[:-last],
+        "cut mid-part": blob[:-7],
+        "two parts swapped": blob[:start]
+        + blob[start + sealed : start + 2 * sealed]
+        + blob[start : start + sealed]
+        + blob[start + 2 * sealed :],
+        "a part repeated": blob[: start + sealed] + blob[start:],
+        "bytes appended": blob + b"\0",
+    }
+    for name, altered in cases.items():
+        bad = tmp_path / f"{name}.ldbk"
+        bad.write_bytes(altered)
+        with pytest.raises(BackupRefused):
+            _restore(book, bad, key, kept_databases)
+        assert fingerprint(book) == before, name
+    _restore(book, archive, key, kept_databases)
+    assert fingerprint(book) == before
 
 
 def _break_the_chain(db: Database) -> None:

@@ -85,7 +85,7 @@ def test_the_night_after_the_day_end_writes_one_backup_that_opens(
         "backup 2026-11-26: done",
     ]
     written = plan.folder / "loandesk-2026-11-26.ldbk"
-    header, _ = open_sealed(written.read_bytes(), key=KEY)
+    header = open_sealed(written, written.with_suffix(".plain"), key=KEY)
     assert header.schema_revision == code_head()
     assert _backup_runs(db) == [("2026-11-26", "done", None)]
     with db.read_only() as session:
