@@ -218,10 +218,10 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from sqlalchemy.engine import make_url
+
     from sync_server.backup.archive import BackupRefused, load_key
     from sync_server.backup.service import restore_backup
-
-    from sqlalchemy.engine import make_url
 
     url = _db_url(args)
     if not args.yes:
