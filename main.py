@@ -208,6 +208,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
     except BackupRefused as exc:
         print(f"backup refused: {exc.message}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"backup failed: {exc.strerror}: {exc.filename}", file=sys.stderr)
+        return 1
     print(
         f"backup written to {args.out}: {header.database_kind}, schema {header.schema_revision}, "
         f"{header.plaintext_bytes} bytes before encryption, sha256 {header.plaintext_sha256}"
@@ -237,6 +240,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
     except BackupRefused as exc:
         print(f"restore refused: {exc.message}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"restore failed: {exc.strerror}: {exc.filename}", file=sys.stderr)
+        return 1
     print(
         f"restored the backup of {done.header.created_at}: audit chain intact "
         f"({done.audit_entries} entries verified)"

@@ -53,14 +53,20 @@ def _environment(url: URL, database: str) -> dict[str, str]:
 
 
 def _connect(url: URL, database: str) -> psycopg.Connection:
-    return psycopg.connect(
-        host=url.host or "127.0.0.1",
-        port=url.port or 5432,
-        user=url.username,
-        password=str(url.password) if url.password else None,
-        dbname=database,
-        autocommit=True,
-    )
+    try:
+        return psycopg.connect(
+            host=url.host or "127.0.0.1",
+            port=url.port or 5432,
+            user=url.username,
+            password=str(url.password) if url.password else None,
+            dbname=database,
+            autocommit=True,
+        )
+    except psycopg.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise BackupRefused(
+            f"Cannot connect to database '{database}' on {url.host}:{url.port or 5432}: {reason}"
+        ) from exc
 
 
 def server_major(url: str) -> int:

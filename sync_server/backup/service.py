@@ -45,12 +45,19 @@ def _scripts(url: str) -> ScriptDirectory:
 
 
 def schema_revision(url: str) -> str:
+    if url.startswith("sqlite") and not sqlite.database_path(url).exists():
+        raise BackupRefused(f"There is no database at {sqlite.database_path(url)}")
     db = Database(url)
     try:
-        with db.read_only() as session:
-            revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        with db.read_engine.connect() as conn:
+            try:
+                revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            except DBAPIError as exc:
+                raise BackupRefused("That database holds no LoanDesk schema to back up") from exc
     except DBAPIError as exc:
-        raise BackupRefused("That database holds no LoanDesk schema to back up") from exc
+        raise BackupRefused(
+            f"Cannot reach the database ({type(exc.orig).__name__}); nothing was backed up"
+        ) from exc
     finally:
         db.dispose()
     if not revision:
@@ -130,6 +137,8 @@ def restore_backup(
     say: Callable[[str], None] = lambda _: None,
 ) -> Restored:
     now = now or datetime.now(UTC)
+    if not source.is_file():
+        raise BackupRefused(f"There is no backup file at {source}")
     with tempfile.TemporaryDirectory(prefix="loandesk-restore-") as folder:
         plaintext = Path(folder) / "book"
         header = archive.open_sealed(source, plaintext, key=key)

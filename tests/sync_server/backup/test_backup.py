@@ -270,3 +270,31 @@ def test_the_commands_back_up_and_restore_with_the_key_from_the_environment(
     monkeypatch.setenv("LOANDESK_BACKUP_KEY", base64.b64encode(b"short").decode())
     assert main(["restore", str(archive), "--db", book.url, "--yes"]) == 2
     assert "32 bytes" in capsys.readouterr().err
+
+
+def test_the_commands_say_what_is_wrong_without_a_traceback(
+    database_url: str,
+    key: bytes,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import base64
+
+    monkeypatch.setenv("LOANDESK_BACKUP_KEY", base64.b64encode(key).decode())
+    missing = tmp_path / "missing.ldbk"
+    assert main(["restore", str(missing), "--db", database_url, "--yes"]) == 2
+    assert f"There is no backup file at {missing}" in capsys.readouterr().err
+    unreachable = (
+        "postgresql://postgres@127.0.0.1:1/test"
+        if database_url.startswith("postgresql")
+        else f"sqlite:///{tmp_path / 'absent.db'}"
+    )
+    assert main(["backup", "--out", str(tmp_path / "b.ldbk"), "--db", unreachable]) == 2
+    err = capsys.readouterr().err
+    assert "Cannot reach the database" in err or "There is no database at" in err
+    assert not (tmp_path / "b.ldbk").exists()
+    monkeypatch.delenv("LOANDESK_BACKUP_KEY")
+    monkeypatch.setattr("keyring.get_password", lambda service, user: None)
+    assert main(["backup", "--out", str(tmp_path / "b.ldbk"), "--db", database_url]) == 2
+    assert "No backup key: set LOANDESK_BACKUP_KEY" in capsys.readouterr().err
