@@ -26,6 +26,7 @@ from sync_server.db.engine import Database
 from sync_server.db.migrate import downgrade
 from sync_server.db.models import Base
 from sync_server.demo import seed_demo
+from sync_server.health.service import code_head
 from tests import dbs
 
 TODAY = date(2026, 11, 27)
@@ -298,3 +299,23 @@ def test_the_commands_say_what_is_wrong_without_a_traceback(
     monkeypatch.setattr("keyring.get_password", lambda service, user: None)
     assert main(["backup", "--out", str(tmp_path / "b.ldbk"), "--db", database_url]) == 2
     assert "No backup key: set LOANDESK_BACKUP_KEY" in capsys.readouterr().err
+
+
+def test_a_backup_of_an_older_schema_is_migrated_aside_before_it_replaces_the_book(
+    db: Database, key: bytes, tmp_path: Path, kept_databases: list[str]
+) -> None:
+    downgrade(db.engine, "0004")
+    with db.unit_of_work() as session:
+        audit.record(session, actor=None, action="before.upgrade", entity="system")
+    older = tmp_path / "older.ldbk"
+    assert make_backup(db.url, older, key=key).schema_revision == "0004"
+    downgrade(db.engine, "base")
+    db.dispose()
+    done = restore_backup(db.url, older, key=key)
+    if done.previous_database:
+        kept_databases.append(done.previous_database)
+    assert done.upgraded_to == code_head()
+    assert done.audit_entries == 1
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == code_head()
+    assert fingerprint(db)["audit_log"][0] == 1
