@@ -254,6 +254,67 @@ def _desktop_until_closed(server_url: str) -> int:
     return run(sys.argv[:1], server_url=server_url)
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from sync_server.backup.archive import BackupRefused, load_key
+    from sync_server.backup.service import make_backup
+
+    try:
+        header = make_backup(_db_url(args), Path(args.out), key=load_key())
+    except BackupRefused as exc:
+        print(f"backup refused: {exc.message}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"backup failed: {exc.strerror}: {exc.filename}", file=sys.stderr)
+        return 1
+    print(
+        f"backup written to {args.out}: {header.database_kind}, schema {header.schema_revision}, "
+        f"{header.plaintext_bytes} bytes before encryption, sha256 {header.plaintext_sha256}"
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    from sync_server.backup.archive import BackupRefused, load_key
+    from sync_server.backup.service import restore_backup
+
+    url = _db_url(args)
+    if not args.yes:
+        where = make_url(url).render_as_string(hide_password=True)
+        print(
+            f"restore replaces the whole database at {where}; stop the servers, "
+            "then run again with --yes",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        done = restore_backup(url, Path(args.file), key=load_key(), say=print)
+    except BackupRefused as exc:
+        print(f"restore refused: {exc.message}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"restore failed: {exc.strerror}: {exc.filename}", file=sys.stderr)
+        return 1
+    print(
+        f"restored the backup of {done.header.created_at}: audit chain intact "
+        f"({done.audit_entries} entries verified)"
+    )
+    if done.upgraded_to:
+        print(
+            f"the book was migrated from schema {done.header.schema_revision} to {done.upgraded_to}"
+        )
+    if done.previous_database:
+        print(
+            f"the replaced database is kept as '{done.previous_database}'; drop it when satisfied"
+        )
+    return 0
+
+
 def cmd_not_yet(what: str) -> Callable[[argparse.Namespace], int]:
     def run(_: argparse.Namespace) -> int:
         print(f"{what} is not built yet in this version of LoanDesk.", file=sys.stderr)
@@ -403,11 +464,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(rm)
     rm.set_defaults(func=cmd_report_mis)
 
-    for name, help_text in (
-        ("backup", "back up and restore the server database"),
-    ):
-        p = sub.add_parser(name, help=help_text)
-        p.set_defaults(func=cmd_not_yet(f"'{name}'"))
+    p = sub.add_parser(
+        "backup", help="write an encrypted backup (key: $LOANDESK_BACKUP_KEY or the keyring)"
+    )
+    p.add_argument("--out", required=True, metavar="FILE")
+    _add_db(p)
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser(
+        "restore", help="check a backup (key, checksum, schema, audit chain), then restore it"
+    )
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--yes", action="store_true", help="replace the database without asking")
+    _add_db(p)
+    p.set_defaults(func=cmd_restore)
+
     return parser
 
 

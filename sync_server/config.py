@@ -125,3 +125,11 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     run_scheduler: bool = True
     capacity: Capacity = field(default_factory=Capacity)
+    backup_dir: str | None = field(
+        default_factory=lambda: os.environ.get("LOANDESK_BACKUP_DIR") or None
+    )
+    """Where the scheduler writes the nightly encrypted backup; no nightly backup when unset."""
+    backup_keep: int = field(
+        default_factory=lambda: int(os.environ.get("LOANDESK_BACKUP_KEEP") or "14")
+    )
+    """How many nightly backups the folder keeps; older ones are deleted after a new one."""

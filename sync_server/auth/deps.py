@@ -142,6 +142,14 @@ OPEN_ENDPOINTS: Mapping[tuple[str, str], OpenEndpoint] = MappingProxyType(
             Openness.PUBLIC,
             "the load balancer's probe; it tells the protocol version and business date only",
         ),
+        ("GET", "/healthz"): OpenEndpoint(
+            Openness.PUBLIC, "liveness for the service manager; touches no data, says 'alive'"
+        ),
+        ("GET", "/readyz"): OpenEndpoint(
+            Openness.PUBLIC,
+            "readiness for the load balancer: database reachable, schema at head, yesterday's "
+            "day-end done; it names no loan, person or amount",
+        ),
         ("POST", "/auth/login"): OpenEndpoint(
             Openness.PUBLIC, "signing in is how a caller gets a token; rate-limited per address"
         ),

@@ -21,6 +21,7 @@ FLAGS = MappingProxyType(
         "sync_pull": "Devices pulling changes",
         "job_day_end": "Day-end job: DPD, classification, charges, legal escalation, promises",
         "job_weekly_scores": "Weekly collector scoring",
+        "job_backup": "Nightly encrypted backup of the database",
         "reconciliation": "Bank statement import and matching",
         "reports": "MIS reports",
         "loan_import": "Excel loan book import",

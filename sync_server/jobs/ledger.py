@@ -34,7 +34,12 @@ from sync_server.flags.service import require_enabled
 
 DAY_END = "day_end"
 WEEKLY_SCORES = "weekly_scores"
-KILL_SWITCH = {DAY_END: "job_day_end", WEEKLY_SCORES: "job_weekly_scores"}
+NIGHTLY_BACKUP = "nightly_backup"
+KILL_SWITCH = {
+    DAY_END: "job_day_end",
+    WEEKLY_SCORES: "job_weekly_scores",
+    NIGHTLY_BACKUP: "job_backup",
+}
 
 Step = Callable[[Session], int]
 """A step does its set-based work in the session it is given and returns how many rows it

@@ -12,15 +12,17 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 from fastapi import FastAPI
 
 from loancore.dates import IST
+from sync_server.backup.tasks import BackupPlan, run_nightly_backup
 from sync_server.clock import Clock
 from sync_server.db.engine import Database
 from sync_server.errors import LoanDeskError
 from sync_server.jobs import tasks
-from sync_server.jobs.ledger import WEEKLY_SCORES, ledger_row
+from sync_server.jobs.ledger import DAY_END, WEEKLY_SCORES, ledger_row
 from sync_server.jobs.weekly import week_key
 
 log = logging.getLogger("loandesk.jobs.scheduler")
@@ -45,9 +47,15 @@ class Timetable:
         return this_monday - timedelta(days=7)
 
 
-def run_due_jobs(db: Database, clock: Clock, timetable: Timetable | None = None) -> list[str]:
+def run_due_jobs(
+    db: Database,
+    clock: Clock,
+    timetable: Timetable | None = None,
+    backups: BackupPlan | None = None,
+) -> list[str]:
     """One tick: whatever is due and not yet done. Refusals (kill switch, another runner,
-    a week waiting for its day-end) are logged and retried on a later tick."""
+    a week waiting for its day-end) are logged and retried on a later tick. The nightly
+    backup (when a folder is configured) follows the day-end it is named after."""
     timetable = timetable or Timetable()
     now = clock.now()
     done: list[str] = []
@@ -68,7 +76,26 @@ def run_due_jobs(db: Database, clock: Clock, timetable: Timetable | None = None)
             log.info("weekly scores waiting: %s", exc.message)
         except LoanDeskError as exc:
             log.warning("weekly scores not run: %s", exc.message)
+    if backups is not None:
+        done += _nightly_backup(db, clock, backups, timetable.day_end_due_through(now))
     return done
+
+
+def _nightly_backup(db: Database, clock: Clock, plan: BackupPlan, day: date) -> list[str]:
+    with db.read_only() as session:
+        row = ledger_row(session, DAY_END, day.isoformat())
+        day_end_done = row is not None and row.status == "done"
+    if not day_end_done:
+        return []
+    try:
+        outcome = run_nightly_backup(db, plan, day, clock)
+    except LoanDeskError as exc:
+        log.warning("nightly backup not made: %s", exc.message)
+        return []
+    except Exception as exc:
+        log.warning("nightly backup failed: %s: %s", type(exc).__name__, exc)
+        return []
+    return [] if outcome.status == "already_done" else [f"backup {outcome.run_key}: done"]
 
 
 class Scheduler:
@@ -81,8 +108,10 @@ class Scheduler:
         *,
         interval: float = 60.0,
         timetable: Timetable | None = None,
+        backups: BackupPlan | None = None,
     ) -> None:
         self.db = db
+        self.backups = backups
         self.clock = clock
         self.interval = interval
         self.timetable = timetable or Timetable()
@@ -110,7 +139,7 @@ class Scheduler:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                run_due_jobs(self.db, self.clock, self.timetable)
+                run_due_jobs(self.db, self.clock, self.timetable, self.backups)
             except Exception:
                 log.exception("scheduled jobs failed; retrying at the next tick")
             self.ticks += 1
@@ -119,7 +148,11 @@ class Scheduler:
 
 def start_scheduler(app: FastAPI, *, interval: float = 60.0) -> Scheduler:
     """Start the jobs thread for this app (from its lifespan, when settings.run_scheduler)."""
-    scheduler = Scheduler(app.state.db, app.state.clock, interval=interval)
+    settings = app.state.settings
+    backups = (
+        BackupPlan(Path(settings.backup_dir), settings.backup_keep) if settings.backup_dir else None
+    )
+    scheduler = Scheduler(app.state.db, app.state.clock, interval=interval, backups=backups)
     app.state.scheduler = scheduler
     scheduler.start()
     return scheduler

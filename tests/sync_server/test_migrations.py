@@ -3,6 +3,7 @@ models exactly, and the guards they install refuse edits to history."""
 
 from __future__ import annotations
 
+import json
 import uuid
 import warnings
 from datetime import date
@@ -150,3 +151,66 @@ def test_non_financial_loan_fields_can_still_change(db: Database) -> None:
         conn.execute(text("UPDATE loans SET status = 'closed'"))
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT status FROM loans")).scalar_one() == "closed"
+
+
+def _schema(db: Database) -> dict[str, Any]:
+    """Everything reflection tells about the schema, and the guards it cannot see: SQLite's
+    stored DDL (tables, indexes, triggers as written) or PostgreSQL's triggers and functions."""
+    from sqlalchemy import inspect
+
+    with db.engine.connect() as conn, warnings.catch_warnings():
+        # SQLite expression indexes escape reflection; their DDL is in sqlite_master below.
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression")
+        inspector = inspect(conn)
+        tables: dict[str, Any] = {}
+        for name in sorted(inspector.get_table_names()):
+            tables[name] = {
+                "columns": [
+                    (c["name"], str(c["type"]), c["nullable"], str(c.get("default")))
+                    for c in inspector.get_columns(name)
+                ],
+                "pk": inspector.get_pk_constraint(name),
+                "fks": sorted(inspector.get_foreign_keys(name), key=repr),
+                "indexes": sorted(inspector.get_indexes(name), key=repr),
+                "uniques": sorted(inspector.get_unique_constraints(name), key=repr),
+                "checks": sorted(inspector.get_check_constraints(name), key=repr),
+            }
+        if db.is_sqlite:
+            stored = conn.execute(
+                text("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name")
+            ).all()
+        else:
+            stored = conn.execute(
+                text(
+                    "SELECT t.tgname, c.relname, pg_get_triggerdef(t.oid) FROM pg_trigger t "
+                    "JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal "
+                    "UNION ALL SELECT p.proname, '', pg_get_functiondef(p.oid) FROM pg_proc p "
+                    "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' "
+                    "AND p.prokind = 'f' ORDER BY 1, 2"
+                )
+            ).all()
+    # Reflection hands back SQL fragments (partial index conditions) as objects that compare
+    # by identity; their text is what the schema holds.
+    return {
+        "tables": json.loads(json.dumps(tables, default=str, sort_keys=True)),
+        "stored": [tuple(row) for row in stored],
+    }
+
+
+def test_each_migration_goes_up_down_and_up_again_leaving_the_same_schema(db: Database) -> None:
+    scripts = ScriptDirectory.from_config(alembic_config(str(db.engine.url)))
+    revisions = [script.revision for script in reversed(list(scripts.walk_revisions()))]
+    assert revisions[-1] == _head(db)
+    downgrade(db.engine, "base")
+    previous = "base"
+    checked = 0
+    for revision in revisions:
+        upgrade(db.engine, revision)
+        first = _schema(db)
+        downgrade(db.engine, previous)
+        assert _schema(db) != first, f"{revision} downgraded but nothing changed"
+        upgrade(db.engine, revision)
+        assert _schema(db) == first, f"{revision} up, down and up again differs"
+        previous = revision
+        checked += 1
+    assert checked == len(revisions) >= 5

@@ -1,0 +1,1 @@
+"""Encrypted backups of the server database and their verified restore."""
