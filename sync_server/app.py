@@ -20,6 +20,7 @@ from sync_server.config import Settings
 from sync_server.db.engine import Database
 from sync_server.deps import end_sessions_in_endpoints
 from sync_server.errors import NESTED_TOO_DEEPLY, LoanDeskError
+from sync_server.health.routes import HEALTH_PATHS
 from sync_server.middleware import AdmissionMiddleware, HardeningMiddleware
 from sync_server.openapi import install as install_openapi
 from sync_server.params import refuse_control_characters
@@ -173,7 +174,7 @@ def create_app(
     app.add_middleware(
         AdmissionMiddleware,
         capacity=settings.capacity,
-        exempt=frozenset({f"{API_PREFIX}/health"}),
+        exempt=frozenset({f"{API_PREFIX}/health", *(API_PREFIX + p for p in HEALTH_PATHS)}),
     )
     app.add_middleware(
         HardeningMiddleware,
