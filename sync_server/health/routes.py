@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 
 from sync_server.deps import ClockDep, DbDep
 from sync_server.health.service import readiness
@@ -23,7 +24,33 @@ async def healthz() -> dict[str, str]:
     return {"status": "alive"}
 
 
-@router.get("/readyz", response_model=None)
+class ReadyOut(BaseModel):
+    """Ready: every check passed; `checks` says what each one found."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: str
+    checks: dict[str, str]
+
+
+class NotReadyOut(BaseModel):
+    """Not ready (503): the error body every route sends, plus each reason and each check's
+    finding, so an operator reading the probe sees what to fix."""
+
+    model_config = ConfigDict(extra="forbid")
+    error: str
+    detail: str
+    reasons: list[str]
+    checks: dict[str, str]
+
+
+@router.get(
+    "/readyz",
+    response_model=None,
+    responses={
+        200: {"model": ReadyOut, "description": "Ready to take the desk's work"},
+        503: {"model": NotReadyOut, "description": "Not ready, with the reasons"},
+    },
+)
 def readyz(db: DbDep, clock: ClockDep) -> JSONResponse:
     found = readiness(db, clock)
     if found.ready:

@@ -18,12 +18,13 @@ from desktop.screens import ScreenContext
 from desktop.screens.loans import LoansScreen, scope_filter
 from desktop.sync.api import ApiClient
 from desktop.sync.engine import SyncEngine
+from desktop.viewmodels.foreclosure import FORECLOSURE_CHARGE_ID
 from desktop.viewmodels.home import home_figures
 from desktop.viewmodels.record_payment import RecordPaymentViewModel
 from loancore.acceptance import PaymentMode
-from loancore.allocation import allocate
+from loancore.foreclosure import split_payment
 from sync_server.db.models import Branch, Loan
-from sync_server.loans.position import read_dues
+from sync_server.loans.position import closing_quote, read_dues
 from tests.desktop.screens.conftest import OFFSCREEN_NOISE
 from tests.desktop.screens.demo_server import DEMO_TODAY, DemoServer, demo_server
 
@@ -116,7 +117,17 @@ def test_every_demo_loan_of_a_branch_is_split_on_the_desk_as_the_server_would_bo
             loan = session.get(Loan, uuid.UUID(loan_id))
             assert loan is not None
             dues = read_dues(session, loan)
-        booked = allocate(amount, dues.installments, dues.charges, DEMO_TODAY, dues.strategy)
+            quote = closing_quote(session, loan, dues, DEMO_TODAY)
+        # As posting splits it: a payment reaching the closing quote closes the loan.
+        booked = split_payment(
+            amount,
+            dues.installments,
+            dues.charges,
+            DEMO_TODAY,
+            dues.strategy,
+            foreclosure=quote,
+            foreclosure_charge_id=FORECLOSURE_CHARGE_ID if quote.foreclosure_charge else None,
+        )
         assert shown == booked, (product, loan_id)
         compared.add(f"{product}:{dues.strategy}:{'charges' if dues.charges else 'none'}")
     assert {

@@ -8,11 +8,10 @@ from datetime import date
 import httpx
 from sqlalchemy import select
 
-from loancore.allocation import amount_to_close
 from sync_server.auth.principal import SYSTEM
 from sync_server.db.engine import Database
 from sync_server.db.models import Loan
-from sync_server.loans.position import loan_dues
+from sync_server.loans.position import closing_quote, lock_loan, read_dues
 from sync_server.loans.routes import write_off
 from tests.sync_server.conftest import Actors
 from tests.sync_server.sync.conftest import World, cash, command, pull_all, push
@@ -21,9 +20,9 @@ from tests.sync_server.sync.conftest import World, cash, command, pull_all, push
 def test_a_closed_and_a_written_off_loan_are_pulled_with_their_status(
     http: httpx.Client, actors: Actors, world: World, db: Database
 ) -> None:
-    with db.read_only() as session:
-        installments, charges = loan_dues(session, world.asha_loan)
-    closing = amount_to_close(installments, charges)
+    with db.unit_of_work() as session:
+        loan = lock_loan(session, world.asha_loan)
+        closing = closing_quote(session, loan, read_dues(session, loan), date(2026, 11, 27)).total
     answer = push(
         http, actors.headers(world.asha), [command("payment", cash(world.asha_loan, closing))]
     )
