@@ -10,7 +10,12 @@ import argparse
 import getpass
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sync_server.db.engine import Database
 
 DEFAULT_PORT = 8765
 
@@ -123,25 +128,33 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 1
 
 
-def cmd_audit_ledger(args: argparse.Namespace) -> int:
+@contextmanager
+def _server_database(args: argparse.Namespace, *, migrate: bool = True) -> Iterator[Database]:
+    """The server's database for one command: migrated when behind (one cheap revision read
+    when it is not) unless the command only reads, disposed however the command ends."""
     from sync_server.db.engine import Database
-    from sync_server.jobs.ledger_check import ledger_check_command
+    from sync_server.db.migrate import upgrade_if_behind
 
     db = Database(_db_url(args))
     try:
-        return ledger_check_command(db, args.as_of)
+        if migrate:
+            upgrade_if_behind(db.engine)
+        yield db
     finally:
         db.dispose()
 
 
+def cmd_audit_ledger(args: argparse.Namespace) -> int:
+    from sync_server.jobs.ledger_check import ledger_check_command
+
+    with _server_database(args, migrate=False) as db:
+        return ledger_check_command(db, args.as_of)
+
+
 def cmd_jobs(args: argparse.Namespace) -> int:
-    from sync_server.db.engine import Database
-    from sync_server.db.migrate import upgrade_if_behind
     from sync_server.jobs import cli
 
-    db = Database(_db_url(args))
-    upgrade_if_behind(db.engine)
-    try:
+    with _server_database(args) as db:
         if args.jobs_command == "status":
             return cli.status_command(db)
         if args.job == "day-end":
@@ -150,37 +163,23 @@ def cmd_jobs(args: argparse.Namespace) -> int:
             print("jobs run weekly needs --week, e.g. --week 2026-W48", file=sys.stderr)
             return 2
         return cli.run_weekly_command(db, args.week, rescore=args.rescore, reason=args.reason)
-    finally:
-        db.dispose()
 
 
 def cmd_import_statement(args: argparse.Namespace) -> int:
-    from sync_server.db.engine import Database
-    from sync_server.db.migrate import upgrade
     from sync_server.reconciliation.cli import import_statement_command
 
-    db = Database(_db_url(args))
-    upgrade(db.engine)
-    try:
+    with _server_database(args) as db:
         return import_statement_command(db, args.file, args.account)
-    finally:
-        db.dispose()
 
 
 def cmd_report_mis(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from sync_server.db.engine import Database
-    from sync_server.db.migrate import upgrade
     from sync_server.reports.cli import mis_command
 
-    db = Database(_db_url(args))
-    upgrade(db.engine)
-    try:
+    with _server_database(args) as db:
         xlsx = Path(args.xlsx) if args.xlsx else None
         return mis_command(db, args.as_of, Path(args.out), xlsx, args.branch)
-    finally:
-        db.dispose()
 
 
 def cmd_desktop(args: argparse.Namespace) -> int:
