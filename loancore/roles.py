@@ -8,6 +8,7 @@ Least privilege, in the lender's terms:
   and opening a dispute the borrower raises;
 - a branch manager does all of that for the branch and is the checker: approves reversals,
   confirms or rejects suspected duplicates, closes disputes, assigns collectors;
+- branch staff (the manager) gather the branch's cash receipts into bank deposits;
 - finance reconciles the bank, locks reconciled periods, imports loan books and statements,
   records receipts found in the bank, and asks for or approves reversals;
 - legal runs the legal cases opened at DPD 90, across branches;
@@ -65,6 +66,7 @@ class Action(StrEnum):
     RECONCILE = "reconcile"
     IMPORT_BANK_STATEMENT = "import_bank_statement"
     LOCK_PERIOD = "lock_period"
+    MAKE_CASH_DEPOSIT = "make_cash_deposit"
     IMPORT_LOANS = "import_loans"
     # Legal
     MANAGE_LEGAL = "manage_legal"
@@ -136,6 +138,7 @@ _TABLE: dict[Action, frozenset[Role]] = {
     Action.RECONCILE: frozenset({_A, _F}),
     Action.IMPORT_BANK_STATEMENT: frozenset({_A, _F}),
     Action.LOCK_PERIOD: frozenset({_A, _F}),
+    Action.MAKE_CASH_DEPOSIT: frozenset({_A, _BM, _F}),
     Action.IMPORT_LOANS: frozenset({_A, _F}),
     Action.MANAGE_LEGAL: frozenset({_A, _L}),
     Action.MANAGE_USERS: frozenset({_A}),

@@ -40,6 +40,7 @@ FEATURE_ROUTERS = (
     "sync_server.scores.routes",
     "sync_server.sync.routes",
     "sync_server.jobs.routes",
+    "sync_server.reconciliation.routes",
     "sync_server.health.routes",
 )
 

@@ -35,7 +35,9 @@ from sync_server.flags.service import require_enabled
 DAY_END = "day_end"
 WEEKLY_SCORES = "weekly_scores"
 NIGHTLY_BACKUP = "nightly_backup"
+RECONCILIATION = "reconciliation"
 KILL_SWITCH = {
+    RECONCILIATION: "reconciliation",
     DAY_END: "job_day_end",
     WEEKLY_SCORES: "job_weekly_scores",
     NIGHTLY_BACKUP: "job_backup",

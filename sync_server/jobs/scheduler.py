@@ -24,6 +24,7 @@ from sync_server.errors import LoanDeskError
 from sync_server.jobs import tasks
 from sync_server.jobs.ledger import DAY_END, WEEKLY_SCORES, ledger_row
 from sync_server.jobs.weekly import week_key
+from sync_server.reconciliation.tasks import night_key, run_reconciliation
 
 log = logging.getLogger("loandesk.jobs.scheduler")
 
@@ -76,9 +77,20 @@ def run_due_jobs(
             log.info("weekly scores waiting: %s", exc.message)
         except LoanDeskError as exc:
             log.warning("weekly scores not run: %s", exc.message)
+    done += _nightly_reconciliation(db, clock, timetable.day_end_due_through(now))
     if backups is not None:
         done += _nightly_backup(db, clock, backups, timetable.day_end_due_through(now))
     return done
+
+
+def _nightly_reconciliation(db: Database, clock: Clock, day: date) -> list[str]:
+    """Matches what came in since the last import and recounts the queues, once a night."""
+    try:
+        outcome = run_reconciliation(db, night_key(day), clock.business_date())
+    except LoanDeskError as exc:
+        log.warning("reconciliation not run: %s", exc.message)
+        return []
+    return [] if outcome.status == "already_done" else [f"reconciliation {outcome.run_key}: done"]
 
 
 def _nightly_backup(db: Database, clock: Clock, plan: BackupPlan, day: date) -> list[str]:

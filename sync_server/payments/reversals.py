@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from loancore.acceptance import PaymentMode
 from loancore.allocation import Allocation, AllocationLine, Component
+from loancore.dates import format_date
 from loancore.delinquency import DelinquencySettings
 from loancore.roles import Action
 from sync_server.audit import service as audit
@@ -33,7 +34,7 @@ from sync_server.payments.access import (
     require_loan_in_scope,
     require_permission,
 )
-from sync_server.payments.service import get_payment, write_lines
+from sync_server.payments.service import get_payment, locked_through, write_lines
 from sync_server.payments.views import loan_position
 from sync_server.sync.changes import emit
 
@@ -76,6 +77,7 @@ def request_reversal(
         lock_loan(session, payment.loan_id)
         if payment.status != "posted":
             raise Conflict(f"Only a posted payment can be reversed; this one is {payment.status}")
+        _refuse_in_locked_period(session, payment)
         if kind == "bounce" and payment.mode not in BOUNCEABLE:
             raise ValidationFailed("Only a cheque or NACH payment can bounce")
         if not reason.strip():
@@ -141,6 +143,7 @@ def decide_reversal(
         reversal.status = "approved" if approve else "rejected"
         session.flush()
         if approve:
+            _refuse_in_locked_period(session, payment)
             original = _original_split(session, payment.id)
             write_lines(session, payment, original, reversal_id=reversal.id)
             if reversal.kind == "bounce":
@@ -183,6 +186,17 @@ def decide_reversal(
             after={**loan_position(session, loan.id), **_reversal_facts(reversal)},
         )
         return reversal
+
+
+def _refuse_in_locked_period(session: Session, payment: Payment) -> None:
+    """A reversal changes a reconciled period's money: refused once finance locked it."""
+    through = locked_through(session)
+    if through is not None and payment.payment_date <= through:
+        raise Conflict(
+            f"This payment ({format_date(payment.payment_date)}) is inside the period "
+            f"reconciled and locked through {format_date(through)}; ask finance to unlock it",
+            code="period_locked",
+        )
 
 
 def _original_split(session: Session, payment_id: uuid.UUID) -> Allocation:

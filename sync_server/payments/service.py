@@ -157,7 +157,7 @@ def _accept(
         status=loan.status,
         disbursement_date=loan.disbursement_date,
         closing_amount=quote.total,
-        locked_through=_locked_through(session),
+        locked_through=locked_through(session),
     )
     refusals = check_payment(
         draft,
@@ -332,7 +332,9 @@ _CASH_ON = select(func.coalesce(func.sum(_PAYMENTS.c.amount_paise), 0)).where(
     _PAYMENTS.c.mode == PaymentMode.CASH.value,
     _LIVE,
 )
-_LOCKED_THROUGH = select(func.max(ReconciliationLock.__table__.c.locked_through))
+_LOCKED_THROUGH = select(func.max(ReconciliationLock.__table__.c.locked_through)).where(
+    ReconciliationLock.__table__.c.unlocked_at.is_(None)
+)
 _FIRST_WITH_REFERENCE = (
     select(_PAYMENTS.c.id, _PAYMENTS.c.payment_date, _PAYMENTS.c.amount_paise)
     .where(
@@ -363,7 +365,8 @@ def _borrower_cash_on(session: Session, borrower_id: uuid.UUID, day: date) -> in
     return int(session.execute(_CASH_ON, {"borrower_id": borrower_id, "day": day}).scalar_one())
 
 
-def _locked_through(session: Session) -> date | None:
+def locked_through(session: Session) -> date | None:
+    """The last date of the reconciled, locked period in force (None when nothing is locked)."""
     locked: date | None = session.execute(_LOCKED_THROUGH).scalar_one()
     return locked
 

@@ -5,7 +5,8 @@ it over, and stores the automatic matches (steps 1 and 2) with their step and re
 caller's unit of work with one audit entry. Suggestions are returned for a person to decide;
 nothing is stored for them. Cash receipts never match a bank line on their own (cash reaches
 the bank as a deposit), and a payment whose reversal was approved is no longer expected.
-Lines in another currency than the book's are read but never matched.
+Lines in another currency than the book's are read but never matched. A cash deposit not yet
+matched is expected like a payment: its slip number is both its reference and its mark.
 """
 
 from __future__ import annotations
@@ -31,17 +32,17 @@ from sync_server.db.models import (
     BankLine,
     BankMatch,
     Borrower,
+    CashDeposit,
     Loan,
     Payment,
     PaymentReversal,
 )
 from sync_server.db.types import utcnow
 from sync_server.flags.service import require_enabled
+from sync_server.reconciliation.windows import DOMAIN_WINDOWS
 
-# Step 1 (reference and amount) looks at no date; this bounds how far back an unmatched
-# payment is still looked for by reference.
-REFERENCE_LOOKBACK = timedelta(days=90)
-DOMAIN_THRESHOLDS = Thresholds()
+REFERENCE_LOOKBACK = timedelta(days=DOMAIN_WINDOWS.reference_lookback_days)
+DOMAIN_THRESHOLDS = DOMAIN_WINDOWS.matching
 
 
 @dataclass(frozen=True)
@@ -76,16 +77,18 @@ def match_bank_lines(
     if lines:
         earliest = min(line.value_date for line in lines) - REFERENCE_LOOKBACK
         latest = max(line.value_date for line in lines) + timedelta(thresholds.suggested_days)
-        entries = _expected_payments(session, earliest, latest)
+        entries = expected_entries(session, earliest, latest)
     outcome = reconcile(lines, entries, thresholds)
     if outcome.matched:
         now = utcnow()
+        deposits = {e.entry_id for e in entries if e.kind is EntryKind.DEPOSIT}
         session.execute(
             insert(BankMatch),
             [
                 {
                     "bank_line_id": int(match.line_id),
-                    "payment_id": uuid.UUID(match.entry_id),
+                    "payment_id": None if match.entry_id in deposits else uuid.UUID(match.entry_id),
+                    "deposit_id": uuid.UUID(match.entry_id) if match.entry_id in deposits else None,
                     "step": int(match.step),
                     "reason": match.reason[:400],
                     "matched_at": now,
@@ -113,6 +116,32 @@ def match_bank_lines(
         },
     )
     return run
+
+
+def expected_entries(session: Session, earliest: date, latest: date) -> list[BookEntry]:
+    """What the bank should show in the window: payments and cash deposits not yet matched."""
+    return [
+        *_expected_payments(session, earliest, latest),
+        *_expected_deposits(session, earliest, latest),
+    ]
+
+
+def _expected_deposits(session: Session, earliest: date, latest: date) -> list[BookEntry]:
+    matched = select(BankMatch.deposit_id).where(
+        BankMatch.unmatched_at.is_(None), BankMatch.deposit_id.is_not(None)
+    )
+    rows = session.execute(
+        select(
+            CashDeposit.id, CashDeposit.total_paise, CashDeposit.deposit_date, CashDeposit.slip_no
+        ).where(
+            CashDeposit.deposit_date.between(earliest, latest),
+            CashDeposit.id.not_in(matched),
+        )
+    ).all()
+    return [
+        BookEntry(str(r.id), EntryKind.DEPOSIT, r.total_paise, r.deposit_date, r.slip_no, r.slip_no)
+        for r in rows
+    ]
 
 
 def _expected_payments(session: Session, earliest: date, latest: date) -> list[BookEntry]:

@@ -30,6 +30,9 @@ from sync_server.db.models.reconciliation import (
     BankAccount,
     BankLine,
     BankMatch,
+    CashDeposit,
+    CashDepositReceipt,
+    ColumnMappingPreset,
     StatementImport,
 )
 from sync_server.db.models.system import (
@@ -54,9 +57,12 @@ __all__ = [
     "Base",
     "Borrower",
     "Branch",
+    "CashDeposit",
+    "CashDepositReceipt",
     "ChangeLogEntry",
     "Charge",
     "CollectorScore",
+    "ColumnMappingPreset",
     "ContactLog",
     "DelinquencyDate",
     "Dispute",

@@ -10,8 +10,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sync_server.db.models.base import Base, BigId
@@ -96,7 +108,7 @@ class BankMatch(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     bank_line_id: Mapped[int] = mapped_column(ForeignKey("bank_lines.id"))
     payment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("payments.id"))
-    deposit_id: Mapped[uuid.UUID | None] = mapped_column()
+    deposit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cash_deposits.id"))
     step: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(400))
     matched_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
@@ -104,3 +116,50 @@ class BankMatch(Base):
     unmatched_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     unmatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unmatch_reason: Mapped[str | None] = mapped_column(String(400))
+
+
+class CashDeposit(Base):
+    """The day's cash of a branch paid into a bank account as one credit (a slip or a pickup).
+
+    Cash reaches the bank this way, never receipt by receipt, so a bank line matches a deposit.
+    The total is the sum of its receipts, fixed when the deposit is made; a deposit is a fact
+    like a payment and is never edited.
+    """
+
+    __tablename__ = "cash_deposits"
+    __table_args__ = (
+        UniqueConstraint("bank_account_id", "slip_no", name="uq_cash_deposits_account_slip"),
+        CheckConstraint("total_paise > 0", name="total_positive"),
+        Index("ix_cash_deposits_deposit_date", "deposit_date"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
+    bank_account_id: Mapped[int] = mapped_column(ForeignKey("bank_accounts.id"))
+    slip_no: Mapped[str] = mapped_column(String(32))
+    deposit_date: Mapped[date] = mapped_column(Date)
+    total_paise: Mapped[int] = mapped_column(BigInteger)
+    made_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CashDepositReceipt(Base):
+    """A cash receipt carried by a deposit. The payment is the primary key: a receipt sits in
+    at most one deposit, and the database itself refuses a second."""
+
+    __tablename__ = "cash_deposit_receipts"
+
+    payment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payments.id"), primary_key=True)
+    deposit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cash_deposits.id"), index=True)
+
+
+class ColumnMappingPreset(Base):
+    """A CSV/XLSX column mapping finance saved under a name, for a bank layout without a preset."""
+
+    __tablename__ = "statement_column_mappings"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    mapping: Mapped[dict[str, Any]] = mapped_column(JSON)
+    saved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

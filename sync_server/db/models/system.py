@@ -184,3 +184,7 @@ class ReconciliationLock(Base):
     locked_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     locked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     note: Mapped[str] = mapped_column(String(400), default="")
+    # An unlock stamps the lock (never deletes it), so the history of locks stays.
+    unlocked_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    unlocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unlock_reason: Mapped[str | None] = mapped_column(String(400))

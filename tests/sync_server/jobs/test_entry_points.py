@@ -41,6 +41,7 @@ def test_a_scheduler_tick_catches_up_missed_dates_then_scores_the_week(db: Datab
         "day-end 2026-03-08: done",
         "day-end 2026-03-09: done",
         "weekly 2026-W10: done",
+        "reconciliation 2026-03-09: done",
     ]
     assert run_due_jobs(db, FixedClock(ist(2026, 3, 10, 3, 0))) == []
 
@@ -57,7 +58,10 @@ def test_the_scheduler_thread_runs_its_ticks_and_stops_when_asked(db: Database) 
     assert scheduler.ticks >= 2
     with db.read_only() as session:
         runs = session.execute(select(JobRun.job, JobRun.run_key, JobRun.status)).all()
-    assert [tuple(r) for r in runs] == [("day_end", "2026-03-06", "done")]
+    assert sorted(tuple(r) for r in runs) == [
+        ("day_end", "2026-03-06", "done"),
+        ("reconciliation", "2026-03-06", "done"),
+    ]
 
 
 def test_the_command_line_runs_refuses_and_shows_the_ledger(db: Database) -> None:

@@ -1,0 +1,101 @@
+"""Cash deposits and cash in hand, through the API, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from loancore.roles import Role
+from sync_server.db.models import AuditEntry, CashDeposit, CashDepositReceipt
+from tests.sync_server.payments.conftest import _cheap_password_hashing, app, desk
+from tests.sync_server.payments.helpers import Desk
+from tests.sync_server.reconciliation.book import API, Finance, finance_desk, hdfc_csv
+
+__all__ = ["_cheap_password_hashing", "app", "desk"]
+
+TODAY = date(2026, 11, 27)
+
+
+@pytest.fixture
+def fin(desk: Desk) -> Finance:
+    return finance_desk(desk)
+
+
+def test_a_receipt_sits_in_at_most_one_deposit(fin: Finance) -> None:
+    first = fin.pay(150000, "cash", "RB-000101", TODAY)
+    second = fin.pay(50000, "cash", "RB-000102", TODAY)
+    made = fin.deposit([first, second], "00123", TODAY)
+    assert made.status_code == 201, made.text
+    assert (made.json()["total_paise"], made.json()["receipts"]) == (200000, 2)
+    again = fin.deposit([second], "00124", TODAY)
+    assert again.status_code == 409
+    assert again.json()["detail"] == "Receipt RB-000102 is already in deposit 00124".replace(
+        "00124", "00123"
+    )
+    with fin.desk.db.read_only() as session:
+        assert session.scalar(select(func.count()).select_from(CashDeposit)) == 1
+    other = uuid.uuid4()
+    with pytest.raises(IntegrityError), fin.desk.db.unit_of_work() as session:
+        deposit_id = session.scalar(select(CashDeposit.id))
+        session.add(CashDepositReceipt(payment_id=uuid.UUID(second), deposit_id=deposit_id))
+        session.add(CashDepositReceipt(payment_id=other, deposit_id=deposit_id))
+        session.flush()
+
+
+def test_only_cash_receipts_of_the_own_branch_go_into_a_deposit(fin: Finance) -> None:
+    upi = fin.pay(150000, "upi", "301234567001", TODAY)
+    refused = fin.deposit([upi], "00125", TODAY)
+    assert refused.status_code == 422
+    assert "not cash" in refused.json()["detail"]
+    cash = fin.pay(1000, "cash", "RB-000103", TODAY)
+    elsewhere = fin.desk.actors.branch("BR02", "Nashik Road")
+    stranger = fin.desk.actors.user(Role.BRANCH_MANAGER, branch_id=elsewhere)
+    answer = fin.deposit([cash], "00126", TODAY, by=stranger)
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == "Receipt RB-000103 belongs to another branch"
+    collector = fin.deposit([cash], "00126", TODAY, by=fin.desk.collector)
+    assert collector.status_code == 403
+    auditor = fin.deposit([cash], "00126", TODAY, by=fin.auditor)
+    assert auditor.status_code == 403
+    with fin.desk.db.read_only() as session:
+        assert session.scalar(select(func.count()).select_from(CashDeposit)) == 0
+        refusals = session.scalars(
+            select(AuditEntry.outcome).where(AuditEntry.action == "deposit.make")
+        ).all()
+    assert refusals.count("refused") == 2
+
+
+def test_cash_in_hand_is_shown_per_collector_with_its_age_until_deposited(fin: Finance) -> None:
+    old = fin.pay(70000, "cash", "RB-000201", date(2026, 11, 24))
+    new = fin.pay(30000, "cash", "RB-000202", TODAY)
+    fin.pay(99900, "upi", "301234567002", TODAY)
+    held = fin.http.get(f"{API}/cash-in-hand", headers=fin.as_(fin.desk.manager)).json()
+    assert [(h["receipts"], h["amount_paise"], h["oldest"], h["age_days"]) for h in held] == [
+        (2, 100000, "2026-11-24", 3)
+    ]
+    queue = fin.queues()["cash_in_hand"]
+    assert [(q["reference"], q["on"]) for q in queue] == [("RB-000201", "2026-11-24")]
+    assert fin.deposit([old, new], "00127", TODAY).status_code == 201
+    assert fin.http.get(f"{API}/cash-in-hand", headers=fin.as_(fin.finance)).json() == []
+    assert fin.queues()["cash_in_hand"] == []
+
+
+def test_the_bank_line_of_a_deposit_matches_the_deposit_never_a_receipt(fin: Finance) -> None:
+    first = fin.pay(120000, "cash", "RB-000301", TODAY)
+    second = fin.pay(180000, "cash", "RB-000302", TODAY)
+    made = fin.deposit([first, second], "00777", TODAY).json()
+    statement = hdfc_csv([(TODAY, "BY CASH DEP SLIP 00777 PUNE CAMP", "", 300000)])
+    answer = fin.import_csv(statement)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["job"]["counts"]["match"] == 1
+    lines = fin.http.get(f"{API}/queues", headers=fin.as_(fin.finance)).json()
+    assert lines["unidentified"] == []
+    with fin.desk.db.read_only() as session:
+        from sync_server.db.models import BankMatch
+
+        match = session.execute(select(BankMatch.deposit_id, BankMatch.payment_id)).one()
+    assert (str(match.deposit_id), match.payment_id) == (made["id"], None)
