@@ -33,17 +33,14 @@ def test_a_receipt_sits_in_at_most_one_deposit(fin: Finance) -> None:
     assert (made.json()["total_paise"], made.json()["receipts"]) == (200000, 2)
     again = fin.deposit([second], "00124", TODAY)
     assert again.status_code == 409
-    assert again.json()["detail"] == "Receipt RB-000102 is already in deposit 00124".replace(
-        "00124", "00123"
-    )
+    assert again.json()["detail"] == "Receipt RB-000102 is already in deposit 00123"
     with fin.desk.db.read_only() as session:
         assert session.scalar(select(func.count()).select_from(CashDeposit)) == 1
-    other = uuid.uuid4()
-    with pytest.raises(IntegrityError), fin.desk.db.unit_of_work() as session:
+    with fin.desk.db.read_only() as session:
         deposit_id = session.scalar(select(CashDeposit.id))
-        session.add(CashDepositReceipt(payment_id=uuid.UUID(second), deposit_id=deposit_id))
-        session.add(CashDepositReceipt(payment_id=other, deposit_id=deposit_id))
-        session.flush()
+    duplicate = CashDepositReceipt(payment_id=uuid.UUID(second), deposit_id=deposit_id)
+    with pytest.raises(IntegrityError), fin.desk.db.unit_of_work() as session:
+        session.add(duplicate)
 
 
 def test_only_cash_receipts_of_the_own_branch_go_into_a_deposit(fin: Finance) -> None:
