@@ -36,6 +36,11 @@ WHAT_YOU_CAN_DO: dict[Action, tuple[str, str]] = {
     Action.VERIFY_AUDIT: ("Verify that the audit trail is unbroken", "audit_log"),
     Action.MANAGE_USERS: ("Add users, change their role, branch and access", "admin_users"),
     Action.MANAGE_FLAGS: ("Switch features on and off", "admin_flags"),
+    Action.RECONCILE: (
+        "Reconcile bank statements with payments and deposits, and chase the queues",
+        "reconciliation",
+    ),
+    Action.LOCK_PERIOD: ("Lock a reconciled period", "reconciliation"),
     Action.BACKDATE_BEYOND_MANAGER_LIMIT: (
         "Backdate a payment beyond a manager's 30 days",
         "loans",
@@ -44,7 +49,7 @@ WHAT_YOU_CAN_DO: dict[Action, tuple[str, str]] = {
 """What a person can do in this version of the desk, each with the screen where it is done,
 in the order Home lists them (the everyday work first). A line is listed only when its screen
 is open to the person and does its work now: reversals, assigning loans, the MIS report,
-imports, reconciliation, period locks, settings and the day-end are not offered here until
+loan imports, settings and the day-end are not offered here until
 the desk can do them (their screens, where one exists, say "arrives with a later release")."""
 
 

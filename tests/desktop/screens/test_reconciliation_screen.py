@@ -1,0 +1,111 @@
+"""The Reconciliation screen against a real server over the demo book, signed in as finance:
+a statement imported with progress, its credits matched or queued, a line beside its
+candidates matched by hand with a reason, cash in hand by collector, a period locked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from desktop.qt import QApplication
+from desktop.screens.reconciliation import ReconciliationScreen
+from sync_server.db.models import BankAccount, Borrower, Payment
+from tests.desktop.screens.conftest import OFFSCREEN_NOISE, click, type_text
+from tests.desktop.screens.demo_server import DemoServer, demo_server, shoot
+
+pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)
+
+HEADER = "Date,Narration,Chq./Ref.No.,Value Dt,Withdrawal Amt.,Deposit Amt.,Closing Balance\n"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    with demo_server(tmp_path_factory.mktemp("demo-recon")) as server:
+        with server.db.unit_of_work() as session:
+            session.add(BankAccount(code="HDFC01", account_no="50200012345678", currency="INR"))
+        yield server
+
+
+def _statement(demo: DemoServer, folder: Path) -> tuple[Path, str]:
+    """One credit carrying a digital payment's reference, and one naming only its borrower
+    (for a person to confirm); returns the file and the second payment's id."""
+    with demo.db.read_only() as session:
+        rows = session.execute(
+            select(
+                Payment.id,
+                Payment.amount_paise,
+                Payment.reference,
+                Payment.payment_date,
+                Borrower.name,
+            )
+            .join(Borrower, Borrower.id == Payment.borrower_id)
+            .where(Payment.mode.in_(("neft", "upi", "imps")), Payment.status == "posted")
+            .order_by(Payment.payment_date.desc(), Payment.id)
+            .limit(2)
+        ).all()
+    first, second = rows
+    balance = 1_00_000_00
+    lines = []
+    for on, narration, amount in (
+        (first.payment_date, f"NEFT CR-{first.reference}-PAYER", first.amount_paise),
+        (second.payment_date, f"IMPS/P2A/{second.name.upper()}/PUNE", second.amount_paise),
+    ):
+        balance += amount
+        d = on.strftime("%d/%m/%y")
+        lines.append(f"{d},{narration},,{d},,{amount / 100:.2f},{balance / 100:.2f}")
+    path = folder / "hdfc-nov.csv"
+    path.write_text(HEADER + "\n".join(lines) + "\n")
+    return path, str(second.id)
+
+
+def test_finance_imports_a_statement_and_matches_a_line_by_hand(
+    qtbot: QtBot, looked: QApplication, demo: DemoServer, tmp_path: Path
+) -> None:
+    screen = ReconciliationScreen(demo.context("finance", tmp_path))
+    qtbot.add_widget(screen)
+    screen.resize(1280, 760)
+    screen.show()
+    qtbot.wait_until(lambda: screen.queues is not None, timeout=15_000)
+    assert screen.unidentified.currentWidget() is screen.unidentified.empty
+    assert screen.cash, "the demo's collectors hold cash not yet deposited"
+    assert screen.collectors.model.text(0, 2).startswith("₹")
+
+    path, second = _statement(demo, tmp_path)
+    type_text(qtbot, screen.account, "HDFC01")
+    screen.import_file(path)
+    qtbot.wait_until(lambda: screen.last_import is not None, timeout=15_000)
+    assert screen.last_import is not None
+    assert (screen.last_import.added, screen.last_import.matched) == (2, 1)
+    qtbot.wait_until(lambda: screen.queues is not None and len(screen.queues.unidentified) == 1)
+    assert screen.tabs.tabText(0) == "Unidentified receipts (1)"
+
+    screen.unidentified.view.selectRow(0)
+    qtbot.wait_until(lambda: screen.line is not None and bool(screen.line.candidates))
+    assert screen.line is not None
+    ids = [c.entry_id for c in screen.line.candidates]
+    assert second in ids
+    assert "name 100% alike" in screen.candidates.model.text(ids.index(second), 4)
+    assert screen.match_button.isEnabled()
+    assert shoot(screen, "reconciliation")
+
+    click(qtbot, screen.match_button)
+    qtbot.wait_until(lambda: "Choose the candidate" in screen.message.text())
+    screen.candidates.view.selectRow(ids.index(second))
+    click(qtbot, screen.match_button)
+    qtbot.wait_until(lambda: "Say why" in screen.message.text())
+    type_text(qtbot, screen.reason, "borrower sent the IMPS advice")
+    click(qtbot, screen.match_button)
+    qtbot.wait_until(lambda: screen.line is not None and screen.line.matched_to is not None)
+    qtbot.wait_until(lambda: screen.tabs.tabText(0) == "Unidentified receipts (0)")
+    assert screen.unmatch_button.isEnabled()
+
+    type_text(qtbot, screen.lock_through, "15-11-2026")
+    type_text(qtbot, screen.lock_note, "first half of November")
+    click(qtbot, screen.lock_button)
+    qtbot.wait_until(lambda: screen.lock_label.text() == "Reconciled and locked through 15-11-2026")
+    assert date(2026, 11, 15)
