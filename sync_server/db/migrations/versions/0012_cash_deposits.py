@@ -101,7 +101,7 @@ def _bank_matches(with_deposit_fk: bool) -> sa.Table:
 
 
 def _locks(with_unlock: bool) -> sa.Table:
-    unlock = (
+    unlock: list[sa.schema.SchemaItem] = (
         [
             sa.Column("unlocked_by", sa.Uuid(), nullable=True),
             _stamp("unlocked_at", nullable=True),
