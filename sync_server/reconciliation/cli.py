@@ -1,22 +1,24 @@
 """`python main.py import statement FILE [--account ACC]`: one file, all of it or none of it.
 
-Prints what each statement added and what was already there, then matches the credits not yet
-matched (its own transaction: the import stands even if matching is refused) and prints the
-counts; a refused file prints its reason (the line and why) and changes nothing. Dates print as DD-MM-YYYY, as everywhere a person reads them.
+Prints what each statement added and what was already there, then runs the reconciliation job
+(the job ledger, keyed by the file: the import stands even if the job is refused) and prints
+its counts; a refused file prints its reason (the line and why) and changes nothing. Dates print as DD-MM-YYYY, as everywhere a person reads them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from datetime import date
 from pathlib import Path
 from typing import TextIO
 
 from sync_server.auth.principal import SYSTEM
+from sync_server.clock import Clock
 from sync_server.db.engine import Database
 from sync_server.errors import LoanDeskError
-from sync_server.reconciliation.matches import match_bank_lines
 from sync_server.reconciliation.service import import_statement_file
+from sync_server.reconciliation.tasks import import_key, run_reconciliation
 
 
 def _lines(count: int) -> str:
@@ -28,7 +30,12 @@ def _day(day: date | None) -> str:
 
 
 def import_statement_command(
-    db: Database, path: str, account: str | None, out: TextIO | None = None
+    db: Database,
+    path: str,
+    account: str | None,
+    out: TextIO | None = None,
+    *,
+    today: date | None = None,
 ) -> int:
     out = out or sys.stdout
     file = Path(path)
@@ -58,14 +65,21 @@ def import_statement_command(
         file=out,
     )
     try:
-        with db.unit_of_work() as session:
-            run = match_bank_lines(session)
+        business_date = today or Clock().business_date()
+        job = run_reconciliation(
+            db, import_key(hashlib.sha256(data).hexdigest()), business_date, actor=SYSTEM
+        )
     except LoanDeskError as error:
         print(f"matching not run: {error.message}", file=out)
         return 1
+    counts = job.counts
+    if job.status == "already_done":
+        print("matching: this file was reconciled already; nothing new to match", file=out)
+        return 0
     print(
-        f"matching: {run.matched} matched automatically, {run.suggested} for a person to "
-        f"confirm, {run.unidentified} unidentified, {run.other_currency} in another currency",
+        f"matching: {counts['match']} matched automatically; queues: "
+        f"{counts['unidentified']} unidentified, {counts['missing_in_bank']} missing in bank, "
+        f"{counts['cash_in_hand']} cash receipts in hand past a working day",
         file=out,
     )
     return 0

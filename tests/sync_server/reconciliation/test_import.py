@@ -147,12 +147,15 @@ def test_the_command_prints_what_it_added_and_found(db: Database, tmp_path: Path
         "new bank account HDFC-PNC",
         "HDFC-PNC (INR) 27-11-2026 to 01-12-2026: 7 lines added, 0 already there",
         "hdfc.csv: 7 lines added, 0 already there",
-        "matching: 0 matched automatically, 0 for a person to confirm, 6 unidentified, "
-        "0 in another currency",
+        "matching: 0 matched automatically; queues: 6 unidentified, 0 missing in bank, "
+        "0 cash receipts in hand past a working day",
     ]
     out = io.StringIO()
     assert import_statement_command(db, str(path), "HDFC-PNC", out) == 0
-    assert out.getvalue().splitlines()[-2] == "hdfc.csv: 0 lines added, 7 already there"
+    assert out.getvalue().splitlines()[-2:] == [
+        "hdfc.csv: 0 lines added, 7 already there",
+        "matching: this file was reconciled already; nothing new to match",
+    ]
 
 
 def test_the_command_refuses_a_bad_file_with_its_reason(db: Database) -> None:
@@ -178,8 +181,8 @@ def test_main_py_import_statement_runs_the_import(
         "NL26VAYB8060476890 (EUR) 02-01-2015 to 02-01-2015: 1 line added, 0 already there",
         "NL26VAYB8060476890 (EUR) 02-01-2015 to 02-01-2015: 1 line added, 0 already there",
         "camt053.v2.multi.statement.xml: 2 lines added, 0 already there",
-        "matching: 0 matched automatically, 0 for a person to confirm, 0 unidentified, "
-        "1 in another currency",
+        "matching: 0 matched automatically; queues: 0 unidentified, 0 missing in bank, "
+        "0 cash receipts in hand past a working day",
     ]
 
 
@@ -220,7 +223,7 @@ def test_the_import_stands_when_matching_after_it_is_refused(
     def switched_off(*_: object, **__: object) -> None:
         raise FeatureDisabled("matching is switched off")
 
-    monkeypatch.setattr("sync_server.reconciliation.cli.match_bank_lines", switched_off)
+    monkeypatch.setattr("sync_server.reconciliation.cli.run_reconciliation", switched_off)
     path = tmp_path / "hdfc.csv"
     path.write_bytes(hdfc(ROWS))
     out = io.StringIO()
