@@ -12,7 +12,7 @@ import hashlib
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from loancore.reconciliation.matching import EntryKind
 from loancore.roles import Action
@@ -20,7 +20,7 @@ from sync_server.audit import service as audit
 from sync_server.auth.deps import require, require_any
 from sync_server.auth.principal import Principal
 from sync_server.deps import BusinessDateDep, ClockDep, DbDep, ReadSessionDep, SessionDep
-from sync_server.errors import LoanDeskError, PayloadTooLarge, ValidationFailed
+from sync_server.errors import LoanDeskError, PayloadTooLarge
 from sync_server.payments.access import refusals_audited
 from sync_server.reconciliation import deposits, manual, mappings, periods, queues
 from sync_server.reconciliation.schemas import (
@@ -67,7 +67,8 @@ MAX_STATEMENT_BYTES = 20 * 1024 * 1024
 FileName = Annotated[str, Query(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f/\\]+$")]
 AccountCode = Annotated[str | None, Query(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 MappingName = Annotated[str | None, Query(min_length=1, max_length=64)]
-LineId = Annotated[int, Query(ge=1, le=2**63 - 1)]
+LineId = Annotated[int, Path(ge=1, le=2**62)]
+LockId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 async def statement_bytes(request: Request) -> bytes:
@@ -189,13 +190,15 @@ def _line_out(detail: manual.LineDetail) -> LineOut:
 
 
 @router.get("/lines/{line_id}")
-def get_line(line_id: int, principal: ViewRecon, session: ReadSessionDep) -> LineOut:
+def get_line(line_id: LineId, principal: ViewRecon, session: ReadSessionDep) -> LineOut:
     """A bank line with its live match, or its candidates best first and why each ranks."""
     return _line_out(manual.line_detail(session, line_id))
 
 
 @router.post("/lines/{line_id}/match")
-def match_line(line_id: int, body: MatchIn, principal: Reconcile, session: SessionDep) -> LineOut:
+def match_line(
+    line_id: LineId, body: MatchIn, principal: Reconcile, session: SessionDep
+) -> LineOut:
     with refusals_audited(
         session,
         principal,
@@ -216,7 +219,7 @@ def match_line(line_id: int, body: MatchIn, principal: Reconcile, session: Sessi
 
 @router.post("/lines/{line_id}/unmatch")
 def unmatch_line(
-    line_id: int, body: UnmatchIn, principal: Reconcile, session: SessionDep, clock: ClockDep
+    line_id: LineId, body: UnmatchIn, principal: Reconcile, session: SessionDep, clock: ClockDep
 ) -> LineOut:
     with refusals_audited(
         session, principal, action="reconciliation.unmatch", entity="bank_line", entity_id=line_id
@@ -327,10 +330,8 @@ def lock_period(
 
 @router.post("/locks/{lock_id}/unlock")
 def unlock_period(
-    lock_id: int, body: UnlockIn, principal: LockPeriods, session: SessionDep, clock: ClockDep
+    lock_id: LockId, body: UnlockIn, principal: LockPeriods, session: SessionDep, clock: ClockDep
 ) -> LocksOut:
-    if not 1 <= lock_id < 2**63:
-        raise ValidationFailed("No such lock")
     with refusals_audited(
         session,
         principal,
