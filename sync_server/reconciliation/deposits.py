@@ -33,7 +33,7 @@ from sync_server.db.models import (
     PaymentReversal,
     User,
 )
-from sync_server.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from sync_server.errors import Conflict, Forbidden, ValidationFailed
 from sync_server.payments.access import require_permission
 from sync_server.reconciliation.periods import refuse_if_locked
 
@@ -107,7 +107,7 @@ def make_deposit(
         select(BankAccount).where(BankAccount.code == bank_account.strip().upper())
     ).scalar_one_or_none()
     if account is None:
-        raise NotFound(f"There is no bank account {bank_account.strip().upper()}")
+        raise ValidationFailed(f"There is no bank account {bank_account.strip().upper()}")
     if account.currency != "INR":
         raise ValidationFailed(f"Bank account {account.code} is in {account.currency}, not INR")
     receipts = list(session.execute(select(Payment).where(Payment.id.in_(wanted))).scalars())
@@ -163,7 +163,7 @@ def _check_receipts(
     found = {p.id for p in receipts}
     missing = [str(i) for i in wanted if i not in found]
     if missing:
-        raise NotFound(f"No such receipt: {missing[0]}")
+        raise ValidationFailed(f"No such receipt: {missing[0]}")
     for p in receipts:
         if p.mode != PaymentMode.CASH.value:
             raise ValidationFailed(f"Receipt {p.reference} is a {p.mode} payment, not cash")

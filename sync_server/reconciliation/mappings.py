@@ -16,7 +16,7 @@ from loancore.roles import Action
 from sync_server.audit import service as audit
 from sync_server.auth.principal import Principal
 from sync_server.db.models import ColumnMappingPreset
-from sync_server.errors import NotFound, ValidationFailed
+from sync_server.errors import ValidationFailed
 from sync_server.payments.access import require_permission
 from sync_server.reconciliation.statements import PRESETS, ColumnMapping
 
@@ -95,4 +95,4 @@ def mapping_named(session: Session, name: str) -> ColumnMapping:
     for preset in PRESETS:
         if preset.name == name:
             return preset
-    raise NotFound(f"There is no column mapping named {name!r}")
+    raise ValidationFailed(f"There is no column mapping named {name!r}")

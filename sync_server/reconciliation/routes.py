@@ -84,7 +84,16 @@ async def statement_bytes(request: Request) -> bytes:
     return bytes(data)
 
 
-@router.post("/statements", status_code=201)
+_STATEMENT_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The statement file as it came from the bank (MT940, camt.053, CSV, XLSX)",
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.post("/statements", status_code=201, openapi_extra=_STATEMENT_BODY)
 def import_statement(
     principal: ImportStatements,
     data: Annotated[bytes, Depends(statement_bytes)],
