@@ -6,7 +6,7 @@ match may now name a deposit (its foreign key arrives with the table). A period 
 unlocked by stamping it, never by deleting it. Finance can save a CSV/XLSX column mapping
 under a name for a bank whose layout has no preset.
 
-Revision ID: 0012
+Revision ID: 0011
 Revises: 0010
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 
 import sync_server.db.types
 
-revision = "0012"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
