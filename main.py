@@ -183,6 +183,10 @@ def cmd_report_mis(args: argparse.Namespace) -> int:
 
 
 def cmd_desktop(args: argparse.Namespace) -> int:
+    if args.smoke:
+        from desktop.smoke import run_smoke
+
+        return run_smoke(args.server, args.user, args.password)
     from desktop.app import run
 
     return run(sys.argv[:1], server_url=args.server)
@@ -402,6 +406,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("desktop", help="the desktop client (the default command)")
     p.add_argument("--server", metavar="URL")
+    p.add_argument(
+        "--smoke",
+        action="store_true",
+        help="check this install offscreen: sign in to --server, list loans, exit 0 (or 1 with why)",
+    )
+    p.add_argument("--user", metavar="NAME", help="--smoke: who signs in")
+    p.add_argument("--password", help="--smoke: their password (or $LOANDESK_SMOKE_PASSWORD)")
     p.set_defaults(func=cmd_desktop)
 
     p = sub.add_parser(
@@ -483,6 +494,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        argv = ["desktop", *argv]  # the installed LoanDesk.exe is the desktop: `--smoke ...`
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         args = parser.parse_args(["desktop", *(argv or [])])
