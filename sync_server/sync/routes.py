@@ -20,6 +20,7 @@ from sync_server.auth.deps import require
 from sync_server.auth.principal import Principal
 from sync_server.deps import ClockDep, DbDep, ReadSessionDep
 from sync_server.errors import NESTED_TOO_DEEPLY, UpgradeRequired, ValidationFailed
+from sync_server.ops.metrics import observe_push
 from sync_server.params import Cursor
 from sync_server.sync import pull as pull_service
 from sync_server.sync import service
@@ -86,6 +87,7 @@ def push(
 ) -> PushResponse:
     business_date, now = clock.business_date(), clock.now()
     results = service.push(db, principal, list(body.commands), business_date=business_date, now=now)
+    observe_push(body.commands, results)
     return PushResponse(results=results, business_date=business_date, server_time=now)
 
 
