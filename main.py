@@ -74,9 +74,21 @@ def cmd_server(args: argparse.Namespace) -> int:
     settings = Settings(
         database_url=url, run_scheduler=not args.no_scheduler, capacity=capacity, **limits
     )
+    from sync_server.ops.logs import configure_logging
+
     app = create_app(settings=settings, db=db)
     print(f"LoanDesk server on http://{args.host}:{args.port}/api/v1 (OpenAPI: /openapi.json)")
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    configure_logging(args.log_level)  # JSON lines; the request lines replace uvicorn's access log
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+    )
     return 0
 
 

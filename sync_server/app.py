@@ -187,5 +187,7 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         per_address_per_minute=settings.requests_per_address_per_minute,
     )
-    app.add_middleware(ObserveMiddleware)  # outermost: refusals and sheds are counted too
+    app.add_middleware(
+        ObserveMiddleware, prefix=API_PREFIX
+    )  # outermost: refusals and sheds are counted too
     return app

@@ -17,8 +17,12 @@ NO_ROUTE = "unrouted"
 
 
 class ObserveMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """`prefix` is where the feature routers are included: FastAPI hands the matched route as
+    its router declared it (`/loans/{loan_id}`), without the prefix it was included under."""
+
+    def __init__(self, app: ASGIApp, *, prefix: str = "") -> None:
         self.app = app
+        self.prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] == METRICS_PATH:
@@ -26,6 +30,7 @@ class ObserveMiddleware:
             return
         started = time.perf_counter()
         status = 500
+        path = str(scope["path"])  # routing may rewrite the scope's own
 
         async def watched(message: Message) -> None:
             nonlocal status
@@ -38,9 +43,15 @@ class ObserveMiddleware:
         finally:
             seconds = time.perf_counter() - started
             route = scope.get("route")
-            template = (
-                route.path if isinstance(route, BaseRoute) and hasattr(route, "path") else NO_ROUTE
-            )
+            template = getattr(route, "path", None) if isinstance(route, BaseRoute) else None
+            if not template:
+                template = NO_ROUTE
+            elif (
+                self.prefix
+                and not template.startswith(self.prefix)
+                and path.startswith(self.prefix)
+            ):
+                template = self.prefix + template
             method = str(scope["method"])
             observe_request(method, template, status, seconds)
             log.info(
