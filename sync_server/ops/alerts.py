@@ -181,6 +181,8 @@ def raise_alert(
     run_key: str,
     message: str,
     channels: AlertChannels | None = None,
+    *,
+    now: datetime | None = None,
 ) -> Alert | None:
     """Stores the alert and sends it; None when it had already been raised (by this process
     or another), in which case nothing is sent again."""
@@ -197,7 +199,7 @@ def raise_alert(
                 kind=kind,
                 job=job,
                 run_key=run_key,
-                raised_at=utcnow(),
+                raised_at=now or utcnow(),
                 message=message[:500],
                 delivery={},
             )
@@ -258,7 +260,7 @@ def check_late_day_end(
         f"{channels.day_end_late_after:%H:%M} IST (its ledger says: {status or 'not started'}). "
         "DPD and buckets on the desks are a day old until it finishes."
     )
-    return raise_alert(db, JOB_LATE, DAY_END, day.isoformat(), message, channels)
+    return raise_alert(db, JOB_LATE, DAY_END, day.isoformat(), message, channels, now=clock.now())
 
 
 def recent_alerts(
