@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 DEFAULT_PORT = 8765
 
 
+def _env(name: str, default: str) -> str:
+    """A server option's default from the environment (docs/operations.md lists them), so a
+    service definition can hold every setting as an environment variable."""
+    return os.environ.get(name) or default
+
+
 def _db_url(args: argparse.Namespace) -> str:
     from sync_server.config import default_database_url
 
@@ -343,38 +349,46 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="<command>")
 
     p = sub.add_parser("server", help="run the sync server (upgrades the database first)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT)
-    p.add_argument("--no-scheduler", action="store_true", help="do not run the nightly jobs")
-    p.add_argument("--log-level", default="info")
+    p.add_argument("--host", default=_env("LOANDESK_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(_env("LOANDESK_PORT", str(DEFAULT_PORT))))
+    p.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        default=_env("LOANDESK_RUN_SCHEDULER", "1").lower() in ("0", "false", "no"),
+        help="do not run the nightly jobs ($LOANDESK_RUN_SCHEDULER=0)",
+    )
+    p.add_argument("--log-level", default=_env("LOANDESK_LOG_LEVEL", "info"))
     p.add_argument(
         "--active-requests",
         type=int,
-        default=8,
+        default=int(_env("LOANDESK_ACTIVE_REQUESTS", "8")),
         help="requests served at once; the database pools are sized from it (default 8)",
     )
     p.add_argument(
         "--active-writes",
         type=int,
-        default=2,
+        default=int(_env("LOANDESK_ACTIVE_WRITES", "2")),
         help="writes (pushes, payments, sign-ins) served at once, beside the reads (default 2)",
     )
     p.add_argument(
         "--queued-requests",
         type=int,
-        default=100,
+        default=int(_env("LOANDESK_QUEUED_REQUESTS", "100")),
         help="requests that may wait their turn; beyond, 503 with Retry-After (default 100)",
     )
     p.add_argument(
         "--queue-wait",
         type=float,
-        default=0.25,
+        default=float(_env("LOANDESK_QUEUE_WAIT", "0.25")),
         metavar="SECONDS",
         help="longest a request waits for its turn before 503 with Retry-After (default 0.25)",
     )
     p.add_argument(
         "--requests-per-minute",
         type=int,
+        default=int(os.environ["LOANDESK_REQUESTS_PER_MINUTE"])
+        if os.environ.get("LOANDESK_REQUESTS_PER_MINUTE")
+        else None,
         metavar="N",
         help="rate limit per user and per address (default 600 and 1200); raised for load tests",
     )
