@@ -58,7 +58,13 @@ def cmd_server(args: argparse.Namespace) -> int:
     from sync_server.config import Capacity, Settings
     from sync_server.db.engine import Database
     from sync_server.db.migrate import upgrade
+    from sync_server.ops.alerts import AlertChannels, AlertSettingsError
 
+    try:
+        AlertChannels.from_env()  # a mistyped alert setting is said now, not on the night
+    except AlertSettingsError as exc:
+        print(f"server not started: {exc}", file=sys.stderr)
+        return 2
     url = _db_url(args)
     capacity = Capacity(
         active_requests=args.active_requests,
