@@ -122,7 +122,7 @@ def smoke(
     try:
         session = sessions.login(server_url, username, password)
     except SignInError as exc:
-        raise SmokeFailed(f"sign-in refused: {exc.message}") from exc
+        raise SmokeFailed(f"could not sign in: {exc.message}") from exc
     if not session.online:
         raise SmokeFailed(f"the server at {server_url} did not answer; signed in offline only")
     signed_in = time.monotonic() - started
