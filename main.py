@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 DEFAULT_PORT = 8765
 
 
+def _env(name: str, default: str) -> str:
+    """A server option's default from the environment (docs/operations.md lists them), so a
+    service definition can hold every setting as an environment variable."""
+    return os.environ.get(name) or default
+
+
 def _db_url(args: argparse.Namespace) -> str:
     from sync_server.config import default_database_url
 
@@ -52,7 +58,13 @@ def cmd_server(args: argparse.Namespace) -> int:
     from sync_server.config import Capacity, Settings
     from sync_server.db.engine import Database
     from sync_server.db.migrate import upgrade
+    from sync_server.ops.alerts import AlertChannels, AlertSettingsError
 
+    try:
+        AlertChannels.from_env()  # a mistyped alert setting is said now, not on the night
+    except AlertSettingsError as exc:
+        print(f"server not started: {exc}", file=sys.stderr)
+        return 2
     url = _db_url(args)
     capacity = Capacity(
         active_requests=args.active_requests,
@@ -74,9 +86,21 @@ def cmd_server(args: argparse.Namespace) -> int:
     settings = Settings(
         database_url=url, run_scheduler=not args.no_scheduler, capacity=capacity, **limits
     )
+    from sync_server.ops.logs import configure_logging
+
     app = create_app(settings=settings, db=db)
     print(f"LoanDesk server on http://{args.host}:{args.port}/api/v1 (OpenAPI: /openapi.json)")
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    configure_logging(args.log_level)  # JSON lines; the request lines replace uvicorn's access log
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+    )
     return 0
 
 
@@ -183,6 +207,10 @@ def cmd_report_mis(args: argparse.Namespace) -> int:
 
 
 def cmd_desktop(args: argparse.Namespace) -> int:
+    if args.smoke:
+        from desktop.smoke import run_smoke
+
+        return run_smoke(args.server, args.user, args.password)
     from desktop.app import run
 
     return run(sys.argv[:1], server_url=args.server)
@@ -327,38 +355,46 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="<command>")
 
     p = sub.add_parser("server", help="run the sync server (upgrades the database first)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT)
-    p.add_argument("--no-scheduler", action="store_true", help="do not run the nightly jobs")
-    p.add_argument("--log-level", default="info")
+    p.add_argument("--host", default=_env("LOANDESK_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(_env("LOANDESK_PORT", str(DEFAULT_PORT))))
+    p.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        default=_env("LOANDESK_RUN_SCHEDULER", "1").lower() in ("0", "false", "no"),
+        help="do not run the nightly jobs ($LOANDESK_RUN_SCHEDULER=0)",
+    )
+    p.add_argument("--log-level", default=_env("LOANDESK_LOG_LEVEL", "info"))
     p.add_argument(
         "--active-requests",
         type=int,
-        default=8,
+        default=int(_env("LOANDESK_ACTIVE_REQUESTS", "8")),
         help="requests served at once; the database pools are sized from it (default 8)",
     )
     p.add_argument(
         "--active-writes",
         type=int,
-        default=2,
+        default=int(_env("LOANDESK_ACTIVE_WRITES", "2")),
         help="writes (pushes, payments, sign-ins) served at once, beside the reads (default 2)",
     )
     p.add_argument(
         "--queued-requests",
         type=int,
-        default=100,
+        default=int(_env("LOANDESK_QUEUED_REQUESTS", "100")),
         help="requests that may wait their turn; beyond, 503 with Retry-After (default 100)",
     )
     p.add_argument(
         "--queue-wait",
         type=float,
-        default=0.25,
+        default=float(_env("LOANDESK_QUEUE_WAIT", "0.25")),
         metavar="SECONDS",
         help="longest a request waits for its turn before 503 with Retry-After (default 0.25)",
     )
     p.add_argument(
         "--requests-per-minute",
         type=int,
+        default=int(os.environ["LOANDESK_REQUESTS_PER_MINUTE"])
+        if os.environ.get("LOANDESK_REQUESTS_PER_MINUTE")
+        else None,
         metavar="N",
         help="rate limit per user and per address (default 600 and 1200); raised for load tests",
     )
@@ -402,6 +438,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("desktop", help="the desktop client (the default command)")
     p.add_argument("--server", metavar="URL")
+    p.add_argument(
+        "--smoke",
+        action="store_true",
+        help="check this install offscreen: sign in to --server, list loans, exit 0 (or 1 with why)",
+    )
+    p.add_argument("--user", metavar="NAME", help="--smoke: who signs in")
+    p.add_argument("--password", help="--smoke: their password (or $LOANDESK_SMOKE_PASSWORD)")
     p.set_defaults(func=cmd_desktop)
 
     p = sub.add_parser(
@@ -483,6 +526,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        argv = ["desktop", *argv]  # the installed LoanDesk.exe is the desktop: `--smoke ...`
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         args = parser.parse_args(["desktop", *(argv or [])])

@@ -16,8 +16,8 @@ from desktop.auth import SessionManager, UserSession
 from desktop.cache.store import Cache
 from desktop.errors import show_error
 from desktop.operations import QueryOp
-from desktop.qt import QApplication, QGuiApplication, QMessageBox, QObject, Qt
-from desktop.resources import apply_look
+from desktop.qt import QApplication, QGuiApplication, QIcon, QMessageBox, QObject, Qt
+from desktop.resources import apply_look, resource_path
 from desktop.screens import ScreenContext
 from desktop.screens.login import LoginDialog
 from desktop.screens.main_window import MainWindow
@@ -130,6 +130,7 @@ def run(argv: list[str], server_url: str | None = None) -> int:
     app.setApplicationName("LoanDesk")
     app.setOrganizationName("LoanDesk")
     apply_look(app)
+    app.setWindowIcon(QIcon(str(resource_path("icons", "loandesk.png"))))
     try:
         settings = ClientSettings.load()
     except SettingsError as exc:

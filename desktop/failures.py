@@ -84,6 +84,10 @@ def _refusal(exc: ApiError) -> Failure:
                 "Signed out",
                 "Your sign-in has expired. Sign in again to continue; nothing you entered is lost.",
             )
+        case UpgradeNeededError() if detail:
+            # The server says which side is behind (an old desk, or a server not yet
+            # upgraded for a newer desk) and that the queued work is kept.
+            return Failure("Update needed", _sentence(detail))
         case UpgradeNeededError():
             return Failure(
                 "Update needed",

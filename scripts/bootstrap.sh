@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 QT_LIBS="python3-venv libglib2.0-0 libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 fonts-dejavu-core poppler-utils"
 QT_LIBS="$QT_LIBS libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0"
 QT_LIBS="$QT_LIBS libxcb-xkb1 libxkbcommon-x11-0 libxcb-randr0 libxcb-shape0"
+# PyInstaller (the desktop bundle, scripts/ci_bundle.py) reads binaries with objdump.
+QT_LIBS="$QT_LIBS binutils"
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   missing=""
   for pkg in $QT_LIBS; do

@@ -23,6 +23,8 @@ from sync_server.errors import NESTED_TOO_DEEPLY, LoanDeskError
 from sync_server.health.routes import HEALTH_PATHS
 from sync_server.middleware import AdmissionMiddleware, HardeningMiddleware
 from sync_server.openapi import install as install_openapi
+from sync_server.ops.metrics import METRICS_PATH, metrics_endpoint
+from sync_server.ops.middleware import ObserveMiddleware
 from sync_server.params import refuse_control_characters
 
 log = logging.getLogger("loandesk.server")
@@ -42,6 +44,7 @@ FEATURE_ROUTERS = (
     "sync_server.jobs.routes",
     "sync_server.reconciliation.routes",
     "sync_server.health.routes",
+    "sync_server.ops.routes",
 )
 
 
@@ -162,6 +165,7 @@ def create_app(
         end_sessions_in_endpoints(module.router)
         app.include_router(module.router, prefix=API_PREFIX)
     install_openapi(app)
+    app.add_route(METRICS_PATH, metrics_endpoint, include_in_schema=False)
 
     if settings.cors_origins:
         app.add_middleware(
@@ -175,11 +179,16 @@ def create_app(
     app.add_middleware(
         AdmissionMiddleware,
         capacity=settings.capacity,
-        exempt=frozenset({f"{API_PREFIX}/health", *(API_PREFIX + p for p in HEALTH_PATHS)}),
+        exempt=frozenset(
+            {f"{API_PREFIX}/health", METRICS_PATH, *(API_PREFIX + p for p in HEALTH_PATHS)}
+        ),
     )
     app.add_middleware(
         HardeningMiddleware,
         max_body_bytes=settings.max_body_bytes,
         per_address_per_minute=settings.requests_per_address_per_minute,
     )
+    app.add_middleware(
+        ObserveMiddleware, prefix=API_PREFIX
+    )  # outermost: refusals and sheds are counted too
     return app

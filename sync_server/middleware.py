@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sync_server.config import Capacity
 from sync_server.db.engine import DatabaseBusy
+from sync_server.ops.metrics import ADMISSION_SHED, ADMISSION_WAITING
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -168,6 +169,7 @@ class AdmissionMiddleware:
 
     async def _busy(self, send: Send) -> None:
         self.shed += 1
+        ADMISSION_SHED.inc()
         body = json.dumps(
             {"error": "server_busy", "detail": "The office server is busy; try again shortly"}
         ).encode()
@@ -193,12 +195,14 @@ class AdmissionMiddleware:
             return
         admitted = False
         self._waiting += 1
+        ADMISSION_WAITING.inc()
         try:
             with anyio.move_on_after(self.capacity.queue_wait_seconds):
                 await slots.acquire()
                 admitted = True
         finally:
             self._waiting -= 1
+            ADMISSION_WAITING.dec()
         if not admitted:
             await self._busy(send)
             return

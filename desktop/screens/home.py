@@ -22,8 +22,16 @@ from desktop.qt import (
 from desktop.screens import ScreenContext, ScreenSpec, ready_screen_keys, register
 from desktop.signals import Topic
 from desktop.sync_worker import SyncState
-from desktop.viewmodels.home import HomeFigures, home_figures, what_you_can_do
+from desktop.viewmodels.home import (
+    NO_ALERTS,
+    HomeFigures,
+    ServerAlert,
+    fetch_alerts,
+    home_figures,
+    what_you_can_do,
+)
 from desktop.viewmodels.loans import list_scope
+from desktop.viewmodels.online import message_for
 from loancore.roles import Action, Scope, scope_for
 
 _SHOWN_TOPICS = frozenset({Topic.LOANS, Topic.PAYMENTS, Topic.OUTBOX, Topic.SYNC})
@@ -127,10 +135,20 @@ class HomeScreen(QWidget):
         can_do_scroll.setWidgetResizable(True)
         can_do_scroll.setFrameShape(QFrame.Shape.NoFrame)
 
+        # The people who watch the nightly work (administrators, auditors) see its alerts.
+        self.alerts_box = QGroupBox("Alerts from the server")
+        self.alerts_box.setObjectName("serverAlerts")
+        self.alerts = QLabel("…")
+        self.alerts.setWordWrap(True)
+        self.alerts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        QVBoxLayout(self.alerts_box).addWidget(self.alerts)
+        self.alerts_box.setVisible(self._watches_jobs)
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(10)
-        for widget in (self.heading, self.where, self.sign_in, here, can_do_scroll):
+        widgets = (self.heading, self.where, self.sign_in, here, self.alerts_box, can_do_scroll)
+        for widget in widgets:
             layout.addWidget(widget)
         layout.addStretch(1)
         layout.setStretchFactor(can_do_scroll, 10)
@@ -139,9 +157,30 @@ class HomeScreen(QWidget):
         context.changes.changed.connect(self._on_changed)
         self._show_sync(context.sync.state)
         self.reload()
+        self.reload_alerts()
+
+    @property
+    def _watches_jobs(self) -> bool:
+        return self.context.can(Action.VIEW_JOBS)
 
     def activated(self) -> None:
         self.reload()
+
+    def reload_alerts(self) -> None:
+        if not self._watches_jobs:
+            return
+        api = self.context.session.api
+        QueryOp(parent=self, op=lambda: fetch_alerts(api), success=self._show_alerts).failure(
+            self._alerts_failed
+        ).run_in_background()
+
+    def _show_alerts(self, alerts: list[ServerAlert]) -> None:
+        self.alerts.setObjectName("warning" if alerts else "")
+        self.alerts.setText("\n".join(a.line for a in alerts) if alerts else NO_ALERTS)
+        self.alerts.style().polish(self.alerts)
+
+    def _alerts_failed(self, exc: BaseException) -> None:
+        self.alerts.setText(f"The server's alerts could not be read. {message_for(exc)}")
 
     def reload(self) -> None:
         cache, user = self.context.cache, self.context.user
@@ -153,6 +192,8 @@ class HomeScreen(QWidget):
     def _on_changed(self, topics: frozenset[Topic]) -> None:
         if topics & _SHOWN_TOPICS:
             self.reload()
+        if Topic.SYNC in topics:
+            self.reload_alerts()
 
     def _show_figures(self, figures: HomeFigures) -> None:
         self.figures = figures

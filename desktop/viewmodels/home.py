@@ -4,6 +4,7 @@ and what this person can do in LoanDesk. No Qt; the figures come from the cache 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -118,3 +119,44 @@ def home_figures(cache: Cache, scope: LoanFilter | None = None) -> HomeFigures:
             or 0
         )
     return HomeFigures(int(loans), int(pending_count), int(pending_paise), int(refused), by_status)
+
+
+ALERTS_PATH = "/ops/alerts"
+NO_ALERTS = "No alerts from the server in the last 7 days: the nightly jobs ran on time."
+
+
+@dataclass(frozen=True, slots=True)
+class ServerAlert:
+    """A job that failed or ran late, as the server raised it (and sent to IT)."""
+
+    kind: str
+    raised_at: str
+    message: str
+
+    @property
+    def line(self) -> str:
+        what = "Late" if self.kind == "job_late" else "Failed"
+        return f"{what} · {self.raised_at}: {self.message}"
+
+
+def parse_alerts(data: object) -> list[ServerAlert]:
+    """The server's answer to `GET /ops/alerts`, newest first; a malformed one is refused."""
+    from desktop import format as fmt
+    from desktop.viewmodels.online import items, mapping, text
+
+    alerts = []
+    for item in items(data, "the alerts"):
+        row = mapping(item, "an alert")
+        alerts.append(
+            ServerAlert(
+                kind=text(row, "kind"),
+                raised_at=fmt.instant(text(row, "raised_at")),
+                message=text(row, "message"),
+            )
+        )
+    return alerts
+
+
+def fetch_alerts(api: Any) -> list[ServerAlert]:
+    """Blocks on the network: run it as an op, never on the UI thread."""
+    return parse_alerts(api.request("GET", ALERTS_PATH))

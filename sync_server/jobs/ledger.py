@@ -31,6 +31,7 @@ from sync_server.db.models import JobRun
 from sync_server.db.types import utcnow
 from sync_server.errors import Conflict
 from sync_server.flags.service import require_enabled
+from sync_server.ops.jobs import job_ended
 
 DAY_END = "day_end"
 WEEKLY_SCORES = "weekly_scores"
@@ -203,7 +204,9 @@ def run_steps(
     and writes its audit entry, so a run is audited exactly when it finishes."""
     begun = _begin(db, job, run_key)
     if begun is None:
+        job_ended(db, job, run_key, "already_done", None)
         return RunOutcome(job, run_key, "already_done")
+    run_started = time.perf_counter()
     run_id, done, counts = begun
     seconds: dict[str, float] = dict(counts.pop("seconds", {}))
     try:
@@ -240,7 +243,10 @@ def run_steps(
             runner = row.runner
     except BaseException as exc:
         _fail(db, run_id, exc)
+        elapsed = time.perf_counter() - run_started
+        job_ended(db, job, run_key, "failed", elapsed, runner=runner_name(), error=exc)
         raise
+    job_ended(db, job, run_key, "done", time.perf_counter() - run_started, runner=runner)
     return RunOutcome(job, run_key, "done", counts, runner, seconds)
 
 

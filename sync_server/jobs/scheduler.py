@@ -24,6 +24,7 @@ from sync_server.errors import LoanDeskError
 from sync_server.jobs import tasks
 from sync_server.jobs.ledger import DAY_END, WEEKLY_SCORES, ledger_row
 from sync_server.jobs.weekly import week_key
+from sync_server.ops.jobs import check_late
 from sync_server.reconciliation.tasks import night_key, run_reconciliation
 
 log = logging.getLogger("loandesk.jobs.scheduler")
@@ -65,6 +66,8 @@ def run_due_jobs(
             done.append(f"day-end {outcome.run_key}: {outcome.status}")
     except LoanDeskError as exc:
         log.warning("day-end not run: %s", exc.message)
+    finally:
+        check_late(db, clock)  # a failed or refused day-end may also be a late one
     week = timetable.weekly_due_week(now)
     with db.read_only() as session:
         row = ledger_row(session, WEEKLY_SCORES, week_key(week))

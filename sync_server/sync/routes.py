@@ -14,12 +14,19 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from loancore.contract import MIN_PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse
+from loancore.contract import (
+    MIN_PROTOCOL_VERSION,
+    PROTOCOL_VERSION,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+)
 from loancore.roles import Action
 from sync_server.auth.deps import require
 from sync_server.auth.principal import Principal
 from sync_server.deps import ClockDep, DbDep, ReadSessionDep
 from sync_server.errors import NESTED_TOO_DEEPLY, UpgradeRequired, ValidationFailed
+from sync_server.ops.metrics import observe_push
 from sync_server.params import Cursor
 from sync_server.sync import pull as pull_service
 from sync_server.sync import service
@@ -30,6 +37,14 @@ PROTOCOL_HEADER = "X-LoanDesk-Protocol"
 
 
 def _outdated(version: int) -> UpgradeRequired:
+    if version > PROTOCOL_VERSION:
+        # A desk updated before its server (a rolling upgrade done the wrong way round): this
+        # server cannot know what the newer protocol means, so it applies nothing.
+        return UpgradeRequired(
+            f"This LoanDesk client speaks sync protocol {version}, newer than this office "
+            f"server's {PROTOCOL_VERSION}. The server must be upgraded before this client can "
+            "sync; your queued work is kept on this computer and will be sent after that."
+        )
     return UpgradeRequired(
         f"This LoanDesk client speaks sync protocol {version}; the server needs "
         f"{MIN_PROTOCOL_VERSION} or later. Update the desktop client; your queued work is kept "
@@ -37,10 +52,14 @@ def _outdated(version: int) -> UpgradeRequired:
     )
 
 
+def _unspoken(version: int) -> bool:
+    return version < MIN_PROTOCOL_VERSION or version > PROTOCOL_VERSION
+
+
 def protocol_header(
     x_loandesk_protocol: Annotated[int | None, Header(alias=PROTOCOL_HEADER)] = None,
 ) -> int | None:
-    if x_loandesk_protocol is not None and x_loandesk_protocol < MIN_PROTOCOL_VERSION:
+    if x_loandesk_protocol is not None and _unspoken(x_loandesk_protocol):
         raise _outdated(x_loandesk_protocol)
     return x_loandesk_protocol
 
@@ -60,7 +79,7 @@ async def push_request(request: Request, _: ProtocolDep) -> PushRequest:
     except RecursionError:
         raise ValidationFailed(NESTED_TOO_DEEPLY) from None
     version = data.get("protocol_version") if isinstance(data, dict) else None
-    if isinstance(version, int) and version < MIN_PROTOCOL_VERSION:
+    if isinstance(version, int) and _unspoken(version):
         raise _outdated(version)
     try:
         return PushRequest.model_validate(data)
@@ -86,6 +105,7 @@ def push(
 ) -> PushResponse:
     business_date, now = clock.business_date(), clock.now()
     results = service.push(db, principal, list(body.commands), business_date=business_date, now=now)
+    observe_push(body.commands, results)
     return PushResponse(results=results, business_date=business_date, server_time=now)
 
 

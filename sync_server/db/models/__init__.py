@@ -19,6 +19,7 @@ from sync_server.db.models.loans import (
     Product,
     ScheduleRow,
 )
+from sync_server.db.models.ops import OpsAlert
 from sync_server.db.models.org import Branch, LoginAttempt, RefreshToken, User
 from sync_server.db.models.payments import (
     AllocationLine,
@@ -75,6 +76,7 @@ __all__ = [
     "LoanHistory",
     "LoanState",
     "LoginAttempt",
+    "OpsAlert",
     "Payment",
     "PaymentReversal",
     "Product",
