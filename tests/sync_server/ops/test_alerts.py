@@ -97,7 +97,10 @@ def test_a_day_end_not_done_by_the_hour_is_late_once_and_not_before(
     hooks, mails = received
     with db.unit_of_work() as session:  # the office switched the day-end off and forgot
         session.merge(FeatureFlag(key="job_day_end", enabled=False, description="day-end"))
-    assert run_due_jobs(db, FixedClock(ist(DAY + timedelta(days=1), 5, 59))) == []
+    ran = run_due_jobs(db, FixedClock(ist(DAY + timedelta(days=1), 5, 59)))
+    assert [
+        entry for entry in ran if entry.startswith("day-end")
+    ] == []  # the night's matching runs
     assert hooks == []
     for minute in (0, 1):
         run_due_jobs(db, FixedClock(ist(DAY + timedelta(days=1), 6, minute)))
