@@ -46,7 +46,6 @@ from desktop.viewmodels.audit_log import (
     AuditPage,
     AuditRows,
     ChainReport,
-    accounts_in,
     entry_heading,
     readable_diff,
     seen,
@@ -164,7 +163,7 @@ class AuditLogScreen(QWidget):
         self.setObjectName("auditLogScreen")
         self.context = context
         self.vm = AuditLogViewModel(
-            context.session.api, accounts_in(context.cache), clock=context.clock
+            context.session.api, context.book.account_numbers(), clock=context.clock
         )
         today = business_date(context.clock())
 

@@ -31,7 +31,6 @@ from desktop.qt import (
 from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens.loan_detail import RowsModel
 from desktop.signals import Topic
-from desktop.viewmodels import desk_business_date
 from desktop.viewmodels.disputes import DisputeRow, DisputesViewModel
 from desktop.viewmodels.local_entries import find_loan
 from desktop.viewmodels.online import message_for
@@ -214,9 +213,7 @@ class DisputesScreen(QWidget):
         super().__init__(parent)
         self.setObjectName("disputesScreen")
         self.context = context
-        self.vm = DisputesViewModel(
-            context.cache, business_date=desk_business_date(context.cache, context.clock())
-        )
+        self.vm = context.book.disputes(business_date=context.book.business_date(context.clock()))
         self.disputes: tuple[DisputeRow, ...] = ()
         self.heading = QLabel("Open disputes", self)
         self.heading.setObjectName("heading")

@@ -22,7 +22,7 @@ from desktop.qt import (
 from desktop.screens import ScreenContext, ScreenSpec, ready_screen_keys, register
 from desktop.signals import Topic
 from desktop.sync_worker import SyncState
-from desktop.viewmodels.home import HomeFigures, home_figures, what_you_can_do
+from desktop.viewmodels.home import HomeFigures, what_you_can_do
 from desktop.viewmodels.loans import list_scope
 from loancore.roles import Action, Scope, scope_for
 
@@ -144,10 +144,10 @@ class HomeScreen(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        cache, user = self.context.cache, self.context.user
+        book, user = self.context.book, self.context.user
         scope = list_scope(user.id, user.role)
         QueryOp(
-            parent=self, op=lambda: home_figures(cache, scope), success=self._show_figures
+            parent=self, op=lambda: book.home_figures(scope), success=self._show_figures
         ).run_in_background()
 
     def _on_changed(self, topics: frozenset[Topic]) -> None:

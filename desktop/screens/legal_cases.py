@@ -37,7 +37,6 @@ from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens._online import OnlineOnly
 from desktop.screens.loan_detail import RowsModel
 from desktop.signals import Topic
-from desktop.viewmodels import desk_business_date
 from desktop.viewmodels.legal_cases import (
     STATUSES,
     LegalCaseDetail,
@@ -93,7 +92,7 @@ class LegalCasesScreen(QWidget):
         self.setObjectName("legalCasesScreen")
         self.context = context
         self.vm = LegalCasesViewModel(
-            context.session.api, business_date=desk_business_date(context.cache, context.clock())
+            context.session.api, business_date=context.book.business_date(context.clock())
         )
         self.cases: list[LegalCaseRow] = []
         self.next_cursor: str | None = None

@@ -35,13 +35,11 @@ from desktop.qt import (
 from desktop.screens import ScreenContext
 from desktop.screens.record_payment import open_record_payment, receipts_folder
 from desktop.signals import Topic
-from desktop.viewmodels import desk_business_date
 from desktop.viewmodels.foreclosure import write_foreclosure_statement
 from desktop.viewmodels.loan_detail import (
     OFFLINE_AUDIT_NOTE,
     AuditLine,
     LoanDetail,
-    LoanDetailViewModel,
     NoteLine,
     fetch_audit,
 )
@@ -133,8 +131,8 @@ class LoanDetailDialog(QDialog):
         self.setObjectName("loanDetail")
         self.context = context
         self.loan_id = loan_id
-        self.vm = LoanDetailViewModel(
-            context.cache, loan_id, business_date=desk_business_date(context.cache, context.clock())
+        self.vm = context.book.loan_detail(
+            loan_id, business_date=context.book.business_date(context.clock())
         )
         self.resize(980, 640)
         self.title = QLabel(self)

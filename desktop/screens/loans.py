@@ -238,7 +238,7 @@ class LoansScreen(QWidget):
         self.setObjectName("loansScreen")
         self.context = context
         self._base = scope_filter(context)
-        query = LoansQuery(context.cache, {context.user.id: context.user.full_name})
+        query = context.book.loans({context.user.id: context.user.full_name})
         self.model = LoansTableModel(query, self, where=self._base)
 
         self.search = QLineEdit(self)

@@ -35,8 +35,7 @@ from desktop.qt import (
 from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens._online import fill_with_online
 from desktop.signals import Topic
-from desktop.sync.api import ApiError
-from desktop.viewmodels.online import is_offline, message_for
+from desktop.viewmodels.online import ApiError, is_offline, message_for
 from desktop.viewmodels.payment_review import (
     Decision,
     HeldPayment,

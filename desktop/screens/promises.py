@@ -29,8 +29,6 @@ from desktop.qt import (
 from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens.loan_detail import RowsModel
 from desktop.signals import DataChanged, Topic
-from desktop.viewmodels import desk_business_date
-from desktop.viewmodels.local_entries import find_loan
 from desktop.viewmodels.online import message_for
 from desktop.viewmodels.promises import (
     FILTER_LABELS,
@@ -39,7 +37,6 @@ from desktop.viewmodels.promises import (
     PromiseFilter,
     PromiseInput,
     PromiseList,
-    PromisesViewModel,
     SavedPromise,
 )
 from loancore.dates import format_date
@@ -212,10 +209,9 @@ def open_log_promise(
 ) -> PromiseDialog:
     """Opens the dialog (window-modal over `parent`); `replaces` names a refused promise that
     this one sends again."""
-    entry = PromiseEntry(
-        context.cache,
+    entry = context.book.promise_entry(
         user_id=context.user.id,
-        business_date=desk_business_date(context.cache, context.clock()),
+        business_date=context.book.business_date(context.clock()),
         replaces=replaces,
     )
     dialog = PromiseDialog(entry, changes=context.changes, typed=typed, parent=parent)
@@ -230,9 +226,7 @@ class PromisesScreen(QWidget):
         super().__init__(parent)
         self.setObjectName("promisesScreen")
         self.context = context
-        self.vm = PromisesViewModel(
-            context.cache, business_date=desk_business_date(context.cache, context.clock())
-        )
+        self.vm = context.book.promises(business_date=context.book.business_date(context.clock()))
         self.listed: PromiseList | None = None
         self.heading = QLabel("Promises to pay", self)
         self.heading.setObjectName("heading")
@@ -332,7 +326,7 @@ class PromisesScreen(QWidget):
             return None
         account = self.selected_account()
         typed = None
-        if account and find_loan(self.context.cache, account) is not None:
+        if account and self.context.book.find_loan(account) is not None:
             typed = PromiseInput(account_text=account, date_text=format_date(self.vm.business_date))
         return open_log_promise(self.context, self, typed=typed)
 

@@ -52,7 +52,7 @@ class HistoryApi:
 @pytest.fixture
 def loan(context: ScreenContext) -> dict[str, Any]:
     data = loan_data(1, paid_through=3, dpd=33, bucket="31-60")
-    put_loans(context.cache, [data])
+    put_loans(context.book.cache, [data])
     return data
 
 

@@ -62,7 +62,7 @@ def test_the_table_starts_with_one_page_and_grows_on_fetch_more(qtbot: QtBot, ca
 def test_scrolling_the_view_to_the_bottom_fetches_the_next_page(
     qtbot: QtBot, context: ScreenContext
 ) -> None:
-    _many(context.cache, 3 * PAGE_SIZE)
+    _many(context.book.cache, 3 * PAGE_SIZE)
     screen = LoansScreen(context)
     qtbot.add_widget(screen)
     screen.resize(900, 500)
@@ -87,7 +87,7 @@ def test_outstanding_is_shown_in_indian_format_and_right_aligned(
 
 def test_the_search_box_filters_after_the_user_pauses(qtbot: QtBot, context: ScreenContext) -> None:
     put_loans(
-        context.cache,
+        context.book.cache,
         [loan_data(1, name="Ramesh Kumar"), loan_data(2, name="Sita Devi"), loan_data(3)],
     )
     screen = LoansScreen(context)
@@ -103,7 +103,7 @@ def test_the_search_box_filters_after_the_user_pauses(qtbot: QtBot, context: Scr
 def test_a_search_that_matches_nothing_shows_the_empty_state(
     qtbot: QtBot, context: ScreenContext
 ) -> None:
-    put_loans(context.cache, [loan_data(1)])
+    put_loans(context.book.cache, [loan_data(1)])
     screen = LoansScreen(context)
     qtbot.add_widget(screen)
     screen.search.setText("nobody")
@@ -114,7 +114,7 @@ def test_a_search_that_matches_nothing_shows_the_empty_state(
 
 def test_the_bucket_filter_keeps_only_that_bucket(qtbot: QtBot, context: ScreenContext) -> None:
     put_loans(
-        context.cache,
+        context.book.cache,
         [
             loan_data(1, dpd=40, bucket="31-60"),
             loan_data(2, dpd=0),
@@ -129,7 +129,7 @@ def test_the_bucket_filter_keeps_only_that_bucket(qtbot: QtBot, context: ScreenC
 
 
 def test_enter_on_a_row_opens_that_loan(qtbot: QtBot, context: ScreenContext) -> None:
-    put_loans(context.cache, [loan_data(1, dpd=3, bucket="1-30"), loan_data(2)])
+    put_loans(context.book.cache, [loan_data(1, dpd=3, bucket="1-30"), loan_data(2)])
     screen = LoansScreen(context)
     qtbot.add_widget(screen)
     screen.show()
@@ -147,10 +147,10 @@ def test_enter_on_a_row_opens_that_loan(qtbot: QtBot, context: ScreenContext) ->
 def test_the_list_reloads_when_a_sync_announces_new_loans(
     qtbot: QtBot, context: ScreenContext
 ) -> None:
-    put_loans(context.cache, [loan_data(1)])
+    put_loans(context.book.cache, [loan_data(1)])
     screen = LoansScreen(context)
     qtbot.add_widget(screen)
-    put_loans(context.cache, [loan_data(2)], cursor=2)
+    put_loans(context.book.cache, [loan_data(2)], cursor=2)
     assert screen.model.total == 1
     context.changes.announce(Topic.LOANS)
     qtbot.wait_until(lambda: screen.model.total == 2)
@@ -172,7 +172,7 @@ def _book_with_closed_loans(cache: Cache) -> None:
 def test_the_status_filter_shows_active_loans_first_and_closed_or_written_off_on_request(
     qtbot: QtBot, context: ScreenContext
 ) -> None:
-    _book_with_closed_loans(context.cache)
+    _book_with_closed_loans(context.book.cache)
     screen = LoansScreen(context)
     qtbot.add_widget(screen)
     assert screen.status.currentText() == "Active"
@@ -196,7 +196,7 @@ def test_the_status_filter_shows_active_loans_first_and_closed_or_written_off_on
 def test_an_exact_account_number_finds_a_closed_loan_whatever_the_filters(
     qtbot: QtBot, context: ScreenContext
 ) -> None:
-    _book_with_closed_loans(context.cache)
+    _book_with_closed_loans(context.book.cache)
     screen = LoansScreen(context)
     qtbot.add_widget(screen)
     screen.bucket.setCurrentIndex(screen.bucket.findText("31–60"))
@@ -219,8 +219,8 @@ def test_an_exact_account_number_finds_a_closed_loan_whatever_the_filters(
 
 
 def test_home_counts_the_loans_that_loans_can_show(qtbot: QtBot, context: ScreenContext) -> None:
-    _book_with_closed_loans(context.cache)
-    figures = home_figures(context.cache, scope_filter(context))
+    _book_with_closed_loans(context.book.cache)
+    figures = home_figures(context.book.cache, scope_filter(context))
     screen = LoansScreen(context)
     qtbot.add_widget(screen)
     screen.status.setCurrentIndex(screen.status.findText("All statuses"))
@@ -232,7 +232,7 @@ def test_home_counts_the_loans_that_loans_can_show(qtbot: QtBot, context: Screen
 def test_a_closed_loan_says_closed_where_an_active_one_shows_its_bucket(
     qtbot: QtBot, context: ScreenContext
 ) -> None:
-    _book_with_closed_loans(context.cache)
+    _book_with_closed_loans(context.book.cache)
     screen = LoansScreen(context)
     qtbot.add_widget(screen)
     screen.status.setCurrentIndex(screen.status.findText("All statuses"))

@@ -23,7 +23,7 @@ BORROWER, DPD = 1, 2
 @pytest.fixture
 def screen(qtbot: QtBot, context: ScreenContext) -> LoansScreen:
     put_loans(
-        context.cache,
+        context.book.cache,
         [
             loan_data(n + 1, name=name, dpd=dpd, bucket=BUCKETS[dpd])
             for n, (name, dpd) in enumerate(zip(NAMES, DPDS, strict=True))
