@@ -36,6 +36,7 @@ from sqlalchemy import Select, Table, event, insert
 
 from desktop.cache.apply import loan_row, search_terms
 from desktop.cache.models import CachedLoan, LoanSearchTerm
+from desktop.cache.queries import count_statement, page_statement
 from desktop.cache.store import DPD_AS_OF_KEY, Cache
 from desktop.qt import QApplication, QModelIndex, QTableView
 from desktop.screens.loans import LoansTableModel
@@ -44,8 +45,6 @@ from desktop.viewmodels.loans import (
     LoanSort,
     LoansQuery,
     PageKey,
-    count_statement,
-    page_statement,
 )
 from loancore.delinquency import bucket_for, overdue_since_for
 

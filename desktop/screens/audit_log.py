@@ -37,6 +37,7 @@ from desktop.qt import (
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens._online import failure_to, fill_with_online
+from desktop.viewmodels.audit_diff import readable_diff
 from desktop.viewmodels.audit_log import (
     COLUMNS,
     OUTCOMES,
@@ -47,7 +48,6 @@ from desktop.viewmodels.audit_log import (
     AuditRows,
     ChainReport,
     entry_heading,
-    readable_diff,
     seen,
 )
 from desktop.viewmodels.online import is_offline
