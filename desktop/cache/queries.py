@@ -18,7 +18,7 @@ holds the query plans to this.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from desktop.cache.apply import search_words
-from desktop.cache.models import NO_DUE_DATE, CachedLoan, LoanSearchTerm
+from desktop.cache.models import NO_DUE_DATE, CachedLoan, CachedPayment, LoanSearchTerm
 from desktop.cache.store import Cache, dpd_as_of_in
 from loancore.delinquency import Bucket
 
@@ -334,3 +334,27 @@ def _beyond(column: SQLColumnExpression[Any], value: Any, descending: bool) -> C
         return or_(column < value, column.is_(None))
     later: ColumnElement[bool] = column > value
     return later
+
+
+# -- a loan's payments --------------------------------------------------------------------------
+
+
+def payments_of(
+    cache: Cache, loan_ids: Sequence[str], excluding_states: Collection[str]
+) -> list[CachedPayment]:
+    """The cached payments of these loans whose sync state is none of `excluding_states`."""
+    with cache.transaction() as session:
+        stmt = select(CachedPayment).where(
+            CachedPayment.sync_state.not_in(excluding_states),
+            CachedPayment.loan_id.in_(loan_ids),
+        )
+        return list(session.execute(stmt).scalars())
+
+
+def borrower_loan_ids(cache: Cache, borrower_id: str) -> list[str]:
+    """The cached loans of one borrower (the same person may hold several)."""
+    with cache.transaction() as session:
+        stmt = select(CachedLoan.id).where(
+            CachedLoan.data[("borrower", "id")].as_string() == borrower_id
+        )
+        return list(session.execute(stmt).scalars())
