@@ -299,8 +299,7 @@ class AuditLogScreen(QWidget):
         if not rows.can_fetch_more:
             return
         params = rows.next_params()
-        generation = rows.generation
-        rows.loading = True
+        generation = rows.paging.begin()
         QueryOp(
             parent=self,
             op=lambda: self.vm.fetch(params),
@@ -330,8 +329,7 @@ class AuditLogScreen(QWidget):
         self._offer(self.action, seen(self.model.rows.entries, "action"))
 
     def _page_failed(self, generation: int) -> None:
-        if generation == self.model.rows.generation:
-            self.model.rows.loading = False
+        if self.model.rows.paging.failed(generation):
             self.status.setText("The entries could not be loaded.")
 
     def _offer(self, box: QComboBox, values: list[str]) -> None:

@@ -29,7 +29,7 @@ from desktop.qt import (
     Signal,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
-from desktop.screens.loan_detail import RowsModel
+from desktop.screens._tables import RowsModel
 from desktop.signals import Topic
 from desktop.viewmodels.disputes import DisputeRow, DisputesViewModel
 from desktop.viewmodels.local_entries import find_loan

@@ -29,7 +29,8 @@ from desktop.qt import (
     QWidget,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
-from desktop.screens.loan_detail import RowsModel, open_loan_detail
+from desktop.screens._tables import RowsModel
+from desktop.screens.loan_detail import open_loan_detail
 from desktop.screens.record_payment import open_record_payment
 from desktop.signals import Topic
 from desktop.viewmodels.my_day import OUTCOMES, MyDay, PromiseDue

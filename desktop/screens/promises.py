@@ -27,7 +27,7 @@ from desktop.qt import (
     Signal,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
-from desktop.screens.loan_detail import RowsModel
+from desktop.screens._tables import RowsModel
 from desktop.signals import DataChanged, Topic
 from desktop.viewmodels.online import message_for
 from desktop.viewmodels.promises import (

@@ -26,7 +26,7 @@ from desktop.qt import (
     QWidget,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
-from desktop.screens.loan_detail import RowsModel
+from desktop.screens._tables import RowsModel
 from desktop.screens.promises import PromiseDialog, open_log_promise
 from desktop.screens.record_payment import RecordPaymentDialog, open_record_payment
 from desktop.signals import Topic

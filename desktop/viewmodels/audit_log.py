@@ -20,6 +20,7 @@ from desktop.viewmodels.audit_diff import flatten
 from desktop.viewmodels.audit_words import OUTCOME_WORDS, action_words, entity_words
 from desktop.viewmodels.local_entries import loans_by_id
 from desktop.viewmodels.online import Api, UnexpectedAnswer, grouped, items, mapping, text, whole
+from desktop.viewmodels.paging import Paging
 
 PATH = "/audit"
 VERIFY_PATH = "/audit/verify"
@@ -241,39 +242,50 @@ def parse_chain(data: Any) -> ChainReport:
 
 @dataclass
 class AuditRows:
-    """What the table shows: the entries fetched so far for one filter, and where to go on."""
+    """What the table shows: the entries fetched so far for one filter, and where to go on
+    (`paging`: the server's `before_id` cursor)."""
 
     where: AuditFilter = field(default_factory=AuditFilter)
     entries: list[AuditEntry] = field(default_factory=list)
-    next_cursor: int | None = None
-    started: bool = False
-    loading: bool = False
-    generation: int = 0
+    paging: Paging[int] = field(default_factory=lambda: Paging[int](limit=PAGE_SIZE))
 
     def restart(self, where: AuditFilter) -> int:
         self.where = where
         self.entries = []
-        self.next_cursor = None
-        self.started = False
-        self.loading = False
-        self.generation += 1
-        return self.generation
+        return self.paging.restart()
+
+    @property
+    def next_cursor(self) -> int | None:
+        return self.paging.cursor
+
+    @property
+    def started(self) -> bool:
+        return self.paging.started
+
+    @property
+    def loading(self) -> bool:
+        return self.paging.loading
+
+    @loading.setter
+    def loading(self, value: bool) -> None:
+        self.paging.loading = value
+
+    @property
+    def generation(self) -> int:
+        return self.paging.generation
 
     @property
     def can_fetch_more(self) -> bool:
-        return not self.loading and (not self.started or self.next_cursor is not None)
+        return self.paging.can_fetch_more
 
-    def next_params(self, limit: int = PAGE_SIZE) -> dict[str, Any]:
-        return self.where.params(before_id=self.next_cursor, limit=limit)
+    def next_params(self) -> dict[str, Any]:
+        return self.where.params(before_id=self.paging.cursor, limit=self.paging.limit)
 
     def accept(self, generation: int, page: AuditPage) -> tuple[AuditEntry, ...]:
         """Appends the page if it belongs to the current filter; returns what was added."""
-        if generation != self.generation:
+        if not self.paging.accept(generation, page.next_cursor):
             return ()
-        self.loading = False
-        self.started = True
         self.entries.extend(page.entries)
-        self.next_cursor = page.next_cursor
         return page.entries
 
     @property

@@ -65,10 +65,12 @@ def test_a_closed_demo_loan_is_found_by_its_account_number_and_counted_on_home(
     context = _synced_desk(demo, f"bm.{branch.lower()}", tmp_path)
     screen = LoansScreen(context)
     qtbot.add_widget(screen)
+    qtbot.wait_until(lambda: not screen.model.loading)
     assert screen.status.currentText() == "Active"
     active = screen.model.total
     screen.search.setText(account_no)
     screen.apply_filter()
+    qtbot.wait_until(lambda: not screen.model.loading)
     assert screen.model.total == 1
     assert (screen.model.row_of(0).account_no, screen.model.row_of(0).status) == (
         account_no,
@@ -76,6 +78,7 @@ def test_a_closed_demo_loan_is_found_by_its_account_number_and_counted_on_home(
     )
     screen.search.setText("")
     screen.status.setCurrentIndex(screen.status.findText("All statuses"))
+    qtbot.wait_until(lambda: not screen.model.loading)
     figures = home_figures(context.book.cache, scope_filter(context))
     assert figures.loans == screen.model.total > active
     assert figures.by_status["active"] == active
