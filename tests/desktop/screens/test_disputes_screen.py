@@ -68,7 +68,9 @@ def test_a_collector_opens_a_dispute_offline_and_sees_it_pending(
     dialog = screen.open_dispute()
     assert isinstance(dialog, OpenDisputeDialog)
     type_text(qtbot, dialog.account, "LN0000002")
-    assert dialog.loan_label.text() == "Ravi Shankar · DPD 5, frozen there once opened"
+    qtbot.wait_until(  # looked up off the UI thread
+        lambda: dialog.loan_label.text() == "Ravi Shankar · DPD 5, frozen there once opened"
+    )
     click(qtbot, dialog.save_button)
     assert dialog.reason_error.isVisible()
     assert dialog.reason_error.text() == "The reason is required"
