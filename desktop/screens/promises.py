@@ -1,11 +1,14 @@
 """Promises to pay: the list (due today, this week, broken) and the "Log a promise" dialog.
 
-The dialog judges each keystroke with the server's rules (`PromiseEntry.check`) and shows a
+The dialog judges each keystroke with the server's rules (`PromiseEntry.check`, off the UI
+thread: it looks the loan up in the cache) and shows a
 message beside a field once that field has been touched, like the record-payment dialog, so
 the collector fixes a past date at the door rather than in Sync problems the next day.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from desktop.format import count, day, rupees
 from desktop.operations import QueryOp
@@ -136,7 +139,10 @@ class PromiseDialog(QDialog):
         self.close_button.clicked.connect(self.reject)
         if entry.replaces is not None:
             self._touched.update(FIELDS)
-        self.check = self._show()
+        self.check: PromiseCheck | None = None
+        """The last check of what is typed now; None while one is on its way."""
+        self.save_button.setEnabled(False)
+        self._recheck()
 
     def _with_error(self, editor: QWidget, name: str) -> QWidget:
         box = QWidget(self)
@@ -154,10 +160,29 @@ class PromiseDialog(QDialog):
 
     def _edit(self, name: str) -> None:
         self._touched.add(name)
-        self.check = self._show()
+        self._recheck()
 
-    def _show(self) -> PromiseCheck:
-        seen = self.entry.check(self.typed())
+    def _recheck(self, then: Callable[[PromiseCheck], None] | None = None) -> None:
+        """Checks what is typed off the UI thread (the loan is looked up in the cache on every
+        keystroke); only the answer for the text still typed is shown."""
+        typed, entry = self.typed(), self.entry
+        self.check = None
+        QueryOp(
+            parent=self,
+            op=lambda: entry.check(typed),
+            success=lambda seen: self._checked(typed, seen, then),
+        ).run_in_background()
+
+    def _checked(
+        self, typed: PromiseInput, seen: PromiseCheck, then: Callable[[PromiseCheck], None] | None
+    ) -> None:
+        if typed != self.typed():
+            return  # a later keystroke's check is on its way
+        self.check = self._show(seen)
+        if then is not None:
+            then(seen)
+
+    def _show(self, seen: PromiseCheck) -> PromiseCheck:
         for name, label in self.errors.items():
             message = seen.errors.get(name, "")
             label.setText(message)
@@ -173,8 +198,10 @@ class PromiseDialog(QDialog):
         if self.saved_promise is not None:
             return
         self._touched.update(FIELDS)
-        self.check = self._show()
-        if not self.check.ok:
+        self._recheck(then=self._save_checked)
+
+    def _save_checked(self, seen: PromiseCheck) -> None:
+        if not seen.ok or self.saved_promise is not None:
             return
         self.save_button.setEnabled(False)
         typed = self.typed()

@@ -60,10 +60,13 @@ def test_a_collector_logs_a_promise_offline_and_sees_it_pending_with_an_outbox_r
     dialog = screen.log_promise()
     assert dialog is not None
     type_text(qtbot, dialog.account, "ln0000001")
-    assert dialog.loan_label.text() == "Meena Iyer · DPD 33"
+    qtbot.wait_until(
+        lambda: dialog.loan_label.text() == "Meena Iyer · DPD 33"
+    )  # checked off the UI thread
     type_text(qtbot, dialog.amount, "4,500")
     dialog.date.setText("12-03-2026")
     type_text(qtbot, dialog.note, "salary on 12th")
+    qtbot.wait_until(dialog.save_button.isEnabled)
     with qtbot.wait_signal(dialog.saved, timeout=5000) as saved:
         click(qtbot, dialog.save_button)
 
@@ -92,7 +95,7 @@ def test_a_past_date_is_refused_beside_the_field_and_save_stays_off(
     type_text(qtbot, dialog.account, "LN0000001")
     type_text(qtbot, dialog.amount, "500")
     dialog.date.setText("09-03-2026")
-    assert dialog.errors["date"].isVisible()
+    qtbot.wait_until(dialog.errors["date"].isVisible)  # checked off the UI thread
     assert dialog.errors["date"].text() == PAST_DATE_MESSAGE
     assert not dialog.save_button.isEnabled()
     assert context.book.cache.outbox_size() == 0
