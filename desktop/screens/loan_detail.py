@@ -150,12 +150,15 @@ class LoanDetailDialog(QDialog):
         layout.addWidget(self.facts)
         layout.addWidget(self.tabs, 1)
         context.changes.changed.connect(self._data_changed)
+        self.pay_button.setEnabled(False)  # until the loan is read: a closed one takes none
+        self.statement_button.setEnabled(False)
         self.reload()
         self.load_audit()
         self.load_history()
 
     def reload(self) -> None:
-        self.show_detail(self.vm.load())
+        """Reads the loan off the UI thread; what is shown stays until it comes."""
+        QueryOp(parent=self, op=self.vm.load, success=self.show_detail).run_in_background()
 
     def show_detail(self, detail: LoanDetail) -> None:
         head = detail.header

@@ -121,6 +121,7 @@ def test_save_leaves_a_payment_pending_sync_and_asks_for_a_sync(
 
     detail = LoanDetailDialog(context, loan["id"])
     qtbot.add_widget(detail)
+    qtbot.wait_until(lambda: detail.payments.rowCount() > 0)  # the loan is read off the UI thread
     assert detail.payments.text(0, 4) == "Pending sync"
     assert detail.payments.text(0, 5).startswith("Provisional: EMI 4")
     qtbot.wait_until(lambda: "connected" in detail.audit_note.text())
