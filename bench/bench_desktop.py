@@ -36,16 +36,15 @@ from sqlalchemy import Select, Table, event, insert
 
 from desktop.cache.apply import loan_row, search_terms
 from desktop.cache.models import CachedLoan, LoanSearchTerm
+from desktop.cache.queries import count_statement, page_statement
 from desktop.cache.store import DPD_AS_OF_KEY, Cache
 from desktop.qt import QApplication, QModelIndex, QTableView
-from desktop.screens.loans import LoansTableModel
+from desktop.screens._loans_model import LoansTableModel
 from desktop.viewmodels.loans import (
     LoanFilter,
     LoanSort,
     LoansQuery,
     PageKey,
-    count_statement,
-    page_statement,
 )
 from loancore.delinquency import bucket_for, overdue_since_for
 
@@ -205,7 +204,7 @@ def _table(model: LoansTableModel) -> Iterator[QTableView]:
 def _first_page_painted(path: Path) -> float:
     started = time.perf_counter()
     cache = Cache(path)
-    model = LoansTableModel(LoansQuery(cache), where=SCOPE)
+    model = LoansTableModel(LoansQuery(cache), where=SCOPE, background=False)
     with _table(model) as view:
         view.viewport().repaint()
         if model.rowCount() == 0:
@@ -275,7 +274,7 @@ def run(loans: int, repeat: int, root: Path) -> Result:
     bare = _Bare(path, cache)
     cold_bare = [bare.page_and_count(SCOPE, LoanSort.DPD) for _ in range(repeat)]
 
-    model = LoansTableModel(LoansQuery(cache), where=SCOPE)
+    model = LoansTableModel(LoansQuery(cache), where=SCOPE, background=False)
     words = (*FIRST, *LAST, *(name[:3] for name in FIRST))
     searches = [_with(search=rng.choice(words)) for _ in range(repeat)]
     buckets = [_with(buckets=(BUCKETS[n % len(BUCKETS)],)) for n in range(repeat)]

@@ -25,6 +25,7 @@ from desktop.settings import ClientSettings, SettingsError
 from desktop.signals import DataChanged
 from desktop.sync.engine import SyncEngine
 from desktop.sync_worker import SyncWorker
+from desktop.viewmodels.desk import DeskBook
 
 log = logging.getLogger("loandesk.desktop")
 
@@ -77,7 +78,7 @@ class Shell(QObject):
         )
         context = ScreenContext(
             session=session,
-            cache=cache,
+            book=DeskBook(cache),
             changes=self.changes,
             sync=worker,
             settings=self.settings,

@@ -14,7 +14,10 @@ write op tells every screen showing that data to reload.
 
 from __future__ import annotations
 
+import itertools
+import traceback
 from collections.abc import Callable
+from functools import cache
 from typing import Any, Generic, TypeVar
 
 from desktop.errors import show_error
@@ -25,15 +28,32 @@ T = TypeVar("T")
 
 PROGRESS_DELAY_MS = 400
 
-_RUNNING: set[_Relay] = set()
-"""Relays of ops in flight: keeps them alive until their result is delivered."""
+_WAITING: dict[int, Callable[[bool, object], None]] = {}
+"""What to do with each op's answer, by ticket: the UI thread's hold on ops in flight."""
+_TICKETS = itertools.count(1)
 
 
-class _Relay(QObject):
-    """Lives on the UI thread; the worker emits, Qt queues the call over to the UI thread."""
+class _Courier(QObject):
+    """One for the app, on the UI thread: workers report through it and Qt queues the call
+    over to the UI thread. Workers hold nothing else of an op once it has reported, so the
+    last reference to whatever an op's closure holds (often a screen) is let go on the UI
+    thread: a QWidget freed on a worker thread crashes Qt."""
 
-    succeeded = Signal(object)
-    failed = Signal(object)
+    delivered = Signal(object, bool, object)
+
+
+@cache
+def _courier() -> _Courier:
+    courier = _Courier()
+    courier.delivered.connect(_deliver, Qt.ConnectionType.QueuedConnection)
+    return courier
+
+
+def _deliver(ticket: object, ok: bool, payload: object) -> None:
+    assert isinstance(ticket, int)
+    handler = _WAITING.pop(ticket, None)
+    if handler is not None:
+        handler(ok, payload)
 
 
 class QueryOp(Generic[T]):
@@ -67,48 +87,43 @@ class QueryOp(Generic[T]):
         return self
 
     def run_in_background(self) -> None:
-        relay = _Relay()
-        _RUNNING.add(relay)
         progress = self._progress_dialog()
 
-        def finish() -> None:
-            _RUNNING.discard(relay)
-            relay.deleteLater()
+        def deliver(ok: bool, payload: object) -> None:
             if progress is not None:
                 progress.reset()
                 progress.close()
                 progress.deleteLater()
-
-        def on_success(result: object) -> None:
-            finish()
             if self._parent_gone():
                 return
-            self._success(result)  # type: ignore[arg-type]
+            if not ok:
+                assert isinstance(payload, Exception)
+                if self._failure is not None:
+                    self._failure(payload)
+                else:
+                    show_error(self._parent, payload)
+                return
+            self._success(payload)  # type: ignore[arg-type]
             if self._announce is not None:
                 changes, topics = self._announce
                 changes.announce(*topics)
 
-        def on_failure(exc: object) -> None:
-            finish()
-            if self._parent_gone():
-                return
-            assert isinstance(exc, Exception)
-            if self._failure is not None:
-                self._failure(exc)
-            else:
-                show_error(self._parent, exc)
-
-        relay.succeeded.connect(on_success, Qt.ConnectionType.QueuedConnection)
-        relay.failed.connect(on_failure, Qt.ConnectionType.QueuedConnection)
-        op = self._op
+        ticket = next(_TICKETS)
+        _WAITING[ticket] = deliver
+        courier = _courier()
+        handed = [self._op]
 
         def work() -> None:
+            op = handed.pop()  # from here on only this frame holds the op on this thread
             try:
                 result = op()
             except Exception as exc:  # delivered to the UI thread, never lost
-                relay.failed.emit(exc)
+                del op
+                _let_go_of_frames(exc)
+                courier.delivered.emit(ticket, False, exc)
             else:
-                relay.succeeded.emit(result)
+                del op
+                courier.delivered.emit(ticket, True, result)
 
         (self._pool or QThreadPool.globalInstance()).start(work)
 
@@ -127,3 +142,19 @@ class QueryOp(Generic[T]):
         dialog.setAutoReset(False)
         dialog.setValue(0)
         return dialog
+
+
+def _let_go_of_frames(exc: BaseException) -> None:
+    """Clears the locals of the frames the error passed through (the lines stay, so the
+    logged traceback reads the same): they may hold a screen, which must not be freed with
+    the error on the worker thread."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if current.__traceback__ is not None:
+            traceback.clear_frames(current.__traceback__)
+        pending.extend((current.__cause__, current.__context__))

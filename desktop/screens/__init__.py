@@ -34,11 +34,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from desktop.auth import SignedInUser, UserSession
-from desktop.cache.store import Cache
 from desktop.qt import QWidget
 from desktop.settings import ClientSettings
 from desktop.signals import DataChanged
 from desktop.sync_worker import SyncWorker
+from desktop.viewmodels.desk import DeskBook
 from loancore.roles import Action, Role, can
 
 MAX_NUMBERED_SHORTCUTS = 9
@@ -50,11 +50,12 @@ def _utc_now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class ScreenContext:
-    """Everything a screen may use. `cache` is for view-models (screens hand it on, they do
-    not query it); `sync` exposes `state`, `state_changed` and `sync_now()`."""
+    """Everything a screen may use. `book` hands out the view-models and the named cache
+    reads (a screen never holds the cache); `sync` exposes `state`, `state_changed` and
+    `sync_now()`."""
 
     session: UserSession
-    cache: Cache
+    book: DeskBook
     changes: DataChanged
     sync: SyncWorker
     settings: ClientSettings

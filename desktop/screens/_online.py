@@ -24,8 +24,13 @@ from desktop.qt import (
     QWidget,
     Signal,
 )
-from desktop.sync.api import ApiError
-from desktop.viewmodels.online import NEEDS_CONNECTION, UnexpectedAnswer, is_offline, message_for
+from desktop.viewmodels.online import (
+    NEEDS_CONNECTION,
+    ApiError,
+    UnexpectedAnswer,
+    is_offline,
+    message_for,
+)
 
 
 class OnlineOnly(QStackedWidget):

@@ -32,7 +32,7 @@ from desktop.qt import (
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens._online import answer_failure, fill_with_online, say
-from desktop.screens.loan_detail import RowsModel
+from desktop.screens._tables import RowsModel
 from desktop.viewmodels.admin_users import (
     COLUMNS,
     HEAD_OFFICE,

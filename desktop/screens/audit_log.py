@@ -37,6 +37,7 @@ from desktop.qt import (
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens._online import failure_to, fill_with_online
+from desktop.viewmodels.audit_diff import readable_diff
 from desktop.viewmodels.audit_log import (
     COLUMNS,
     OUTCOMES,
@@ -46,9 +47,7 @@ from desktop.viewmodels.audit_log import (
     AuditPage,
     AuditRows,
     ChainReport,
-    accounts_in,
     entry_heading,
-    readable_diff,
     seen,
 )
 from desktop.viewmodels.online import is_offline
@@ -164,7 +163,7 @@ class AuditLogScreen(QWidget):
         self.setObjectName("auditLogScreen")
         self.context = context
         self.vm = AuditLogViewModel(
-            context.session.api, accounts_in(context.cache), clock=context.clock
+            context.session.api, context.book.account_numbers(), clock=context.clock
         )
         today = business_date(context.clock())
 
@@ -300,8 +299,7 @@ class AuditLogScreen(QWidget):
         if not rows.can_fetch_more:
             return
         params = rows.next_params()
-        generation = rows.generation
-        rows.loading = True
+        generation = rows.paging.begin()
         QueryOp(
             parent=self,
             op=lambda: self.vm.fetch(params),
@@ -331,8 +329,7 @@ class AuditLogScreen(QWidget):
         self._offer(self.action, seen(self.model.rows.entries, "action"))
 
     def _page_failed(self, generation: int) -> None:
-        if generation == self.model.rows.generation:
-            self.model.rows.loading = False
+        if self.model.rows.paging.failed(generation):
             self.status.setText("The entries could not be loaded.")
 
     def _offer(self, box: QComboBox, values: list[str]) -> None:

@@ -31,7 +31,7 @@ from desktop.qt import (
 from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens._charts import TREND_ROLE, TrendDelegate
 from desktop.screens._online import failure_to, fill_with_online
-from desktop.screens.loan_detail import RowsModel
+from desktop.screens._tables import RowsModel
 from desktop.viewmodels.collector_performance import (
     COLUMNS,
     NO_WEEK_SCORED,

@@ -28,7 +28,7 @@ from desktop.qt import (
 from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens._charts import Bar, BarChart
 from desktop.screens._online import failure_to, fill_with_online
-from desktop.screens.loan_detail import RowsModel
+from desktop.screens._tables import RowsModel
 from desktop.signals import Topic
 from desktop.viewmodels.dashboard import (
     Dashboard,

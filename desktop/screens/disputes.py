@@ -29,11 +29,10 @@ from desktop.qt import (
     Signal,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
-from desktop.screens.loan_detail import RowsModel
+from desktop.screens._tables import RowsModel
 from desktop.signals import Topic
-from desktop.viewmodels import desk_business_date
 from desktop.viewmodels.disputes import DisputeRow, DisputesViewModel
-from desktop.viewmodels.local_entries import find_loan
+from desktop.viewmodels.local_entries import LoanPick
 from desktop.viewmodels.online import message_for
 from loancore.roles import Action
 
@@ -152,7 +151,16 @@ class OpenDisputeDialog(_EntryDialog):
         )
 
     def _show_loan(self, text: str) -> None:
-        loan = find_loan(self.vm.cache, text)
+        """Looks the loan up off the UI thread on every keystroke; only the answer for the
+        text still in the box is shown."""
+        find = self.vm.find_loan
+        QueryOp(
+            parent=self, op=lambda: find(text), success=lambda loan: self._loan_found(text, loan)
+        ).failure(lambda _exc: self._loan_found(text, None)).run_in_background()
+
+    def _loan_found(self, text: str, loan: LoanPick | None) -> None:
+        if text != self.account.text():
+            return  # a later keystroke's answer is on its way
         self.loan_label.setText(
             f"{loan.borrower_name} · DPD {loan.dpd}, frozen there once opened" if loan else ""
         )
@@ -214,9 +222,7 @@ class DisputesScreen(QWidget):
         super().__init__(parent)
         self.setObjectName("disputesScreen")
         self.context = context
-        self.vm = DisputesViewModel(
-            context.cache, business_date=desk_business_date(context.cache, context.clock())
-        )
+        self.vm = context.book.disputes(business_date=context.book.business_date(context.clock()))
         self.disputes: tuple[DisputeRow, ...] = ()
         self.heading = QLabel("Open disputes", self)
         self.heading.setObjectName("heading")

@@ -27,7 +27,6 @@ from desktop.viewmodels.home import (
     HomeFigures,
     ServerAlert,
     fetch_alerts,
-    home_figures,
     what_you_can_do,
 )
 from desktop.viewmodels.loans import list_scope
@@ -183,10 +182,10 @@ class HomeScreen(QWidget):
         self.alerts.setText(f"The server's alerts could not be read. {message_for(exc)}")
 
     def reload(self) -> None:
-        cache, user = self.context.cache, self.context.user
+        book, user = self.context.book, self.context.user
         scope = list_scope(user.id, user.role)
         QueryOp(
-            parent=self, op=lambda: home_figures(cache, scope), success=self._show_figures
+            parent=self, op=lambda: book.home_figures(scope), success=self._show_figures
         ).run_in_background()
 
     def _on_changed(self, topics: frozenset[Topic]) -> None:

@@ -35,10 +35,10 @@ from desktop.qt import (
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens._online import OnlineOnly
-from desktop.screens.loan_detail import RowsModel
+from desktop.screens._tables import RowsModel
 from desktop.signals import Topic
-from desktop.viewmodels import desk_business_date
 from desktop.viewmodels.legal_cases import (
+    PAGE_SIZE,
     STATUSES,
     LegalCaseDetail,
     LegalCaseRow,
@@ -48,6 +48,7 @@ from desktop.viewmodels.legal_cases import (
     status_label,
 )
 from desktop.viewmodels.online import is_offline, message_for
+from desktop.viewmodels.paging import Paging
 from loancore.dates import format_date
 from loancore.roles import Action
 
@@ -93,10 +94,10 @@ class LegalCasesScreen(QWidget):
         self.setObjectName("legalCasesScreen")
         self.context = context
         self.vm = LegalCasesViewModel(
-            context.session.api, business_date=desk_business_date(context.cache, context.clock())
+            context.session.api, business_date=context.book.business_date(context.clock())
         )
         self.cases: list[LegalCaseRow] = []
-        self.next_cursor: str | None = None
+        self.paging = Paging[str](limit=PAGE_SIZE)
         self.detail: LegalCaseDetail | None = None
         self.may_manage = context.can(Action.MANAGE_LEGAL)
 
@@ -222,37 +223,44 @@ class LegalCasesScreen(QWidget):
     def reload(self) -> None:
         status = self.status_filter.currentData()
         self.refresh_button.setEnabled(False)
-        QueryOp(parent=self, op=lambda: self.vm.page(status), success=self._first_page).failure(
-            self._failed
-        ).run_in_background()
+        self.paging.restart()
+        generation = self.paging.begin()
+        QueryOp(
+            parent=self,
+            op=lambda: self.vm.page(status),
+            success=lambda page: self._first_page(generation, page),
+        ).failure(lambda exc: self._failed(exc, generation)).run_in_background()
 
     def load_more(self) -> None:
-        status, cursor = self.status_filter.currentData(), self.next_cursor
-        if cursor is None:
+        status, cursor = self.status_filter.currentData(), self.paging.cursor
+        if cursor is None or not self.paging.can_fetch_more:
             return
         self.more_button.setEnabled(False)
-        QueryOp(parent=self, op=lambda: self.vm.page(status, cursor), success=self._more).failure(
-            self._failed
-        ).run_in_background()
+        generation = self.paging.begin()
+        QueryOp(
+            parent=self,
+            op=lambda: self.vm.page(status, cursor),
+            success=lambda page: self._add(generation, page),
+        ).failure(lambda exc: self._failed(exc, generation)).run_in_background()
 
-    def _first_page(self, page: LegalPage) -> None:
+    def _first_page(self, generation: int, page: LegalPage) -> None:
+        if generation != self.paging.generation:
+            return  # a later reload is on its way
         chosen = self.detail.case.case_id if self.detail else None
         self.cases = []
-        self._add(page)
+        self._add(generation, page)
         ids = [case.case_id for case in self.cases]
         if chosen in ids:
             self.table.selectRow(ids.index(chosen))
         else:
             self._show_detail(None)
 
-    def _more(self, page: LegalPage) -> None:
-        self._add(page)
-
-    def _add(self, page: LegalPage) -> None:
+    def _add(self, generation: int, page: LegalPage) -> None:
+        if not self.paging.accept(generation, page.next_cursor):
+            return
         self.panel.show_content()
         self.refresh_button.setEnabled(True)
         self.cases.extend(page.rows)
-        self.next_cursor = page.next_cursor
         self._show_rows()
         self.list_stack.setCurrentWidget(self.table if self.cases else self.empty)
         self.more_button.setVisible(page.next_cursor is not None)
@@ -263,11 +271,13 @@ class LegalCasesScreen(QWidget):
         overdue = {n for n, case in enumerate(self.cases) if case.hearing_overdue(today)}
         self.rows.overdue = overdue
         self.rows.set_rows([_row_text(case, n in overdue) for n, case in enumerate(self.cases)])
-        more = " (more to load)" if self.next_cursor else ""
+        more = " (more to load)" if self.paging.cursor else ""
         missed = f" · {count(len(overdue), 'missed hearing')}" if overdue else ""
         self.count_label.setText(f"{count(len(self.cases), 'case')}{more}{missed}")
 
-    def _failed(self, exc: Exception) -> None:
+    def _failed(self, exc: Exception, generation: int | None = None) -> None:
+        if generation is not None and not self.paging.failed(generation):
+            return
         self.refresh_button.setEnabled(True)
         self.more_button.setEnabled(True)
         if is_offline(exc):

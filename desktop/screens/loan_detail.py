@@ -7,23 +7,18 @@ loan, opened from a list; several can be open side by side, as desks compare acc
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from desktop.format import asset_class_label, day, instant, rupees
 from desktop.operations import QueryOp
 from desktop.qt import (
     QAbstractItemView,
-    QAbstractTableModel,
     QDesktopServices,
     QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
     QPushButton,
     Qt,
     QTableView,
@@ -33,15 +28,14 @@ from desktop.qt import (
     QWidget,
 )
 from desktop.screens import ScreenContext
+from desktop.screens._tables import RowsModel
 from desktop.screens.record_payment import open_record_payment, receipts_folder
 from desktop.signals import Topic
-from desktop.viewmodels import desk_business_date
 from desktop.viewmodels.foreclosure import write_foreclosure_statement
 from desktop.viewmodels.loan_detail import (
     OFFLINE_AUDIT_NOTE,
     AuditLine,
     LoanDetail,
-    LoanDetailViewModel,
     NoteLine,
     fetch_audit,
 )
@@ -52,55 +46,6 @@ from loancore.roles import Action
 _SHOWN_TOPICS = frozenset(
     {Topic.LOANS, Topic.PAYMENTS, Topic.PROMISES, Topic.DISPUTES, Topic.LEGAL, Topic.SYNC}
 )
-
-
-class RowsModel(QAbstractTableModel):
-    """A read-only table of ready-made text rows, for the short lists of a loan's page (a
-    schedule has at most a few hundred rows, so nothing is fetched lazily here)."""
-
-    def __init__(
-        self,
-        headers: Sequence[str],
-        *,
-        right: Iterable[int] = (),
-        parent: QObject | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self._headers = tuple(headers)
-        self._right = frozenset(right)
-        self._rows: list[tuple[str, ...]] = []
-
-    def set_rows(self, rows: Sequence[tuple[str, ...]]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def text(self, row: int, column: int) -> str:
-        return self._rows[row][column]
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex | None = None) -> int:  # noqa: N802
-        return 0 if parent is not None and parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex | None = None) -> int:  # noqa: N802
-        return 0 if parent is not None and parent.isValid() else len(self._headers)
-
-    def data(
-        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if not index.isValid():
-            return None
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return self._rows[index.row()][index.column()]
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in self._right:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def headerData(  # noqa: N802 -- Qt's name
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self._headers[section]
-        return None
 
 
 def _mode_label(value: str) -> str:
@@ -133,8 +78,8 @@ class LoanDetailDialog(QDialog):
         self.setObjectName("loanDetail")
         self.context = context
         self.loan_id = loan_id
-        self.vm = LoanDetailViewModel(
-            context.cache, loan_id, business_date=desk_business_date(context.cache, context.clock())
+        self.vm = context.book.loan_detail(
+            loan_id, business_date=context.book.business_date(context.clock())
         )
         self.resize(980, 640)
         self.title = QLabel(self)
@@ -205,12 +150,15 @@ class LoanDetailDialog(QDialog):
         layout.addWidget(self.facts)
         layout.addWidget(self.tabs, 1)
         context.changes.changed.connect(self._data_changed)
+        self.pay_button.setEnabled(False)  # until the loan is read: a closed one takes none
+        self.statement_button.setEnabled(False)
         self.reload()
         self.load_audit()
         self.load_history()
 
     def reload(self) -> None:
-        self.show_detail(self.vm.load())
+        """Reads the loan off the UI thread; what is shown stays until it comes."""
+        QueryOp(parent=self, op=self.vm.load, success=self.show_detail).run_in_background()
 
     def show_detail(self, detail: LoanDetail) -> None:
         head = detail.header

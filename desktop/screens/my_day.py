@@ -29,11 +29,11 @@ from desktop.qt import (
     QWidget,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
-from desktop.screens.loan_detail import RowsModel, open_loan_detail
+from desktop.screens._tables import RowsModel
+from desktop.screens.loan_detail import open_loan_detail
 from desktop.screens.record_payment import open_record_payment
 from desktop.signals import Topic
-from desktop.viewmodels import desk_business_date
-from desktop.viewmodels.my_day import OUTCOMES, MyDay, MyDayViewModel, PromiseDue
+from desktop.viewmodels.my_day import OUTCOMES, MyDay, PromiseDue
 from desktop.viewmodels.online import message_for
 from loancore.roles import Action
 
@@ -62,10 +62,9 @@ class MyDayScreen(QWidget):
         super().__init__(parent)
         self.setObjectName("myDayScreen")
         self.context = context
-        self.vm = MyDayViewModel(
-            context.cache,
+        self.vm = context.book.my_day(
             user_id=context.user.id,
-            business_date=desk_business_date(context.cache, context.clock()),
+            business_date=context.book.business_date(context.clock()),
             clock=context.clock,
         )
         self.loan_ids: list[str] = []

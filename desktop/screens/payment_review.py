@@ -8,14 +8,10 @@ allocation of a payment it posted, and the queue is read again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 from desktop.format import NOTHING, count, day, instant, rupees
 from desktop.operations import QueryOp
 from desktop.qt import (
     QAbstractItemView,
-    QAbstractTableModel,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -23,7 +19,6 @@ from desktop.qt import (
     QLabel,
     QLineEdit,
     QModelIndex,
-    QObject,
     QPersistentModelIndex,
     QPushButton,
     QStackedWidget,
@@ -34,9 +29,9 @@ from desktop.qt import (
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens._online import fill_with_online
+from desktop.screens._tables import RowsModel
 from desktop.signals import Topic
-from desktop.sync.api import ApiError
-from desktop.viewmodels.online import is_offline, message_for
+from desktop.viewmodels.online import ApiError, is_offline, message_for
 from desktop.viewmodels.payment_review import (
     Decision,
     HeldPayment,
@@ -90,41 +85,6 @@ def _facts(payment: PaymentFacts | None) -> tuple[str, ...]:
     )
 
 
-class HeldPaymentsModel(QAbstractTableModel):
-    """The queue as a table; the rows are the view-model's `HeldPayment`s, unchanged."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.items: list[HeldPayment] = []
-
-    def set_items(self, items: Sequence[HeldPayment]) -> None:
-        self.beginResetModel()
-        self.items = list(items)
-        self.endResetModel()
-
-    def rowCount(self, parent: AnyIndex | None = None) -> int:  # noqa: N802 -- Qt's name
-        return 0 if parent is not None and parent.isValid() else len(self.items)
-
-    def columnCount(self, parent: AnyIndex | None = None) -> int:  # noqa: N802 -- Qt's name
-        return 0 if parent is not None and parent.isValid() else len(COLUMNS)
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self.items):
-            return None
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return _row(self.items[index.row()])[index.column()]
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in _RIGHT_ALIGNED:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def headerData(  # noqa: N802 -- Qt's name
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-
 class PaymentReviewScreen(QWidget):
     def __init__(self, context: ScreenContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -140,7 +100,7 @@ class PaymentReviewScreen(QWidget):
         self.heading.setObjectName("heading")
         self.summary = QLabel(content)
         self.summary.setObjectName("subheading")
-        self.model = HeldPaymentsModel(self)
+        self.model = RowsModel(COLUMNS, right=_RIGHT_ALIGNED, parent=self)
         self.table = QTableView(content)
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -217,7 +177,7 @@ class PaymentReviewScreen(QWidget):
     def show_queue(self, items: list[HeldPayment]) -> None:
         self.panel.show_content()
         current = self.selected()
-        self.model.set_items(items)
+        self.model.set_rows([_row(item) for item in items], items)
         self.summary.setText(f"{count(len(items), 'payment')} waiting for a decision")
         self.list_stack.setCurrentWidget(self.table if items else self.empty)
         ids = [item.held.payment_id for item in items]
@@ -235,7 +195,8 @@ class PaymentReviewScreen(QWidget):
         index = self.table.currentIndex()
         if not index.isValid() or index.row() >= len(self.model.items):
             return None
-        return self.model.items[index.row()]
+        item: HeldPayment = self.model.item(index.row())
+        return item
 
     def _selection_changed(self) -> None:
         item = self.selected()

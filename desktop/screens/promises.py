@@ -1,11 +1,14 @@
 """Promises to pay: the list (due today, this week, broken) and the "Log a promise" dialog.
 
-The dialog judges each keystroke with the server's rules (`PromiseEntry.check`) and shows a
+The dialog judges each keystroke with the server's rules (`PromiseEntry.check`, off the UI
+thread: it looks the loan up in the cache) and shows a
 message beside a field once that field has been touched, like the record-payment dialog, so
 the collector fixes a past date at the door rather than in Sync problems the next day.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from desktop.format import count, day, rupees
 from desktop.operations import QueryOp
@@ -27,10 +30,8 @@ from desktop.qt import (
     Signal,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
-from desktop.screens.loan_detail import RowsModel
+from desktop.screens._tables import RowsModel
 from desktop.signals import DataChanged, Topic
-from desktop.viewmodels import desk_business_date
-from desktop.viewmodels.local_entries import find_loan
 from desktop.viewmodels.online import message_for
 from desktop.viewmodels.promises import (
     FILTER_LABELS,
@@ -39,7 +40,6 @@ from desktop.viewmodels.promises import (
     PromiseFilter,
     PromiseInput,
     PromiseList,
-    PromisesViewModel,
     SavedPromise,
 )
 from loancore.dates import format_date
@@ -139,7 +139,10 @@ class PromiseDialog(QDialog):
         self.close_button.clicked.connect(self.reject)
         if entry.replaces is not None:
             self._touched.update(FIELDS)
-        self.check = self._show()
+        self.check: PromiseCheck | None = None
+        """The last check of what is typed now; None while one is on its way."""
+        self.save_button.setEnabled(False)
+        self._recheck()
 
     def _with_error(self, editor: QWidget, name: str) -> QWidget:
         box = QWidget(self)
@@ -157,10 +160,29 @@ class PromiseDialog(QDialog):
 
     def _edit(self, name: str) -> None:
         self._touched.add(name)
-        self.check = self._show()
+        self._recheck()
 
-    def _show(self) -> PromiseCheck:
-        seen = self.entry.check(self.typed())
+    def _recheck(self, then: Callable[[PromiseCheck], None] | None = None) -> None:
+        """Checks what is typed off the UI thread (the loan is looked up in the cache on every
+        keystroke); only the answer for the text still typed is shown."""
+        typed, entry = self.typed(), self.entry
+        self.check = None
+        QueryOp(
+            parent=self,
+            op=lambda: entry.check(typed),
+            success=lambda seen: self._checked(typed, seen, then),
+        ).run_in_background()
+
+    def _checked(
+        self, typed: PromiseInput, seen: PromiseCheck, then: Callable[[PromiseCheck], None] | None
+    ) -> None:
+        if typed != self.typed():
+            return  # a later keystroke's check is on its way
+        self.check = self._show(seen)
+        if then is not None:
+            then(seen)
+
+    def _show(self, seen: PromiseCheck) -> PromiseCheck:
         for name, label in self.errors.items():
             message = seen.errors.get(name, "")
             label.setText(message)
@@ -176,8 +198,10 @@ class PromiseDialog(QDialog):
         if self.saved_promise is not None:
             return
         self._touched.update(FIELDS)
-        self.check = self._show()
-        if not self.check.ok:
+        self._recheck(then=self._save_checked)
+
+    def _save_checked(self, seen: PromiseCheck) -> None:
+        if not seen.ok or self.saved_promise is not None:
             return
         self.save_button.setEnabled(False)
         typed = self.typed()
@@ -212,10 +236,9 @@ def open_log_promise(
 ) -> PromiseDialog:
     """Opens the dialog (window-modal over `parent`); `replaces` names a refused promise that
     this one sends again."""
-    entry = PromiseEntry(
-        context.cache,
+    entry = context.book.promise_entry(
         user_id=context.user.id,
-        business_date=desk_business_date(context.cache, context.clock()),
+        business_date=context.book.business_date(context.clock()),
         replaces=replaces,
     )
     dialog = PromiseDialog(entry, changes=context.changes, typed=typed, parent=parent)
@@ -230,9 +253,7 @@ class PromisesScreen(QWidget):
         super().__init__(parent)
         self.setObjectName("promisesScreen")
         self.context = context
-        self.vm = PromisesViewModel(
-            context.cache, business_date=desk_business_date(context.cache, context.clock())
-        )
+        self.vm = context.book.promises(business_date=context.book.business_date(context.clock()))
         self.listed: PromiseList | None = None
         self.heading = QLabel("Promises to pay", self)
         self.heading.setObjectName("heading")
@@ -332,7 +353,7 @@ class PromisesScreen(QWidget):
             return None
         account = self.selected_account()
         typed = None
-        if account and find_loan(self.context.cache, account) is not None:
+        if account and self.context.book.find_loan(account) is not None:
             typed = PromiseInput(account_text=account, date_text=format_date(self.vm.business_date))
         return open_log_promise(self.context, self, typed=typed)
 

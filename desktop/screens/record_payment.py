@@ -43,7 +43,6 @@ from desktop.qt import (
 from desktop.screens import ScreenContext
 from desktop.screens._fit import SCREEN_SHARE, available_for, fit_dialog, fit_rect
 from desktop.signals import DataChanged, Topic
-from desktop.viewmodels import desk_business_date
 from desktop.viewmodels.receipt import Receipt, SavedPayment, receipt_of, write_receipt
 from desktop.viewmodels.record_payment import Assessment, Field, RecordPaymentViewModel
 from loancore.acceptance import PaymentMode
@@ -358,13 +357,12 @@ class RecordPaymentDialog(QDialog):
 
 def payment_view_model(context: ScreenContext, loan_id: str) -> RecordPaymentViewModel:
     user = context.user
-    return RecordPaymentViewModel(
-        context.cache,
+    return context.book.record_payment(
         loan_id,
         user_id=user.id,
         user_name=user.full_name,
         role=user.role,
-        business_date=desk_business_date(context.cache, context.clock()),
+        business_date=context.book.business_date(context.clock()),
         clock=context.clock,
         lender=context.settings.lender,
     )

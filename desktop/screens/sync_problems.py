@@ -26,12 +26,12 @@ from desktop.qt import (
     QWidget,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
-from desktop.screens.loan_detail import RowsModel
+from desktop.screens._tables import RowsModel
 from desktop.screens.promises import PromiseDialog, open_log_promise
 from desktop.screens.record_payment import RecordPaymentDialog, open_record_payment
 from desktop.signals import Topic
 from desktop.viewmodels.promises import promise_input_from
-from desktop.viewmodels.sync_problems import ALL_REACHED, Resend, SyncProblem, SyncProblemsViewModel
+from desktop.viewmodels.sync_problems import ALL_REACHED, Resend, SyncProblem
 from loancore.acceptance import PaymentMode
 from loancore.roles import Action
 
@@ -51,7 +51,7 @@ class SyncProblemsScreen(QWidget):
         super().__init__(parent)
         self.setObjectName("syncProblemsScreen")
         self.context = context
-        self.vm = SyncProblemsViewModel(context.cache)
+        self.vm = context.book.sync_problems()
         self.problems: tuple[SyncProblem, ...] = ()
         self.confirm: QMessageBox | None = None
         self._dismissing: str | None = None

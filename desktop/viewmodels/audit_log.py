@@ -9,32 +9,24 @@ new generation, so a page that was in flight for the old filter is dropped, not 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Any
 
 from desktop.cache.store import Cache
-from desktop.format import NOTHING, day, instant, rupees
+from desktop.format import NOTHING, day, instant
+from desktop.viewmodels.audit_diff import flatten
 from desktop.viewmodels.audit_words import OUTCOME_WORDS, action_words, entity_words
 from desktop.viewmodels.local_entries import loans_by_id
 from desktop.viewmodels.online import Api, UnexpectedAnswer, grouped, items, mapping, text, whole
+from desktop.viewmodels.paging import Paging
 
 PATH = "/audit"
 VERIFY_PATH = "/audit/verify"
 PAGE_SIZE = 100
 OUTCOMES = ("ok", "denied", "refused")
 _LIMITS = {"actor": 64, "entity": 32, "action": 64}
-MONEY_FIELDS = frozenset(
-    {
-        "principal_outstanding",
-        "charges_outstanding",
-        "interest_paid_total",
-        "installments_paid_total",
-    }
-)
-"""Loan-position fields the server records in paise without saying so in their names."""
 
 
 def loan_id_of(entity: str, entity_id: str, before: Any, after: Any) -> str | None:
@@ -42,7 +34,7 @@ def loan_id_of(entity: str, entity_id: str, before: Any, after: Any) -> str | No
     if entity == "loan" and entity_id:
         return entity_id
     for side in (after, before):
-        flat = _flatten(side)
+        flat = flatten(side)
         for key in ("loan_id", "payment.loan_id"):
             if isinstance(flat.get(key), str):
                 return str(flat[key])
@@ -190,99 +182,6 @@ def parse_page(data: Any) -> AuditPage:
     )
 
 
-# -- the readable diff -------------------------------------------------------------------------
-
-DiffKind = Literal["changed", "added", "removed", "same"]
-
-
-@dataclass(frozen=True, slots=True)
-class DiffLine:
-    kind: DiffKind
-    key: str
-    before: str
-    after: str
-
-    @property
-    def text(self) -> str:
-        if self.kind == "changed":
-            return f"{self.key}: {self.before} → {self.after}"
-        if self.kind == "added":
-            return f"{self.key}: {self.after} (new)"
-        if self.kind == "removed":
-            return f"{self.key}: {self.before} (removed)"
-        return f"{self.key}: {self.after}"
-
-
-def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested objects become dotted keys ("payment.amount_paise"), so a change deep inside
-    an entry reads as one line; lists stay whole values."""
-    if not isinstance(value, Mapping):
-        return {prefix or "value": value} if value is not None else {}
-    flat: dict[str, Any] = {}
-    for key, inner in value.items():
-        name = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(inner, Mapping) and inner:
-            flat.update(_flatten(inner, name))
-        else:
-            flat[name] = inner
-    return flat
-
-
-def _is_money(key: str) -> bool:
-    name = key.rsplit(".", 1)[-1]
-    return name.endswith("_paise") or name in MONEY_FIELDS
-
-
-def shown_value(key: str, value: Any) -> str:
-    """Paise as rupees, ISO dates as DD-MM-YYYY, instants in IST; the rest as stored."""
-    if value is None:
-        return NOTHING
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int) and _is_money(key):
-        return rupees(value)
-    if isinstance(value, str):
-        if len(value) == 10 and value[4:5] == "-" and value[7:8] == "-":
-            try:
-                return day(value)
-            except ValueError:
-                return value
-        if len(value) > 19 and value[10:11] == "T":
-            try:
-                return instant(value)
-            except ValueError:
-                return value
-        return value
-    if isinstance(value, int):
-        return str(value)
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-def readable_diff(
-    before: Any, after: Any, accounts: Mapping[str, str] | None = None
-) -> list[DiffLine]:
-    """Changed, new and removed fields first (what the entry is about), then the unchanged.
-    A loan id this desk knows is shown as its account number, the id beside it."""
-    named = {loan: f"{account} ({loan})" for loan, account in (accounts or {}).items()}
-    old = {k: named.get(v, v) if isinstance(v, str) else v for k, v in _flatten(before).items()}
-    new = {k: named.get(v, v) if isinstance(v, str) else v for k, v in _flatten(after).items()}
-    moved: list[DiffLine] = []
-    same: list[DiffLine] = []
-    for key in sorted(old.keys() | new.keys()):
-        if key not in new:
-            moved.append(DiffLine("removed", key, shown_value(key, old[key]), ""))
-        elif key not in old:
-            moved.append(DiffLine("added", key, "", shown_value(key, new[key])))
-        elif old[key] != new[key]:
-            moved.append(
-                DiffLine("changed", key, shown_value(key, old[key]), shown_value(key, new[key]))
-            )
-        else:
-            shown = shown_value(key, new[key])
-            same.append(DiffLine("same", key, shown, shown))
-    return moved + same
-
-
 def entry_heading(entry: AuditEntry) -> list[str]:
     lines = [
         f"Entry #{entry.id} · {instant(entry.at)}",
@@ -343,39 +242,50 @@ def parse_chain(data: Any) -> ChainReport:
 
 @dataclass
 class AuditRows:
-    """What the table shows: the entries fetched so far for one filter, and where to go on."""
+    """What the table shows: the entries fetched so far for one filter, and where to go on
+    (`paging`: the server's `before_id` cursor)."""
 
     where: AuditFilter = field(default_factory=AuditFilter)
     entries: list[AuditEntry] = field(default_factory=list)
-    next_cursor: int | None = None
-    started: bool = False
-    loading: bool = False
-    generation: int = 0
+    paging: Paging[int] = field(default_factory=lambda: Paging[int](limit=PAGE_SIZE))
 
     def restart(self, where: AuditFilter) -> int:
         self.where = where
         self.entries = []
-        self.next_cursor = None
-        self.started = False
-        self.loading = False
-        self.generation += 1
-        return self.generation
+        return self.paging.restart()
+
+    @property
+    def next_cursor(self) -> int | None:
+        return self.paging.cursor
+
+    @property
+    def started(self) -> bool:
+        return self.paging.started
+
+    @property
+    def loading(self) -> bool:
+        return self.paging.loading
+
+    @loading.setter
+    def loading(self, value: bool) -> None:
+        self.paging.loading = value
+
+    @property
+    def generation(self) -> int:
+        return self.paging.generation
 
     @property
     def can_fetch_more(self) -> bool:
-        return not self.loading and (not self.started or self.next_cursor is not None)
+        return self.paging.can_fetch_more
 
-    def next_params(self, limit: int = PAGE_SIZE) -> dict[str, Any]:
-        return self.where.params(before_id=self.next_cursor, limit=limit)
+    def next_params(self) -> dict[str, Any]:
+        return self.where.params(before_id=self.paging.cursor, limit=self.paging.limit)
 
     def accept(self, generation: int, page: AuditPage) -> tuple[AuditEntry, ...]:
         """Appends the page if it belongs to the current filter; returns what was added."""
-        if generation != self.generation:
+        if not self.paging.accept(generation, page.next_cursor):
             return ()
-        self.loading = False
-        self.started = True
         self.entries.extend(page.entries)
-        self.next_cursor = page.next_cursor
         return page.entries
 
     @property

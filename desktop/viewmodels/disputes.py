@@ -83,10 +83,9 @@ class DisputesViewModel:
         self.business_date = business_date
         self._mint = mint
 
-    @property
-    def cache(self) -> Cache:
-        """For the dialog's loan lookup as the account number is typed."""
-        return self._cache
+    def find_loan(self, account_text: str) -> LoanPick | None:
+        """The loan as the account number is typed (the dialog runs it off the UI thread)."""
+        return find_loan(self._cache, account_text)
 
     def load(self) -> tuple[DisputeRow, ...]:
         """Open disputes, oldest first: the longest-frozen loans are the ones to resolve."""

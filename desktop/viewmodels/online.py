@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from desktop.failures import UnexpectedAnswer as UnexpectedAnswer
 from desktop.failures import sentence
+from desktop.sync.api import ApiError as ApiError
 from desktop.sync.api import TransportError
 
 BRANCHES_PATH = "/branches"

@@ -16,25 +16,20 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import select
-
-from desktop.cache.models import CachedLoan, CachedPayment
 from desktop.cache.store import Cache
 from desktop.settings import LenderDetails
 from desktop.sync.outbox import record_payment
 from desktop.viewmodels.dues import (
-    LIVE_PAYMENT_STATUSES,
-    REFUSED_STATES,
     balance_after,
     branch_text,
     current_dues,
     due_dates_of,
-    entered_at,
     line_label,
     read_loan,
 )
 from desktop.viewmodels.foreclosure import FORECLOSURE_CHARGE_ID, desk_quote
 from desktop.viewmodels.loan_detail import LoanHeader, header_of
+from desktop.viewmodels.payments_entered import PaymentsEntered
 from desktop.viewmodels.receipt import SavedPayment, SplitLine, receipt_number
 from loancore.acceptance import (
     DEFAULT_RULES,
@@ -42,13 +37,10 @@ from loancore.acceptance import (
     LoanFacts,
     PaymentDraft,
     PaymentMode,
-    RecentPayment,
     Refusal,
     check_payment,
-    duplicate_reference_refusal,
     normalise_reference,
     reference_label,
-    suspected_duplicate_of,
 )
 from loancore.allocation import Allocation
 from loancore.contract import PaymentPayload
@@ -166,6 +158,7 @@ class RecordPaymentViewModel:
         loan = read_loan(cache, loan_id)
         self.header: LoanHeader = header_of(loan, cache.dpd_as_of())
         self.branch = branch_text(loan.data)
+        self._entered = PaymentsEntered(cache, loan_id, self.header.borrower_id, user_id)
         self.lender = lender or LenderDetails()
         self.receipt_of: str | None = None
         """The refused payment this one enters again ("Edit and send again"): its receipt,
@@ -213,7 +206,7 @@ class RecordPaymentViewModel:
             facts,
             role=self.role,
             business_date=self.business_date,
-            cash_today_from_borrower=self._cash_today(draft.payment_date) if amount else 0,
+            cash_today_from_borrower=self._entered.cash_on(draft.payment_date) if amount else 0,
             rules=self.rules,
         ):
             where = _FIELD_OF_CODE.get(refusal.code, Field.LOAN)
@@ -222,7 +215,7 @@ class RecordPaymentViewModel:
             ):
                 continue
             refusals.append(refusal)
-        if reference and (duplicate := self._duplicate_reference(typed.mode, reference)):
+        if reference and (duplicate := self._entered.duplicate_reference(typed.mode, reference)):
             refusals.append(duplicate)
         errors: dict[Field, str] = {}
         for refusal in refusals:
@@ -232,7 +225,7 @@ class RecordPaymentViewModel:
         split: tuple[SplitLine, ...] = ()
         allocation: Allocation | None = None
         if amount and payment_date:
-            suspect = self._suspected_duplicate(draft)
+            suspect = self._entered.suspected_duplicate(draft, self._clock(), self.rules)
             if suspect is not None:
                 warnings.append(
                     f"A payment of {format_rupees(amount)} by {typed.mode.label} dated "
@@ -335,81 +328,6 @@ class RecordPaymentViewModel:
     def _due_dates(self) -> dict[int, date]:
         return due_dates_of(read_loan(self._cache, self.loan_id))
 
-    def _live_payments(self, loan_ids: list[str] | None = None) -> list[CachedPayment]:
-        with self._cache.transaction() as session:
-            stmt = select(CachedPayment).where(CachedPayment.sync_state.not_in(REFUSED_STATES))
-            stmt = stmt.where(CachedPayment.loan_id.in_(loan_ids or [self.loan_id]))
-            payments = session.execute(stmt).scalars()
-            return [
-                payment
-                for payment in payments
-                if str(payment.data.get("status") or "pending_sync") in LIVE_PAYMENT_STATUSES
-            ]
-
-    def _cash_today(self, on: date) -> int:
-        """Cash already taken from this borrower on `on`, across the borrower's loans that
-        this desk can see. The server counts every loan of the borrower; a desk that sees
-        fewer may accept what the server then refuses, never the reverse."""
-        borrower_id = self.header.borrower_id
-        loan_ids = [self.loan_id]
-        if borrower_id:
-            with self._cache.transaction() as session:
-                loan_ids = list(
-                    session.execute(
-                        select(CachedLoan.id).where(
-                            CachedLoan.data[("borrower", "id")].as_string() == borrower_id
-                        )
-                    ).scalars()
-                ) or [self.loan_id]
-        return sum(
-            payment.amount_paise
-            for payment in self._live_payments(loan_ids)
-            if payment.payment_date == on.isoformat()
-            and payment.data.get("mode") == PaymentMode.CASH.value
-        )
-
-    def _duplicate_reference(self, mode: PaymentMode, reference: str) -> Refusal | None:
-        earlier = [
-            payment
-            for payment in self._live_payments()
-            if normalise_reference(mode, str(payment.data.get("reference") or "")) == reference
-        ]
-        if not earlier:
-            return None
-        first = min(earlier, key=lambda payment: (payment.payment_date, payment.id))
-        refusal = duplicate_reference_refusal(
-            mode, reference, first.id, date.fromisoformat(first.payment_date)
-        )
-        return Refusal(refusal.code, f"{refusal.message} for {format_rupees(first.amount_paise)}")
-
-    def _suspected_duplicate(self, draft: PaymentDraft) -> RecentPayment | None:
-        recent = []
-        for payment in self._live_payments():
-            data = payment.data
-            collector = str(data.get("recorded_by") or self.user_id)
-            when = _instant(data.get("recorded_at")) or entered_at(payment.id)
-            if when is None:
-                continue
-            recent.append(
-                RecentPayment(
-                    payment_id=payment.id,
-                    loan_id=payment.loan_id,
-                    amount=payment.amount_paise,
-                    mode=PaymentMode(str(data.get("mode"))),
-                    payment_date=date.fromisoformat(payment.payment_date),
-                    collector_id=collector,
-                    entered_at=when,
-                )
-            )
-        return suspected_duplicate_of(draft, self.user_id, self._clock(), recent, self.rules)
-
 
 def _split_lines(allocation: Allocation, due_dates: dict[int, date]) -> tuple[SplitLine, ...]:
     return tuple(SplitLine(line_label(line, due_dates), line.amount) for line in allocation.lines)
-
-
-def _instant(value: object) -> datetime | None:
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -20,6 +20,7 @@ from desktop.screens import ScreenContext
 from desktop.settings import ClientSettings
 from desktop.signals import DataChanged
 from desktop.sync.api import TransportError
+from desktop.viewmodels.desk import DeskBook
 from loancore.roles import Role
 from tests.desktop.viewmodels.cached import COLLECTOR, open_cache
 
@@ -99,7 +100,7 @@ def make_context(
     settings = ClientSettings(path=tmp_path / "settings" / "settings.json", device_id="dev-test")
     return ScreenContext(
         session=session,
-        cache=cache,
+        book=DeskBook(cache),
         changes=DataChanged(),
         sync=CountingSync(),  # type: ignore[arg-type]
         settings=settings,

@@ -23,6 +23,7 @@ from desktop.screens import ScreenContext
 from desktop.settings import ClientSettings
 from desktop.signals import DataChanged
 from desktop.sync.api import ApiClient
+from desktop.viewmodels.desk import DeskBook
 from sync_server.app import create_app
 from sync_server.auth import passwords
 from sync_server.clock import FixedClock
@@ -68,7 +69,7 @@ class DemoServer:
         settings = ClientSettings(path=tmp_path / "settings.json", device_id=f"dev-{username}")
         return ScreenContext(
             session=session,
-            cache=cache,
+            book=DeskBook(cache),
             changes=DataChanged(),
             sync=CountingSync(),  # type: ignore[arg-type]
             settings=settings,

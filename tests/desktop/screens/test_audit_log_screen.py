@@ -37,8 +37,15 @@ def _screen(qtbot: QtBot, screen: AuditLogScreen) -> AuditLogScreen:
     qtbot.add_widget(screen)
     screen.resize(1200, 720)
     screen.show()
-    qtbot.wait_until(lambda: screen.model.rows.started or screen.panel.offline)
+    qtbot.wait_until(lambda: _settled(screen))
     return screen
+
+
+def _settled(screen: AuditLogScreen) -> bool:
+    """The first page is in and no other is on its way (the view asks for more on its own
+    while its last row is in sight), or the server could not be reached."""
+    rows = screen.model.rows
+    return (rows.started and not rows.loading) or screen.panel.offline
 
 
 def _actions(screen: AuditLogScreen) -> set[str]:
@@ -74,6 +81,7 @@ def test_the_table_fetches_older_pages_as_the_auditor_scrolls(
     newest = screen.model.entry(0).id
     screen.table.scrollToBottom()
     qtbot.wait_until(lambda: screen.model.rowCount() > 100)
+    qtbot.wait_until(lambda: _settled(screen))
     ids = [screen.model.entry(row).id for row in range(screen.model.rowCount())]
     assert ids == sorted(ids, reverse=True)
     assert len(set(ids)) == len(ids)

@@ -41,7 +41,7 @@ def _synced_desk(demo: DemoServer, username: str, tmp_path: Path) -> ScreenConte
     context = demo.context(username, tmp_path)
     api = context.session.api
     assert isinstance(api, ApiClient)
-    report = SyncEngine(api, context.cache).sync()
+    report = SyncEngine(api, context.book.cache).sync()
     assert report.ok, report.error
     return context
 
@@ -65,10 +65,12 @@ def test_a_closed_demo_loan_is_found_by_its_account_number_and_counted_on_home(
     context = _synced_desk(demo, f"bm.{branch.lower()}", tmp_path)
     screen = LoansScreen(context)
     qtbot.add_widget(screen)
+    qtbot.wait_until(lambda: not screen.model.loading)
     assert screen.status.currentText() == "Active"
     active = screen.model.total
     screen.search.setText(account_no)
     screen.apply_filter()
+    qtbot.wait_until(lambda: not screen.model.loading)
     assert screen.model.total == 1
     assert (screen.model.row_of(0).account_no, screen.model.row_of(0).status) == (
         account_no,
@@ -76,7 +78,8 @@ def test_a_closed_demo_loan_is_found_by_its_account_number_and_counted_on_home(
     )
     screen.search.setText("")
     screen.status.setCurrentIndex(screen.status.findText("All statuses"))
-    figures = home_figures(context.cache, scope_filter(context))
+    qtbot.wait_until(lambda: not screen.model.loading)
+    figures = home_figures(context.book.cache, scope_filter(context))
     assert figures.loans == screen.model.total > active
     assert figures.by_status["active"] == active
     assert figures.by_status["closed"] >= 1
@@ -88,7 +91,7 @@ def test_every_demo_loan_of_a_branch_is_split_on_the_desk_as_the_server_would_bo
     """Each active loan of the branch, paid one and a half EMIs today: the desk's split is the
     waterfall the server's posting runs on the dues it reads under the loan's lock."""
     context = _synced_desk(demo, "bm.nsk", tmp_path)
-    with context.cache.transaction() as session:
+    with context.book.cache.transaction() as session:
         loans = [
             (loan.id, int(loan.data["emi_paise"]), str(loan.data["product"]))
             for loan in session.execute(
@@ -99,7 +102,7 @@ def test_every_demo_loan_of_a_branch_is_split_on_the_desk_as_the_server_would_bo
     compared: set[str] = set()
     for loan_id, emi, product in loans:
         desk = RecordPaymentViewModel(
-            context.cache,
+            context.book.cache,
             loan_id,
             user_id=context.user.id,
             user_name=context.user.full_name,

@@ -44,12 +44,12 @@ def test_a_synced_desk_shows_each_loan_at_the_servers_dpd_and_bucket(
     demo: DemoServer, tmp_path: Path
 ) -> None:
     context = demo.context("bm.pnc", tmp_path)
-    report = SyncEngine(context.session.api, context.cache, wait=wait_none()).sync()
+    report = SyncEngine(context.session.api, context.book.cache, wait=wait_none()).sync()
     assert report.ok, report.error
-    assert context.cache.dpd_as_of() is not None
+    assert context.book.cache.dpd_as_of() is not None
     desk = {
         row.account_no: (row.dpd, row.bucket)
-        for row in LoansQuery(context.cache).all_rows(LoanFilter())
+        for row in LoansQuery(context.book.cache).all_rows(LoanFilter())
     }
     server = _server_list(demo, "bm.pnc")
     assert desk == server

@@ -68,17 +68,19 @@ def test_a_collector_opens_a_dispute_offline_and_sees_it_pending(
     dialog = screen.open_dispute()
     assert isinstance(dialog, OpenDisputeDialog)
     type_text(qtbot, dialog.account, "LN0000002")
-    assert dialog.loan_label.text() == "Ravi Shankar · DPD 5, frozen there once opened"
+    qtbot.wait_until(  # looked up off the UI thread
+        lambda: dialog.loan_label.text() == "Ravi Shankar · DPD 5, frozen there once opened"
+    )
     click(qtbot, dialog.save_button)
     assert dialog.reason_error.isVisible()
     assert dialog.reason_error.text() == "The reason is required"
-    assert context.cache.outbox_size() == 0
+    assert context.book.cache.outbox_size() == 0
 
     type_text(qtbot, dialog.reason, "EMI paid in cash, no receipt given")
     with qtbot.wait_signal(dialog.saved, timeout=5000):
         click(qtbot, dialog.save_button)
 
-    (queued,) = context.cache.outbox()
+    (queued,) = context.book.cache.outbox()
     assert queued.type == "dispute_open"
     assert queued.command["payload"]["reason"] == "EMI paid in cash, no receipt given"
     qtbot.wait_until(lambda: screen.rows.rowCount() == 2)

@@ -15,6 +15,7 @@ from desktop.screens import ScreenContext
 from desktop.screens.legal_cases import LegalCasesScreen
 from desktop.settings import ClientSettings
 from desktop.signals import DataChanged
+from desktop.viewmodels.desk import DeskBook
 from desktop.viewmodels.legal_cases import PAGE_SIZE
 from loancore.roles import Role
 from tests.desktop.screens.conftest import NOW, OFFSCREEN_NOISE, Clock, CountingSync, click
@@ -50,7 +51,7 @@ def screen(
     )
     context = ScreenContext(
         session=session,
-        cache=cache,
+        book=DeskBook(cache),
         changes=DataChanged(),
         sync=CountingSync(),  # type: ignore[arg-type]
         settings=ClientSettings(path=tmp_path / "settings.json", device_id="dev-test"),

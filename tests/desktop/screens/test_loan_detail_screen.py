@@ -52,7 +52,7 @@ class HistoryApi:
 @pytest.fixture
 def loan(context: ScreenContext) -> dict[str, Any]:
     data = loan_data(1, paid_through=3, dpd=33, bucket="31-60")
-    put_loans(context.cache, [data])
+    put_loans(context.book.cache, [data])
     return data
 
 
@@ -97,7 +97,7 @@ def test_the_foreclosure_statement_is_written_for_the_amount_shown(
     qtbot.add_widget(detail)
     closing = detail.vm.load().closing
     assert closing is not None
-    assert "Needed to close today (10-03-2026)" in detail.facts.text()
+    qtbot.wait_until(lambda: "Needed to close today (10-03-2026)" in detail.facts.text())
 
     detail.statement_button.click()
     qtbot.wait_until(lambda: detail.statement_path is not None)

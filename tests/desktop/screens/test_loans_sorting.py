@@ -23,7 +23,7 @@ BORROWER, DPD = 1, 2
 @pytest.fixture
 def screen(qtbot: QtBot, context: ScreenContext) -> LoansScreen:
     put_loans(
-        context.cache,
+        context.book.cache,
         [
             loan_data(n + 1, name=name, dpd=dpd, bucket=BUCKETS[dpd])
             for n, (name, dpd) in enumerate(zip(NAMES, DPDS, strict=True))
@@ -48,6 +48,7 @@ def _click_header(qtbot: QtBot, screen: LoansScreen, column: int) -> None:
     qtbot.mouseClick(  # type: ignore[no-untyped-call]
         header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2)
     )
+    qtbot.wait_until(lambda: not screen.model.loading)  # the new order is read off the UI thread
 
 
 def test_the_header_shows_the_sort_and_a_second_click_turns_it_round(

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)
 @pytest.fixture
 def screen(qtbot: QtBot, context: ScreenContext) -> MyDayScreen:
     put_loans(
-        context.cache,
+        context.book.cache,
         [
             loan_data(1, dpd=5, bucket="1-30", name="Asha"),
             loan_data(2, dpd=70, bucket="61-90", name="Bhaskar"),
@@ -29,7 +29,7 @@ def screen(qtbot: QtBot, context: ScreenContext) -> MyDayScreen:
         ],
     )
     put(
-        context.cache,
+        context.book.cache,
         "promise",
         {
             "id": str(uuid.uuid4()),
@@ -61,7 +61,7 @@ def test_a_visit_logged_in_hours_is_queued_and_listed(
     assert screen.log_button.isEnabled()
     with qtbot.wait_signal(context.changes.changed):
         click(qtbot, screen.log_button)
-    (queued,) = context.cache.outbox()
+    (queued,) = context.book.cache.outbox()
     assert queued.type == "contact_log"
     assert queued.command["payload"]["loan_id"] == loan_data(1)["id"]
     qtbot.wait_until(lambda: "LN0000001" in screen.logged.item(0).text())
@@ -76,11 +76,11 @@ def test_a_call_after_seven_in_the_evening_asks_for_a_reason_first(
     screen.kind.setCurrentIndex(screen.kind.findData("call"))
     screen.log_contact()
     assert screen.log_message.text() == OUTSIDE_HOURS_MESSAGE
-    assert context.cache.outbox_size() == 0
+    assert context.book.cache.outbox_size() == 0
     type_text(qtbot, screen.reason, "Borrower asked for an evening call")
     with qtbot.wait_signal(context.changes.changed):
         screen.log_contact()
-    (queued,) = context.cache.outbox()
+    (queued,) = context.book.cache.outbox()
     assert queued.command["payload"]["outside_hours_reason"] == "Borrower asked for an evening call"
     assert "flagged for the branch manager" in screen.log_message.text()
 
@@ -94,7 +94,7 @@ def test_borrower_names_and_every_header_fit_at_the_usual_window_size(
         **loan_data(7, dpd=211, bucket="90+", name="Harish Gaikwad", principal=5_48_207_06),
         "account_no": "LDPNCMSME000168",
     }
-    put_loans(context.cache, [demo_like])
+    put_loans(context.book.cache, [demo_like])
     shown = MyDayScreen(context)
     qtbot.add_widget(shown)
     shown.resize(1080, 760)

@@ -28,9 +28,9 @@ def loans(context: ScreenContext) -> list[dict[str, Any]]:
         loan_data(1, name="Meena Iyer", dpd=33, bucket="31-60"),
         loan_data(2, name="Ravi Shankar"),
     ]
-    put_loans(context.cache, made)
+    put_loans(context.book.cache, made)
     put(
-        context.cache,
+        context.book.cache,
         "promise",
         {
             "id": str(uuid.uuid4()),
@@ -60,14 +60,17 @@ def test_a_collector_logs_a_promise_offline_and_sees_it_pending_with_an_outbox_r
     dialog = screen.log_promise()
     assert dialog is not None
     type_text(qtbot, dialog.account, "ln0000001")
-    assert dialog.loan_label.text() == "Meena Iyer · DPD 33"
+    qtbot.wait_until(
+        lambda: dialog.loan_label.text() == "Meena Iyer · DPD 33"
+    )  # checked off the UI thread
     type_text(qtbot, dialog.amount, "4,500")
     dialog.date.setText("12-03-2026")
     type_text(qtbot, dialog.note, "salary on 12th")
+    qtbot.wait_until(dialog.save_button.isEnabled)
     with qtbot.wait_signal(dialog.saved, timeout=5000) as saved:
         click(qtbot, dialog.save_button)
 
-    (queued,) = context.cache.outbox()
+    (queued,) = context.book.cache.outbox()
     assert saved.args == [queued.command_id]
     assert queued.type == "promise"
     assert queued.command["payload"]["amount_paise"] == 4_500_00
@@ -92,10 +95,10 @@ def test_a_past_date_is_refused_beside_the_field_and_save_stays_off(
     type_text(qtbot, dialog.account, "LN0000001")
     type_text(qtbot, dialog.amount, "500")
     dialog.date.setText("09-03-2026")
-    assert dialog.errors["date"].isVisible()
+    qtbot.wait_until(dialog.errors["date"].isVisible)  # checked off the UI thread
     assert dialog.errors["date"].text() == PAST_DATE_MESSAGE
     assert not dialog.save_button.isEnabled()
-    assert context.cache.outbox_size() == 0
+    assert context.book.cache.outbox_size() == 0
 
 
 def test_the_broken_filter_shows_only_broken_promises_and_counts_them(

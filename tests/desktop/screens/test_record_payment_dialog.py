@@ -27,7 +27,7 @@ pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)
 @pytest.fixture
 def loan(context: ScreenContext) -> dict[str, Any]:
     data = loan_data(1, paid_through=3, dpd=33, bucket="31-60", name="Meena Iyer")
-    put_loans(context.cache, [data])
+    put_loans(context.book.cache, [data])
     return data
 
 
@@ -109,10 +109,10 @@ def test_save_leaves_a_payment_pending_sync_and_asks_for_a_sync(
     type_text(qtbot, dialog.amount, "5000")
     with qtbot.wait_signal(context.changes.changed), qtbot.wait_signal(dialog.saved) as saved:
         click(qtbot, dialog.save_button)
-    (payment,) = context.cache.payments(loan["id"])
+    (payment,) = context.book.cache.payments(loan["id"])
     assert saved.args == [payment.id]
     assert payment.sync_state == "pending"
-    assert context.cache.outbox_size() == 1
+    assert context.book.cache.outbox_size() == 1
     sync = context.sync
     assert isinstance(sync, CountingSync)
     assert sync.rounds == 1
@@ -121,6 +121,7 @@ def test_save_leaves_a_payment_pending_sync_and_asks_for_a_sync(
 
     detail = LoanDetailDialog(context, loan["id"])
     qtbot.add_widget(detail)
+    qtbot.wait_until(lambda: detail.payments.rowCount() > 0)  # the loan is read off the UI thread
     assert detail.payments.text(0, 4) == "Pending sync"
     assert detail.payments.text(0, 5).startswith("Provisional: EMI 4")
     qtbot.wait_until(lambda: "connected" in detail.audit_note.text())

@@ -33,6 +33,7 @@ from desktop.settings import ClientSettings
 from desktop.signals import DataChanged
 from desktop.sync.engine import SyncEngine
 from desktop.sync_worker import SyncWorker
+from desktop.viewmodels.desk import DeskBook
 from loancore.dates import IST
 from loancore.roles import Role, can
 from sync_server.auth import passwords
@@ -164,7 +165,11 @@ def _window(qtbot: QtBot, demo: Demo, role: Role) -> MainWindow:
     assert round_done.args is not None
     assert round_done.args[0].caught_up
     context = ScreenContext(
-        session=session, cache=cache, changes=worker.changes, sync=worker, settings=settings
+        session=session,
+        book=DeskBook(cache),
+        changes=worker.changes,
+        sync=worker,
+        settings=settings,
     )
     window = MainWindow(context)
     window.resize(*WINDOW_SIZE)
@@ -229,8 +234,10 @@ def test_the_login_payment_and_loan_pages_are_pictured_with_demo_data(
     login.username.setText(USERNAMES[Role.COLLECTOR])
     _shoot(qtbot, login, "login", problems)
 
-    dpd_as_of = context.cache.dpd_as_of()
-    loan = max(context.cache.loans(), key=lambda loan: (loan.dpd_at(dpd_as_of), loan.account_no))
+    dpd_as_of = context.book.cache.dpd_as_of()
+    loan = max(
+        context.book.cache.loans(), key=lambda loan: (loan.dpd_at(dpd_as_of), loan.account_no)
+    )
     dialog = RecordPaymentDialog(payment_view_model(context, loan.id))
     qtbot.add_widget(dialog)
     dialog.show()
@@ -242,7 +249,9 @@ def test_the_login_payment_and_loan_pages_are_pictured_with_demo_data(
     _shoot(qtbot, dialog, "record_payment_refused", problems)
     assert dialog.errors
 
-    paid = next((p.loan_id for p in context.cache.payments() if p.sync_state == "synced"), loan.id)
+    paid = next(
+        (p.loan_id for p in context.book.cache.payments() if p.sync_state == "synced"), loan.id
+    )
     detail = LoanDetailDialog(context, paid)
     qtbot.add_widget(detail)
     detail.resize(1100, 700)

@@ -33,7 +33,7 @@ BACKDATED = (
 @pytest.fixture
 def refused(context: ScreenContext) -> str:
     loan = loan_data(1, name="Meena Iyer", paid_through=3, dpd=33, bucket="31-60")
-    put_loans(context.cache, [loan])
+    put_loans(context.book.cache, [loan])
     payload = PaymentPayload(
         loan_id=loan["id"],
         amount_paise=5_000_00,
@@ -41,8 +41,8 @@ def refused(context: ScreenContext) -> str:
         reference="RB-77",
         payment_date=date(2026, 3, 1),
     )
-    payment_id = str(record_payment(context.cache, payload))
-    context.cache.settle(
+    payment_id = str(record_payment(context.book.cache, payload))
+    context.book.cache.settle(
         [{"id": payment_id, "status": "rejected", "code": "backdated_too_far", "reason": BACKDATED}]
     )
     return payment_id
@@ -84,13 +84,13 @@ def test_edit_and_send_again_queues_a_new_command_with_a_new_id(
         "01-03-2026",
     )
     assert not dialog.save_button.isEnabled()
-    assert context.cache.results()[0].command_id == refused
+    assert context.book.cache.results()[0].command_id == refused
 
     dialog.date.setText("09-03-2026")
     with qtbot.wait_signal(dialog.saved, timeout=5000) as saved:
         click(qtbot, dialog.save_button)
 
-    (queued,) = context.cache.outbox()
+    (queued,) = context.book.cache.outbox()
     assert saved.args == [queued.command_id]
     assert dialog.vm.receipt_of == refused
     assert dialog.saved_payment is not None
@@ -99,8 +99,8 @@ def test_edit_and_send_again_queues_a_new_command_with_a_new_id(
     assert queued.command["payload"]["payment_date"] == "2026-03-09"
     assert queued.command["payload"]["reference"] == "RB-77"
     qtbot.wait_until(lambda: screen.stack.currentWidget() is screen.empty)
-    assert context.cache.results() == []
-    assert home_figures(context.cache).refused_payments == 0
+    assert context.book.cache.results() == []
+    assert home_figures(context.book.cache).refused_payments == 0
 
 
 def test_closing_the_dialog_without_saving_keeps_the_problem(
@@ -111,8 +111,8 @@ def test_closing_the_dialog_without_saving_keeps_the_problem(
     dialog = screen.send_again()
     assert dialog is not None
     dialog.reject()
-    assert [row.command_id for row in context.cache.results()] == [refused]
-    assert context.cache.outbox_size() == 0
+    assert [row.command_id for row in context.book.cache.results()] == [refused]
+    assert context.book.cache.outbox_size() == 0
 
 
 def test_dismiss_asks_first_and_then_forgets_the_problem(
@@ -124,14 +124,14 @@ def test_dismiss_asks_first_and_then_forgets_the_problem(
     assert box is not None
     assert "Dismiss the refused payment on LN0000001" in box.text()
     click(qtbot, box.button(QMessageBox.StandardButton.No))
-    assert [row.command_id for row in context.cache.results()] == [refused]
+    assert [row.command_id for row in context.book.cache.results()] == [refused]
 
     box = screen.dismiss()
     assert box is not None
     click(qtbot, box.button(QMessageBox.StandardButton.Yes))
     qtbot.wait_until(lambda: screen.stack.currentWidget() is screen.empty)
     assert screen.empty.text() == ALL_REACHED
-    assert context.cache.payments() == []
+    assert context.book.cache.payments() == []
 
 
 def test_with_nothing_refused_it_says_every_entry_reached_the_server(
@@ -147,9 +147,9 @@ def test_a_refused_dispute_close_shows_its_loan_and_the_resolution_sent(
     qtbot: QtBot, context: ScreenContext
 ) -> None:
     loan = loan_data(2, name="Harish Gaikwad", dpd=40, bucket="31-60")
-    put_loans(context.cache, [loan])
+    put_loans(context.book.cache, [loan])
     queue_command(
-        context.cache,
+        context.book.cache,
         "dispute_close",
         {
             "loan_id": loan["id"],
@@ -157,8 +157,8 @@ def test_a_refused_dispute_close_shows_its_loan_and_the_resolution_sent(
             "resolution": "Bounce charge reversed <per branch>",
         },
     )
-    (queued,) = context.cache.outbox()
-    context.cache.settle(
+    (queued,) = context.book.cache.outbox()
+    context.book.cache.settle(
         [{"id": queued.command_id, "status": "rejected", "code": "c", "reason": "Already closed"}]
     )
     screen = _screen(qtbot, context)

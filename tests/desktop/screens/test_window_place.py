@@ -23,7 +23,7 @@ pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)
 @pytest.fixture
 def desk(context: ScreenContext) -> ScreenContext:
     worker = SyncWorker(
-        SyncEngine(context.session.api, context.cache), context.cache, context.changes
+        SyncEngine(context.session.api, context.book.cache), context.book.cache, context.changes
     )  # type: ignore[arg-type]
     return dataclasses.replace(context, sync=worker)
 

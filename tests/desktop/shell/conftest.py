@@ -32,6 +32,7 @@ from desktop.settings import ClientSettings, data_dir
 from desktop.signals import DataChanged
 from desktop.sync.engine import SyncEngine
 from desktop.sync_worker import SyncWorker
+from desktop.viewmodels.desk import DeskBook
 from loancore.roles import Role
 from sync_server.app import API_PREFIX, create_app
 from sync_server.clock import FixedClock
@@ -249,7 +250,7 @@ def desk_for(
 def context_of(desk: Desk, settings: ClientSettings, clock: MovableClock) -> ScreenContext:
     return ScreenContext(
         session=desk.session,
-        cache=desk.cache,
+        book=DeskBook(desk.cache),
         changes=desk.changes,
         sync=desk.worker,
         settings=settings,

@@ -142,8 +142,8 @@ def test_the_status_bar_shows_pending_work_and_the_offline_state(
 ) -> None:
     window = window_for(Role.COLLECTOR, FAKE_SCREENS[:1])
     worker = window.context.sync
-    queue_promise(window.context.cache)
-    queue_promise(window.context.cache)
+    queue_promise(window.context.book.cache)
+    queue_promise(window.context.book.cache)
     server.stop()
     with qtbot.wait_signal(worker.failed, timeout=10_000):
         window.sync_action.trigger()
@@ -193,7 +193,7 @@ def test_a_refusal_is_counted_in_the_status_bar_and_on_sync_problems_with_a_noti
     problems_row = window.nav_keys().index("sync_problems")
     assert window.nav.item(problems_row).text() == "Sync problems"
     assert window.problems_button.isHidden()
-    queue_promise(window.context.cache)
+    queue_promise(window.context.book.cache)
     with qtbot.wait_signal(worker.refusals_arrived, timeout=10_000) as arrived:
         window.sync_action.trigger()
     assert arrived.args == [1]
@@ -213,8 +213,8 @@ def test_a_refusal_is_counted_in_the_status_bar_and_on_sync_problems_with_a_noti
     window.problems_button.click()
     assert window.current_key() == "sync_problems"
     assert window.notice.isHidden()
-    (problem,) = window.context.cache.results(unseen_only=True)
-    SyncProblemsViewModel(window.context.cache).dismiss(problem.command_id)
+    (problem,) = window.context.book.cache.results(unseen_only=True)
+    SyncProblemsViewModel(window.context.book.cache).dismiss(problem.command_id)
     window.context.changes.announce(Topic.OUTBOX)
     qtbot.waitUntil(lambda: worker.state.refused == 0, timeout=10_000)
     assert window.problems_button.isHidden()

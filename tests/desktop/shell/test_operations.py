@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import threading
+import weakref
+from collections.abc import Callable
 
 import pytest
 from pytestqt.qtbot import QtBot
 
 from desktop.operations import QueryOp
-from desktop.qt import QApplication, QMessageBox, QThread, QWidget
+from desktop.qt import (
+    QApplication,
+    QCoreApplication,
+    QEvent,
+    QMessageBox,
+    QThread,
+    QThreadPool,
+    QWidget,
+)
 from desktop.signals import DataChanged, Topic
 from desktop.sync.api import TransportError
 
@@ -128,6 +138,61 @@ def test_progress_is_shown_for_a_slow_op_and_closed_after(qtbot: QtBot, parent: 
     release.set()
     qtbot.waitUntil(lambda: results == ["done"])
     qtbot.waitUntil(lambda: not parent.findChildren(QProgressDialog))
+
+
+class _SlowToLetGo(QThreadPool):
+    """A pool whose worker keeps hold of the work it ran until told, as a busy worker thread
+    may do after the UI thread has already handled the answer."""
+
+    def __init__(self, let_go: threading.Event) -> None:
+        super().__init__()
+        self.let_go = let_go
+
+    def start(self, work: Callable[[], None]) -> None:  # type: ignore[override]
+        let_go = self.let_go
+
+        def held() -> None:
+            work()
+            let_go.wait(5)
+
+        super().start(held)
+
+
+def _held_by(screen: object, *, fails: bool) -> Callable[[], int]:
+    def op() -> int:
+        if fails:
+            raise TransportError(f"no route to host ({id(screen)})")
+        return id(screen)
+
+    return op
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["answer", "error"])
+def test_the_last_hold_on_a_screen_is_let_go_on_the_ui_thread(
+    qtbot: QtBot, parent: QWidget, fails: bool
+) -> None:
+    """A page fetched for a screen that was closed meanwhile once freed the screen on the
+    worker thread (the op's closure held its last reference), and Qt crashed."""
+    let_go = threading.Event()
+    pool = _SlowToLetGo(let_go)
+    freed_on: list[int] = []
+    answers: list[object] = []
+
+    class Screen:
+        pass
+
+    screen = Screen()
+    weakref.finalize(screen, lambda: freed_on.append(threading.get_ident()))
+    QueryOp(
+        parent=parent, op=_held_by(screen, fails=fails), success=answers.append, pool=pool
+    ).failure(answers.append).run_in_background()
+    del screen
+    qtbot.waitUntil(lambda: bool(answers))
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    let_go.set()
+    pool.waitForDone(5000)
+    answers.clear()  # the error's traceback must not hold the screen either
+    assert freed_on == [threading.get_ident()]
 
 
 def _alive(widget: QWidget) -> bool:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from desktop.viewmodels.audit_diff import readable_diff, shown_value
 from desktop.viewmodels.audit_log import (
     AuditFilter,
     AuditLogViewModel,
@@ -14,9 +15,7 @@ from desktop.viewmodels.audit_log import (
     entry_heading,
     parse_chain,
     parse_page,
-    readable_diff,
     seen,
-    shown_value,
 )
 from desktop.viewmodels.online import UnexpectedAnswer
 from tests.desktop.viewmodels.cached import loan_data, open_cache, put_loans

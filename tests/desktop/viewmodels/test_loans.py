@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from desktop.cache.queries import page_statement
 from desktop.cache.store import Cache
-from desktop.viewmodels.loans import LoanFilter, LoanSort, LoansQuery, page_statement
+from desktop.viewmodels.loans import LoanFilter, LoanSort, LoansQuery
 from tests.desktop.viewmodels.cached import (
     OTHER_COLLECTOR,
     bulk_loans,

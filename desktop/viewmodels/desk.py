@@ -1,0 +1,82 @@
+"""The desk's local book as a screen reaches it: the one door from the screens to the cache.
+
+A screen never holds the cache (an import-linter contract keeps `desktop.cache` out of
+`desktop.screens`). It asks its `ScreenContext.book` for the view-model it binds to, or for
+one named read (the business date, a loan by its typed account number), and runs the reads
+through `desktop.operations.QueryOp`, so the UI thread never waits on the disk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from desktop.cache.store import Cache
+from desktop.viewmodels import desk_business_date
+from desktop.viewmodels.audit_log import AccountNumbers, accounts_in
+from desktop.viewmodels.disputes import DisputesViewModel
+from desktop.viewmodels.home import HomeFigures, home_figures
+from desktop.viewmodels.loan_detail import LoanDetailViewModel
+from desktop.viewmodels.loans import LoanFilter, LoansQuery
+from desktop.viewmodels.local_entries import LoanPick, find_loan
+from desktop.viewmodels.my_day import MyDayViewModel
+from desktop.viewmodels.promises import PromiseEntry, PromisesViewModel
+from desktop.viewmodels.record_payment import RecordPaymentViewModel
+from desktop.viewmodels.sync_problems import SyncProblemsViewModel
+
+
+@dataclass(frozen=True, slots=True)
+class DeskBook:
+    """`cache` is for the view-models this hands out (and for tests that fill it); a screen
+    only asks the book."""
+
+    cache: Cache
+
+    # -- named reads (run them in a QueryOp) --------------------------------------------------
+
+    def business_date(self, now: datetime) -> date:
+        return desk_business_date(self.cache, now)
+
+    def find_loan(self, account_text: str) -> LoanPick | None:
+        return find_loan(self.cache, account_text)
+
+    def home_figures(self, scope: LoanFilter | None = None) -> HomeFigures:
+        return home_figures(self.cache, scope)
+
+    def account_numbers(self) -> AccountNumbers:
+        return accounts_in(self.cache)
+
+    # -- view-models ------------------------------------------------------------------------
+
+    def loans(self, collector_names: Mapping[str, str] | None = None) -> LoansQuery:
+        return LoansQuery(self.cache, collector_names)
+
+    def loan_detail(self, loan_id: str, *, business_date: date) -> LoanDetailViewModel:
+        return LoanDetailViewModel(self.cache, loan_id, business_date=business_date)
+
+    def record_payment(self, loan_id: str, **details: Any) -> RecordPaymentViewModel:
+        """`details` as `RecordPaymentViewModel` takes them (user, role, business date...)."""
+        return RecordPaymentViewModel(self.cache, loan_id, **details)
+
+    def my_day(
+        self, *, user_id: str, business_date: date, clock: Callable[[], datetime]
+    ) -> MyDayViewModel:
+        return MyDayViewModel(self.cache, user_id=user_id, business_date=business_date, clock=clock)
+
+    def promises(self, *, business_date: date) -> PromisesViewModel:
+        return PromisesViewModel(self.cache, business_date=business_date)
+
+    def promise_entry(
+        self, *, user_id: str, business_date: date, replaces: str | None = None
+    ) -> PromiseEntry:
+        return PromiseEntry(
+            self.cache, user_id=user_id, business_date=business_date, replaces=replaces
+        )
+
+    def disputes(self, *, business_date: date) -> DisputesViewModel:
+        return DisputesViewModel(self.cache, business_date=business_date)
+
+    def sync_problems(self) -> SyncProblemsViewModel:
+        return SyncProblemsViewModel(self.cache)
