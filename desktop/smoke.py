@@ -149,8 +149,8 @@ def smoke(
         screen = window.show_screen("loans")
         if not isinstance(screen, LoansScreen):
             raise SmokeFailed("the Loans screen did not open")
-        screen.refresh()
-        QApplication.processEvents()
+        screen.refresh()  # the list reads the cache on a worker thread: wait for its first page
+        _wait(lambda: not screen.model.loading, "the Loans list", deadline)
         loans = screen.model.total
         if loans < 1 or screen.model.rowCount() < 1:
             raise SmokeFailed(f"the Loans list is empty for {username} after the first sync")

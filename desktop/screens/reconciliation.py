@@ -33,7 +33,7 @@ from desktop.qt import (
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens._online import OnlineOnly
-from desktop.screens.loan_detail import RowsModel
+from desktop.screens._tables import RowsModel
 from desktop.viewmodels.online import is_offline, message_for
 from desktop.viewmodels.reconciliation import (
     CollectorCash,
