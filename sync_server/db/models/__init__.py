@@ -41,7 +41,7 @@ from sync_server.db.models.system import (
     JobRun,
     LoanHistory,
     ReconciliationLock,
-    Setting,
+    SettingChange,
 )
 
 __all__ = [
@@ -77,7 +77,7 @@ __all__ = [
     "RefreshToken",
     "Reminder",
     "ScheduleRow",
-    "Setting",
+    "SettingChange",
     "StatementImport",
     "SyncCommandRecord",
     "User",
