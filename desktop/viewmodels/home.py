@@ -36,6 +36,10 @@ WHAT_YOU_CAN_DO: dict[Action, tuple[str, str]] = {
     Action.VERIFY_AUDIT: ("Verify that the audit trail is unbroken", "audit_log"),
     Action.MANAGE_USERS: ("Add users, change their role, branch and access", "admin_users"),
     Action.MANAGE_FLAGS: ("Switch features on and off", "admin_flags"),
+    Action.MANAGE_SETTINGS: (
+        "Change the lender's settings: limits, charges, thresholds",
+        "admin_settings",
+    ),
     Action.BACKDATE_BEYOND_MANAGER_LIMIT: (
         "Backdate a payment beyond a manager's 30 days",
         "loans",
