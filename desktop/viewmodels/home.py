@@ -37,7 +37,7 @@ WHAT_YOU_CAN_DO: dict[Action, tuple[str, str]] = {
     Action.MANAGE_USERS: ("Add users, change their role, branch and access", "admin_users"),
     Action.MANAGE_FLAGS: ("Switch features on and off", "admin_flags"),
     Action.MANAGE_SETTINGS: (
-        "Change the lender's settings: limits, charges, thresholds",
+        "Change the lender's limits, charges and thresholds",
         "admin_settings",
     ),
     Action.BACKDATE_BEYOND_MANAGER_LIMIT: (
