@@ -11,6 +11,7 @@ from loancore.settings import (
     LenderSettings,
     SettingsRefused,
     parse_settings,
+    settings_from_wire,
 )
 
 TODAY = date(2026, 4, 15)
@@ -118,3 +119,10 @@ def test_the_promise_horizon_is_a_setting() -> None:
     refusal = check_promise_date(later, TODAY, horizon_days=20)
     assert refusal is not None
     assert refusal.message == "A promise more than 20 days ahead cannot be followed up"
+
+
+def test_settings_from_a_newer_server_keep_what_this_side_knows() -> None:
+    sent = {"npa_dpd": 60, "legal_escalation_dpd": 60, "a_setting_from_the_future": 7}
+    assert settings_from_wire(sent) == DEFAULTS.with_changes(
+        {"npa_dpd": 60, "legal_escalation_dpd": 60}
+    )
