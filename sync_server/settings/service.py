@@ -26,7 +26,7 @@ from sync_server.audit import service as audit
 from sync_server.auth.principal import SYSTEM, Principal
 from sync_server.db.models import SettingChange
 from sync_server.db.types import utcnow
-from sync_server.errors import Forbidden, ValidationFailed
+from sync_server.errors import Forbidden, LoanDeskError, ValidationFailed
 
 _CACHE = "loandesk_lender_settings"
 
@@ -53,7 +53,7 @@ def settings_on(session: Session, day: date) -> LenderSettings:
         try:
             found = parse_settings(values)
         except SettingsRefused as refused:  # only a hand-edited database gets here
-            raise ValidationFailed(
+            raise LoanDeskError(
                 f"The stored settings for {day.isoformat()} are not valid: {refused.message}",
                 code="settings_invalid",
                 status=500,

@@ -167,3 +167,20 @@ def test_a_pull_carries_the_settings_in_force_to_a_desk_that_speaks_them(desk: D
     ).json()
     assert "settings" not in older
     assert older["business_date"] == current["business_date"]
+
+
+def test_a_hand_edited_value_out_of_bounds_is_reported_not_used(desk: Desk) -> None:
+    """Only a change made around the service can store a bad value; the rules never run on it."""
+    with desk.db.unit_of_work() as session:
+        session.add(
+            SettingChange(
+                key="npa_dpd", value=500, effective_from=desk.clock.business_date(), set_by=None
+            )
+        )
+    answer = desk.http.get(URL, headers=desk.headers(desk.admin))
+    assert answer.status_code == 500
+    assert answer.json()["error"] == "settings_invalid"
+    assert "npa_dpd" in answer.json()["detail"]
+    refused = desk.pay(1_000_00)
+    assert refused.status_code == 500
+    assert ledger_counts(desk.db)["payments"] == 0
