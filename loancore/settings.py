@@ -20,16 +20,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import time
-from typing import Any, Literal, NamedTuple, Self
+from typing import Annotated, Any, Literal, NamedTuple, Self
 
 from annotated_types import Ge, Le
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
 
 from loancore.acceptance import AcceptanceRules
 from loancore.dates import CONTACT_WINDOW
 from loancore.delinquency import DelinquencySettings
 from loancore.reconciliation.matching import Thresholds
 from loancore.scoring import Weights
+
+ClockTime = Annotated[
+    time,
+    WithJsonSchema({"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9](:[0-5][0-9])?$"}),
+]
+"""A time of day in IST as "HH:MM[:SS]" (JSON Schema's "time" format would demand an offset)."""
 
 Unit = Literal["rupees", "days", "working_days", "minutes", "dpd", "time", "points", "score"]
 
@@ -84,12 +97,12 @@ class LenderSettings(BaseModel):
     promise_grace_days: int = _setting(1, 0, 7, "Promise grace", "days", "Promises")
     promise_horizon_days: int = _setting(60, 1, 365, "Promise at most ahead", "days", "Promises")
     # Contact with borrowers
-    contact_opens: time = Field(
+    contact_opens: ClockTime = Field(
         CONTACT_WINDOW[0],
         title="Calls and visits from",
         json_schema_extra={"unit": "time", "group": "Contact"},
     )
-    contact_closes: time = Field(
+    contact_closes: ClockTime = Field(
         CONTACT_WINDOW[1],
         title="Calls and visits until",
         json_schema_extra={"unit": "time", "group": "Contact"},
@@ -269,6 +282,7 @@ def settings_from_wire(values: Mapping[str, object]) -> LenderSettings:
 __all__ = [
     "DEFAULTS",
     "SETTINGS_INFO",
+    "ClockTime",
     "LenderSettings",
     "SettingInfo",
     "SettingsRefused",

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from loancore.settings import LenderSettings, Unit
+from loancore.settings import ClockTime, LenderSettings, Unit
 
-SettingValue = StrictInt | time
+SettingValue = StrictInt | ClockTime
 
 
 class SettingOut(BaseModel):
