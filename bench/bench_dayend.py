@@ -247,7 +247,7 @@ def _load() -> str:
 def timed_ledger_check(db: Database, day: date) -> tuple[float, int]:
     """The audit's ledger check over the whole book at `day`: seconds, loans that differ."""
     with db.read_only() as session:
-        settings = delinquency_settings(session)
+        settings = delinquency_settings(session, day)
         started = time.perf_counter()
         differences = check_ledger(session, day, settings)
         return time.perf_counter() - started, len(differences)

@@ -64,9 +64,6 @@ class AcceptanceRules:
             raise ValueError("the suspected-duplicate window cannot be negative")
 
 
-DEFAULT_RULES = AcceptanceRules()
-
-
 @dataclass(frozen=True, slots=True)
 class PaymentDraft:
     """A payment as entered, before the server has accepted it."""
@@ -337,7 +334,7 @@ def check_payment(
     role: Role,
     business_date: date,
     cash_today_from_borrower: int,
-    rules: AcceptanceRules = DEFAULT_RULES,
+    rules: AcceptanceRules,
 ) -> list[Refusal]:
     """Every reason the draft cannot be accepted, in a stable order (loan, amount, reference,
     date, cash limit); an empty list means it can. The amount is not compared with the closing
@@ -384,7 +381,7 @@ def suspected_duplicate_of(
     collector_id: str,
     entered_at: datetime,
     recent: Iterable[RecentPayment],
-    rules: AcceptanceRules = DEFAULT_RULES,
+    rules: AcceptanceRules,
 ) -> RecentPayment | None:
     """The earlier payment this draft probably repeats (same loan, amount, mode and date, by
     the same collector, entered within the window either side), or None.

@@ -44,6 +44,7 @@ from pydantic import (
 
 from loancore.acceptance import PaymentMode
 from loancore.money import MAX_AMOUNT_PAISE
+from loancore.settings import LenderSettings
 from loancore.text import (
     LINE_SCHEMA,
     NO_CONTROLS,
@@ -51,8 +52,11 @@ from loancore.text import (
     PARAGRAPH_SCHEMA,
 )
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 MIN_PROTOCOL_VERSION = 1
+SETTINGS_PROTOCOL = 2
+"""The first protocol whose pull answers carry the lender's settings: a version-1 desk refuses
+unknown fields, so the server sends them only to desks that say they speak this one."""
 MAX_PUSH_BATCH = 500
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -386,6 +390,9 @@ class PullResponse(_Wire):
     """The day-end whose delinquency the loans' `overdue_since` / `collections_since` describe:
     a desk reads DPD as `loancore.delinquency.dpd_on(since, dpd_as_of)`. None before the first
     day-end."""
+    settings: LenderSettings | None = None
+    """The lender's settings in force on `business_date`, so the desk's checks (the cash limit,
+    backdating) are the server's; sent to desks of `SETTINGS_PROTOCOL` or later."""
 
     @model_validator(mode="after")
     def _changes_in_order(self) -> Self:

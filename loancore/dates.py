@@ -159,10 +159,11 @@ def parse_week(label: str) -> date:
     return date.fromisocalendar(year, week, 1)
 
 
-def is_contact_hour(instant: datetime) -> bool:
-    """Whether a recovery call or visit at `instant` falls within RBI's 08:00–19:00 IST."""
+def is_contact_hour(instant: datetime, window: tuple[time, time] = CONTACT_WINDOW) -> bool:
+    """Whether a recovery call or visit at `instant` falls within the lender's contact hours
+    (`LenderSettings.contact_window`, never wider than RBI's 08:00–19:00 IST)."""
     _require_aware(instant)
-    opens, closes = CONTACT_WINDOW
+    opens, closes = window
     return opens <= instant.astimezone(IST).time() < closes
 
 

@@ -13,7 +13,6 @@ from datetime import date, timedelta
 from loancore.acceptance import Refusal
 
 PROMISE_HORIZON_DAYS = 60
-PROMISE_HORIZON = timedelta(days=PROMISE_HORIZON_DAYS)
 
 
 PROMISE_IN_PAST = Refusal("promise_in_past", "A promise cannot be dated before today")
@@ -23,8 +22,16 @@ PROMISE_TOO_FAR = Refusal(
 )
 
 
-def latest_promise_date(business_date: date) -> date:
-    return business_date + PROMISE_HORIZON
+def promise_too_far(horizon_days: int) -> Refusal:
+    """The refusal under the lender's horizon setting (`PROMISE_TOO_FAR` is the default's)."""
+    return Refusal(
+        "promise_too_far",
+        f"A promise more than {horizon_days} days ahead cannot be followed up",
+    )
+
+
+def latest_promise_date(business_date: date, horizon_days: int = PROMISE_HORIZON_DAYS) -> date:
+    return business_date + timedelta(days=horizon_days)
 
 
 def check_promise_loan(account_no: str, status: str) -> Refusal | None:
@@ -33,9 +40,12 @@ def check_promise_loan(account_no: str, status: str) -> Refusal | None:
     return Refusal("loan_not_active", f"Loan {account_no} is {status}; it takes no promises")
 
 
-def check_promise_date(promised: date, business_date: date) -> Refusal | None:
+def check_promise_date(
+    promised: date, business_date: date, horizon_days: int = PROMISE_HORIZON_DAYS
+) -> Refusal | None:
+    """`horizon_days` is the lender's setting (`LenderSettings.promise_horizon_days`)."""
     if promised < business_date:
         return PROMISE_IN_PAST
-    if promised > latest_promise_date(business_date):
-        return PROMISE_TOO_FAR
+    if promised > latest_promise_date(business_date, horizon_days):
+        return promise_too_far(horizon_days)
     return None

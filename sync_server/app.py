@@ -35,6 +35,7 @@ API_PREFIX = "/api/v1"
 FEATURE_ROUTERS = (
     "sync_server.auth.routes",
     "sync_server.flags.routes",
+    "sync_server.settings.routes",
     "sync_server.audit.routes",
     "sync_server.loans.routes",
     "sync_server.payments.routes",

@@ -240,6 +240,15 @@ def refusal_clause() -> ColumnElement[bool]:
     )
 
 
+class CachedSetting(CacheBase):
+    """One of the lender's settings as the last pull answer gave it (loancore.settings)."""
+
+    __tablename__ = "lender_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+
+
 class SyncMeta(CacheBase):
     """Small key/value facts: the pull cursor, this device's id, who the cache belongs to."""
 

@@ -8,8 +8,9 @@ outbox row together, or neither.
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -27,6 +28,7 @@ from desktop.cache.models import (
     CachedInstallment,
     CachedLoan,
     CachedPayment,
+    CachedSetting,
     CommandResultRow,
     LoanSearchTerm,
     OutboxRow,
@@ -34,7 +36,9 @@ from desktop.cache.models import (
     refusal_clause,
     utcnow,
 )
+from loancore.settings import DEFAULTS, LenderSettings, SettingsRefused, settings_from_wire
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
 BUSINESS_DATE_KEY = "business_date"
 """The server's business date as its last pull answer gave it (`desktop.viewmodels` reads it)."""
@@ -269,6 +273,7 @@ class Cache:
         *,
         business_date: date | str | None = None,
         dpd_as_of: date | str | None = None,
+        settings: Mapping[str, Any] | None = None,
     ) -> None:
         """Upsert or remove each change and move the cursor, in one transaction: a crash
         between pages repeats a page (upserts are idempotent) but never skips one. The
@@ -279,9 +284,15 @@ class Cache:
         transaction as the loans: after a day-end that changed nothing but the date, only
         this moves, and every cached overdue loan reads one day more. The server sends None
         before its first day-end (every loan is then undated, DPD 0); the last date heard is
-        kept rather than forgotten."""
+        kept rather than forgotten.
+
+        The lender's settings in force on the server's business date (`settings`, sent with
+        every page) land in the same transaction; an older server sends none and the last
+        known (or DOMAIN.md's defaults) stay."""
         with self.transaction() as session:
             apply_page(session, changes)
+            for key, value in (settings or {}).items():
+                session.merge(CachedSetting(key=str(key)[:64], value=value))
             session.merge(SyncMeta(key="cursor", value=str(next_cursor)))
             if any(change.get("entity") == "loan" for change in changes):
                 _analyze(session.connection())
@@ -307,6 +318,19 @@ class Cache:
         day-end reached this desk (every loan then reads DPD 0)."""
         with self.transaction() as session:
             return dpd_as_of_in(session)
+
+    def lender_settings(self) -> LenderSettings:
+        """The settings the server last sent, for the desk's own checks. Keys this desk does
+        not know (a newer server) are left out; a set its rules refuse (it never should: the
+        server validated it) gives way to DOMAIN.md's defaults, logged, rather than stop the
+        desk: the server still judges every payment with its own."""
+        with self.transaction() as session:
+            rows = session.execute(select(CachedSetting.key, CachedSetting.value)).all()
+        try:
+            return settings_from_wire(dict(rows))
+        except SettingsRefused as refused:
+            log.warning("cached settings refused, using the defaults: %s", refused.message)
+            return DEFAULTS
 
     def reset(self) -> None:
         """Forget everything pulled (a different user signs in); queued work is kept."""

@@ -179,6 +179,7 @@ class SyncEngine:
                     next_cursor,
                     business_date=page.get("business_date"),
                     dpd_as_of=page.get("dpd_as_of"),
+                    settings=page.get("settings"),
                 )
                 report.pulled += len(changes)
                 cursor = next_cursor

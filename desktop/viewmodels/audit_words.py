@@ -29,6 +29,7 @@ ACTION_WORDS = {
     "payment.review.confirm": "Held payment confirmed",
     "payment.review.reject": "Held payment rejected",
     "promise.create": "Promise to pay logged",
+    "settings.change": "Lender settings changed",
     "reversal.approve": "Reversal approved",
     "reversal.decide": "Reversal decided",
     "reversal.request": "Reversal asked for",

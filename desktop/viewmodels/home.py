@@ -42,6 +42,10 @@ WHAT_YOU_CAN_DO: dict[Action, tuple[str, str]] = {
         "reconciliation",
     ),
     Action.LOCK_PERIOD: ("Lock a reconciled period", "reconciliation"),
+    Action.MANAGE_SETTINGS: (
+        "Change the lender's limits, charges and thresholds",
+        "admin_settings",
+    ),
     Action.BACKDATE_BEYOND_MANAGER_LIMIT: (
         "Backdate a payment beyond a manager's 30 days",
         "loans",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -29,7 +29,18 @@ from loancore.money import format_rupees
 OUTSIDE_HOURS_MESSAGE = (
     "Calls and visits are allowed only between 08:00 and 19:00 IST; give the reason for this one"
 )
-"""The server's words (code `outside_contact_hours`), so the field says what the server would."""
+"""The server's words (code `outside_contact_hours`), so the field says what the server would,
+under the default contact hours (`outside_hours_message` words any other)."""
+
+
+def outside_hours_message(window: tuple[time, time]) -> str:
+    opens, closes = window
+    return (
+        f"Calls and visits are allowed only between {opens:%H:%M} and {closes:%H:%M} IST; "
+        "give the reason for this one"
+    )
+
+
 OUTCOMES = (
     "Promised to pay",
     "Paid",
@@ -121,6 +132,8 @@ class MyDayViewModel:
         self.business_date = business_date
         self._clock = clock
         self._loan_limit = loan_limit
+        self.contact_window = cache.lender_settings().contact_window
+        """The contact hours the server last sent (a small read, once per screen)."""
 
     def load(self) -> MyDay:
         today, tomorrow = self.business_date, self.business_date + timedelta(days=1)
@@ -149,9 +162,9 @@ class MyDayViewModel:
             errors["outcome"] = "Say what came of the contact"
         elif len(outcome.strip()) > 200:
             errors["outcome"] = "Keep the outcome within 200 characters; add detail as a note"
-        outside = not is_contact_hour(at)
+        outside = not is_contact_hour(at, self.contact_window)
         if outside and not reason.strip():
-            errors["reason"] = OUTSIDE_HOURS_MESSAGE
+            errors["reason"] = outside_hours_message(self.contact_window)
         if at > self._clock() + timedelta(minutes=10):
             errors["at"] = "A contact cannot be logged in the future"
         return ContactCheck(errors, outside)
@@ -277,7 +290,7 @@ class MyDayViewModel:
                 at=at,
                 outcome=str(data.get("outcome") or ""),
                 pending=pending,
-                outside_hours=not is_contact_hour(at),
+                outside_hours=not is_contact_hour(at, self.contact_window),
             )
             for data, pending, at in shown
         ]

@@ -19,8 +19,15 @@ from typing import Any, Literal
 
 from desktop.viewmodels.dues import describe_split, wire_lines
 from desktop.viewmodels.online import Api
-from loancore.acceptance import PaymentDraft, PaymentMode, RecentPayment, suspected_duplicate_of
+from loancore.acceptance import (
+    AcceptanceRules,
+    PaymentDraft,
+    PaymentMode,
+    RecentPayment,
+    suspected_duplicate_of,
+)
 from loancore.money import format_rupees
+from loancore.settings import DEFAULTS, settings_from_wire
 
 Decision = Literal["confirm", "reject"]
 NOTE_NEEDED = "Write why you confirm or reject it: the server keeps the note with the decision."
@@ -109,9 +116,12 @@ def _recent(view: dict[str, Any]) -> RecentPayment:
     )
 
 
-def earlier_twin(held: dict[str, Any], payments: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The payment the server compared `held` with: loancore's rule over the loan's live
-    payments entered before it."""
+def earlier_twin(
+    held: dict[str, Any], payments: list[dict[str, Any]], rules: AcceptanceRules
+) -> dict[str, Any] | None:
+    """The payment the server compared `held` with: loancore's rule, under the server's
+    settings (`rules`, for the suspected-duplicate window), over the loan's live payments
+    entered before it."""
     entered_at = datetime.fromisoformat(str(held["recorded_at"]))
     candidates = {
         str(view["id"]): view
@@ -132,6 +142,7 @@ def earlier_twin(held: dict[str, Any], payments: list[dict[str, Any]]) -> dict[s
         str(held.get("recorded_by") or ""),
         entered_at,
         [_recent(view) for view in candidates.values()],
+        rules,
     )
     return None if found is None else candidates[found.payment_id]
 
@@ -141,11 +152,15 @@ class PaymentReviewViewModel:
         self._api = api
         self._names = dict(user_names or {})
         self._due_dates: dict[str, dict[int, date]] = {}
+        self._rules = DEFAULTS.acceptance
 
     def load(self) -> list[HeldPayment]:
         """The queue, oldest first, with one loan read per loan (its terms, schedule and
         payments come in one answer)."""
         queue: list[dict[str, Any]] = self._api.request("GET", "/payments/pending-review")
+        if queue:
+            settings = self._api.request("GET", "/settings")
+            self._rules = settings_from_wire(settings["values"]).acceptance
         loans: dict[str, dict[str, Any]] = {}
         held: list[HeldPayment] = []
         for view in queue:
@@ -165,7 +180,7 @@ class PaymentReviewViewModel:
             int(row["seq"]): date.fromisoformat(str(row["due_date"]))
             for row in detail.get("schedule") or ()
         }
-        twin = earlier_twin(view, list(detail.get("payments") or ()))
+        twin = earlier_twin(view, list(detail.get("payments") or ()), self._rules)
         return HeldPayment(
             loan_id=loan_id,
             account_no=str(terms.get("account_no") or ""),

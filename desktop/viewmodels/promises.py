@@ -222,9 +222,11 @@ class PromiseEntry:
         self.business_date = business_date
         self.replaces = replaces
         self._mint = mint
+        self.horizon_days = cache.lender_settings().promise_horizon_days
+        """How far ahead a promise may be, as the server last sent it."""
 
     def latest_date(self) -> date:
-        return latest_promise_date(self.business_date)
+        return latest_promise_date(self.business_date, self.horizon_days)
 
     def check(self, typed: PromiseInput) -> PromiseCheck:
         errors: dict[str, str] = {}
@@ -254,7 +256,7 @@ class PromiseEntry:
         except InvalidDate as exc:
             errors["date"] = exc.message
         else:
-            refused = check_promise_date(promised, self.business_date)
+            refused = check_promise_date(promised, self.business_date, self.horizon_days)
             if refused is not None:
                 errors["date"] = refused.message
         if len(typed.note.strip()) > NOTE_LIMIT:

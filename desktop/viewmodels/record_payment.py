@@ -32,7 +32,6 @@ from desktop.viewmodels.loan_detail import LoanHeader, header_of
 from desktop.viewmodels.payments_entered import PaymentsEntered
 from desktop.viewmodels.receipt import SavedPayment, SplitLine, receipt_number
 from loancore.acceptance import (
-    DEFAULT_RULES,
     AcceptanceRules,
     LoanFacts,
     PaymentDraft,
@@ -141,7 +140,7 @@ class RecordPaymentViewModel:
         role: Role,
         business_date: date,
         locked_through: date | None = None,
-        rules: AcceptanceRules = DEFAULT_RULES,
+        rules: AcceptanceRules | None = None,
         clock: Callable[[], datetime] = _utc_now,
         lender: LenderDetails | None = None,
     ) -> None:
@@ -152,7 +151,9 @@ class RecordPaymentViewModel:
         self.role = role
         self.business_date = business_date
         self.locked_through = locked_through
-        self.rules = rules
+        self.rules = cache.lender_settings().acceptance if rules is None else rules
+        """The server's acceptance settings as last pulled (the cash limit, backdating): the
+        same figures the server will judge this payment by."""
         self._clock = clock
         self.input = PaymentInput(date_text=format_date(business_date))
         loan = read_loan(cache, loan_id)

@@ -172,6 +172,11 @@ OPEN_ENDPOINTS: Mapping[tuple[str, str], OpenEndpoint] = MappingProxyType(
             "every role's client greys out work an administrator has switched off; the switch "
             "states carry no borrower or money data",
         ),
+        ("GET", "/settings"): OpenEndpoint(
+            Openness.SIGNED_IN,
+            "every role's desk checks payments, promises and contacts by the lender's settings "
+            "(limits, charges, hours); they name no loan, borrower or book figure",
+        ),
     }
 )
 """(method, path under /api/v1) -> why the route declares no permission. The only place such a

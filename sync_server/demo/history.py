@@ -14,7 +14,7 @@ that the real path could have produced (tests compare the two on a small book).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import cast
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from uuid6 import uuid7
 
 from loancore.acceptance import (
-    DEFAULT_RULES,
+    AcceptanceRules,
     LoanFacts,
     PaymentDraft,
     PaymentMode,
@@ -60,6 +60,7 @@ from sync_server.loans.position import InstallmentPaid, shifted_installments
 from sync_server.loans.position_sql import POSITION_FIELDS
 from sync_server.payments.service import payment_facts
 from sync_server.payments.views import payment_content_hash
+from sync_server.settings.service import settings_on
 
 PAYMENT_CHUNK = 500
 """Loans whose histories are written in one transaction."""
@@ -199,7 +200,9 @@ class _Rows:
     )
 
 
-def _accept(ledger: _Ledger, draft: PaymentDraft, actor: Principal, cash_today: int) -> None:
+def _accept(
+    ledger: _Ledger, draft: PaymentDraft, actor: Principal, cash_today: int, rules: AcceptanceRules
+) -> None:
     booked = ledger.booked
     facts = LoanFacts(
         status=str(ledger.position["status"]),
@@ -212,7 +215,7 @@ def _accept(ledger: _Ledger, draft: PaymentDraft, actor: Principal, cash_today: 
         role=actor.role,
         business_date=draft.payment_date,
         cash_today_from_borrower=cash_today,
-        rules=DEFAULT_RULES,
+        rules=rules,
     )
     if refusals or draft.reference in ledger.references:
         reason = refusals[0].message if refusals else "a reference used twice"
@@ -224,7 +227,10 @@ def _replay(
     principals: dict[str, Principal],
     cash: dict[tuple[uuid.UUID, date], int],
     rows: _Rows,
+    rules_on: Callable[[date], AcceptanceRules],
 ) -> int:
+    """`rules_on` gives the acceptance settings in force on a payment's date (the demo's
+    payments are dated in the past, as a catch-up would judge them)."""
     booked = ledger.booked
     count = 0
     for n, pay in enumerate(booked.planned.payments):
@@ -251,8 +257,11 @@ def _replay(
             foreclosure=payload.foreclosure,
         )
         cash_key = (ledger.borrower_id, pay.day)
-        _accept(ledger, draft, actor, cash.get(cash_key, 0) if mode is PaymentMode.CASH else 0)
-        if suspected_duplicate_of(draft, str(actor.user_id), now, ledger.recent, DEFAULT_RULES):
+        rules = rules_on(pay.day)
+        _accept(
+            ledger, draft, actor, cash.get(cash_key, 0) if mode is PaymentMode.CASH else 0, rules
+        )
+        if suspected_duplicate_of(draft, str(actor.user_id), now, ledger.recent, rules):
             raise ValueError(f"The demo plan holds a suspected duplicate on {draft.loan_id}")
         payment_id = uuid7()
         row: dict[str, object] = {
@@ -405,6 +414,10 @@ def _write(session: Session, ledgers: list[_Ledger], rows: _Rows) -> None:
         )
 
 
+def _rules_in(session: Session) -> Callable[[date], AcceptanceRules]:
+    return lambda day: settings_on(session, day).acceptance
+
+
 def post_history(
     db: Database, loans: Sequence[BookedLoan], principals: dict[str, Principal]
 ) -> int:
@@ -425,6 +438,6 @@ def post_history(
             ledgers = [_Ledger.open(booked, borrowers[booked.loan_id]) for booked in chunk]
             rows = _Rows()
             for ledger in ledgers:
-                count += _replay(ledger, principals, cash, rows)
+                count += _replay(ledger, principals, cash, rows, _rules_in(session))
             _write(session, ledgers, rows)
     return count

@@ -35,7 +35,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loancore.delinquency import (
@@ -44,7 +43,6 @@ from loancore.delinquency import (
     DpdBand,
     class_dpd_bands,
 )
-from sync_server.db.models import Setting
 from sync_server.db.models.loans import (
     CHARGEABLE_POSTGRESQL,
     CHARGEABLE_SQLITE,
@@ -55,6 +53,7 @@ from sync_server.jobs import sql as q
 from sync_server.jobs.history import record_day
 from sync_server.jobs.ledger import Step
 from sync_server.jobs.promises import make_reminders, settle_promises
+from sync_server.settings.service import settings_on
 
 STEP_NAMES = (
     "late_charges",
@@ -88,13 +87,10 @@ def _class(dpd: str, settings: DelinquencySettings) -> str:
     return _by_band(dpd, {c.value: band for c, band in class_dpd_bands(settings).items()})
 
 
-def delinquency_settings(session: Session) -> DelinquencySettings:
-    """Admin overrides live in the settings table under the field names of DelinquencySettings;
-    anything absent keeps the DOMAIN.md default."""
-    fields = DelinquencySettings.__dataclass_fields__
-    rows = session.execute(select(Setting.key, Setting.value).where(Setting.key.in_(fields)))
-    overrides = {key: int(value) for key, value in rows}
-    return DelinquencySettings(**overrides)
+def delinquency_settings(session: Session, day: date) -> DelinquencySettings:
+    """The delinquency rules' settings in force on the night of `day` (sync_server.settings:
+    effective-dated, so a catch-up or re-derivation uses that night's figures)."""
+    return settings_on(session, day).delinquency
 
 
 @dataclass(frozen=True)

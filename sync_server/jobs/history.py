@@ -95,7 +95,7 @@ def book_as_of(
     if settings is None:
         from sync_server.jobs.dayend import delinquency_settings  # dayend imports this module
 
-        settings = delinquency_settings(session)
+        settings = delinquency_settings(session, day)
     q.prepare(session)
     statement = book_as_of_sql(session, settings)
     rows = session.execute(q.sql(statement, as_of=day, npa=settings.npa_dpd))

@@ -206,7 +206,7 @@ def ledger_check_command(db: Database, as_of_text: str | None, out: TextIO | Non
                 file=out,
             )
             return 2
-        settings = delinquency_settings(session)
+        settings = delinquency_settings(session, day)
         started = time.perf_counter()
         differences = check_ledger(session, day, settings)
         seconds = time.perf_counter() - started

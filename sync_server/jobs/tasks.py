@@ -72,7 +72,7 @@ def _check_day(db: Database, day: date, clock: Clock) -> None:
 
 def _day_end_locked(db: Database, day: date, clock: Clock, actor: Principal) -> RunOutcome:
     with db.read_only() as session:
-        settings = delinquency_settings(session)
+        settings = delinquency_settings(session, day)
     job = DayEnd(day=day, settings=settings, now=clock.now())
     steps = [*job.steps(), *weekly_step(day, settings)]
     return ledger.run_steps(db, DAY_END, day.isoformat(), steps, actor=actor)

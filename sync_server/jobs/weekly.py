@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -27,6 +27,7 @@ from sync_server.db.models import CollectorScore
 from sync_server.errors import Conflict
 from sync_server.jobs.ledger import Step
 from sync_server.scores.figures import collector_weeks
+from sync_server.settings.service import settings_on
 
 
 def week_key(week_start: date) -> str:
@@ -60,8 +61,10 @@ def write_version(
     rescored_by: uuid.UUID | None = None,
     reason: str | None = None,
 ) -> int:
-    """Insert one version of the week's scores from the ledger as it stands; returns the rows."""
+    """Insert one version of the week's scores from the ledger as it stands; returns the rows.
+    The weights are those in force on the week's Sunday, so a rescore weighs as the week did."""
     weeks = collector_weeks(session, week_start)
+    weights = settings_on(session, week_start + timedelta(days=6)).weights
     rows = [
         {
             "week_start": week_start,
@@ -75,7 +78,7 @@ def write_version(
             "promises_kept": week.counts.promises_kept,
             "rolled_forward": week.counts.rolled_forward,
             "contacted": week.counts.contacted,
-            "score_bp": week_score_bp(week.counts),
+            "score_bp": week_score_bp(week.counts, weights),
             "computed_at": now,
             "rescored_by": rescored_by,
             "reason": reason,

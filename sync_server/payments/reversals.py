@@ -20,13 +20,12 @@ from sqlalchemy.orm import Session
 from loancore.acceptance import PaymentMode
 from loancore.allocation import Allocation, AllocationLine, Component
 from loancore.dates import format_date
-from loancore.delinquency import DelinquencySettings
 from loancore.roles import Action
 from sync_server.audit import service as audit
 from sync_server.auth.principal import Principal
 from sync_server.auth.scope import apply_loan_scope
 from sync_server.db.models import AllocationLine as LineRow
-from sync_server.db.models import Charge, Loan, Payment, PaymentReversal, Setting
+from sync_server.db.models import Charge, Loan, Payment, PaymentReversal
 from sync_server.errors import Conflict, NotFound, SameMakerAndChecker, ValidationFailed
 from sync_server.loans.position import lock_loan, unapply_allocation
 from sync_server.payments.access import (
@@ -36,19 +35,11 @@ from sync_server.payments.access import (
 )
 from sync_server.payments.service import get_payment, locked_through, write_lines
 from sync_server.payments.views import loan_position
+from sync_server.settings.service import settings_on
 from sync_server.sync.changes import emit
 
 ReversalKind = Literal["bounce", "wrong_loan", "other"]
 BOUNCEABLE = frozenset({PaymentMode.CHEQUE.value, PaymentMode.NACH.value})
-BOUNCE_SETTING = "bounce_charge_paise"
-
-
-def bounce_charge_paise(session: Session) -> int:
-    """The admin's setting when one is saved, else the DOMAIN.md default (₹590)."""
-    stored = session.execute(select(Setting.value).where(Setting.key == BOUNCE_SETTING)).scalar()
-    if isinstance(stored, int) and not isinstance(stored, bool) and stored >= 0:
-        return stored
-    return DelinquencySettings().bounce_charge_paise
 
 
 def _reversal_facts(reversal: PaymentReversal) -> dict[str, object]:
@@ -153,7 +144,7 @@ def decide_reversal(
                         loan_id=loan.id,
                         kind="penal",
                         reason="bounce",
-                        amount_paise=bounce_charge_paise(session),
+                        amount_paise=settings_on(session, business_date).bounce_charge_paise,
                         levied_on=business_date,
                         source_key=f"bounce:{payment.id}",
                     )

@@ -18,7 +18,7 @@ from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from loancore.acceptance import (
-    DEFAULT_RULES,
+    AcceptanceRules,
     LoanFacts,
     PaymentDraft,
     PaymentMode,
@@ -60,6 +60,7 @@ from sync_server.payments.access import (
 )
 from sync_server.payments.foreclosure import levy_foreclosure_charge
 from sync_server.payments.views import new_payment_view, payment_view
+from sync_server.settings.service import settings_on
 from sync_server.sync.changes import emit
 
 LIVE_STATUSES = ("posted", "pending_review")
@@ -159,6 +160,7 @@ def _accept(
         closing_amount=quote.total,
         locked_through=locked_through(session),
     )
+    rules = settings_on(session, business_date).acceptance
     refusals = check_payment(
         draft,
         facts,
@@ -169,7 +171,7 @@ def _accept(
             if mode is PaymentMode.CASH
             else 0
         ),
-        rules=DEFAULT_RULES,
+        rules=rules,
     )
     if refusals:
         raise PaymentRefusalError(
@@ -192,7 +194,7 @@ def _accept(
         recorded_at=now,
         device_id=device_id,
     )
-    suspect = _suspected_duplicate(session, actor, draft, now)
+    suspect = _suspected_duplicate(session, actor, draft, now, rules)
     if suspect is not None:
         payment.status = "pending_review"
         payment.suspected_duplicate_of = suspect
@@ -324,7 +326,6 @@ def payment_facts(payment: Payment) -> dict[str, object]:
 
 _PAYMENTS = cast(Table, Payment.__table__)
 _LIVE = _PAYMENTS.c.status.in_(LIVE_STATUSES)
-_SUSPECT_WINDOW = timedelta(minutes=DEFAULT_RULES.suspect_window_minutes)
 # Built once, executed with parameters: see sync_server.loans.position on why.
 _CASH_ON = select(func.coalesce(func.sum(_PAYMENTS.c.amount_paise), 0)).where(
     _PAYMENTS.c.borrower_id == bindparam("borrower_id", type_=Payment.borrower_id.type),
@@ -389,15 +390,16 @@ def _refuse_duplicate_reference(
 
 
 def _suspected_duplicate(
-    session: Session, actor: Principal, draft: PaymentDraft, now: datetime
+    session: Session, actor: Principal, draft: PaymentDraft, now: datetime, rules: AcceptanceRules
 ) -> uuid.UUID | None:
+    window = timedelta(minutes=rules.suspect_window_minutes)
     recent = session.execute(
         _RECENT_BY_COLLECTOR,
         {
             "loan_id": uuid.UUID(draft.loan_id),
             "recorded_by": actor.user_id,
-            "since": now - _SUSPECT_WINDOW,
-            "until": now + _SUSPECT_WINDOW,
+            "since": now - window,
+            "until": now + window,
         },
     ).all()
     candidates = [
@@ -412,7 +414,7 @@ def _suspected_duplicate(
         )
         for payment_id, amount, mode, payment_date, recorded_at in recent
     ]
-    found = suspected_duplicate_of(draft, str(actor.user_id), now, candidates, DEFAULT_RULES)
+    found = suspected_duplicate_of(draft, str(actor.user_id), now, candidates, rules)
     return uuid.UUID(found.payment_id) if found else None
 
 

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from loancore.dates import business_date
 from loancore.reconciliation.matching import (
     BankCredit,
     BookEntry,
@@ -40,9 +41,9 @@ from sync_server.db.models import (
 from sync_server.db.types import utcnow
 from sync_server.flags.service import require_enabled
 from sync_server.reconciliation.windows import DOMAIN_WINDOWS
+from sync_server.settings.service import settings_on
 
 REFERENCE_LOOKBACK = timedelta(days=DOMAIN_WINDOWS.reference_lookback_days)
-DOMAIN_THRESHOLDS = DOMAIN_WINDOWS.matching
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,13 @@ class MatchRun:
 
 
 def match_bank_lines(
-    session: Session, *, actor: Principal = SYSTEM, thresholds: Thresholds = DOMAIN_THRESHOLDS
+    session: Session, *, actor: Principal = SYSTEM, thresholds: Thresholds | None = None
 ) -> MatchRun:
+    """`thresholds` are the matching windows in force today (sync_server.settings) unless a
+    caller names others."""
     require_enabled(session, "reconciliation")
+    if thresholds is None:
+        thresholds = settings_on(session, business_date(utcnow())).matching
     live = select(BankMatch.bank_line_id).where(BankMatch.unmatched_at.is_(None))
     rows = session.execute(
         select(

@@ -28,7 +28,7 @@ from loancore.contract import (
     PaymentPayload,
     PromisePayload,
 )
-from loancore.dates import is_contact_hour
+from loancore.dates import business_date, is_contact_hour
 from loancore.delinquency import dpd_on
 from loancore.promises import check_promise_date, check_promise_loan
 from loancore.roles import Action, can
@@ -49,6 +49,7 @@ from sync_server.db.types import utcnow
 from sync_server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from sync_server.loans.dpd import dpd_as_of
 from sync_server.payments.service import record_payment
+from sync_server.settings.service import settings_on
 from sync_server.sync.changes import emit
 
 
@@ -162,7 +163,9 @@ def handle_payment(session: Session, ctx: CommandContext, payload: Payload) -> d
 def handle_promise(session: Session, ctx: CommandContext, data: PromisePayload) -> Written:
     loan = _loan(session, ctx, data.loan_id)
     refusal = check_promise_loan(loan.account_no, loan.status) or check_promise_date(
-        data.promised_date, ctx.business_date
+        data.promised_date,
+        ctx.business_date,
+        settings_on(session, ctx.business_date).promise_horizon_days,
     )
     if refusal is not None:
         raise ValidationFailed(refusal.message)
@@ -266,16 +269,18 @@ def handle_dispute_close(
 
 @_command(ContactLogPayload, Action.LOG_CONTACT, "log calls and visits")
 def handle_contact_log(session: Session, ctx: CommandContext, data: ContactLogPayload) -> Written:
-    """Outside 08:00-19:00 IST a contact needs a reason and is flagged for the manager."""
+    """Outside the contact hours in force that day (08:00-19:00 IST by default) a contact
+    needs a reason and is flagged for the manager."""
     loan = _loan(session, ctx, data.loan_id)
     if data.contacted_at > ctx.now + timedelta(minutes=10):
         raise ValidationFailed("A contact cannot be logged in the future")
-    outside = not is_contact_hour(data.contacted_at)
+    window = settings_on(session, business_date(data.contacted_at)).contact_window
+    outside = not is_contact_hour(data.contacted_at, window)
     reason = (data.outside_hours_reason or "").strip()
     if outside and not reason:
         raise ValidationFailed(
-            "Calls and visits are allowed only between 08:00 and 19:00 IST; "
-            "give the reason for this one",
+            f"Calls and visits are allowed only between {window[0]:%H:%M} and "
+            f"{window[1]:%H:%M} IST; give the reason for this one",
             code="outside_contact_hours",
         )
     contact = ContactLog(

@@ -31,6 +31,7 @@ from sync_server.db.feed import served_up_to
 from sync_server.db.models import ChangeLogEntry, Loan
 from sync_server.flags.service import require_enabled
 from sync_server.loans.dpd import dpd_as_of
+from sync_server.settings.service import settings_on
 from sync_server.sync.views import LOADERS, reminder_rows
 
 MAX_PAGE = 5000
@@ -50,7 +51,13 @@ def _in_view(principal: Principal) -> ColumnElement[bool]:
 
 
 def pull(
-    session: Session, principal: Principal, cursor: int, limit: int, business_date: date
+    session: Session,
+    principal: Principal,
+    cursor: int,
+    limit: int,
+    business_date: date,
+    *,
+    with_settings: bool = False,
 ) -> PullResponse:
     """One page. `has_more` says "ask again at once"; changes held back behind a young gap
     come with the next sync instead, so a device never spins on them.
@@ -89,6 +96,7 @@ def pull(
         has_more=has_more,
         business_date=business_date,
         dpd_as_of=dpd_as_of(session),
+        settings=settings_on(session, business_date) if with_settings else None,
     )
 
 

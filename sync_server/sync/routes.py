@@ -12,11 +12,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
 from loancore.contract import (
     MIN_PROTOCOL_VERSION,
     PROTOCOL_VERSION,
+    SETTINGS_PROTOCOL,
     PullResponse,
     PushRequest,
     PushResponse,
@@ -111,11 +113,18 @@ def push(
 
 @router.get("/sync/pull", response_model=PullResponse)
 def pull(
-    _: ProtocolDep,
+    protocol: ProtocolDep,
     principal: SyncPrincipal,
     session: ReadSessionDep,
     clock: ClockDep,
     cursor: Cursor = 0,
     limit: Annotated[int, Query(ge=1, le=pull_service.MAX_PAGE)] = 1000,
-) -> PullResponse:
-    return pull_service.pull(session, principal, cursor, limit, clock.business_date())
+) -> Response:
+    """A desk older than `SETTINGS_PROTOCOL` gets the answer without the `settings` key at all
+    (its contract refuses unknown fields, even a null one)."""
+    with_settings = protocol is not None and protocol >= SETTINGS_PROTOCOL
+    page = pull_service.pull(
+        session, principal, cursor, limit, clock.business_date(), with_settings=with_settings
+    )
+    left_out = None if with_settings else {"settings"}
+    return JSONResponse(page.model_dump(mode="json", exclude=left_out))

@@ -18,6 +18,7 @@ from desktop.qt import Qt
 from desktop.screens.payment_review import EMPTY_TEXT, PaymentReviewScreen
 from desktop.viewmodels.payment_review import NOTE_NEEDED, earlier_twin
 from loancore.dates import format_date
+from loancore.settings import DEFAULTS
 from sync_server.db.models import AllocationLine, Payment
 from tests.e2e.conftest import Live
 from tests.e2e.desktop_server import OFFSCREEN_NOISE, ServerProcess, sign_in
@@ -180,7 +181,7 @@ def test_the_earlier_payment_is_the_nearest_live_one_the_same_collector_entered_
         _view(6, minute=19, amount_paise=4_600_00),
         held,
     ]
-    twin = earlier_twin(held, others)
+    twin = earlier_twin(held, others, DEFAULTS.acceptance)
     assert twin is not None
     assert twin["id"] == others[1]["id"]
-    assert earlier_twin(held, [others[0], others[2], held]) is None
+    assert earlier_twin(held, [others[0], others[2], held], DEFAULTS.acceptance) is None

@@ -436,7 +436,12 @@ def codes(refusals: list[Refusal]) -> list[str]:
 
 def test_a_good_payment_has_no_refusals() -> None:
     refusals = check_payment(
-        DRAFT, LOAN, role=Role.COLLECTOR, business_date=TODAY, cash_today_from_borrower=0
+        DRAFT,
+        LOAN,
+        role=Role.COLLECTOR,
+        business_date=TODAY,
+        cash_today_from_borrower=0,
+        rules=RULES,
     )
     assert refusals == []
 
@@ -450,7 +455,12 @@ def test_every_refusal_is_reported_at_once_in_a_stable_order() -> None:
         payment_date=TODAY + timedelta(days=1),
     )
     refusals = check_payment(
-        draft, LOAN, role=Role.COLLECTOR, business_date=TODAY, cash_today_from_borrower=0
+        draft,
+        LOAN,
+        role=Role.COLLECTOR,
+        business_date=TODAY,
+        cash_today_from_borrower=0,
+        rules=RULES,
     )
     assert codes(refusals) == [
         "amount_above_closing",
@@ -463,7 +473,12 @@ def test_every_refusal_is_reported_at_once_in_a_stable_order() -> None:
 def test_a_closed_loan_is_not_also_told_the_amount_is_above_closing() -> None:
     closed = replace(LOAN, status="closed", closing_amount=0)
     refusals = check_payment(
-        DRAFT, closed, role=Role.COLLECTOR, business_date=TODAY, cash_today_from_borrower=0
+        DRAFT,
+        closed,
+        role=Role.COLLECTOR,
+        business_date=TODAY,
+        cash_today_from_borrower=0,
+        rules=RULES,
     )
     assert codes(refusals) == ["loan_not_active"]
 
@@ -476,6 +491,7 @@ def test_a_zero_amount_on_a_closed_loan_is_refused_for_both_reasons() -> None:
         role=Role.COLLECTOR,
         business_date=TODAY,
         cash_today_from_borrower=0,
+        rules=RULES,
     )
     assert codes(refusals) == ["loan_not_active", "amount_not_positive"]
 
@@ -483,7 +499,12 @@ def test_a_zero_amount_on_a_closed_loan_is_refused_for_both_reasons() -> None:
 def test_a_zero_cash_amount_is_refused_once_and_not_checked_against_the_cash_limit() -> None:
     draft = replace(DRAFT, amount=0, mode=PaymentMode.CASH, reference="RB-1")
     refusals = check_payment(
-        draft, LOAN, role=Role.COLLECTOR, business_date=TODAY, cash_today_from_borrower=3 * LAKH
+        draft,
+        LOAN,
+        role=Role.COLLECTOR,
+        business_date=TODAY,
+        cash_today_from_borrower=3 * LAKH,
+        rules=RULES,
     )
     assert codes(refusals) == ["amount_not_positive"]
 
@@ -496,6 +517,7 @@ def test_cash_already_taken_today_counts_towards_the_limit() -> None:
         role=Role.COLLECTOR,
         business_date=TODAY,
         cash_today_from_borrower=150_000 * RUPEE,
+        rules=RULES,
     )
     assert codes(refusals) == ["cash_limit_269st"]
 
@@ -510,6 +532,7 @@ def test_the_whole_check_applies_the_role_and_the_lock() -> None:
             role=Role.BRANCH_MANAGER,
             business_date=TODAY,
             cash_today_from_borrower=0,
+            rules=RULES,
         )
     ) == ["period_locked"]
     assert codes(
@@ -519,6 +542,7 @@ def test_the_whole_check_applies_the_role_and_the_lock() -> None:
             role=Role.COLLECTOR,
             business_date=TODAY,
             cash_today_from_borrower=0,
+            rules=RULES,
         )
     ) == ["backdated_too_far"]
 
@@ -563,7 +587,12 @@ def test_refusals_never_repeat_and_always_follow_the_documented_order(
     loan = replace(LOAN, status=status, locked_through=days_back(20))
     found = codes(
         check_payment(
-            draft, loan, role=role, business_date=TODAY, cash_today_from_borrower=cash_today
+            draft,
+            loan,
+            role=role,
+            business_date=TODAY,
+            cash_today_from_borrower=cash_today,
+            rules=RULES,
         )
     )
     assert found == sorted(set(found), key=ORDER.index)

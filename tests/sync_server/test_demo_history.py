@@ -48,7 +48,7 @@ def test_the_demo_books_stored_figures_are_the_ledgers_every_sunday_and_at_the_e
     with demo.read_only() as session:
         last = dpd_as_of(session)
         assert last == TODAY - timedelta(days=1)
-        assert check_ledger(session, last, delinquency_settings(session)) == []
+        assert check_ledger(session, last, delinquency_settings(session, last)) == []
         sundays = {
             run.run_key: run.counts
             for run in session.execute(select(JobRun).where(JobRun.job == "day_end")).scalars()

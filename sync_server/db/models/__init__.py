@@ -45,7 +45,7 @@ from sync_server.db.models.system import (
     JobRun,
     LoanHistory,
     ReconciliationLock,
-    Setting,
+    SettingChange,
 )
 
 __all__ = [
@@ -85,7 +85,7 @@ __all__ = [
     "RefreshToken",
     "Reminder",
     "ScheduleRow",
-    "Setting",
+    "SettingChange",
     "StatementImport",
     "SyncCommandRecord",
     "User",

@@ -38,15 +38,20 @@ class FeatureFlag(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Setting(Base):
-    """A business parameter with a default from DOMAIN.md, visible to admins."""
+class SettingChange(Base):
+    """An admin's change to one of the lender's settings (loancore.settings), in force from
+    `effective_from` (a business date) until the key's next change. Append-only: the settings
+    of a past night stay what they were, so a catch-up or re-derivation uses them."""
 
-    __tablename__ = "settings"
+    __tablename__ = "setting_changes"
+    __table_args__ = (Index("ix_setting_changes_key_effective", "key", "effective_from", "id"),)
 
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
     value: Mapped[Any] = mapped_column(JSON)
-    updated_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    effective_from: Mapped[date] = mapped_column(Date)
+    set_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AuditEntry(Base):

@@ -13,6 +13,7 @@ import pytest
 
 from desktop.cache.store import Cache
 from desktop.viewmodels.my_day import OUTSIDE_HOURS_MESSAGE, MyDayViewModel
+from loancore.settings import DEFAULTS
 from tests.desktop.viewmodels.cached import (
     BUSINESS_DATE,
     COLLECTOR,
@@ -159,3 +160,14 @@ def test_synced_contacts_of_other_days_are_not_today(cache: Cache) -> None:
     (contact,) = _day(cache).load().contacts_today
     assert contact.account_no == "LN0000003"
     assert not contact.pending
+
+
+def test_narrower_contact_hours_the_server_sent_are_the_desks(cache: Cache) -> None:
+    narrower = DEFAULTS.with_changes({"contact_opens": "13:00", "contact_closes": "18:00"})
+    cache.apply_changes([], 0, settings=narrower.model_dump(mode="json"))
+    check = _day(cache).check_contact(kind="visit", outcome="Promised to pay", at=NOON_IST)
+    assert check.outside_hours
+    assert check.errors == {
+        "reason": "Calls and visits are allowed only between 13:00 and 18:00 IST; "
+        "give the reason for this one"
+    }

@@ -223,3 +223,16 @@ def test_a_promise_whose_local_row_cannot_be_written_is_not_queued_either(
     with pytest.raises(IntegrityError):
         entry.save(PromiseInput("LN0000001", "500", "11-03-2026"))
     assert cache.outbox_size() == 0
+
+
+def test_the_promise_horizon_the_server_sent_is_the_desks(
+    cache: Cache, loans: list[dict[str, Any]]
+) -> None:
+    typed = PromiseInput("LN0000001", "500", "01-04-2026")
+    assert _entry(cache).check(typed).errors == {}
+    cache.apply_changes([], 0, settings={"promise_horizon_days": 7})
+    entry = _entry(cache)
+    assert entry.latest_date() == BUSINESS_DATE + timedelta(days=7)
+    assert entry.check(typed).errors == {
+        "date": "A promise more than 7 days ahead cannot be followed up"
+    }

@@ -14,10 +14,11 @@ from desktop.cache.store import Cache
 from desktop.settings import LenderDetails
 from desktop.viewmodels.receipt import short_number
 from desktop.viewmodels.record_payment import Field, PaymentRefused, RecordPaymentViewModel
-from loancore.acceptance import DEFAULT_RULES, PaymentMode, check_payment_date
+from loancore.acceptance import PaymentMode, check_payment_date
 from loancore.allocation import Component
 from loancore.money import InvalidAmount, parse_amount
 from loancore.roles import Role
+from loancore.settings import DEFAULTS
 from tests.desktop.viewmodels.cached import (
     BUSINESS_DATE,
     COLLECTOR,
@@ -104,7 +105,7 @@ def test_a_date_after_the_business_date_is_refused_with_the_servers_code_and_mes
         None,
         Role.COLLECTOR,
         None,
-        DEFAULT_RULES,
+        DEFAULTS.acceptance,
     )
     assert server is not None
     assert [(r.code, r.message) for r in seen.refusals] == [(server.code, server.message)]
@@ -118,6 +119,38 @@ def test_a_collector_may_date_a_payment_three_days_back_but_not_four(
     assert desk.update(amount_text="500", reference="RB-1", date_text="07-03-2026").can_save
     codes = [r.code for r in desk.update(date_text="06-03-2026").refusals]
     assert codes == ["backdated_too_far"]
+
+
+def test_the_backdating_window_the_server_sent_is_the_desks(
+    cache: Cache, loan: dict[str, Any]
+) -> None:
+    """After a pull carrying an admin's narrower window, the desk refuses what it took before,
+    with the words the server would answer."""
+    assert (
+        _desk(cache, loan)
+        .update(amount_text="500", reference="RB-1", date_text="08-03-2026")
+        .can_save
+    )
+    narrower = DEFAULTS.with_changes({"collector_backdate_days": 1})
+    cache.apply_changes([], 0, settings=narrower.model_dump(mode="json"))
+    assert cache.lender_settings() == narrower
+    seen = _desk(cache, loan).update(amount_text="500", reference="RB-1", date_text="08-03-2026")
+    server = check_payment_date(
+        date(2026, 3, 8),
+        BUSINESS_DATE,
+        date(2025, 10, 5),
+        None,
+        Role.COLLECTOR,
+        None,
+        narrower.acceptance,
+    )
+    assert server is not None
+    assert [(r.code, r.message) for r in seen.refusals] == [(server.code, server.message)]
+
+
+def test_a_setting_the_desk_does_not_know_is_left_out(cache: Cache) -> None:
+    cache.apply_changes([], 0, settings={"cash_limit_paise": 1_00_000_00, "from_the_future": 3})
+    assert cache.lender_settings() == DEFAULTS.with_changes({"cash_limit_paise": 1_00_000_00})
 
 
 def test_a_branch_manager_backdating_must_give_a_reason(cache: Cache, loan: dict[str, Any]) -> None:

@@ -53,7 +53,7 @@ def test_the_first_night_stores_the_ledgers_figures_and_earlier_dates_still_read
         at_first = set(book_as_of(session, FIRST_NIGHT))
     tasks.run_day_end(db, FIRST_NIGHT, clock_after(FIRST_NIGHT))
     with db.read_only() as session:
-        assert check_ledger(session, FIRST_NIGHT, delinquency_settings(session)) == []
+        assert check_ledger(session, FIRST_NIGHT, delinquency_settings(session, FIRST_NIGHT)) == []
         assert set(book_as_of(session, MONTH_ENDS[-1])) == before
         assert set(book_as_of(session, FIRST_NIGHT)) == at_first
 

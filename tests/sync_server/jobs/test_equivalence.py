@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loancore.delinquency import dpd_on
+from sync_server.auth.principal import SYSTEM
 from sync_server.db.engine import Database
 from sync_server.db.models import (
     Charge,
@@ -18,12 +19,12 @@ from sync_server.db.models import (
     LegalCase,
     Loan,
     LoanState,
-    Setting,
 )
 from sync_server.jobs import tasks
 from sync_server.jobs.dayend import delinquency_settings
 from sync_server.jobs.reference import reference_day_end
 from sync_server.loans.dpd import dpd_as_of
+from sync_server.settings.service import change_settings
 from tests.sync_server.jobs.portfolio import Ids, clock_after, pay, random_book
 
 START = date(2026, 2, 27)
@@ -68,7 +69,7 @@ def _night_matches_reference(
     computed just before it (under the settings the day-end will read): the states it left,
     and how many loans were compared."""
     with db.read_only() as session:
-        expected = reference_day_end(session, day, delinquency_settings(session))
+        expected = reference_day_end(session, day, delinquency_settings(session, day))
     tasks.run_day_end(db, day, clock_after(day))
     states, escalated, charged = _actual(db, day)
     for loan_id, ref in expected.items():
@@ -154,10 +155,10 @@ def test_carried_arrears_match_the_reference_across_due_dates_payments_and_rever
     assert reopened >= 4
 
 
-def _set(db: Database, **values: int) -> None:
+def _set(db: Database, day: date, **values: int) -> None:
+    """An admin's change through the settings service, in force from `day`."""
     with db.unit_of_work() as session:
-        for key, value in values.items():
-            session.merge(Setting(key=key, value=value))
+        change_settings(session, SYSTEM, dict(values), day)
 
 
 def test_the_reference_holds_under_other_thresholds_and_when_they_change(db: Database) -> None:
@@ -170,12 +171,12 @@ def test_the_reference_holds_under_other_thresholds_and_when_they_change(db: Dat
     book = random_book(db, seed=seed, loans=30, as_of=START)
     rng = random.Random(seed)
     ids = Ids(seed + 1000)
-    _set(db, npa_dpd=75, legal_escalation_dpd=40, late_charge_dpd=8)
+    _set(db, START, npa_dpd=75, legal_escalation_dpd=40, late_charge_dpd=8)
     classes: set[object] = set()
     for offset in range(24):
         day = START + timedelta(days=offset)
         if offset == 12:
-            _set(db, npa_dpd=45, late_charge_dpd=3)
+            _set(db, day, npa_dpd=45, late_charge_dpd=3)
         states, _ = _night_matches_reference(db, day)
         classes |= {state[3] for state in states.values()}
         if offset % 5 == 0:

@@ -43,10 +43,10 @@ def test_a_healthy_book_has_no_differences_and_a_forgotten_npa_is_named(
 ) -> None:
     tasks.run_day_end(db, FIRST_NIGHT, clock_after(FIRST_NIGHT))
     with db.read_only() as session:
-        assert check_ledger(session, FIRST_NIGHT, delinquency_settings(session)) == []
+        assert check_ledger(session, FIRST_NIGHT, delinquency_settings(session, FIRST_NIGHT)) == []
     account = _forget_npa(db, book)
     with db.read_only() as session:
-        found = check_ledger(session, FIRST_NIGHT, delinquency_settings(session))
+        found = check_ledger(session, FIRST_NIGHT, delinquency_settings(session, FIRST_NIGHT))
     assert [d.account_no for d in found] == [account]
     assert found[0].stored is not None
     assert found[0].ledger is not None
@@ -61,7 +61,7 @@ def test_an_earlier_night_is_checked_against_its_record_in_the_loan_history(
     nxt = FIRST_NIGHT + timedelta(days=1)
     tasks.run_day_end(db, nxt, clock_after(nxt))
     with db.read_only() as session:
-        assert check_ledger(session, FIRST_NIGHT, delinquency_settings(session)) == []
+        assert check_ledger(session, FIRST_NIGHT, delinquency_settings(session, FIRST_NIGHT)) == []
     with db.unit_of_work() as session:
         session.execute(
             update(LoanHistory)
@@ -69,7 +69,7 @@ def test_an_earlier_night_is_checked_against_its_record_in_the_loan_history(
             .values(principal_outstanding=LoanHistory.principal_outstanding - 1, arrears_paise=0)
         )
     with db.read_only() as session:
-        found = check_ledger(session, FIRST_NIGHT, delinquency_settings(session))
+        found = check_ledger(session, FIRST_NIGHT, delinquency_settings(session, FIRST_NIGHT))
     assert [d.loan_id for d in found] == [book.cured.personal]
     assert "principal_outstanding stored" in found[0].describe()
     assert "arrears_paise stored ₹0.00, ledger ₹5,000.00" in found[0].describe()

@@ -1,0 +1,1 @@
+"""The lender's settings (loancore.settings): admins' overrides, effective-dated and audited."""
