@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.orm import Session
@@ -29,12 +29,18 @@ from loancore.acceptance import (
     suspected_duplicate_of,
 )
 from loancore.allocation import Allocation
-from loancore.contract import PaymentPayload, PaymentView
+from loancore.contract import Payload, PaymentPayload, PaymentView
 from loancore.foreclosure import ForeclosureQuote, split_payment
 from loancore.money import format_rupees
 from loancore.roles import Action
 from sync_server.audit import service as audit
-from sync_server.auth.principal import Principal
+from sync_server.auth.access import (
+    refusals_audited,
+    require_loan_in_scope,
+    require_permission,
+)
+from sync_server.auth.command import CommandContext, expect
+from sync_server.db.changes import emit
 from sync_server.db.engine import Database
 from sync_server.db.models import (
     AllocationLine,
@@ -46,6 +52,7 @@ from sync_server.db.models import (
 from sync_server.db.types import utcnow
 from sync_server.errors import Conflict, LoanDeskError, NotFound
 from sync_server.flags.service import require_enabled
+from sync_server.loans.payment_views import new_payment_view, payment_view
 from sync_server.loans.position import (
     LoanDues,
     apply_allocation,
@@ -53,14 +60,8 @@ from sync_server.loans.position import (
     lock_loan,
     read_dues,
 )
-from sync_server.payments.access import (
-    refusals_audited,
-    require_loan_in_scope,
-    require_permission,
-)
 from sync_server.payments.foreclosure import levy_foreclosure_charge
-from sync_server.payments.views import new_payment_view, payment_view
-from sync_server.sync.changes import emit
+from sync_server.principal import Principal
 
 LIVE_STATUSES = ("posted", "pending_review")
 
@@ -121,6 +122,24 @@ def record_payment(
         return _accept(
             session, actor, loan, payment_id, payload, business_date, now, device_id, content_hash
         )
+
+
+def record_pushed_payment(
+    session: Session, ctx: CommandContext, payload: Payload
+) -> dict[str, Any]:
+    """A device's `payment` command: the same one path as a payment over REST."""
+    outcome = record_payment(
+        session,
+        ctx.db,
+        ctx.actor,
+        payment_id=ctx.command_id,
+        payload=expect(PaymentPayload, payload),
+        business_date=ctx.business_date,
+        now=ctx.now,
+        device_id=ctx.device_id,
+        content_hash=ctx.content_hash,
+    )
+    return {"payment": outcome.payment.model_dump(mode="json")}
 
 
 def _accept(

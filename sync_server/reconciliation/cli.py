@@ -12,9 +12,9 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
-from sync_server.auth.principal import SYSTEM
 from sync_server.db.engine import Database
 from sync_server.errors import LoanDeskError
+from sync_server.principal import SYSTEM
 from sync_server.reconciliation.matches import match_bank_lines
 from sync_server.reconciliation.service import import_statement_file
 

@@ -26,7 +26,6 @@ from loancore.reconciliation.matching import (
     reconcile,
 )
 from sync_server.audit import service as audit
-from sync_server.auth.principal import SYSTEM, Principal
 from sync_server.db.models import (
     BankLine,
     BankMatch,
@@ -37,6 +36,7 @@ from sync_server.db.models import (
 )
 from sync_server.db.types import utcnow
 from sync_server.flags.service import require_enabled
+from sync_server.principal import SYSTEM, Principal
 
 # Step 1 (reference and amount) looks at no date; this bounds how far back an unmatched
 # payment is still looked for by reference.
