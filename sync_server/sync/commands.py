@@ -8,7 +8,7 @@ anything is written; the push turns it into a `rejected` answer.
 
 from __future__ import annotations
 
-from sync_server.auth.command import CommandContext, Handler
+from sync_server.auth.command import Handler
 from sync_server.contacts.service import log_contact
 from sync_server.disputes.service import close_dispute, open_dispute
 from sync_server.legal.service import record_note
@@ -23,5 +23,3 @@ HANDLERS: dict[str, Handler] = {
     "contact_log": log_contact,
     "legal_note": record_note,
 }
-
-__all__ = ["HANDLERS", "CommandContext", "Handler"]
