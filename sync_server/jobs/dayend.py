@@ -174,12 +174,9 @@ class DayEnd:
         moved, in the same transaction, step by named step. What each stored date means, with a
         loan followed over several nights: docs/day-end.md.
 
-        DPD is stored as the date a loan fell overdue (`overdue_since`; `collections_since`
-        for the collections view), so an overdue loan whose dues stand still needs no write
-        while its DPD grows with the date. The work set (workset.py, each part off an index) is
-        the loans that can change tonight: touched since the last day-end, with a due date
-        arriving, under a dispute (open, or closed since), or whose DPD crossed a bucket or
-        class threshold; with every loan of their borrowers (for borrower-wise NPA). Any other
+        DPD is stored as the date a loan fell overdue, so an overdue loan whose dues stand
+        still needs no write while its DPD grows with the date. Only the loans that can change
+        tonight are looked at (workset.py), with every loan of their borrowers; any other
         loan's stored figures still hold at D.
 
         Arrears are summed from installments only for overdue loans that were touched or had
