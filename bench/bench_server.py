@@ -39,7 +39,6 @@ from uuid6 import uuid7
 from bench.bench_dayend import AS_OF, build, database
 from loancore.roles import Role
 from sync_server.app import create_app
-from sync_server.auth.principal import Principal
 from sync_server.auth.service import create_user
 from sync_server.clock import FixedClock
 from sync_server.config import Settings
@@ -47,6 +46,7 @@ from sync_server.db.engine import Database
 from sync_server.db.models import LoanState
 from sync_server.jobs import tasks
 from sync_server.loans.queries import LoanFilters, LoanSort, list_loans
+from sync_server.principal import Principal
 
 BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 SORTS = ("-dpd", "-outstanding")

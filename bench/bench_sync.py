@@ -48,13 +48,13 @@ from loancore.contract import PaymentPayload, SyncCommand, new_command_id
 from loancore.roles import Role
 from loancore.schedule import build_schedule, emi_amount
 from sync_server.app import create_app
-from sync_server.auth.principal import Principal
 from sync_server.auth.service import create_user
 from sync_server.auth.tokens import issue_access_token
 from sync_server.config import Settings
 from sync_server.db.engine import Database
 from sync_server.db.migrate import upgrade
 from sync_server.db.models import Branch, User
+from sync_server.principal import Principal
 from sync_server.sync import pull as pull_service
 from sync_server.sync import service as sync_service
 

@@ -22,10 +22,10 @@ from pathlib import Path
 from sqlalchemy import func, select, text
 
 from bench import bench_dayend
-from sync_server.auth.principal import SYSTEM
 from sync_server.db.engine import Database
 from sync_server.db.models import CollectorScore
-from sync_server.jobs import tasks
+from sync_server.principal import SYSTEM
+from sync_server.scores import tasks as score_tasks
 
 MONDAY = date(2026, 11, 9)
 SUNDAY = MONDAY + timedelta(days=6)
@@ -80,7 +80,7 @@ def bench(kind: str, loans: int, installments: int) -> None:
         print(f"[{kind}] day-end {SUNDAY} (first, the baseline): {night:7.2f} s")
         clock = bench_dayend._clock(SUNDAY)
         started = time.perf_counter()
-        outcome = tasks.run_weekly(db, MONDAY, clock)
+        outcome = score_tasks.run_weekly(db, MONDAY, clock)
         weekly = time.perf_counter() - started
         print(
             f"[{kind}] weekly scores {outcome.run_key}: {weekly:7.2f} s "
@@ -88,7 +88,7 @@ def bench(kind: str, loans: int, installments: int) -> None:
             f"{weekly / night:.2f}x the night)"
         )
         started = time.perf_counter()
-        rescored = tasks.rescore_weekly(db, MONDAY, clock, actor=SYSTEM, reason="bench")
+        rescored = score_tasks.rescore_weekly(db, MONDAY, clock, actor=SYSTEM, reason="bench")
         again = time.perf_counter() - started
         print(f"[{kind}] rescore {rescored.run_key}: {again:7.2f} s")
         with db.read_only() as session:

@@ -68,7 +68,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         """The nightly jobs run inside the server unless switched off (settings or --no-scheduler)."""
-        from sync_server.jobs.scheduler import start_scheduler, stop_scheduler
+        from sync_server.scheduler import start_scheduler, stop_scheduler
 
         if settings.run_scheduler:
             start_scheduler(app)

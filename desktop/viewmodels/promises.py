@@ -1,7 +1,7 @@
 """Promises to pay: the list a collector works from, and the form that logs a new one.
 
 A promise is logged at the borrower's door, often without signal, so the form judges it here
-with the server's rules and words (`sync_server.sync.commands.handle_promise`): a refusal
+with the server's rules and words (`sync_server.promises.service.record_promise`): a refusal
 the collector can fix is better seen now than in Sync problems tomorrow. The promise is then
 written to the cache and the outbox in one local transaction; its id is the command's id,
 which the server keeps as the promise's id, so the server's copy replaces the local row.

@@ -18,11 +18,11 @@ from loancore.roles import Action
 from sync_server.audit.schemas import AuditEntryOut, AuditPage, ChainReportOut
 from sync_server.audit.service import verify_chain
 from sync_server.auth.deps import require
-from sync_server.auth.principal import Principal
 from sync_server.db.models import AuditEntry
 from sync_server.deps import ReadSessionDep
 from sync_server.errors import ValidationFailed
 from sync_server.params import QueryDate, RowId
+from sync_server.principal import Principal
 
 router = APIRouter(tags=["audit"])
 

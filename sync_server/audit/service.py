@@ -18,10 +18,10 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sync_server.auth.principal import Principal
 from sync_server.db.engine import Database
 from sync_server.db.models import AuditEntry, AuditHead
 from sync_server.db.types import utcnow
+from sync_server.principal import Principal
 
 GENESIS = "0" * 64
 

@@ -24,12 +24,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from loancore.roles import Action, Role, can
 from sync_server.audit import service as audit
-from sync_server.auth.principal import Principal
 from sync_server.auth.tokens import decode_access_token
 from sync_server.db.models import User
 from sync_server.deps import ClockDep, DbDep, SettingsDep, client_address
 from sync_server.errors import Forbidden, NotAuthenticated, TooManyRequests
 from sync_server.middleware import SlidingWindow
+from sync_server.principal import Principal
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from POST /auth/login")
 _limiter_lock = threading.Lock()

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from loancore.roles import Action, Role
 from sync_server.auth import service, signin
 from sync_server.auth.deps import CurrentPrincipal, require
-from sync_server.auth.principal import Principal
 from sync_server.auth.schemas import (
     ActiveIn,
     BranchAssignIn,
@@ -33,6 +32,7 @@ from sync_server.deps import (
     SettingsDep,
     client_address,
 )
+from sync_server.principal import Principal
 
 router = APIRouter(tags=["auth"])
 

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from loancore.roles import Scope, scope_for
 from sync_server.audit import service as audit
-from sync_server.auth.principal import Principal
 from sync_server.db.engine import Database
 from sync_server.db.models import Loan
 from sync_server.errors import Forbidden, NotFound
+from sync_server.principal import Principal
 
 S = TypeVar("S", bound=Select[Any])
 

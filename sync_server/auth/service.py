@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from loancore.roles import Action, Role, can
 from sync_server.audit import service as audit
 from sync_server.auth import passwords
-from sync_server.auth.principal import SYSTEM, Principal
 from sync_server.db.engine import Database
 from sync_server.db.models import Branch, RefreshToken, User
 from sync_server.errors import (
@@ -27,6 +26,7 @@ from sync_server.errors import (
     NotFound,
     ValidationFailed,
 )
+from sync_server.principal import SYSTEM, Principal
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 BRANCH_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,15}$")

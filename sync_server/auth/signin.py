@@ -19,12 +19,12 @@ from loancore.dates import IST
 from loancore.roles import Role
 from sync_server.audit import service as audit
 from sync_server.auth import passwords, tokens
-from sync_server.auth.principal import Principal
 from sync_server.auth.service import branch_code_of, get_user, normalise_username
 from sync_server.config import Settings
 from sync_server.db.engine import Database
 from sync_server.db.models import LoginAttempt, RefreshToken, User
 from sync_server.errors import NotAuthenticated, TooManyRequests
+from sync_server.principal import Principal
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from sync_server.auth.principal import SYSTEM
 from sync_server.backup.archive import load_key
 from sync_server.backup.service import make_backup
 from sync_server.clock import Clock
@@ -23,6 +22,7 @@ from sync_server.db.engine import Database
 from sync_server.flags.service import require_enabled
 from sync_server.jobs import ledger
 from sync_server.jobs.ledger import KILL_SWITCH, NIGHTLY_BACKUP, RunOutcome
+from sync_server.principal import SYSTEM
 
 PREFIX = "loandesk-"
 SUFFIX = ".ldbk"

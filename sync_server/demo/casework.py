@@ -14,7 +14,6 @@ from uuid6 import uuid7
 
 from loancore.delinquency import dpd_on
 from loancore.schedule import build_schedule
-from sync_server.auth.principal import Principal
 from sync_server.db.models import (
     ChangeLogEntry,
     ContactLog,
@@ -26,6 +25,7 @@ from sync_server.db.models import (
 )
 from sync_server.demo.plan import BRANCHES, CONTACT_OUTCOMES, PlannedLoan, instant
 from sync_server.loans.dpd import dpd_as_of
+from sync_server.principal import Principal
 
 
 def collections_work(

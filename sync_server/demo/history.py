@@ -43,7 +43,6 @@ from loancore.foreclosure import (
 )
 from loancore.schedule import build_schedule
 from sync_server.audit import service as audit
-from sync_server.auth.principal import Principal
 from sync_server.db.engine import Database
 from sync_server.db.models import (
     AllocationLine,
@@ -60,6 +59,7 @@ from sync_server.loans.position import InstallmentPaid, shifted_installments
 from sync_server.loans.position_sql import POSITION_FIELDS
 from sync_server.payments.service import payment_facts
 from sync_server.payments.views import payment_content_hash
+from sync_server.principal import Principal
 from sync_server.settings.service import settings_on
 
 PAYMENT_CHUNK = 500

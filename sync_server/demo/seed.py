@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from loancore.roles import Role
 from sync_server.audit import service as audit
-from sync_server.auth.principal import SYSTEM, Principal
 from sync_server.auth.service import create_user
 from sync_server.db.engine import Database
 from sync_server.db.models import Branch, LegalCase, Loan, LoanState, Product
@@ -35,6 +34,7 @@ from sync_server.demo.plan import (
 from sync_server.demo.timeline import SCORED_WEEKS, cut_off, history_before, live_days
 from sync_server.errors import Conflict
 from sync_server.loans.book import create_loans_bulk
+from sync_server.principal import SYSTEM, Principal
 
 LOAN_CHUNK = 2000
 

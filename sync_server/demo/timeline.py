@@ -31,16 +31,17 @@ from uuid6 import uuid7
 
 from loancore.contract import PaymentPayload
 from loancore.dates import IST
-from sync_server.auth.principal import Principal
 from sync_server.clock import FixedClock
 from sync_server.db.engine import Database
 from sync_server.demo.casework import write_collections
 from sync_server.demo.history import BookedLoan, entered_at, payment_actor
 from sync_server.demo.plan import PlannedPayment, instant
-from sync_server.jobs.tasks import run_day_end, run_weekly
+from sync_server.jobs.tasks import run_day_end
 from sync_server.loans.position import closing_quote, lock_loan, read_dues
 from sync_server.payments.service import record_payment
 from sync_server.payments.views import payment_content_hash
+from sync_server.principal import Principal
+from sync_server.scores.tasks import run_weekly
 
 SCORED_WEEKS = 5
 """Closed weeks the demo scores: the last closed one and the four before it."""

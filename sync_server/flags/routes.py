@@ -10,12 +10,12 @@ from sqlalchemy import select
 
 from loancore.roles import Action
 from sync_server.auth.deps import CurrentPrincipal, require
-from sync_server.auth.principal import Principal
 from sync_server.db.models import FeatureFlag
 from sync_server.deps import ReadSessionDep, SessionDep
 from sync_server.errors import NotFound, ValidationFailed
 from sync_server.flags import service
 from sync_server.flags.schemas import FlagChangeOut, FlagOut, FlagSetIn
+from sync_server.principal import Principal
 
 router = APIRouter(tags=["flags"])
 

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sync_server.audit import service as audit
-from sync_server.auth.principal import Principal
 from sync_server.db.models import FeatureFlag
 from sync_server.db.types import utcnow
 from sync_server.errors import FeatureDisabled, NotFound
+from sync_server.principal import Principal
 
 FLAGS = MappingProxyType(
     {

@@ -21,7 +21,7 @@ from sync_server.clock import Clock
 from sync_server.db.engine import Database
 from sync_server.db.migrate import alembic_config
 from sync_server.jobs.ledger import DAY_END, ledger_row
-from sync_server.jobs.scheduler import Timetable
+from sync_server.scheduler import Timetable
 
 DAY_END_GRACE = timedelta(hours=2)
 

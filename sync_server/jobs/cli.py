@@ -9,12 +9,13 @@ from collections.abc import Callable
 from datetime import date
 from typing import TextIO
 
-from sync_server.auth.principal import SYSTEM
 from sync_server.clock import Clock
 from sync_server.db.engine import Database
 from sync_server.errors import LoanDeskError
 from sync_server.jobs import ledger, tasks
-from sync_server.jobs.weekly import week_of_key
+from sync_server.principal import SYSTEM
+from sync_server.scores import tasks as score_tasks
+from sync_server.scores.weekly import week_of_key
 
 
 def _guarded(out: TextIO, work: Callable[[], list[ledger.RunOutcome]]) -> int:
@@ -60,14 +61,16 @@ def run_weekly_command(
         if reason is not None:
             print("refused: --reason goes with --rescore", file=out)
             return 2
-        return _guarded(out, lambda: [tasks.run_weekly(db, week_of_key(week_text), clock)])
+        return _guarded(out, lambda: [score_tasks.run_weekly(db, week_of_key(week_text), clock)])
     if reason is None:
         print('refused: --rescore needs --reason "what was wrong with the scores"', file=out)
         return 2
     return _guarded(
         out,
         lambda: [
-            tasks.rescore_weekly(db, week_of_key(week_text), clock, actor=SYSTEM, reason=reason)
+            score_tasks.rescore_weekly(
+                db, week_of_key(week_text), clock, actor=SYSTEM, reason=reason
+            )
         ],
     )
 

@@ -21,9 +21,9 @@ of D (value_date.py) and stays in the work set until the night of that payment, 
 writes what the nights run on time would have written. `loan_state.as_of` is
 the day-end that last wrote a loan (its figures moved, or it was touched).
 
-Late charges run first: the charge a night levies belongs in that night's position (a levied
-charge moves `updated_at` but keeps a settled loan settled); nothing in the charges depends on
-DPD, bucket or class.
+Late charges run first (late_charges.py). The five dates the night stores on `loan_state`
+(overdue_since, collections_since, as_of, arrears_settled_at, arrears_next_due) are explained in
+one place, with a loan followed over several nights: docs/day-end.md.
 """
 
 # ruff: noqa: S608 -- statements are assembled from this module's constants and dialect
@@ -44,13 +44,12 @@ from loancore.delinquency import (
     class_dpd_bands,
 )
 from sync_server.db.models.loans import (
-    CHARGEABLE_POSTGRESQL,
-    CHARGEABLE_SQLITE,
     NO_DUE_DATE_SQL,
 )
 from sync_server.jobs import first_night, value_date, workset
 from sync_server.jobs import sql as q
 from sync_server.jobs.history import record_day
+from sync_server.jobs.late_charges import levy_late_charges
 from sync_server.jobs.ledger import Step
 from sync_server.jobs.promises import make_reminders, settle_promises
 from sync_server.settings.service import settings_on
@@ -87,69 +86,22 @@ def _class(dpd: str, settings: DelinquencySettings) -> str:
     return _by_band(dpd, {c.value: band for c, band in class_dpd_bands(settings).items()})
 
 
-def delinquency_settings(session: Session, day: date) -> DelinquencySettings:
-    """The delinquency rules' settings in force on the night of `day` (sync_server.settings:
-    effective-dated, so a catch-up or re-derivation uses that night's figures)."""
-    return settings_on(session, day).delinquency
-
-
-@dataclass(frozen=True)
-class DayEnd:
-    day: date
-    settings: DelinquencySettings
-    now: datetime
-
-    def steps(self) -> list[tuple[str, Step]]:
-        return [(name, getattr(self, name)) for name in STEP_NAMES]
-
-    # -- delinquency ---------------------------------------------------------------------------
-
-    def delinquency(self, session: Session) -> int:
-        """Actual and collections overdue dates, arrears, the dispute freeze, RBI class with NPA
-        stickiness, then borrower-wise NPA; a change-log row for every loan whose figures
-        moved; and the book's delinquency date, in the same transaction.
-
-        DPD is stored as the date a loan fell overdue (`overdue_since`; `collections_since`
-        for the collections view), so an overdue loan whose dues stand still needs no write
-        while its DPD grows with the date. The work set (workset.py, each part off an index) is
-        the loans that can change tonight: touched since the last day-end, with a due date
-        arriving, under a dispute (open, or closed since), or whose DPD crossed a bucket or
-        class threshold; with every loan of their borrowers (for borrower-wise NPA). Any other
-        loan's stored figures still hold at D.
-
-        Arrears are summed from installments only for overdue loans that were touched or had
-        an installment fall due since the last sum; for every other overdue loan they are
-        carried. Only rows whose figures moved, or that were touched, are written. A posting
-        that commits while this step runs keeps its loan marked as touched (the settle stamp is
-        taken only if `updated_at` is still what the step read), so the next day-end sums it
-        again."""
-        q.prepare(session)
-        value_date.prepare(session, self.day)
-        s = self.settings
-        # A loan with payments dated after D is read as of D (value_date.py): its oldest
-        # installment unpaid then, its arrears then; it stays touched until D reaches them.
-        oldest = "(CASE WHEN lx.loan_id IS NULL THEN s.oldest_unpaid_due ELSE ax.overdue_since END)"
-        days = q.days_since(session, ":d", oldest)
-        overdue = f"({oldest} IS NOT NULL AND {oldest} <= :d)"
-        touched = (
-            "(lx.loan_id IS NOT NULL OR s.arrears_settled_at IS NULL"
-            " OR s.arrears_settled_at <> s.updated_at)"
-        )
-        resum = f"({overdue} AND ({touched} OR s.arrears_next_due <= :d))"
-        next_due_after_d = "(SELECT MIN(r.due_date) FROM schedule_rows r WHERE r.loan_id = l.id AND r.due_date > :d)"
-        work_set, params = workset.work_set_sql(self.day, s, sqlite=q.is_sqlite(session))
-        q.temp_table(session, "de_touched", work_set, **params)
-        q.temp_table(
-            session,
-            "de_members",
-            """
-            SELECT DISTINCT m.id AS loan_id
-            FROM de_touched t CROSS JOIN loans b CROSS JOIN loans m
-            WHERE b.id = t.loan_id AND m.borrower_id = b.borrower_id
-            """,
-        )
-        first_night.remember_history(session, self.day, s)  # a first night's previous class
-        raw = f"""
+def _figures_at_d_sql(session: Session) -> str:
+    """Each member loan read at D: a loan with payments dated after D is read as of D
+    (value_date.py): its oldest installment unpaid then, its arrears then; it stays touched
+    until D reaches them. Arrears are summed afresh only when `resum` holds."""
+    oldest = "(CASE WHEN lx.loan_id IS NULL THEN s.oldest_unpaid_due ELSE ax.overdue_since END)"
+    days = q.days_since(session, ":d", oldest)
+    overdue = f"({oldest} IS NOT NULL AND {oldest} <= :d)"
+    touched = (
+        "(lx.loan_id IS NOT NULL OR s.arrears_settled_at IS NULL"
+        " OR s.arrears_settled_at <> s.updated_at)"
+    )
+    resum = f"({overdue} AND ({touched} OR s.arrears_next_due <= :d))"
+    next_due_after_d = (
+        "(SELECT MIN(r.due_date) FROM schedule_rows r WHERE r.loan_id = l.id AND r.due_date > :d)"
+    )
+    return f"""
             SELECT l.id AS loan_id, l.borrower_id, l.branch_id, l.collector_id,
                    COALESCE(fn.asset_class, s.asset_class) AS prev_class,
                    COALESCE(fn.npa_since, s.npa_since) AS prev_npa_since,
@@ -183,6 +135,88 @@ class DayEnd:
             LEFT JOIN {value_date.AS_OF} ax ON ax.loan_id = l.id
             WHERE {value_date.in_book_sql("l")} AND l.disbursement_date <= :d
         """
+
+
+def _moved_sql(session: Session) -> str:
+    """A loan's figures tonight (`c`, de_loans) differ from those stored (`s`, loan_state)."""
+    true, false = q.true(session), q.false(session)
+    return f"""({q.distinct(session, "s.overdue_since", "c.overdue_since")}
+               OR {q.distinct(session, "s.collections_since", "c.collections_since")}
+               OR s.bucket <> c.bucket OR s.asset_class <> c.asset_class
+               OR s.arrears_paise <> c.arrears
+               OR {q.distinct(session, "s.next_due_date", "c.earliest_unpaid")}
+               OR s.dispute_open <> (CASE WHEN c.disputed = 1 THEN {true} ELSE {false} END))"""
+
+
+def delinquency_settings(session: Session, day: date) -> DelinquencySettings:
+    """The delinquency rules' settings in force on the night of `day` (sync_server.settings:
+    effective-dated, so a catch-up or re-derivation uses that night's figures)."""
+    return settings_on(session, day).delinquency
+
+
+@dataclass(frozen=True)
+class DayEnd:
+    day: date
+    settings: DelinquencySettings
+    now: datetime
+
+    def steps(self) -> list[tuple[str, Step]]:
+        return [(name, getattr(self, name)) for name in STEP_NAMES]
+
+    # -- delinquency ---------------------------------------------------------------------------
+
+    def delinquency(self, session: Session) -> int:
+        """Tonight's overdue dates, arrears, bucket and RBI class for every loan that can have
+        moved, in the same transaction, step by named step. What each stored date means, with a
+        loan followed over several nights: docs/day-end.md.
+
+        DPD is stored as the date a loan fell overdue, so an overdue loan whose dues stand
+        still needs no write while its DPD grows with the date. Only the loans that can change
+        tonight are looked at (workset.py), with every loan of their borrowers; any other
+        loan's stored figures still hold at D.
+
+        Arrears are summed from installments only for overdue loans that were touched or had
+        an installment fall due since the last sum; for every other overdue loan they are
+        carried. Only rows whose figures moved, or that were touched, are written. A posting
+        that commits while this step runs keeps its loan marked as touched (the settle stamp is
+        taken only if `updated_at` is still what the step read), so the next day-end sums it
+        again."""
+        q.prepare(session)
+        value_date.prepare(session, self.day)
+        self._gather_loans_that_can_move(session)
+        first_night.remember_history(session, self.day, self.settings)  # previous class
+        self._work_out_tonights_figures(session)
+        self._make_every_loan_of_an_npa_borrower_npa(session)
+        self._tell_devices_whose_figures_moved(session)
+        written = self._store_tonights_figures(session)
+        written += self._clear_closed(session)
+        q.set_delinquency_date(session, self.day)
+        for scratch in ("de_loans", "de_touched", "de_members"):
+            q.drop_temp(session, scratch)
+        value_date.drop(session)
+        first_night.forget(session)
+        return int(written)
+
+    def _gather_loans_that_can_move(self, session: Session) -> None:
+        """The work set (`de_touched`), then every loan of those loans' borrowers
+        (`de_members`): borrower-wise NPA is decided over all of a borrower's loans."""
+        work_set, params = workset.work_set_sql(
+            self.day, self.settings, sqlite=q.is_sqlite(session)
+        )
+        q.temp_table(session, "de_touched", work_set, **params)
+        q.temp_table(
+            session,
+            "de_members",
+            """
+            SELECT DISTINCT m.id AS loan_id
+            FROM de_touched t CROSS JOIN loans b CROSS JOIN loans m
+            WHERE b.id = t.loan_id AND m.borrower_id = b.borrower_id
+            """,
+        )
+
+    def _work_out_tonights_figures(self, session: Session) -> None:
+        """`de_loans`: each member loan's figures at D (overdue and collections dates,
+        arrears and when they are next summed, bucket, class with NPA stickiness)."""
         frozen_since = q.days_before(session, ":d", "x.frozen_dpd - 1")
         q.temp_table(
             session,
@@ -197,11 +231,14 @@ class DayEnd:
                    COALESCE(x.frozen_bucket, {_bucket("x.dpd")}) AS bucket,
                    CASE WHEN x.frozen_dpd IS NULL THEN 0 ELSE 1 END AS disputed,
                    CASE WHEN x.prev_class = 'NPA' AND x.arrears > 0 THEN 'NPA'
-                        ELSE {_class("x.dpd", s)} END AS asset_class
-            FROM ({raw}) x
+                        ELSE {_class("x.dpd", self.settings)} END AS asset_class
+            FROM ({_figures_at_d_sql(session)}) x
             """,
             d=self.day,
         )
+
+    def _make_every_loan_of_an_npa_borrower_npa(self, session: Session) -> None:
+        """Borrower-wise NPA (RBI): one NPA loan with arrears makes all the borrower's NPA."""
         session.execute(
             q.sql(
                 """
@@ -213,24 +250,24 @@ class DayEnd:
             """
             )
         )
-        true, false = q.true(session), q.false(session)
-        moved = f"""({q.distinct(session, "s.overdue_since", "c.overdue_since")}
-               OR {q.distinct(session, "s.collections_since", "c.collections_since")}
-               OR s.bucket <> c.bucket OR s.asset_class <> c.asset_class
-               OR s.arrears_paise <> c.arrears
-               OR {q.distinct(session, "s.next_due_date", "c.earliest_unpaid")}
-               OR s.dispute_open <> (CASE WHEN c.disputed = 1 THEN {true} ELSE {false} END))"""
+
+    def _tell_devices_whose_figures_moved(self, session: Session) -> None:
         session.execute(
             q.sql(
                 f"""
             INSERT INTO change_log (entity, entity_id, op, loan_id, branch_id, collector_id, at)
             SELECT 'loan', {q.uuid_text(session, "c.loan_id")}, 'upsert', c.loan_id,
                    c.branch_id, c.collector_id, :now
-            FROM de_loans c JOIN loan_state s ON s.loan_id = c.loan_id WHERE {moved}
+            FROM de_loans c JOIN loan_state s ON s.loan_id = c.loan_id
+            WHERE {_moved_sql(session)}
             """,
                 now=self.now,
             )
         )
+
+    def _store_tonights_figures(self, session: Session) -> int:
+        """Write the loans whose figures moved or that were touched; `as_of` names tonight,
+        and `arrears_settled_at` is stamped only if no posting came in since they were read."""
         npa_since = "CASE WHEN c.asset_class = 'NPA' THEN COALESCE(c.prev_npa_since, :d) END"
         next_due_moved = q.distinct(session, "s.arrears_next_due", "c.next_due")
         statement = f"""
@@ -243,16 +280,9 @@ class DayEnd:
                                              THEN :now ELSE s.arrears_settled_at END,
                    as_of = :d, updated_at = :now
             FROM de_loans c
-            WHERE c.loan_id = s.loan_id AND ({moved} OR c.touched = 1 OR {next_due_moved})"""
-        written = q.rowcount(session.execute(q.sql(statement, d=self.day, now=self.now)))
-        written += self._clear_closed(session)
-        q.set_delinquency_date(session, self.day)
-        q.drop_temp(session, "de_loans")
-        q.drop_temp(session, "de_touched")
-        q.drop_temp(session, "de_members")
-        value_date.drop(session)
-        first_night.forget(session)
-        return int(written)
+            WHERE c.loan_id = s.loan_id
+              AND ({_moved_sql(session)} OR c.touched = 1 OR {next_due_moved})"""
+        return q.rowcount(session.execute(q.sql(statement, d=self.day, now=self.now)))
 
     def _clear_closed(self, session: Session) -> int:
         """Loans of the work set that left the book on or before D (closed, written off): DPD
@@ -305,126 +335,8 @@ class DayEnd:
     # -- charges -------------------------------------------------------------------------------
 
     def late_charges(self, session: Session) -> int:
-        """One late-payment charge per installment once it reaches DPD 5 (>=, so a missed
-        day-end still levies it; the installment's flag and the source key keep it to one).
-
-        The candidates are the installments not fully paid (`paid_off_on` unset, as posting
-        keeps it) and not yet charged whose due date is on or before the cutoff: one range on
-        the partial index that holds only such installments, so a night reads the few that
-        reached the cutoff (or that a reversal reopened), not every overdue loan's schedule,
-        and a lowered setting catches up by itself."""
-        q.prepare(session)
-        value_date.prepare(session, self.day)
-        cutoff = self.day - timedelta(days=self.settings.late_charge_dpd - 1)
-        key = f"'late:' || {q.uuid_text(session, 'i.loan_id')} || ':' || CAST(i.seq AS TEXT)"
-        # Unqualified, exactly as the index's predicate is spelled (only installment_state
-        # has these columns), so both databases see the query implies it.
-        chargeable = CHARGEABLE_SQLITE if q.is_sqlite(session) else CHARGEABLE_POSTGRESQL
-        # PostgreSQL sizes the candidates by all past due dates, not the partial index, and
-        # would hash the whole loans table for them; they are few, so look each loan up.
-        with q.index_lookups(session):
-            q.temp_table(
-                session,
-                "de_late",
-                f"""
-                SELECT i.loan_id, i.seq, l.branch_id, l.collector_id, {key} AS source_key
-                FROM installment_state i{q.indexed_by(session, "ix_installment_state_chargeable")}
-                JOIN loans l ON l.id = i.loan_id
-                WHERE {chargeable} AND due_date <= :cutoff AND {value_date.in_book_sql("l")}
-                """,
-                cutoff=cutoff,
-                d=self.day,
-            )
-        # Paid off now, but by payments dated after D: still unpaid at D (value_date.py).
-        session.execute(
-            q.sql(
-                f"""
-            INSERT INTO de_late (loan_id, seq, branch_id, collector_id, source_key)
-            SELECT i.loan_id, i.seq, l.branch_id, l.collector_id, {key}
-            FROM {value_date.LATER_LINES} a CROSS JOIN installment_state i
-            CROSS JOIN schedule_rows r CROSS JOIN loans l
-            WHERE i.loan_id = a.loan_id AND i.seq = a.seq
-              AND r.loan_id = i.loan_id AND r.seq = i.seq AND l.id = i.loan_id
-              AND i.late_charge_levied = {q.false(session)} AND i.paid_off_on IS NOT NULL
-              AND i.due_date <= :cutoff AND {value_date.in_book_sql("l")}
-              AND {value_date.unpaid_sql("r", "i", "a")} > 0
-            """,
-                cutoff=cutoff,
-                d=self.day,
-            )
-        )
-        amount = self.settings.late_charge_paise
-        # ON CONFLICT, not NOT EXISTS: PostgreSQL planned the NOT EXISTS as a scan of the
-        # (empty at planning) charges table per row, which this very insert keeps growing, so
-        # the first night's 200,000 charges took minutes.
-        session.execute(
-            q.sql(
-                f"""
-            INSERT INTO charges (id, loan_id, kind, reason, installment_seq, amount_paise,
-                                 levied_on, source_key, created_at)
-            SELECT {q.ordered_uuid(session, ":id_prefix", "t.source_key")}, t.loan_id,
-                   'penal', 'late_payment', t.seq, :amount, :d, t.source_key, :now
-            FROM de_late t WHERE 1 = 1
-            ON CONFLICT (source_key) DO NOTHING
-            """,
-                amount=amount,
-                d=self.day,
-                now=self.now,
-                id_prefix=q.day_id_prefix(self.day),
-            )
-        )
-        with q.index_lookups(session):
-            session.execute(
-                q.sql(
-                    f"""
-                UPDATE installment_state SET late_charge_levied = {q.true(session)}
-                FROM de_late t
-                WHERE installment_state.loan_id = t.loan_id AND installment_state.seq = t.seq
-                """
-                )
-            )
-        session.execute(
-            q.sql(
-                """
-            UPDATE loan_state SET charges_outstanding = charges_outstanding + :amount * t.n,
-                arrears_settled_at = CASE WHEN arrears_settled_at = updated_at THEN :now
-                                          ELSE arrears_settled_at END,
-                updated_at = :now
-            FROM (SELECT loan_id, COUNT(*) AS n FROM de_late GROUP BY loan_id) t
-            WHERE loan_state.loan_id = t.loan_id
-            """,
-                amount=amount,
-                now=self.now,
-            )
-        )
-        levied = q.count(session, "de_late")
-        session.execute(
-            q.sql(
-                f"""
-            INSERT INTO change_log (entity, entity_id, op, loan_id, branch_id, collector_id, at)
-            SELECT 'charge', {q.uuid_text(session, "c.id")}, 'upsert', c.loan_id,
-                   t.branch_id, t.collector_id, :now
-            FROM de_late t JOIN charges c ON c.source_key = t.source_key
-            """,
-                now=self.now,
-            )
-        )
-        # The loan too: its view carries its open charges, which a desk's provisional split
-        # reads (a device pulls loans, not charges).
-        session.execute(
-            q.sql(
-                f"""
-            INSERT INTO change_log (entity, entity_id, op, loan_id, branch_id, collector_id, at)
-            SELECT DISTINCT 'loan', {q.uuid_text(session, "t.loan_id")}, 'upsert', t.loan_id,
-                   t.branch_id, t.collector_id, :now
-            FROM de_late t
-            """,
-                now=self.now,
-            )
-        )
-        q.drop_temp(session, "de_late")
-        value_date.drop(session)
-        return levied
+        """Late charges run first: the charge a night levies belongs in that night's position."""
+        return levy_late_charges(session, self.day, self.settings, self.now)
 
     # -- legal ---------------------------------------------------------------------------------
 

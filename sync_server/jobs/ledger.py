@@ -25,13 +25,13 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from sync_server.audit import service as audit
-from sync_server.auth.principal import Principal
 from sync_server.db.engine import Database
 from sync_server.db.models import JobRun
 from sync_server.db.types import utcnow
 from sync_server.errors import Conflict
 from sync_server.flags.service import require_enabled
 from sync_server.ops.jobs import job_ended
+from sync_server.principal import Principal
 
 DAY_END = "day_end"
 WEEKLY_SCORES = "weekly_scores"

@@ -14,13 +14,14 @@ from fastapi import APIRouter, Depends
 from loancore.roles import Action
 from sync_server.audit import service as audit
 from sync_server.auth.deps import require
-from sync_server.auth.principal import Principal
 from sync_server.deps import ClockDep, DbDep, ReadSessionDep
 from sync_server.errors import LoanDeskError, ValidationFailed
 from sync_server.jobs import ledger, tasks
 from sync_server.jobs.ledger import DAY_END, WEEKLY_SCORES, RunOutcome
 from sync_server.jobs.schemas import DayEndIn, JobRunOut, RunOut, WeeklyIn
-from sync_server.jobs.weekly import week_of_key
+from sync_server.principal import Principal
+from sync_server.scores import tasks as score_tasks
+from sync_server.scores.weekly import week_of_key
 
 router = APIRouter(tags=["jobs"])
 
@@ -90,7 +91,7 @@ def run_weekly(
     except ValueError as exc:
         raise ValidationFailed(str(exc)) from exc
     try:
-        return _out([tasks.run_weekly(db, week_start, clock, actor=actor)])[0]
+        return _out([score_tasks.run_weekly(db, week_start, clock, actor=actor)])[0]
     except LoanDeskError as exc:
         _refused(db, actor, WEEKLY_SCORES, body.week, exc)
         raise

@@ -3,9 +3,23 @@
 The jobs are written as plain SQL, with these fragments filling the gaps: date arithmetic,
 a UUID's text form (SQLite keeps 32 hex digits, PostgreSQL a native uuid), deterministic ids
 derived from a natural key (so a rerun writes byte-identical rows), and session temp tables.
+
+Where SQLAlchemy Core can say a thing, Core says it and the session's dialect spells it:
+`distinct` (IS DISTINCT FROM / IS NOT), `true` and `false`, a UUID's cast to text on
+PostgreSQL, counting and dropping a scratch table, the change-log rows of a scratch table and
+the delinquency date's upsert. A fragment that goes into a job's text statement is rendered
+for the dialect (`_spelled`). Raw text stays only where Core has no construct:
+- date arithmetic (`days_since`, `days_before`): Core has no portable date difference;
+  PostgreSQL subtracts dates, SQLite needs julianday() and date() modifiers;
+- SQLite's UUID text form (substr of its 32 stored hex digits) and the md5-derived ids: a
+  function this module registers on SQLite (`loandesk_md5`) and PostgreSQL's md5/uuid cast;
+- `CREATE TEMP TABLE ... AS SELECT`, `ANALYZE`, `SET LOCAL` and SQLite's `INDEXED BY`: DDL
+  and planner settings with no Core construct;
+- the jobs' own statements (`sql`): set-based UPDATE ... FROM over scratch tables, written
+  once for both databases, with typed bound parameters.
 """
 
-# ruff: noqa: S608 -- statements are assembled from this module's constants and dialect
+
 # spellings only; every value a person or the book supplies is a bound parameter.
 
 from __future__ import annotations
@@ -16,11 +30,34 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Integer, Uuid, bindparam, text
+from sqlalchemy import (
+    Date,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    Uuid,
+    bindparam,
+    cast,
+    column,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    table,
+    text,
+)
+from sqlalchemy import false as false_
+from sqlalchemy import true as true_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Result
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.ddl import DropTable
+from sqlalchemy.sql.elements import ClauseElement, TextClause
 
+from sync_server.db.models import ChangeLogEntry
+from sync_server.db.models.loans import DelinquencyDate
 from sync_server.db.types import UTCDateTime
 
 _TYPES: dict[str, Any] = {
@@ -42,6 +79,15 @@ _TYPES: dict[str, Any] = {
 
 def is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
+
+
+def _spelled(session: Session, expression: ClauseElement, *, grouped: bool = True) -> str:
+    """A Core expression as this session's dialect writes it, to go into a text statement.
+    Only column names and constants go in (no values), so nothing needs binding."""
+    compiled = expression.compile(
+        dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
+    )
+    return f"({compiled})" if grouped else str(compiled)
 
 
 def _md5(value: str | None) -> str | None:
@@ -82,7 +128,7 @@ def days_before(session: Session, day: str, days: str) -> str:
 def uuid_text(session: Session, column: str) -> str:
     """The dashed text form Python's str(uuid) gives, as the change log and source keys use."""
     if not is_sqlite(session):
-        return f"CAST({column} AS TEXT)"
+        return _spelled(session, cast(literal_column(column), Text))
     return (
         f"(substr({column},1,8)||'-'||substr({column},9,4)||'-'||substr({column},13,4)||'-'"
         f"||substr({column},17,4)||'-'||substr({column},21,12))"
@@ -114,17 +160,15 @@ def ordered_uuid(session: Session, prefix: str, key_sql: str) -> str:
 
 def distinct(session: Session, left: str, right: str) -> str:
     """`left` and `right` differ, NULL counting as a value."""
-    if is_sqlite(session):
-        return f"({left} IS NOT {right})"
-    return f"({left} IS DISTINCT FROM {right})"
+    return _spelled(session, literal_column(left).is_distinct_from(literal_column(right)))
 
 
 def true(session: Session) -> str:
-    return "1" if is_sqlite(session) else "TRUE"
+    return _spelled(session, true_(), grouped=False)
 
 
 def false(session: Session) -> str:
-    return "0" if is_sqlite(session) else "FALSE"
+    return _spelled(session, false_(), grouped=False)
 
 
 def sql(statement: str, **params: Any) -> TextClause:
@@ -142,7 +186,7 @@ def sql(statement: str, **params: Any) -> TextClause:
 
 def temp_table(session: Session, name: str, select_sql: str, **params: Any) -> None:
     """A scratch table for one step; PostgreSQL drops it at commit, SQLite when we say so."""
-    session.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    session.execute(DropTable(_scratch(name), if_exists=True))
     if is_sqlite(session):
         session.execute(sql(f"CREATE TEMP TABLE {name} AS {select_sql}", **params))
     else:
@@ -150,9 +194,15 @@ def temp_table(session: Session, name: str, select_sql: str, **params: Any) -> N
         session.execute(text(f"ANALYZE {name}"))
 
 
+def _scratch(name: str) -> Table:
+    return Table(name, MetaData())
+
+
 def drop_temp(session: Session, name: str) -> None:
+    """PostgreSQL drops a scratch table at commit by itself; SQLite keeps it for the
+    connection, so the step drops it when done."""
     if is_sqlite(session):
-        session.execute(text(f"DROP TABLE IF EXISTS {name}"))
+        session.execute(DropTable(_scratch(name), if_exists=True))
 
 
 @contextmanager
@@ -177,30 +227,35 @@ def rowcount(result: Result[Any]) -> int:
 
 
 def count(session: Session, name: str) -> int:
-    return int(session.execute(text(f"SELECT COUNT(*) FROM {name}")).scalar_one())
+    return int(session.execute(select(func.count()).select_from(table(name))).scalar_one())
 
 
-def emit(session: Session, entity: str, id_column: str, table: str, now: datetime) -> None:
+def emit(session: Session, entity: str, id_column: str, scratch: str, now: datetime) -> None:
     """Change-log rows (for sync pull) for every row of a step's scratch table, which must
-    carry loan_id, branch_id and collector_id."""
+    carry loan_id, branch_id and collector_id: one INSERT ... SELECT, no loop."""
+    rows = table(scratch, column("loan_id"), column("branch_id"), column("collector_id"))
     session.execute(
-        sql(
-            f"""
-        INSERT INTO change_log (entity, entity_id, op, loan_id, branch_id, collector_id, at)
-        SELECT '{entity}', {uuid_text(session, id_column)}, 'upsert', loan_id,
-               branch_id, collector_id, :now FROM {table}
-        """,
-            now=now,
+        insert(ChangeLogEntry).from_select(
+            ["entity", "entity_id", "op", "loan_id", "branch_id", "collector_id", "at"],
+            select(
+                literal(entity),
+                literal_column(uuid_text(session, id_column)),
+                literal("upsert"),
+                rows.c.loan_id,
+                rows.c.branch_id,
+                rows.c.collector_id,
+                bindparam("now", now, type_=UTCDateTime()),
+            ),
         )
     )
 
 
 def set_delinquency_date(session: Session, day: date) -> None:
     """Name `day` as the day-end the stored overdue dates describe (see loans/dpd.py)."""
+    dialect = sqlite if is_sqlite(session) else postgresql
+    upsert = dialect.insert(DelinquencyDate).values(id=1, business_date=day)
     session.execute(
-        sql(
-            "INSERT INTO delinquency_date (id, business_date) VALUES (1, :d) "
-            "ON CONFLICT (id) DO UPDATE SET business_date = excluded.business_date",
-            d=day,
+        upsert.on_conflict_do_update(
+            index_elements=["id"], set_={"business_date": upsert.excluded.business_date}
         )
     )

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from loancore.roles import Action
+from sync_server.auth.access import refusals_audited
 from sync_server.auth.deps import require
-from sync_server.auth.principal import Principal
 from sync_server.deps import BusinessDateDep, ClockDep, DbDep, ReadSessionDep, SessionDep
 from sync_server.legal import service
 from sync_server.legal.schemas import (
@@ -21,7 +21,7 @@ from sync_server.legal.schemas import (
     LegalNoteItem,
 )
 from sync_server.params import BranchId
-from sync_server.payments.access import refusals_audited
+from sync_server.principal import Principal
 
 router = APIRouter(tags=["legal"])
 

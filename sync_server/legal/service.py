@@ -1,5 +1,6 @@
 """Legal cases: the list legal works from, one case with its notes, moving a case along, and
-writing notes (through the sync `legal_note` command's handler, the one path for notes).
+writing notes (`record_note`, the one path for notes, whether typed at the desk or pushed
+by a device as a `legal_note` command).
 
 A case only moves forward (open -> notice_sent -> filed -> hearing -> settled -> closed, skipping
 allowed): a court process does not go back, and a case's history must read in one direction.
@@ -25,10 +26,13 @@ from uuid6 import uuid7
 from loancore.contract import LegalNotePayload
 from loancore.roles import Action
 from sync_server.audit import service as audit
-from sync_server.auth.principal import Principal
+from sync_server.auth.access import require_permission
+from sync_server.auth.command import CommandContext, Written, command, loan_in_scope
 from sync_server.auth.scope import apply_loan_scope
+from sync_server.db.changes import emit
 from sync_server.db.engine import Database
 from sync_server.db.models import Borrower, LegalCase, LegalNote, Loan
+from sync_server.db.types import utcnow
 from sync_server.errors import Conflict, NotFound, ValidationFailed
 from sync_server.legal.schemas import (
     LegalCaseChange,
@@ -37,9 +41,7 @@ from sync_server.legal.schemas import (
     LegalCasePage,
     LegalNoteItem,
 )
-from sync_server.payments.access import require_permission
-from sync_server.sync.changes import emit
-from sync_server.sync.commands import CommandContext, handle_legal_note
+from sync_server.principal import Principal
 
 STATUS_ORDER = ("open", "notice_sent", "filed", "hearing", "settled", "closed")
 DESK_DEVICE = "api"
@@ -274,8 +276,9 @@ def write_note(
     business_date: date,
     now: datetime,
 ) -> LegalNote:
-    """A note typed at the desk goes through the sync `legal_note` command's own handler, so it
-    is checked, audited and sent to devices exactly as a note pushed from a device is."""
+    """A note typed at the desk goes through `record_note`, the `legal_note` command's own
+    handler, so it is checked, audited and sent to devices exactly as a note pushed from a
+    device is."""
     case = _case_in_scope(session, actor, case_id)
     note_id: uuid.UUID = uuid7()
     context = CommandContext(
@@ -288,8 +291,34 @@ def write_note(
         content_hash="",
     )
     payload = LegalNotePayload(loan_id=case.loan_id, case_id=case.id, note=note)
-    handle_legal_note(session, context, payload)
+    record_note(session, context, payload)
     written = session.get(LegalNote, note_id)
     if written is None:
         raise NotFound("The note was not written")
     return written
+
+
+@command(LegalNotePayload, Action.MANAGE_LEGAL, "write legal notes")
+def record_note(session: Session, ctx: CommandContext, data: LegalNotePayload) -> Written:
+    case = session.get(LegalCase, data.case_id)
+    if case is None or case.loan_id != data.loan_id:
+        raise NotFound("There is no such legal case on this loan")
+    loan = loan_in_scope(session, ctx, case.loan_id)
+    note = LegalNote(
+        id=ctx.command_id,
+        case_id=case.id,
+        note=data.note,
+        written_by=ctx.actor.user_id,
+        written_at=ctx.now,
+    )
+    session.add(note)
+    case.updated_at = utcnow()
+    return Written(
+        loan=loan,
+        action="legal.note",
+        entity="legal_note",
+        entity_id=note.id,
+        after={"case_id": case.id, "length": len(data.note)},
+        result={"note_id": str(note.id)},
+        also=(("legal_case", case.id),),
+    )

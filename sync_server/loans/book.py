@@ -20,7 +20,6 @@ from uuid6 import uuid7
 
 from loancore.schedule import Installment, ScheduleError, build_schedule, check_schedule, emi_amount
 from sync_server.audit import service as audit
-from sync_server.auth.principal import Principal
 from sync_server.db.models import (
     Borrower,
     Branch,
@@ -41,6 +40,7 @@ from sync_server.loans.position import (
     refresh_position,
     unapply_allocation,
 )
+from sync_server.principal import Principal
 
 __all__ = [
     "BorrowerDetails",

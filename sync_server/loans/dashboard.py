@@ -16,7 +16,6 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from loancore.delinquency import AssetClass, Bucket
-from sync_server.auth.principal import Principal
 from sync_server.auth.scope import apply_loan_scope
 from sync_server.db.models import (
     Dispute,
@@ -34,6 +33,7 @@ from sync_server.loans.schemas import (
     DashboardOut,
     Tally,
 )
+from sync_server.principal import Principal
 
 ACTIVE = "active"
 

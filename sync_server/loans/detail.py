@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from loancore.delinquency import dpd_on
 from loancore.roles import Role
-from sync_server.auth.principal import Principal
 from sync_server.auth.scope import ensure_loan_visible
 from sync_server.db.engine import Database
 from sync_server.db.models import (
@@ -36,6 +35,7 @@ from sync_server.db.models import (
     User,
 )
 from sync_server.loans.dpd import dpd_as_of
+from sync_server.loans.payment_views import payment_views
 from sync_server.loans.schemas import (
     AuditOut,
     BorrowerContact,
@@ -50,7 +50,7 @@ from sync_server.loans.schemas import (
     PromiseOut,
     ScheduleRowOut,
 )
-from sync_server.payments.views import payment_views
+from sync_server.principal import Principal
 
 CONTACT_ROLES = frozenset({Role.COLLECTOR, Role.BRANCH_MANAGER, Role.LEGAL, Role.ADMIN})
 

@@ -11,13 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loancore.delinquency import dpd_on
-from sync_server.auth.principal import Principal
 from sync_server.auth.scope import ensure_loan_visible
 from sync_server.db.engine import Database
 from sync_server.db.models import LoanHistory
 from sync_server.errors import ValidationFailed
 from sync_server.loans.dpd import dpd_as_of
 from sync_server.loans.schemas import DayFiguresOut, LoanHistoryOut
+from sync_server.principal import Principal
 
 MAX_HISTORY_DAYS = 366
 """At most a year (and a day) per request: a person reads a year at a time, and the answer

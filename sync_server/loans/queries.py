@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session
 
 from loancore.contract import LoanSummaryView
 from loancore.delinquency import dpd_on
-from sync_server.auth.principal import Principal
 from sync_server.auth.scope import apply_loan_scope
 from sync_server.db.models import (
     Borrower,
@@ -40,6 +39,7 @@ from sync_server.db.models.loans import NO_DUE_DATE_SQL
 from sync_server.errors import ValidationFailed
 from sync_server.loans.detail import borrower_contact, loan_detail, mask_name, mask_phone
 from sync_server.loans.dpd import dpd_as_of
+from sync_server.principal import Principal
 
 MAX_LIMIT = 500
 NO_DUE_DATE = date.fromisoformat(NO_DUE_DATE_SQL.strip("'"))

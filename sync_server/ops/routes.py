@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from loancore.roles import Action
 from sync_server.auth.deps import require
-from sync_server.auth.principal import Principal
+from sync_server.principal import Principal
 from sync_server.deps import ClockDep, ReadSessionDep
 from sync_server.ops.alerts import recent_alerts
 

@@ -10,8 +10,8 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from sync_server.db.changes import emit
 from sync_server.db.models import Charge, Loan, Payment
-from sync_server.sync.changes import emit
 
 
 def levy_foreclosure_charge(session: Session, loan: Loan, payment: Payment, amount: int) -> str:

@@ -22,21 +22,22 @@ from loancore.allocation import Allocation, AllocationLine, Component
 from loancore.dates import format_date
 from loancore.roles import Action
 from sync_server.audit import service as audit
-from sync_server.auth.principal import Principal
-from sync_server.auth.scope import apply_loan_scope
-from sync_server.db.models import AllocationLine as LineRow
-from sync_server.db.models import Charge, Loan, Payment, PaymentReversal
-from sync_server.errors import Conflict, NotFound, SameMakerAndChecker, ValidationFailed
-from sync_server.loans.position import lock_loan, unapply_allocation
-from sync_server.payments.access import (
+from sync_server.auth.access import (
     refusals_audited,
     require_loan_in_scope,
     require_permission,
 )
-from sync_server.payments.service import get_payment, locked_through, write_lines
+from sync_server.auth.scope import apply_loan_scope
+from sync_server.db.changes import emit
+from sync_server.db.models import AllocationLine as LineRow
+from sync_server.db.models import Charge, Loan, Payment, PaymentReversal
+from sync_server.errors import Conflict, NotFound, SameMakerAndChecker, ValidationFailed
+from sync_server.loans.position import lock_loan, unapply_allocation
+from sync_server.payments.on_record import locked_through
+from sync_server.payments.service import get_payment, write_lines
 from sync_server.payments.views import loan_position
+from sync_server.principal import Principal
 from sync_server.settings.service import settings_on
-from sync_server.sync.changes import emit
 
 ReversalKind = Literal["bounce", "wrong_loan", "other"]
 BOUNCEABLE = frozenset({PaymentMode.CHEQUE.value, PaymentMode.NACH.value})

@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 from loancore.contract import PaymentView
 from loancore.roles import Action
 from sync_server.audit import service as audit
-from sync_server.auth.principal import Principal
+from sync_server.auth.access import refusals_audited, require_permission
 from sync_server.errors import Conflict, SameMakerAndChecker, ValidationFailed
+from sync_server.loans.payment_views import payment_view
 from sync_server.loans.position import closing_quote, lock_loan, read_dues
-from sync_server.payments.access import refusals_audited, require_permission
 from sync_server.payments.service import emit_payment, get_payment, payment_facts, post
-from sync_server.payments.views import payment_view
+from sync_server.principal import Principal
 
 
 def review_suspected_duplicate(

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from loancore.contract import PaymentView
 from loancore.roles import Action
 from sync_server.auth.deps import require
-from sync_server.auth.principal import Principal
 from sync_server.auth.scope import apply_loan_scope, loan_visible
 from sync_server.db.models import Loan, Payment, PaymentReversal
 from sync_server.deps import BusinessDateDep, ClockDep, DbDep, ReadSessionDep, SessionDep
 from sync_server.errors import Forbidden, NotFound
+from sync_server.loans.payment_views import payment_view, payment_views
 from sync_server.payments import reversals, service
 from sync_server.payments import review as review_service
 from sync_server.payments.schemas import (
@@ -26,7 +26,8 @@ from sync_server.payments.schemas import (
     ReversalView,
     ReviewBody,
 )
-from sync_server.payments.views import payment_content_hash, payment_view, payment_views
+from sync_server.payments.views import payment_content_hash
+from sync_server.principal import Principal
 
 router = APIRouter(tags=["payments"])
 

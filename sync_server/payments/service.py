@@ -11,41 +11,42 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import cast
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from loancore.acceptance import (
-    AcceptanceRules,
     LoanFacts,
     PaymentDraft,
     PaymentMode,
-    RecentPayment,
     check_payment,
-    duplicate_reference_refusal,
     normalise_reference,
-    suspected_duplicate_of,
 )
 from loancore.allocation import Allocation
-from loancore.contract import PaymentPayload, PaymentView
+from loancore.contract import Payload, PaymentPayload, PaymentView
 from loancore.foreclosure import ForeclosureQuote, split_payment
-from loancore.money import format_rupees
 from loancore.roles import Action
 from sync_server.audit import service as audit
-from sync_server.auth.principal import Principal
+from sync_server.auth.access import (
+    refusals_audited,
+    require_loan_in_scope,
+    require_permission,
+)
+from sync_server.auth.command import CommandContext, expect
+from sync_server.db.changes import emit
 from sync_server.db.engine import Database
 from sync_server.db.models import (
     AllocationLine,
     Borrower,
     Loan,
     Payment,
-    ReconciliationLock,
 )
 from sync_server.db.types import utcnow
 from sync_server.errors import Conflict, LoanDeskError, NotFound
 from sync_server.flags.service import require_enabled
+from sync_server.loans.payment_views import new_payment_view, payment_view
 from sync_server.loans.position import (
     LoanDues,
     apply_allocation,
@@ -53,17 +54,15 @@ from sync_server.loans.position import (
     lock_loan,
     read_dues,
 )
-from sync_server.payments.access import (
-    refusals_audited,
-    require_loan_in_scope,
-    require_permission,
-)
 from sync_server.payments.foreclosure import levy_foreclosure_charge
-from sync_server.payments.views import new_payment_view, payment_view
+from sync_server.payments.on_record import (
+    borrower_cash_on,
+    locked_through,
+    refuse_duplicate_reference,
+    suspected_duplicate,
+)
+from sync_server.principal import Principal
 from sync_server.settings.service import settings_on
-from sync_server.sync.changes import emit
-
-LIVE_STATUSES = ("posted", "pending_review")
 
 
 class PaymentRefusalError(LoanDeskError):
@@ -71,10 +70,6 @@ class PaymentRefusalError(LoanDeskError):
 
     status = 422
     code = "payment_refused"
-
-
-class DuplicateReference(Conflict):
-    code = "duplicate_reference"
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +119,24 @@ def record_payment(
         )
 
 
+def record_pushed_payment(
+    session: Session, ctx: CommandContext, payload: Payload
+) -> dict[str, Any]:
+    """A device's `payment` command: the same one path as a payment over REST."""
+    outcome = record_payment(
+        session,
+        ctx.db,
+        ctx.actor,
+        payment_id=ctx.command_id,
+        payload=expect(PaymentPayload, payload),
+        business_date=ctx.business_date,
+        now=ctx.now,
+        device_id=ctx.device_id,
+        content_hash=ctx.content_hash,
+    )
+    return {"payment": outcome.payment.model_dump(mode="json")}
+
+
 def _accept(
     session: Session,
     actor: Principal,
@@ -167,7 +180,7 @@ def _accept(
         role=actor.role,
         business_date=business_date,
         cash_today_from_borrower=(
-            _borrower_cash_on(session, loan.borrower_id, draft.payment_date)
+            borrower_cash_on(session, loan.borrower_id, draft.payment_date)
             if mode is PaymentMode.CASH
             else 0
         ),
@@ -177,7 +190,7 @@ def _accept(
         raise PaymentRefusalError(
             "; ".join(refusal.message for refusal in refusals), code=refusals[0].code
         )
-    _refuse_duplicate_reference(session, loan.id, mode, reference)
+    refuse_duplicate_reference(session, loan.id, mode, reference)
     payment = Payment(
         id=payment_id,
         loan_id=loan.id,
@@ -194,7 +207,7 @@ def _accept(
         recorded_at=now,
         device_id=device_id,
     )
-    suspect = _suspected_duplicate(session, actor, draft, now, rules)
+    suspect = suspected_duplicate(session, actor, draft, now, rules)
     if suspect is not None:
         payment.status = "pending_review"
         payment.suspected_duplicate_of = suspect
@@ -322,100 +335,6 @@ def payment_facts(payment: Payment) -> dict[str, object]:
         "foreclosure": payment.foreclosure,
         "status": payment.status,
     }
-
-
-_PAYMENTS = cast(Table, Payment.__table__)
-_LIVE = _PAYMENTS.c.status.in_(LIVE_STATUSES)
-# Built once, executed with parameters: see sync_server.loans.position on why.
-_CASH_ON = select(func.coalesce(func.sum(_PAYMENTS.c.amount_paise), 0)).where(
-    _PAYMENTS.c.borrower_id == bindparam("borrower_id", type_=Payment.borrower_id.type),
-    _PAYMENTS.c.payment_date == bindparam("day", type_=Payment.payment_date.type),
-    _PAYMENTS.c.mode == PaymentMode.CASH.value,
-    _LIVE,
-)
-_LOCKED_THROUGH = select(func.max(ReconciliationLock.__table__.c.locked_through)).where(
-    ReconciliationLock.__table__.c.unlocked_at.is_(None)
-)
-_FIRST_WITH_REFERENCE = (
-    select(_PAYMENTS.c.id, _PAYMENTS.c.payment_date, _PAYMENTS.c.amount_paise)
-    .where(
-        _PAYMENTS.c.loan_id == bindparam("loan_id", type_=Payment.loan_id.type),
-        _PAYMENTS.c.reference == bindparam("reference", type_=Payment.reference.type),
-        _LIVE,
-    )
-    .order_by(_PAYMENTS.c.recorded_at)
-    .limit(1)
-)
-_RECENT_BY_COLLECTOR = select(
-    _PAYMENTS.c.id,
-    _PAYMENTS.c.amount_paise,
-    _PAYMENTS.c.mode,
-    _PAYMENTS.c.payment_date,
-    _PAYMENTS.c.recorded_at,
-).where(
-    _PAYMENTS.c.loan_id == bindparam("loan_id", type_=Payment.loan_id.type),
-    _PAYMENTS.c.recorded_by == bindparam("recorded_by", type_=Payment.recorded_by.type),
-    _PAYMENTS.c.recorded_at >= bindparam("since", type_=Payment.recorded_at.type),
-    _PAYMENTS.c.recorded_at <= bindparam("until", type_=Payment.recorded_at.type),
-    _LIVE,
-)
-
-
-def _borrower_cash_on(session: Session, borrower_id: uuid.UUID, day: date) -> int:
-    """Cash already taken from this borrower on `day`, across all their loans (section 269ST)."""
-    return int(session.execute(_CASH_ON, {"borrower_id": borrower_id, "day": day}).scalar_one())
-
-
-def locked_through(session: Session) -> date | None:
-    """The last date of the reconciled, locked period in force (None when nothing is locked)."""
-    locked: date | None = session.execute(_LOCKED_THROUGH).scalar_one()
-    return locked
-
-
-def _refuse_duplicate_reference(
-    session: Session, loan_id: uuid.UUID, mode: PaymentMode, reference: str
-) -> None:
-    """Same loan, same reference (compared normalised, whatever the mode): one payment too
-    many. The refusal names the first payment by id, date and amount, never the borrower."""
-    first = session.execute(
-        _FIRST_WITH_REFERENCE, {"loan_id": loan_id, "reference": reference}
-    ).one_or_none()
-    if first is not None:
-        first_id, first_date, first_amount = first
-        refusal = duplicate_reference_refusal(mode, reference, str(first_id), first_date)
-        raise DuplicateReference(
-            f"{refusal.message} for {format_rupees(first_amount)}; this one was not recorded",
-            code=refusal.code,
-        )
-
-
-def _suspected_duplicate(
-    session: Session, actor: Principal, draft: PaymentDraft, now: datetime, rules: AcceptanceRules
-) -> uuid.UUID | None:
-    window = timedelta(minutes=rules.suspect_window_minutes)
-    recent = session.execute(
-        _RECENT_BY_COLLECTOR,
-        {
-            "loan_id": uuid.UUID(draft.loan_id),
-            "recorded_by": actor.user_id,
-            "since": now - window,
-            "until": now + window,
-        },
-    ).all()
-    candidates = [
-        RecentPayment(
-            payment_id=str(payment_id),
-            loan_id=draft.loan_id,
-            amount=amount,
-            mode=PaymentMode(mode),
-            payment_date=payment_date,
-            collector_id=str(actor.user_id),
-            entered_at=recorded_at,
-        )
-        for payment_id, amount, mode, payment_date, recorded_at in recent
-    ]
-    found = suspected_duplicate_of(draft, str(actor.user_id), now, candidates, rules)
-    return uuid.UUID(found.payment_id) if found else None
 
 
 def get_payment(session: Session, actor: Principal, payment_id: uuid.UUID) -> Payment:

@@ -13,10 +13,10 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
-from sync_server.auth.principal import SYSTEM
 from sync_server.clock import Clock
 from sync_server.db.engine import Database
 from sync_server.errors import LoanDeskError
+from sync_server.principal import SYSTEM
 from sync_server.reconciliation.service import import_statement_file
 from sync_server.reconciliation.tasks import import_key, run_reconciliation
 

@@ -28,7 +28,6 @@ from loancore.reconciliation.matching import (
     reconcile,
 )
 from sync_server.audit import service as audit
-from sync_server.auth.principal import SYSTEM, Principal
 from sync_server.db.models import (
     BankLine,
     BankMatch,
@@ -40,6 +39,7 @@ from sync_server.db.models import (
 )
 from sync_server.db.types import utcnow
 from sync_server.flags.service import require_enabled
+from sync_server.principal import SYSTEM, Principal
 from sync_server.reconciliation.windows import DOMAIN_WINDOWS
 from sync_server.settings.service import settings_on
 

@@ -17,10 +17,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from sync_server.audit import service as audit
-from sync_server.auth.principal import SYSTEM, Principal
 from sync_server.db.models import BankAccount, BankLine, StatementImport
 from sync_server.db.types import utcnow
 from sync_server.flags.service import require_enabled
+from sync_server.principal import SYSTEM, Principal
 from sync_server.reconciliation.statements import (
     ColumnMapping,
     Statement,

@@ -15,7 +15,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from sync_server.auth.principal import SYSTEM, Principal
+from sync_server.principal import SYSTEM, Principal
 from sync_server.db.engine import Database
 from sync_server.jobs import ledger
 from sync_server.jobs.ledger import RECONCILIATION, RunOutcome

@@ -10,14 +10,14 @@ from fastapi import APIRouter, Depends, Query
 from loancore.roles import Action
 from sync_server.audit import service as audit
 from sync_server.auth.deps import require
-from sync_server.auth.principal import Principal
 from sync_server.deps import BusinessDateDep, ClockDep, DbDep, ReadSessionDep
 from sync_server.errors import LoanDeskError
-from sync_server.jobs import tasks
-from sync_server.jobs.weekly import week_of_key
 from sync_server.params import BranchId
+from sync_server.principal import Principal
 from sync_server.scores import service
+from sync_server.scores import tasks as score_tasks
 from sync_server.scores.schemas import RescoreIn, RescoreOut, ScoresOut
+from sync_server.scores.weekly import week_of_key
 
 router = APIRouter(tags=["scores"])
 
@@ -45,7 +45,7 @@ def rescore(
 ) -> RescoreOut:
     """Rescore a closed week from the ledger as it stands: its next version, with the reason."""
     try:
-        outcome = tasks.rescore_weekly(
+        outcome = score_tasks.rescore_weekly(
             db, week_of_key(body.week), clock, actor=actor, reason=body.reason
         )
     except LoanDeskError as exc:

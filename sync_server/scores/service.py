@@ -20,8 +20,8 @@ from loancore.dates import week_bounds
 from loancore.money import divide_half_up
 from loancore.roles import Scope, scope_for
 from loancore.scoring import Factors, WeekCounts, factors
-from sync_server.auth.principal import Principal
 from sync_server.db.models import CollectorScore, User
+from sync_server.principal import Principal
 from sync_server.scores.schemas import ScoreRow, ScoresOut
 
 MAX_WEEKS = 52

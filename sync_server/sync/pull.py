@@ -25,12 +25,12 @@ from sqlalchemy.orm import Session
 
 from loancore.contract import Change, ChangeOp, PullResponse
 from loancore.roles import Scope, scope_for
-from sync_server.auth.principal import Principal
 from sync_server.auth.scope import apply_loan_scope
 from sync_server.db.feed import served_up_to
 from sync_server.db.models import ChangeLogEntry, Loan
 from sync_server.flags.service import require_enabled
 from sync_server.loans.dpd import dpd_as_of
+from sync_server.principal import Principal
 from sync_server.settings.service import settings_on
 from sync_server.sync.views import LOADERS, reminder_rows
 

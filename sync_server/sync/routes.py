@@ -25,11 +25,11 @@ from loancore.contract import (
 )
 from loancore.roles import Action
 from sync_server.auth.deps import require
-from sync_server.auth.principal import Principal
 from sync_server.deps import ClockDep, DbDep, ReadSessionDep
 from sync_server.errors import NESTED_TOO_DEEPLY, UpgradeRequired, ValidationFailed
 from sync_server.ops.metrics import observe_push
 from sync_server.params import Cursor
+from sync_server.principal import Principal
 from sync_server.sync import pull as pull_service
 from sync_server.sync import service
 

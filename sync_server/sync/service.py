@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from loancore.contract import CommandResult, CommandStatus, SyncCommand, content_hash
 from sync_server.audit import service as audit
-from sync_server.auth.principal import Principal
+from sync_server.auth.command import CommandContext
+from sync_server.db.changes import emit
 from sync_server.db.engine import Database
 from sync_server.db.models import (
     ChangeLogEntry,
@@ -39,8 +40,8 @@ from sync_server.db.models import (
 from sync_server.db.types import utcnow
 from sync_server.errors import FeatureDisabled, LoanDeskError
 from sync_server.flags.service import require_enabled
-from sync_server.sync.changes import emit
-from sync_server.sync.commands import HANDLERS, CommandContext
+from sync_server.principal import Principal
+from sync_server.sync.commands import HANDLERS
 
 log = logging.getLogger("loandesk.sync")
 

@@ -36,8 +36,8 @@ from sync_server.db.models import (
     ScheduleRow,
     User,
 )
+from sync_server.loans.payment_views import payment_views
 from sync_server.loans.queries import SUMMARY_COLUMNS
-from sync_server.payments.views import payment_views
 
 Row = dict[str, Any]
 _RAW = NullType()

@@ -26,10 +26,10 @@ from desktop.qt import Qt
 from desktop.screens.main_window import MainWindow
 from loancore.dates import IST
 from loancore.roles import Role
-from sync_server.auth.principal import SYSTEM
 from sync_server.auth.service import create_branch, create_user
 from sync_server.db.engine import Database
 from sync_server.loans.book import BorrowerDetails, NewLoan, create_loans_bulk
+from sync_server.principal import SYSTEM
 from tests.live import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -27,7 +27,6 @@ from desktop.sync.outbox import record_payment
 from loancore.contract import PaymentPayload
 from loancore.roles import Role
 from sync_server.app import FEATURE_ROUTERS
-from sync_server.auth.principal import SYSTEM
 from sync_server.auth.service import create_user
 from sync_server.auth.tokens import issue_access_token
 from sync_server.config import Settings
@@ -35,6 +34,7 @@ from sync_server.db.engine import Database
 from sync_server.db.migrate import upgrade
 from sync_server.db.models import Branch, Payment, SyncCommandRecord, User
 from sync_server.loans.book import BorrowerDetails, NewLoan, create_loans_bulk
+from sync_server.principal import SYSTEM
 from tests.live import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

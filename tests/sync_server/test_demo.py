@@ -16,7 +16,6 @@ from loancore.delinquency import dpd_on
 from sync_server.audit.service import verify_chain
 from sync_server.auth import passwords
 from sync_server.auth.passwords import verify_password
-from sync_server.auth.principal import Principal
 from sync_server.db.engine import Database
 from sync_server.db.models import (
     AllocationLine,
@@ -45,8 +44,9 @@ from sync_server.demo.timeline import cut_off, post_planned
 from sync_server.errors import Conflict
 from sync_server.jobs.history import book_as_of
 from sync_server.jobs.reference import reference_day_end
-from sync_server.jobs.weekly import week_key
 from sync_server.loans.dpd import dpd_as_of
+from sync_server.principal import Principal
+from sync_server.scores.weekly import week_key
 from tests import dbs
 
 TODAY = date(2026, 11, 27)

@@ -30,7 +30,7 @@ from sync_server.clock import FixedClock
 from sync_server.config import Settings
 from sync_server.db.engine import Database
 from sync_server.demo import DEMO_PASSWORD, DemoSummary, seed_demo
-from sync_server.jobs.tasks import run_weekly
+from sync_server.scores.tasks import run_weekly
 from tests import dbs
 from tests.desktop.screens.conftest import Clock, CountingSync
 from tests.desktop.screens_grab import grab

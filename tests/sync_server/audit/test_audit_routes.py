@@ -12,8 +12,8 @@ import pytest
 
 from loancore.roles import Role
 from sync_server.audit import service as audit
-from sync_server.auth.principal import Principal
 from sync_server.db.engine import Database
+from sync_server.principal import Principal
 from tests.sync_server.conftest import Actors
 
 

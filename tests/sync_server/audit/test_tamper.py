@@ -11,8 +11,8 @@ from sqlalchemy.exc import DBAPIError
 
 from loancore.roles import Role
 from sync_server.audit import service as audit
-from sync_server.auth.principal import Principal
 from sync_server.db.engine import Database
+from sync_server.principal import Principal
 
 
 def _five_entries(db: Database) -> list[int]:

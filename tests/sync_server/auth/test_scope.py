@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from loancore.roles import Role
-from sync_server.auth.principal import Principal
 from sync_server.auth.scope import apply_loan_scope, ensure_loan_visible
 from sync_server.db.engine import Database
 from sync_server.db.models import AuditEntry, Borrower, Loan, Product
 from sync_server.errors import Forbidden, NotFound
+from sync_server.principal import Principal
 from tests.sync_server.conftest import Actors
 
 

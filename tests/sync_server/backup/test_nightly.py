@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import select
 
 from loancore.roles import Role
-from sync_server.auth.principal import Principal
 from sync_server.auth.service import create_user
 from sync_server.backup.archive import KEYRING_SERVICE, open_sealed
 from sync_server.backup.tasks import BackupPlan, prune
@@ -22,7 +21,8 @@ from sync_server.db.engine import Database
 from sync_server.db.models import AuditEntry, JobRun, User
 from sync_server.flags.service import set_flag
 from sync_server.health.service import code_head
-from sync_server.jobs.scheduler import run_due_jobs
+from sync_server.principal import Principal
+from sync_server.scheduler import run_due_jobs
 
 # 27-11-2026 02:00 IST: the 26th's day-end is due.
 NIGHT = FixedClock(datetime(2026, 11, 26, 20, 30, tzinfo=UTC))

@@ -12,7 +12,6 @@ from uuid6 import uuid7
 from loancore.contract import PaymentPayload
 from loancore.delinquency import dpd_on
 from loancore.roles import Role
-from sync_server.auth.principal import Principal
 from sync_server.db.engine import Database
 from sync_server.db.models import Charge, Loan, LoanState
 from sync_server.jobs import tasks
@@ -21,6 +20,7 @@ from sync_server.loans.book import BorrowerDetails, NewLoan, create_loan
 from sync_server.loans.dpd import dpd_as_of
 from sync_server.payments.service import record_payment
 from sync_server.payments.views import payment_content_hash
+from sync_server.principal import Principal
 from tests.sync_server.jobs.portfolio import Ids, clock_after, setup_org
 
 _IST = timedelta(hours=5, minutes=30)

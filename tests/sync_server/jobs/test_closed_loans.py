@@ -10,7 +10,7 @@ from sync_server.db.models import Loan, LoanState
 from sync_server.loans.book import loan_dues
 from sync_server.loans.detail import loan_detail
 from sync_server.loans.queries import LoanFilters, LoanSort, list_loans
-from sync_server.loans.routes import write_off
+from sync_server.loans.service import write_off
 from sync_server.sync.views import loan_views
 from tests.sync_server.jobs.lender_book import Lender, lender
 

@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 
 from loancore.roles import Role
 from loancore.schedule import Installment
-from sync_server.auth.principal import Principal
 from sync_server.db.engine import Database
 from sync_server.db.models import (
     ChangeLogEntry,
@@ -28,6 +27,7 @@ from sync_server.errors import Conflict, FeatureDisabled
 from sync_server.flags.service import set_flag
 from sync_server.jobs import tasks
 from sync_server.jobs.history import book_as_of
+from sync_server.principal import Principal
 from tests.sync_server.jobs.portfolio import (
     Ids,
     add_borrower,

@@ -15,7 +15,7 @@ from sync_server.clock import FixedClock
 from sync_server.db.engine import Database
 from sync_server.db.models import AuditEntry, JobRun
 from sync_server.jobs import cli, tasks
-from sync_server.jobs.scheduler import Scheduler, Timetable, run_due_jobs
+from sync_server.scheduler import Scheduler, Timetable, run_due_jobs
 from tests.sync_server.conftest import Actors
 from tests.sync_server.jobs.portfolio import clock_after, random_book
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loancore.delinquency import dpd_on
-from sync_server.auth.principal import SYSTEM
+from sync_server.principal import SYSTEM
 from sync_server.db.engine import Database
 from sync_server.db.models import (
     Charge,

@@ -24,7 +24,7 @@ from sync_server.clock import Clock, FixedClock
 from sync_server.db.engine import Database
 from sync_server.db.migrate import upgrade
 from sync_server.db.models import JobRun, LoanState
-from sync_server.jobs.scheduler import run_due_jobs
+from sync_server.scheduler import run_due_jobs
 from tests.sync_server.jobs.portfolio import random_book
 
 db = Database(sys.argv[1])

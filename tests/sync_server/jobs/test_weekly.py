@@ -15,6 +15,7 @@ from sync_server.db.engine import Database
 from sync_server.db.models import CollectorScore, ContactLog
 from sync_server.errors import ValidationFailed
 from sync_server.jobs import tasks
+from sync_server.scores import tasks as score_tasks
 from tests.sync_server.jobs.portfolio import (
     Ids,
     add_borrower,
@@ -94,7 +95,7 @@ def test_a_week_is_scored_per_collector_from_the_book(
     db: Database, week: tuple[uuid.UUID, uuid.UUID]
 ) -> None:
     a, b = week
-    outcome = tasks.run_weekly_key(db, "2026-W10", clock_after(SUNDAY))
+    outcome = score_tasks.run_weekly_key(db, "2026-W10", clock_after(SUNDAY))
     assert (outcome.status, outcome.counts) == ("done", {"scores": 2})
     # A: efficiency 1/2, promises 0/1, rolled 1/2, coverage 2/2 -> 25 + 0 + 7.5 + 15 = 47.5
     # B: nothing due and no promise: only roll-forward (15 × 1) and coverage (15 × 0) apply,
@@ -109,7 +110,7 @@ def test_a_closed_week_never_changes_even_when_the_book_does(
     db: Database, week: tuple[uuid.UUID, uuid.UUID]
 ) -> None:
     a, _ = week
-    tasks.run_weekly(db, MONDAY, clock_after(SUNDAY))
+    score_tasks.run_weekly(db, MONDAY, clock_after(SUNDAY))
     before = _scores(db)
     ids = Ids(80)
     with db.unit_of_work() as session:
@@ -117,7 +118,7 @@ def test_a_closed_week_never_changes_even_when_the_book_does(
             select(ContactLog.loan_id).where(ContactLog.user_id == a)
         ).scalar_one()
         pay(session, ids, missed_loan, EMI, date(2026, 3, 7), a)
-    again = tasks.run_weekly(db, MONDAY, clock_after(SUNDAY + timedelta(days=3)))
+    again = score_tasks.run_weekly(db, MONDAY, clock_after(SUNDAY + timedelta(days=3)))
     assert again.status == "already_done"
     assert _scores(db) == before
 
@@ -126,8 +127,12 @@ def test_a_week_is_refused_until_it_is_over_and_its_sunday_is_closed(
     db: Database, week: tuple[uuid.UUID, uuid.UUID]
 ) -> None:
     with pytest.raises(tasks.NotYetDue, match="not over"):
-        tasks.run_weekly(db, MONDAY + timedelta(days=7), clock_after(SUNDAY + timedelta(days=6)))
+        score_tasks.run_weekly(
+            db, MONDAY + timedelta(days=7), clock_after(SUNDAY + timedelta(days=6))
+        )
     with pytest.raises(tasks.NotYetDue, match="Run the day-end for 15-03-2026"):
-        tasks.run_weekly(db, MONDAY + timedelta(days=7), clock_after(SUNDAY + timedelta(days=9)))
+        score_tasks.run_weekly(
+            db, MONDAY + timedelta(days=7), clock_after(SUNDAY + timedelta(days=9))
+        )
     with pytest.raises(ValidationFailed, match="not a Monday"):
-        tasks.run_weekly(db, MONDAY + timedelta(days=1), clock_after(SUNDAY))
+        score_tasks.run_weekly(db, MONDAY + timedelta(days=1), clock_after(SUNDAY))

@@ -18,10 +18,10 @@ from sqlalchemy import update
 
 from loancore.delinquency import bucket_for, class_for_dpd, overdue_since_for
 from loancore.roles import Role
-from sync_server.auth.principal import SYSTEM
 from sync_server.db.engine import Database
 from sync_server.db.models import DelinquencyDate, LoanState
 from sync_server.loans.book import BorrowerDetails, NewLoan, create_loans_bulk
+from sync_server.principal import SYSTEM
 from tests.sync_server.conftest import Actors
 
 DISBURSED = date(2026, 6, 15)

@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 
 from loancore.allocation import Allocation, AllocationLine, Component, allocate
 from loancore.schedule import Installment
-from sync_server.auth.principal import SYSTEM
 from sync_server.db.engine import Database
 from sync_server.db.models import (
     AuditEntry,
@@ -29,6 +28,7 @@ from sync_server.loans.book import (
     loan_dues,
     unapply_allocation,
 )
+from sync_server.principal import SYSTEM
 from tests.sync_server.payments.helpers import FIRST_DUE, book_loan, new_loan
 
 

@@ -7,10 +7,10 @@ import pytest
 from uuid6 import uuid7
 
 from loancore.contract import PaymentPayload
-from sync_server.auth.principal import Principal
 from sync_server.loans.book import loan_dues
 from sync_server.payments.service import record_payment
 from sync_server.payments.views import payment_content_hash
+from sync_server.principal import Principal
 from tests.sync_server.loans.portfolio import (
     TODAY,
     Book,

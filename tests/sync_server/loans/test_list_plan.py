@@ -15,11 +15,11 @@ from sqlalchemy import event, text
 from bench.bench_dayend import AS_OF, build
 from bench.bench_server import NOW
 from loancore.roles import Role
-from sync_server.auth.principal import Principal
 from sync_server.clock import FixedClock
 from sync_server.db.engine import Database
 from sync_server.jobs import tasks
 from sync_server.loans.queries import LoanFilters, LoanSort, list_loans
+from sync_server.principal import Principal
 
 LOANS = 3000
 BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")

@@ -12,12 +12,12 @@ import httpx
 from sqlalchemy import func, select
 from uuid6 import uuid7
 
-from sync_server.auth.principal import SYSTEM
 from sync_server.clock import FixedClock
 from sync_server.db.engine import Database
 from sync_server.db.models import AllocationLine, AuditEntry, LoanState, Payment
 from sync_server.loans.book import BorrowerDetails, NewLoan, create_loan
 from sync_server.loans.position import closing_quote, lock_loan, read_dues
+from sync_server.principal import SYSTEM
 from tests.sync_server.conftest import Actors
 
 # Disbursed 15-06-2026, EMIs from 15-07-2026: by the tests' business date (27-11-2026) five

@@ -10,7 +10,6 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 import main
-from sync_server.auth.principal import SYSTEM
 from sync_server.db.engine import Database
 from sync_server.db.models import (
     AuditEntry,
@@ -20,6 +19,7 @@ from sync_server.db.models import (
     StatementImport,
 )
 from sync_server.errors import FeatureDisabled
+from sync_server.principal import SYSTEM
 from sync_server.reconciliation.cli import import_statement_command
 from sync_server.reconciliation.matches import match_bank_lines
 from sync_server.reconciliation.service import ImportReport, import_statement_file

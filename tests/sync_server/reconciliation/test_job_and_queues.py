@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from loancore.roles import Role
-from sync_server.auth.principal import Principal
+from sync_server.principal import Principal
 from sync_server.db.models import BankMatch, JobRun
 from sync_server.errors import FeatureDisabled
 from sync_server.flags.service import set_flag

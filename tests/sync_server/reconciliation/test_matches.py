@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from loancore.reconciliation.matching import Step
-from sync_server.auth.principal import SYSTEM
 from sync_server.db.models import AuditEntry, BankLine, BankMatch
+from sync_server.principal import SYSTEM
 from sync_server.reconciliation.matches import match_bank_lines
 from sync_server.reconciliation.service import import_statement_file
 from tests.sync_server.payments.conftest import _cheap_password_hashing, app, desk

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sync_server.db.engine import Database
 from sync_server.db.models import Branch, LegalCase, Loan, Product
 from sync_server.jobs import tasks
+from sync_server.scores import tasks as score_tasks
 from tests.sync_server.jobs.portfolio import (
     Book,
     Ids,
@@ -80,5 +81,5 @@ def build(db: Database, loans: int = 30, seed: int = 15) -> Book:
                     .values(status="written_off", closed_on=date(2026, 4, 8))
                 )
         day = next_day
-    tasks.run_weekly(db, date(2026, 3, 30), clock_after(date(2026, 4, 5)))
+    score_tasks.run_weekly(db, date(2026, 3, 30), clock_after(date(2026, 4, 5)))
     return book

@@ -17,6 +17,7 @@ from loancore.roles import Role
 from sync_server.db.engine import Database
 from sync_server.db.models import AuditEntry, CollectorScore, JobRun
 from sync_server.jobs import cli, tasks
+from sync_server.scores import tasks as score_tasks
 from tests.sync_server.conftest import Actors
 from tests.sync_server.jobs.portfolio import Ids, clock_after, pay, setup_org
 from tests.sync_server.scores.test_week_from_ledger import BEFORE, EMI, MONDAY, SUNDAY, loan
@@ -53,7 +54,7 @@ def week(db: Database, http: httpx.Client, actors: Actors) -> Week:
         late = loan(session, ids, a, [date(2026, 2, 20), date(2026, 3, 4), date(2026, 4, 4)])
     tasks.run_day_end(db, BEFORE, clock_after(BEFORE))
     tasks.run_day_end(db, SUNDAY, clock_after(SUNDAY))
-    tasks.run_weekly(db, MONDAY, clock_after(SUNDAY))
+    score_tasks.run_weekly(db, MONDAY, clock_after(SUNDAY))
     # A payment made on Saturday reaches the book only after the week was scored.
     with db.unit_of_work() as session:
         pay(session, ids, late, 2 * EMI, SUNDAY - timedelta(days=1), a)
@@ -74,7 +75,7 @@ def versions(db: Database) -> list[tuple[int, int, int | None, str | None]]:
 
 
 def test_a_closed_week_is_not_recomputed_by_running_its_job_again(db: Database, week: Week) -> None:
-    assert tasks.run_weekly(db, MONDAY, clock_after(SUNDAY + timedelta(days=9))).status == (
+    assert score_tasks.run_weekly(db, MONDAY, clock_after(SUNDAY + timedelta(days=9))).status == (
         "already_done"
     )
     assert versions(db) == [(1, 0, 1_875, None)]

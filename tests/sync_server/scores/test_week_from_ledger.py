@@ -15,6 +15,7 @@ from loancore.schedule import Installment
 from sync_server.db.engine import Database
 from sync_server.db.models import AllocationLine, CollectorScore, Loan, Payment, PaymentReversal
 from sync_server.jobs import tasks
+from sync_server.scores import tasks as score_tasks
 from tests.sync_server.jobs.portfolio import (
     Ids,
     add_borrower,
@@ -97,7 +98,7 @@ def test_a_foreclosure_among_arrears_does_not_cover_the_unpaid_installments(db: 
         )
     assert paid == 5 * EMI
     tasks.run_day_end(db, SUNDAY, clock_after(SUNDAY))
-    tasks.run_weekly(db, MONDAY, clock_after(SUNDAY))
+    score_tasks.run_weekly(db, MONDAY, clock_after(SUNDAY))
     # demand: the arrears and this week's EMI of the first loan, this week's EMI of the second;
     # efficiency 1/3, no promise due, nothing rolled, one of two contacted:
     # (50 × 1/3 + 15 × 1 + 15 × 1/2) of 80 points = 48.96
@@ -116,7 +117,7 @@ def test_a_first_week_carries_its_arrears_and_buckets_in_from_the_ledger(db: Dat
         slipping = loan(session, ids, a, [date(2026, 2, 4), date(2026, 3, 4), date(2026, 4, 4)])
         pay(session, ids, slipping, EMI, date(2026, 2, 4), a)
     tasks.run_day_end(db, SUNDAY, clock_after(SUNDAY))
-    tasks.run_weekly(db, MONDAY, clock_after(SUNDAY))
+    score_tasks.run_weekly(db, MONDAY, clock_after(SUNDAY))
     # demand: two EMIs in arrears + one falling due; nothing collected, 1 of 2 rolled, no
     # contact: (50 × 0 + 15 × 1/2 + 15 × 0) of 80 points = 9.38
     assert scores(db)[a] == (2, 3 * EMI, 0, 0, 0, 1, 0, 938)
@@ -138,7 +139,7 @@ def test_a_week_with_no_promise_due_scores_the_other_factors_out_of_one_hundred(
     with db.unit_of_work() as session:
         pay(session, ids, kept, EMI, date(2026, 3, 4), b)
     tasks.run_day_end(db, SUNDAY, clock_after(SUNDAY))
-    tasks.run_weekly(db, MONDAY, clock_after(SUNDAY))
+    score_tasks.run_weekly(db, MONDAY, clock_after(SUNDAY))
     # A: (50 × 1/2 + 15 × 0 + 15 × 1) of 80 points = 50.00 (not 60 with 20 free points)
     assert scores(db) == {
         a: (1, EMI, EMI // 2, 0, 0, 1, 1, 5_000),
@@ -162,7 +163,7 @@ def test_an_installment_paid_ahead_before_the_week_is_not_asked_for_again(db: Da
         pay(session, ids, early, EMI, date(2026, 3, 5), a)
         pay(session, ids, on_time, EMI, date(2026, 3, 5), a)
     tasks.run_day_end(db, SUNDAY, clock_after(SUNDAY))
-    tasks.run_weekly(db, MONDAY, clock_after(SUNDAY))
+    score_tasks.run_weekly(db, MONDAY, clock_after(SUNDAY))
     # demand: only the second loan's EMI; collected in full; both contacted
     assert scores(db)[a] == (2, EMI, EMI, 0, 0, 0, 2, 10_000)
     assert prepaid(db, a) == EMI
@@ -206,7 +207,7 @@ def test_a_reversed_payment_collects_nothing(db: Database) -> None:
             for line in list(lines)
         )
     tasks.run_day_end(db, SUNDAY, clock_after(SUNDAY))
-    tasks.run_weekly(db, MONDAY, clock_after(SUNDAY))
+    score_tasks.run_weekly(db, MONDAY, clock_after(SUNDAY))
     assert scores(db)[a][1:3] == (EMI, 0)
     assert scores(db)[a][6] == 0
 
@@ -222,5 +223,5 @@ def test_a_first_week_starts_a_disputed_loan_from_its_frozen_bucket(db: Database
         open_dispute(session, ids, disputed, date(2026, 2, 20), 41, b)
         pay(session, ids, disputed, 2 * EMI, date(2026, 2, 25), a)
     tasks.run_day_end(db, SUNDAY, clock_after(SUNDAY))
-    tasks.run_weekly(db, MONDAY, clock_after(SUNDAY))
+    score_tasks.run_weekly(db, MONDAY, clock_after(SUNDAY))
     assert scores(db)[a][5] == 0

@@ -15,11 +15,11 @@ from uuid6 import uuid7
 
 from loancore.roles import Role
 from sync_server.app import API_PREFIX, create_app
-from sync_server.auth.principal import SYSTEM
 from sync_server.clock import FixedClock
 from sync_server.config import Settings
 from sync_server.db.engine import Database
 from sync_server.loans.book import BorrowerDetails, NewLoan, create_loan
+from sync_server.principal import SYSTEM
 from sync_server.sync import routes as sync_routes
 from tests.sync_server.conftest import Actors
 

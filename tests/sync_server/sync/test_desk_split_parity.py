@@ -31,13 +31,13 @@ from loancore.contract import PaymentPayload
 from loancore.dates import add_months, format_date
 from loancore.roles import Role
 from sync_server.auth import passwords
-from sync_server.auth.principal import Principal
 from sync_server.auth.service import create_branch, create_user
 from sync_server.db.engine import Database
 from sync_server.db.models import AllocationLine, Charge, Loan, LoanState, Product
 from sync_server.loans.book import BorrowerDetails, NewLoan, create_loan
 from sync_server.loans.position import closing_quote, read_dues
 from sync_server.payments.service import record_payment
+from sync_server.principal import Principal
 from sync_server.sync.views import loan_views
 
 TODAY = date(2026, 11, 27)

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 import httpx
 from sqlalchemy import Uuid, bindparam, text
 
+from sync_server.db.changes import emit
 from sync_server.db.engine import Database
 from sync_server.db.types import UTCDateTime
-from sync_server.sync.changes import emit
 from tests.sync_server.conftest import Actors
 from tests.sync_server.sync.conftest import World
 

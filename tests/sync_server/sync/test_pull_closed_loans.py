@@ -8,11 +8,11 @@ from datetime import date
 import httpx
 from sqlalchemy import select
 
-from sync_server.auth.principal import SYSTEM
 from sync_server.db.engine import Database
 from sync_server.db.models import Loan
 from sync_server.loans.position import closing_quote, lock_loan, read_dues
-from sync_server.loans.routes import write_off
+from sync_server.loans.service import write_off
+from sync_server.principal import SYSTEM
 from tests.sync_server.conftest import Actors
 from tests.sync_server.sync.conftest import World, cash, command, pull_all, push
 

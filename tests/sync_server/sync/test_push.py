@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from uuid6 import uuid7
 
 from loancore.roles import Role
-from sync_server.auth.principal import Principal
 from sync_server.db.engine import Database
 from sync_server.db.models import (
     AuditEntry,
@@ -23,6 +22,7 @@ from sync_server.db.models import (
     SyncCommandRecord,
 )
 from sync_server.flags.service import set_flag
+from sync_server.principal import Principal
 from tests.sync_server.conftest import Actors
 from tests.sync_server.sync.conftest import World, cash, command, push
 

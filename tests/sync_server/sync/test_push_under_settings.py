@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import httpx
 
-from sync_server.auth.principal import SYSTEM
+from sync_server.principal import SYSTEM
 from sync_server.db.engine import Database
 from sync_server.settings.service import change_settings
 from tests.sync_server.conftest import Actors

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from loancore.roles import Action, can
 from sync_server.audit import service as audit
-from sync_server.auth.principal import Principal
 from sync_server.auth.scope import loan_visible
 from sync_server.db.engine import Database
 from sync_server.db.models import Loan
 from sync_server.errors import Forbidden, LoanDeskError
+from sync_server.principal import Principal
 
 
 def require_permission(actor: Principal, action: Action, what: str) -> None:

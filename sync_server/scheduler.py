@@ -23,9 +23,10 @@ from sync_server.db.engine import Database
 from sync_server.errors import LoanDeskError
 from sync_server.jobs import tasks
 from sync_server.jobs.ledger import DAY_END, WEEKLY_SCORES, ledger_row
-from sync_server.jobs.weekly import week_key
 from sync_server.ops.jobs import check_late
 from sync_server.reconciliation.tasks import night_key, run_reconciliation
+from sync_server.scores import tasks as score_tasks
+from sync_server.scores.weekly import week_key
 
 log = logging.getLogger("loandesk.jobs.scheduler")
 
@@ -74,7 +75,7 @@ def run_due_jobs(
         scored = row is not None and row.status == "done"
     if not scored:
         try:
-            outcome = tasks.run_weekly(db, week, clock)
+            outcome = score_tasks.run_weekly(db, week, clock)
             done.append(f"weekly {outcome.run_key}: {outcome.status}")
         except tasks.NotYetDue as exc:
             log.info("weekly scores waiting: %s", exc.message)

@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 from loancore.dates import parse_week, week_label
 from loancore.scoring import week_score_bp
 from sync_server.audit import service as audit
-from sync_server.auth.principal import SYSTEM, Principal
 from sync_server.db.models import CollectorScore
 from sync_server.errors import Conflict
 from sync_server.jobs.ledger import Step
+from sync_server.principal import SYSTEM, Principal
 from sync_server.scores.figures import collector_weeks
 from sync_server.settings.service import settings_on
 
