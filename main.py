@@ -76,7 +76,10 @@ def cmd_server(args: argparse.Namespace) -> int:
     )
     app = create_app(settings=settings, db=db)
     print(f"LoanDesk server on http://{args.host}:{args.port}/api/v1 (OpenAPI: /openapi.json)")
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    # The caller's address behind a proxy is read by the server itself, from the proxies named
+    # in LOANDESK_TRUSTED_PROXIES only (sync_server/ratelimit.py); uvicorn's own reading would
+    # believe any X-Forwarded-For sent from 127.0.0.1.
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, proxy_headers=False)
     return 0
 
 

@@ -36,9 +36,10 @@ def _jwt_secret() -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
-JOB_CONNECTIONS = 4
-"""Connections kept beyond the requests' own, for the scheduler's jobs and a refusal's audit
-entry written in its own transaction while the request's session is open."""
+JOB_CONNECTIONS = 6
+"""Connections kept beyond the requests' own, for the scheduler's jobs, a refusal's audit
+entry written in its own transaction while the request's session is open, and the two
+rate-limit claims the door makes before admission (middleware.HardeningMiddleware)."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,9 @@ class Settings:
     login_attempts_per_address_per_minute: int = 30
     requests_per_user_per_minute: int = 600
     requests_per_address_per_minute: int = 1200
+    login_failures_per_account_per_hour: int = 100
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks of the reverse proxies whose X-Forwarded-For names the caller."""
     max_body_bytes: int = 2 * 1024 * 1024
     cors_origins: tuple[str, ...] = ()
     run_scheduler: bool = True
