@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from filelock import FileLock, Timeout
+from filelock import BaseFileLock, FileLock, Timeout
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -111,9 +111,9 @@ def job_lock(db: Database, job: str) -> Iterator[bool]:
         return
     # An OS lock on a file beside the database (filelock: flock, or LockFileEx on Windows), so
     # two processes on one SQLite file run a job once; the OS drops it if the process dies.
-    lock = FileLock(f"{database}.{job}.lock", timeout=0)
+    file_lock: BaseFileLock = FileLock(f"{database}.{job}.lock", timeout=0)
     try:
-        lock.acquire()
+        file_lock.acquire()
         held = True
     except Timeout:
         held = False
@@ -121,7 +121,7 @@ def job_lock(db: Database, job: str) -> Iterator[bool]:
         yield held
     finally:
         if held:
-            lock.release()
+            file_lock.release()
 
 
 # ---------------------------------------------------------------------------------------------
