@@ -91,6 +91,9 @@ def cmd_server(args: argparse.Namespace) -> int:
     app = create_app(settings=settings, db=db)
     print(f"LoanDesk server on http://{args.host}:{args.port}/api/v1 (OpenAPI: /openapi.json)")
     configure_logging(args.log_level)  # JSON lines; the request lines replace uvicorn's access log
+    # The caller's address behind a proxy is read by the server itself, from the proxies named
+    # in LOANDESK_TRUSTED_PROXIES only (sync_server/ratelimit.py); uvicorn's own reading would
+    # believe any X-Forwarded-For sent from 127.0.0.1.
     uvicorn.run(
         app,
         host=args.host,
@@ -98,8 +101,7 @@ def cmd_server(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         log_config=None,
         access_log=False,
-        proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        proxy_headers=False,
     )
     return 0
 

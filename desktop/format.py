@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from loancore.dates import IST, format_date
 from loancore.delinquency import AssetClass, Bucket, bucket_for
-from loancore.money import Paise, format_rupees
+from loancore.money import Paise, divide_half_up, format_rupees, indian_grouping
 from loancore.roles import Role
 
 NOTHING = "—"
@@ -50,19 +50,15 @@ def rupees_short(paise: Paise | None) -> str:
         return NOTHING
     sign = "-" if paise < 0 else ""
     magnitude = abs(paise)
-    rupees_ = _half_up(magnitude, 100)
+    rupees_ = divide_half_up(magnitude, 100)
     if rupees_ * 100 < _PAISE_PER_LAKH:
-        return f"{sign if rupees_ else ''}₹{_indian_grouping(rupees_)}"
-    hundredths = _half_up(magnitude * 100, _PAISE_PER_LAKH)
+        return f"{sign if rupees_ else ''}₹{indian_grouping(rupees_)}"
+    hundredths = divide_half_up(magnitude * 100, _PAISE_PER_LAKH)
     unit = "L"
     if hundredths >= 100 * 100:  # 100.00 L is a crore
-        hundredths, unit = _half_up(magnitude * 100, _PAISE_PER_CRORE), "Cr"
+        hundredths, unit = divide_half_up(magnitude * 100, _PAISE_PER_CRORE), "Cr"
     whole, cents = divmod(hundredths, 100)
-    return f"{sign}₹{_indian_grouping(whole)}.{cents:02d} {unit}"
-
-
-def _half_up(numerator: int, denominator: int) -> int:
-    return (2 * numerator + denominator) // (2 * denominator)
+    return f"{sign}₹{indian_grouping(whole)}.{cents:02d} {unit}"
 
 
 def day(value: date | str | None) -> str:
@@ -131,21 +127,7 @@ def person_with_role(full_name: str, role: Role | str) -> str:
 def count(n: int, singular: str, plural: str | None = None) -> str:
     """'1 payment', '3 payments', with Indian grouping for big counts ('1,20,000 loans')."""
     word = singular if n == 1 else (plural or f"{singular}s")
-    return f"{_indian_grouping(n)} {word}"
-
-
-def _indian_grouping(n: int) -> str:
-    sign, digits = ("-", str(-n)) if n < 0 else ("", str(n))
-    if len(digits) <= 3:
-        return sign + digits
-    head, tail = digits[:-3], digits[-3:]
-    groups: list[str] = []
-    while len(head) > 2:
-        groups.insert(0, head[-2:])
-        head = head[:-2]
-    if head:
-        groups.insert(0, head)
-    return sign + ",".join([*groups, tail])
+    return f"{indian_grouping(n)} {word}"
 
 
 PROMISE_OUTCOMES = {

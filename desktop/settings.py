@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SETTINGS_FILE = "settings.json"
 FORMAT_VERSION = 1
@@ -58,11 +59,20 @@ class SettingsError(Exception):
     """The settings file exists but cannot be read as LoanDesk settings."""
 
 
+class _Environment(BaseSettings):
+    """What the desk reads from the environment: LOANDESK_DATA_DIR only (the rest of its
+    settings live in its settings file)."""
+
+    model_config = SettingsConfigDict(env_prefix="LOANDESK_", env_ignore_empty=True, extra="ignore")
+
+    data_dir: Path | None = None
+
+
 def data_dir() -> Path:
     """`$LOANDESK_DATA_DIR/desktop` when set (tests, portable installs), else the user's."""
-    override = os.environ.get("LOANDESK_DATA_DIR")
+    override = _Environment().data_dir
     if override:
-        return Path(override) / "desktop"
+        return override / "desktop"
     return Path(platformdirs.user_data_dir("LoanDesk", "LoanDesk"))
 
 

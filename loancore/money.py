@@ -25,6 +25,7 @@ _CURRENCY = "INR"
 _CURRENCY_PATTERN = "¤#,##,##0.00"
 _PLAIN_PATTERN = "#,##,##0.00"
 _COMPACT_PATTERN = "#,##,##0.##"
+_WHOLE_PATTERN = "#,##,##0"
 
 _PAISE_PER_LAKH = 10**5 * PAISE_PER_RUPEE
 _PAISE_PER_CRORE = 10**7 * PAISE_PER_RUPEE
@@ -178,6 +179,17 @@ def format_rupees_compact(paise: Paise) -> str:
         return f"{sign}₹{_hundredths_text(lakh_hundredths)} L"
     crore_hundredths = divide_half_up(magnitude * 100, _PAISE_PER_CRORE)
     return f"{sign}₹{_hundredths_text(crore_hundredths)} Cr"
+
+
+def indian_grouping(number: int) -> str:
+    """A whole number with Indian digit grouping, "-" when negative: 1,20,000 and -12,34,567.
+
+    The one grouping every side uses (counts on the desk, whole rupees on its tiles, counts in
+    the MIS), so that a figure reads the same wherever it is printed; babel knows the pattern.
+    """
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise TypeError(f"only whole numbers are grouped, not {type(number).__name__}")
+    return format_decimal(number, format=_WHOLE_PATTERN, locale=_LOCALE)
 
 
 def _hundredths_text(hundredths: int) -> str:

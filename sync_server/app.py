@@ -26,6 +26,7 @@ from sync_server.openapi import install as install_openapi
 from sync_server.ops.metrics import METRICS_PATH, metrics_endpoint
 from sync_server.ops.middleware import ObserveMiddleware
 from sync_server.params import refuse_control_characters
+from sync_server.ratelimit import CLAIM_WAIT_SECONDS, Limit, RateLimiter, trusted_networks
 
 log = logging.getLogger("loandesk.server")
 
@@ -89,6 +90,19 @@ def create_app(
     app.state.settings = settings
     app.state.db = db or Database(settings.database_url, capacity=settings.capacity)
     app.state.clock = clock or Clock()
+    app.state.trusted_proxies = trusted_networks(settings.trusted_proxies)
+    # Requests are counted by the wall clock, not the business clock (which tests and the demo
+    # stand still); tests that must not meet a window's end replace a limiter's `clock`.
+    app.state.address_limiter = RateLimiter(
+        app.state.db,
+        Limit("address", settings.requests_per_address_per_minute, 60),
+        brief_wait=CLAIM_WAIT_SECONDS,
+    )
+    app.state.user_limiter = RateLimiter(
+        app.state.db,
+        Limit("user", settings.requests_per_user_per_minute, 60),
+        brief_wait=CLAIM_WAIT_SECONDS,
+    )
 
     @app.exception_handler(LoanDeskError)
     async def _loandesk_error(_: Request, exc: LoanDeskError) -> JSONResponse:
@@ -187,7 +201,8 @@ def create_app(
     app.add_middleware(
         HardeningMiddleware,
         max_body_bytes=settings.max_body_bytes,
-        per_address_per_minute=settings.requests_per_address_per_minute,
+        limiter=app.state.address_limiter,
+        trusted_proxies=app.state.trusted_proxies,
     )
     app.add_middleware(
         ObserveMiddleware, prefix=API_PREFIX

@@ -1,44 +1,75 @@
-"""Server settings, read once from the environment with safe defaults for the embedded demo."""
+"""Server settings: from the environment (LOANDESK_ + the setting's name, read by
+pydantic-settings) or given in code (main.py's options, tests), with safe defaults for the
+embedded demo."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 from platformdirs import user_data_dir
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 APP_NAME = "LoanDesk"
+_FROM_ENVIRONMENT = SettingsConfigDict(
+    env_prefix="LOANDESK_", env_ignore_empty=True, frozen=True, extra="forbid"
+)
+"""LOANDESK_<NAME>; a variable set to nothing counts as not set (so does a blank line in a
+service manager's file)."""
+
+
+class _Places(BaseSettings):
+    """What is read before the settings are: where the data lives and which database."""
+
+    model_config = SettingsConfigDict(env_prefix="LOANDESK_", env_ignore_empty=True, extra="ignore")
+
+    data_dir: Path | None = None
+    database_url: str | None = None
 
 
 def data_dir() -> Path:
-    override = os.environ.get("LOANDESK_DATA_DIR")
-    path = Path(override) if override else Path(user_data_dir(APP_NAME, appauthor=False))
+    override = _Places().data_dir
+    path = override or Path(user_data_dir(APP_NAME, appauthor=False))
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def default_database_url() -> str:
     """The embedded default: a SQLite file in the platform's user data directory."""
-    return os.environ.get("LOANDESK_DATABASE_URL") or f"sqlite:///{data_dir() / 'server.db'}"
+    return _Places().database_url or f"sqlite:///{data_dir() / 'server.db'}"
 
 
 def _jwt_secret() -> str:
-    """A per-installation secret kept beside the database, so tokens survive a restart."""
-    env = os.environ.get("LOANDESK_JWT_SECRET")
-    if env:
-        return env
+    """A per-installation secret kept beside the database, so tokens survive a restart.
+
+    It is private from its first byte: written to a draft created with mode 0600 (O_EXCL, so
+    never someone else's file), then published under its name with a hard link, which fails
+    if another process starting at the same moment published its own first; then that one is
+    read, so every process signs with the same secret. Never written world-readable and
+    chmod-ed afterwards, which leaves a moment when anyone on the machine may read it."""
     path = data_dir() / "jwt-secret"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
+        draft = path.with_name(f".jwt-secret.{os.getpid()}.{secrets.token_hex(4)}")
+        handle = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                file.write(secrets.token_urlsafe(48))
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+        finally:
+            draft.unlink(missing_ok=True)
     return path.read_text(encoding="utf-8").strip()
 
 
-JOB_CONNECTIONS = 4
-"""Connections kept beyond the requests' own, for the scheduler's jobs and a refusal's audit
-entry written in its own transaction while the request's session is open."""
+JOB_CONNECTIONS = 6
+"""Connections kept beyond the requests' own, for the scheduler's jobs, a refusal's audit
+entry written in its own transaction while the request's session is open, and the two
+rate-limit claims the door makes before admission (middleware.HardeningMiddleware)."""
 
 
 @dataclass(frozen=True)
@@ -108,10 +139,14 @@ class Capacity:
         return 2 * self.admitted + JOB_CONNECTIONS
 
 
-@dataclass(frozen=True)
-class Settings:
-    database_url: str = field(default_factory=default_database_url)
-    jwt_secret: str = field(default_factory=_jwt_secret)
+class Settings(BaseSettings):
+    """Every server setting; each may come from the environment as LOANDESK_<NAME>
+    (docs/operations.md lists the ones an installation sets). Lists are comma-separated."""
+
+    model_config = _FROM_ENVIRONMENT
+
+    database_url: str = Field(default_factory=default_database_url)
+    jwt_secret: str = Field(default_factory=_jwt_secret, repr=False)
     jwt_issuer: str = "loandesk-server"
     jwt_audience: str = "loandesk-clients"
     access_token_minutes: int = 15
@@ -121,15 +156,21 @@ class Settings:
     login_attempts_per_address_per_minute: int = 30
     requests_per_user_per_minute: int = 600
     requests_per_address_per_minute: int = 1200
+    login_failures_per_account_per_hour: int = 100
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
+    """Addresses or networks of the reverse proxies whose X-Forwarded-For names the caller."""
     max_body_bytes: int = 2 * 1024 * 1024
-    cors_origins: tuple[str, ...] = ()
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     run_scheduler: bool = True
-    capacity: Capacity = field(default_factory=Capacity)
-    backup_dir: str | None = field(
-        default_factory=lambda: os.environ.get("LOANDESK_BACKUP_DIR") or None
-    )
+    capacity: Capacity = Field(default_factory=Capacity)
+    backup_dir: str | None = None
     """Where the scheduler writes the nightly encrypted backup; no nightly backup when unset."""
-    backup_keep: int = field(
-        default_factory=lambda: int(os.environ.get("LOANDESK_BACKUP_KEEP") or "14")
-    )
+    backup_keep: int = 14
     """How many nightly backups the folder keeps; older ones are deleted after a new one."""
+
+    @field_validator("trusted_proxies", "cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value

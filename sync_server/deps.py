@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from sync_server.clock import Clock
 from sync_server.config import Settings
 from sync_server.db.engine import Database
+from sync_server.ratelimit import caller_address
 
 
 def get_db(request: Request) -> Database:
@@ -116,4 +117,9 @@ BusinessDateDep = Annotated[date, Depends(get_business_date)]
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The caller's address; behind a trusted proxy, the one its X-Forwarded-For names."""
+    return caller_address(
+        request.client.host if request.client else None,
+        request.headers.get("x-forwarded-for"),
+        request.app.state.trusted_proxies,
+    )

@@ -5,9 +5,6 @@ Pure ASGI so that streaming bodies are counted as they arrive."""
 from __future__ import annotations
 
 import json
-import threading
-import time
-from collections import deque
 
 import anyio
 import anyio.to_thread
@@ -17,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sync_server.config import Capacity
 from sync_server.db.engine import DatabaseBusy
 from sync_server.ops.metrics import ADMISSION_SHED, ADMISSION_WAITING
+from sync_server.ratelimit import Network, RateLimiter, caller_address
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -38,46 +36,55 @@ def _error(status: int, code: str, detail: str) -> tuple[Message, Message]:
     return start, {"type": "http.response.body", "body": body}
 
 
-class SlidingWindow:
-    """At most `limit` events per `window` seconds per key; bounded memory per key."""
-
-    def __init__(self, limit: int, window: float = 60.0) -> None:
-        self.limit = limit
-        self.window = window
-        self._events: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, key: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            events = self._events.setdefault(key, deque())
-            while events and now - events[0] > self.window:
-                events.popleft()
-            if len(events) >= self.limit:
-                return False
-            events.append(now)
-            if len(self._events) > 100_000:
-                self._events.clear()
-            return True
+_CLAIMS_AT_ONCE = 2
+"""Rate-limit claims (database writes) in flight at once from the door: a flood of new
+addresses waits its turn here instead of taking the worker threads and connections that
+admitted requests were sized for (config.JOB_CONNECTIONS keeps two for them)."""
 
 
 class HardeningMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, per_address_per_minute: int) -> None:
+    """Refuses, before a request takes a place in the admission queue, what is over the
+    per-address rate limit (counted in the database for every process: ratelimit.py) or over
+    the body size limit, and adds the security headers to every answer."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        limiter: RateLimiter,
+        trusted_proxies: tuple[Network, ...],
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
-        self.limiter = SlidingWindow(per_address_per_minute)
+        self.limiter = limiter
+        self.trusted_proxies = trusted_proxies
+        self._claims: anyio.CapacityLimiter | None = None
+
+    async def _allowed(self, address: str) -> bool:
+        decided = self.limiter.allow_locally(address)
+        if decided is not None:
+            return decided
+        if self._claims is None:  # made in the running loop, on the first claim
+            self._claims = anyio.CapacityLimiter(_CLAIMS_AT_ONCE)
+        return await anyio.to_thread.run_sync(self.limiter.allow, address, limiter=self._claims)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        headers = dict(scope.get("headers") or [])
         client = scope.get("client")
-        address = client[0] if client else "unknown"
-        if not self.limiter.allow(address):
+        forwarded = headers.get(b"x-forwarded-for")
+        address = caller_address(
+            client[0] if client else None,
+            forwarded.decode("latin-1") if forwarded else None,
+            self.trusted_proxies,
+        )
+        if not await self._allowed(address):
             for message in _error(429, "too_many_requests", "Too many requests; slow down"):
                 await send(message)
             return
-        headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
             for message in _error(413, "payload_too_large", "The request body is too large"):

@@ -8,6 +8,17 @@ from pathlib import Path
 import pytest
 
 
+def pytest_report_header() -> str:
+    """Says at the top of every run, whatever part of the suite it is, whether the PostgreSQL
+    suites run (pytest reads this hook only from the root conftest)."""
+    from tests import dbs
+
+    problem = dbs.pg_available()
+    if problem:
+        return f"LoanDesk: PostgreSQL suites NOT run: {problem}"
+    return f"LoanDesk: PostgreSQL suites run against {dbs.PG_URL}"
+
+
 @pytest.fixture(autouse=True)
 def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOANDESK_DATA_DIR", str(tmp_path / "data"))

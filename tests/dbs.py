@@ -8,6 +8,7 @@ LOANDESK_REQUIRE_PG=1 (CI) an unreachable server fails the run instead of skippi
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import shutil
@@ -26,8 +27,10 @@ _lock = threading.Lock()
 _templates: dict[str, str] = {}
 
 
+@functools.cache
 def pg_available() -> str | None:
-    """None when reachable, else the reason."""
+    """None when reachable, else the reason. Asked once per run (the header and the server
+    suites both want to know)."""
     url = make_url(PG_URL)
     try:
         with psycopg.connect(

@@ -22,7 +22,15 @@ def free_port() -> int:
 def serve(app: FastAPI, *, startup_timeout: float = 10.0) -> Iterator[str]:
     """Yields the base URL; stops the server (bounded wait) on exit."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    # proxy_headers off, as main.py runs it: the app alone decides whose X-Forwarded-For counts.
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        proxy_headers=False,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

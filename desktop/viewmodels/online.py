@@ -18,6 +18,7 @@ from desktop.failures import UnexpectedAnswer as UnexpectedAnswer
 from desktop.failures import sentence
 from desktop.sync.api import ApiError as ApiError
 from desktop.sync.api import TransportError
+from loancore.money import indian_grouping
 
 BRANCHES_PATH = "/branches"
 NEEDS_CONNECTION = (
@@ -96,15 +97,7 @@ def iso_day(data: Mapping[str, Any], key: str) -> date:
 
 def grouped(n: int) -> str:
     """A count with Indian digit grouping: 1,20,000."""
-    sign, digits = ("-", str(-n)) if n < 0 else ("", str(n))
-    head, tail = digits[:-3], digits[-3:]
-    groups: list[str] = []
-    for _ in range(len(head)):
-        if not head:
-            break
-        groups.insert(0, head[-2:])
-        head = head[:-2]
-    return sign + ",".join([*groups, tail])
+    return indian_grouping(n)
 
 
 @dataclass(frozen=True, slots=True)

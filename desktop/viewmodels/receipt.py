@@ -23,24 +23,13 @@ from reportlab.pdfgen.canvas import Canvas
 from desktop.settings import LenderDetails
 from loancore.acceptance import PaymentMode, reference_label
 from loancore.dates import IST, format_date
-from loancore.money import PAISE_PER_RUPEE, format_rupees
+from loancore.money import format_rupees
+from loancore.words import amount_in_words
 
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
 SYSTEM_FONTS = Path("/usr/share/fonts/truetype/dejavu")
 PROVISIONAL_NOTE = "Provisional until synced with the head office"
-
-# fmt: off
-_ONES = (
-    "Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten",
-    "Eleven", "Twelve", "Thirteen", "Fourteen", "Fifteen", "Sixteen", "Seventeen", "Eighteen",
-    "Nineteen",
-)
-_TENS = ("", "", "Twenty", "Thirty", "Forty", "Fifty", "Sixty", "Seventy", "Eighty", "Ninety")
-# fmt: on
-_CRORE = 10**7
-_LAKH = 10**5
-_THOUSAND = 10**3
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,56 +160,6 @@ def receipt_of(saved: SavedPayment) -> Receipt:
         lender=saved.lender,
         to_close_paise=saved.to_close_paise,
     )
-
-
-def _below_hundred(n: int) -> str:
-    if n < 20:
-        return _ONES[n]
-    tens, ones = divmod(n, 10)
-    return _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
-
-
-def _below_thousand(n: int) -> str:
-    hundreds, rest = divmod(n, 100)
-    parts = [f"{_ONES[hundreds]} Hundred"] if hundreds else []
-    if rest:
-        parts.append(_below_hundred(rest))
-    return " ".join(parts)
-
-
-def number_in_words(n: int) -> str:
-    """A whole number in the Indian system: crore, lakh, thousand, hundred. Beyond 99 crore
-    the crores are counted in the same words ("One Thousand Two Hundred Crore")."""
-    if n < 0:
-        raise ValueError("only amounts of zero or more are written in words")
-    if n == 0:
-        return "Zero"
-    crores, rest = divmod(n, _CRORE)
-    lakhs, rest = divmod(rest, _LAKH)
-    thousands, rest = divmod(rest, _THOUSAND)
-    parts = []
-    if crores:
-        parts.append(f"{number_in_words(crores)} Crore")
-    if lakhs:
-        parts.append(f"{_below_hundred(lakhs)} Lakh")
-    if thousands:
-        parts.append(f"{_below_hundred(thousands)} Thousand")
-    if rest:
-        parts.append(_below_thousand(rest))
-    return " ".join(parts)
-
-
-def amount_in_words(paise: int) -> str:
-    """E.g. 12,34,567.89 -> "Rupees Twelve Lakh Thirty-Four Thousand Five Hundred Sixty-Seven
-    and Eighty-Nine Paise Only"."""
-    if isinstance(paise, bool) or not isinstance(paise, int) or paise < 0:
-        raise ValueError(f"an amount in words needs paise as a whole number, not {paise!r}")
-    rupees, cents = divmod(paise, PAISE_PER_RUPEE)
-    if rupees and cents:
-        return f"Rupees {number_in_words(rupees)} and {_below_hundred(cents)} Paise Only"
-    if cents:
-        return f"{_below_hundred(cents)} Paise Only"
-    return f"Rupees {number_in_words(rupees)} Only"
 
 
 def _font_dirs() -> list[Path]:

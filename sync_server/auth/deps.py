@@ -12,7 +12,6 @@ neither, so a check hidden inside a service cannot stand in for a declared one.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -28,22 +27,10 @@ from sync_server.auth.tokens import decode_access_token
 from sync_server.db.models import User
 from sync_server.deps import ClockDep, DbDep, SettingsDep, client_address
 from sync_server.errors import Forbidden, NotAuthenticated, TooManyRequests
-from sync_server.middleware import SlidingWindow
 from sync_server.principal import Principal
+from sync_server.ratelimit import RateLimiter
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from POST /auth/login")
-_limiter_lock = threading.Lock()
-
-
-def _user_limiter(request: Request, limit: int) -> SlidingWindow:
-    limiter: SlidingWindow | None = getattr(request.app.state, "user_limiter", None)
-    if limiter is None:
-        with _limiter_lock:
-            limiter = getattr(request.app.state, "user_limiter", None)
-            if limiter is None:
-                limiter = SlidingWindow(limit)
-                request.app.state.user_limiter = limiter
-    return limiter
 
 
 def current_principal(
@@ -71,9 +58,8 @@ def current_principal(
             branch_id=user.branch_id,
             address=client_address(request),
         )
-    if not _user_limiter(request, settings.requests_per_user_per_minute).allow(
-        str(principal.user_id)
-    ):
+    limiter: RateLimiter = request.app.state.user_limiter
+    if not limiter.allow(str(principal.user_id)):
         raise TooManyRequests("Too many requests from this account; slow down")
     return principal
 

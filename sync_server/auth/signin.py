@@ -1,7 +1,8 @@
 """Signing in, refreshing and signing out.
 
 Sign-in failures are written in a transaction of their own (the request's rolls back), so the
-failure count, the lockout and the audit entry survive the refusal. On SQLite the request's
+failure count, the lockout and the audit entry survive the refusal; so is the claim of a place
+in the hourly cap on failed sign-ins, before the password is checked. On SQLite the request's
 transaction holds the write lock from its first statement, so it is rolled back before the
 separate transaction starts; otherwise the two would wait on each other.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ from sync_server.db.engine import Database
 from sync_server.db.models import LoginAttempt, RefreshToken, User
 from sync_server.errors import NotAuthenticated, TooManyRequests
 from sync_server.principal import Principal
+from sync_server.ratelimit import Limit, RateLimiter
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,11 +92,15 @@ def _refuse_login(
     now: datetime,
     settings: Settings,
     detail: str,
+    not_a_guess: RateLimiter | None = None,
 ) -> datetime | None:
     """Counts the failure in its own transaction (the request's rolls back) and returns the
-    lock's end if this failure locked the account."""
+    lock's end if this failure locked the account. A refusal that checked no password
+    (`not_a_guess`: the account was locked) gives its place in the hourly cap back."""
     locked_until = None
     with db.unit_of_work() as session:
+        if not_a_guess is not None:
+            not_a_guess.give_back(session, username, now.timestamp())
         session.add(
             LoginAttempt(username=username[:64], address=address[:64], at=now, success=False)
         )
@@ -121,6 +127,25 @@ def _refuse_login(
             detail=detail,
         )
     return locked_until
+
+
+def _failures(db: Database, settings: Settings) -> RateLimiter:
+    """The hourly cap on failed sign-ins per account, counted in the database for every server
+    process. Each attempt claims a place before its password is checked and a success gives
+    it back, so even attempts racing in several processes check at most the cap's number of
+    wrong passwords in a clock hour, whatever the lockout settings; the cap ends with the hour,
+    so the account's owner signs in again once the attacker stops. Unknown usernames are
+    counted alike, so the cap tells nobody which accounts exist."""
+    return RateLimiter(db, Limit("signin", settings.login_failures_per_account_per_hour, 3600))
+
+
+def _failures_message(limit: Limit, now: datetime) -> str:
+    window_end = limit.window_at(now.timestamp()) + limit.window_seconds
+    until = datetime.fromtimestamp(window_end, tz=UTC)
+    return (
+        "Too many failed sign-ins to this account this hour; "
+        f"try again after {_as_ist(until)} IST or ask an administrator"
+    )
 
 
 def _anonymous(address: str | None) -> Principal:
@@ -158,6 +183,18 @@ def login(
             detail=f"throttled: too many sign-in attempts from {address} for '{name[:64]}'",
         )
         raise TooManyRequests("Too many sign-in attempts from this address; wait a minute")
+    session.rollback()  # the claim below is a transaction of its own: see the module docstring
+    failures = _failures(db, settings)
+    if not failures.take(name, now.timestamp()):
+        audit.record_attempt(
+            db,
+            actor=_anonymous(address),
+            action="auth.login",
+            entity="user",
+            outcome="refused",
+            detail=f"throttled: {failures.limit.hits} failed sign-ins this hour for '{name[:64]}'",
+        )
+        raise TooManyRequests(_failures_message(failures.limit, now))
     user = session.execute(select(User).where(User.username == name)).scalar_one_or_none()
     if user is not None and user.locked_until is not None and user.locked_until > now:
         until = user.locked_until
@@ -170,6 +207,7 @@ def login(
             now=now,
             settings=settings,
             detail=f"sign-in to locked account '{name}'",
+            not_a_guess=failures,
         )
         raise NotAuthenticated(_locked_message(until), code="account_locked")
     password_ok = passwords.verify_password(user.password_hash if user else None, password)
@@ -197,6 +235,7 @@ def login(
         if user is not None and password_ok and not user.active:
             raise NotAuthenticated("This account is deactivated; ask an administrator")
         raise NotAuthenticated("Wrong username or password", code="invalid_credentials")
+    failures.give_back(session, name, now.timestamp())
     user.failed_logins = 0
     user.locked_until = None
     if passwords.needs_rehash(user.password_hash):

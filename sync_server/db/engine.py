@@ -37,6 +37,12 @@ WRITE_WAIT_SECONDS = Capacity().write_wait_seconds
 """How long a writer waits for SQLite's write lock, in this process or another (busy_timeout),
 unless the capacity says otherwise."""
 
+BRIEF_WAIT = "loandesk_brief_wait_seconds"
+"""An execution option (`engine.execution_options(...)`): this work waits at most so many
+seconds for SQLite's write lock instead of the write wait, for writes that have something
+better to do than queue behind a long one (ratelimit.py counts locally meanwhile). On
+PostgreSQL the work sets its own `lock_timeout`."""
+
 _WRITE_LOCKS: dict[str, threading.Lock] = {}
 _WRITE_LOCKS_GUARD = threading.Lock()
 _HOLDS = "loandesk_write_lock"
@@ -95,13 +101,18 @@ def _queue_writers(engine: Engine, lock: threading.Lock, wait_seconds: float) ->
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        if not lock.acquire(timeout=wait_seconds):
-            raise WriteLockTimeout(
-                f"The database stayed busy for {wait_seconds:g} s; try again shortly"
-            )
+        wait = conn.get_execution_options().get(BRIEF_WAIT, wait_seconds)
+        if not lock.acquire(timeout=wait):
+            raise WriteLockTimeout(f"The database stayed busy for {wait:g} s; try again shortly")
         conn.info[_HOLDS] = True
         try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            if wait != wait_seconds:  # other processes' writers: SQLite's own wait, briefly
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={int(wait * 1000)}")
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            finally:
+                if wait != wait_seconds:
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout={int(wait_seconds * 1000)}")
         except BaseException:
             release(conn)
             raise

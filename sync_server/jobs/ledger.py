@@ -18,9 +18,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
+from filelock import BaseFileLock, FileLock, Timeout
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -80,24 +80,6 @@ def _pg_lock_key(job: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def _try_file_lock(handle: IO[bytes]) -> bool:
-    try:
-        import fcntl
-
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return True
-    except ImportError:  # pragma: no cover - Windows
-        import msvcrt
-
-        try:
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
-            return True
-        except OSError:
-            return False
-    except OSError:
-        return False
-
-
 @contextmanager
 def job_lock(db: Database, job: str) -> Iterator[bool]:
     """Yields whether this process now holds the job's lock; releases it on exit."""
@@ -130,10 +112,19 @@ def job_lock(db: Database, job: str) -> Iterator[bool]:
             if held:
                 lock.release()
         return
-    path = Path(f"{database}.{job}.lock")
-    with path.open("a+b") as handle:
-        held = _try_file_lock(handle)
-        yield held  # closing the file releases the lock
+    # An OS lock on a file beside the database (filelock: flock, or LockFileEx on Windows), so
+    # two processes on one SQLite file run a job once; the OS drops it if the process dies.
+    file_lock: BaseFileLock = FileLock(f"{database}.{job}.lock", timeout=0)
+    try:
+        file_lock.acquire()
+        held = True
+    except Timeout:
+        held = False
+    try:
+        yield held
+    finally:
+        if held:
+            file_lock.release()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict
 
 from loancore.roles import Action
 from sync_server.auth.deps import require
-from sync_server.principal import Principal
 from sync_server.deps import ClockDep, ReadSessionDep
 from sync_server.ops.alerts import recent_alerts
+from sync_server.principal import Principal
 
 router = APIRouter(tags=["system"])
 

@@ -24,7 +24,7 @@ from loancore.acceptance import PaymentMode
 from loancore.dates import format_date
 from loancore.roles import Action, Role
 from sync_server.audit import service as audit
-from sync_server.principal import Principal
+from sync_server.auth.access import require_permission
 from sync_server.db.models import (
     BankAccount,
     CashDeposit,
@@ -34,7 +34,7 @@ from sync_server.db.models import (
     User,
 )
 from sync_server.errors import Conflict, Forbidden, ValidationFailed
-from sync_server.auth.access import require_permission
+from sync_server.principal import Principal
 from sync_server.reconciliation.periods import refuse_if_locked
 
 MAX_RECEIPTS_PER_DEPOSIT = 2000

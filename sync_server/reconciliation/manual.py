@@ -29,7 +29,7 @@ from loancore.reconciliation.matching import (
 )
 from loancore.roles import Action
 from sync_server.audit import service as audit
-from sync_server.principal import Principal
+from sync_server.auth.access import require_permission
 from sync_server.db.models import (
     BankLine,
     BankMatch,
@@ -39,7 +39,7 @@ from sync_server.db.models import (
     PaymentReversal,
 )
 from sync_server.errors import Conflict, NotFound, SameMakerAndChecker, ValidationFailed
-from sync_server.auth.access import require_permission
+from sync_server.principal import Principal
 from sync_server.reconciliation.matches import expected_entries
 from sync_server.reconciliation.periods import refuse_if_locked
 from sync_server.reconciliation.windows import DOMAIN_WINDOWS, Windows

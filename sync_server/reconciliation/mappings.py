@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from loancore.roles import Action
 from sync_server.audit import service as audit
-from sync_server.principal import Principal
+from sync_server.auth.access import require_permission
 from sync_server.db.models import ColumnMappingPreset
 from sync_server.errors import ValidationFailed
-from sync_server.auth.access import require_permission
+from sync_server.principal import Principal
 from sync_server.reconciliation.statements import PRESETS, ColumnMapping
 
 _FIELDS = ("date", "narration", "debit", "credit", "balance", "value_date", "reference")

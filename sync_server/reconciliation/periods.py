@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 from loancore.dates import format_date
 from loancore.roles import Action
 from sync_server.audit import service as audit
-from sync_server.principal import Principal
+from sync_server.auth.access import require_permission
 from sync_server.db.models import ReconciliationLock
 from sync_server.errors import Conflict, NotFound, ValidationFailed
-from sync_server.auth.access import require_permission
 from sync_server.payments.on_record import locked_through
+from sync_server.principal import Principal
 
 __all__ = [
     "PeriodLocked",

@@ -17,11 +17,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from loancore.reconciliation.matching import EntryKind
 from loancore.roles import Action
 from sync_server.audit import service as audit
+from sync_server.auth.access import refusals_audited
 from sync_server.auth.deps import require, require_any
-from sync_server.principal import Principal
 from sync_server.deps import BusinessDateDep, ClockDep, DbDep, ReadSessionDep, SessionDep
 from sync_server.errors import LoanDeskError, PayloadTooLarge
-from sync_server.auth.access import refusals_audited
+from sync_server.principal import Principal
 from sync_server.reconciliation import deposits, manual, mappings, periods, queues
 from sync_server.reconciliation.schemas import (
     CandidateOut,

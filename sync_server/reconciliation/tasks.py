@@ -15,10 +15,10 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from sync_server.principal import SYSTEM, Principal
 from sync_server.db.engine import Database
 from sync_server.jobs import ledger
 from sync_server.jobs.ledger import RECONCILIATION, RunOutcome
+from sync_server.principal import SYSTEM, Principal
 from sync_server.reconciliation import queues
 from sync_server.reconciliation.matches import match_bank_lines
 from sync_server.reconciliation.windows import DOMAIN_WINDOWS, Windows

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from loancore.money import format_rupees
+from loancore.money import format_rupees, indian_grouping
 from sync_server.reports.figures import Ratio
 
 NOT_APPLICABLE = "n/a"
@@ -31,13 +31,4 @@ def day(value: date) -> str:
 
 def count(value: int) -> str:
     """Counts in Indian grouping too (1,23,456)."""
-    text = str(abs(value))
-    head, tail = text[:-3], text[-3:]
-    groups: list[str] = []
-    while len(head) > 2:
-        groups.insert(0, head[-2:])
-        head = head[:-2]
-    if head:
-        groups.insert(0, head)
-    grouped = ",".join([*groups, tail]) if groups else tail
-    return f"-{grouped}" if value < 0 else grouped
+    return indian_grouping(value)

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from loancore.roles import Action
 from loancore.settings import SETTINGS_INFO, LenderSettings
 from sync_server.auth.deps import CurrentPrincipal, require
-from sync_server.principal import Principal
 from sync_server.db.models import User
 from sync_server.deps import ClockDep, ReadSessionDep, SessionDep
+from sync_server.principal import Principal
 from sync_server.settings import service
 from sync_server.settings.schemas import (
     SettingOut,

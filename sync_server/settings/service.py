@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 from loancore.roles import Action, can
 from loancore.settings import LenderSettings, SettingsRefused, parse_settings
 from sync_server.audit import service as audit
-from sync_server.principal import SYSTEM, Principal
 from sync_server.db.models import SettingChange
 from sync_server.db.types import utcnow
 from sync_server.errors import Forbidden, LoanDeskError, ValidationFailed
+from sync_server.principal import SYSTEM, Principal
 
 _CACHE = "loandesk_lender_settings"
 

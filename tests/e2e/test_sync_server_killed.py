@@ -26,7 +26,6 @@ from desktop.sync.engine import SyncEngine
 from desktop.sync.outbox import record_payment
 from loancore.contract import PaymentPayload
 from loancore.roles import Role
-from sync_server.app import FEATURE_ROUTERS
 from sync_server.auth.service import create_user
 from sync_server.auth.tokens import issue_access_token
 from sync_server.config import Settings
@@ -43,36 +42,20 @@ LOANS = 60
 PER_LOAN = 5
 
 
-_UNWIRED = """
-import sys, uvicorn
-from sync_server.app import API_PREFIX, create_app
-from sync_server.config import Settings
-from sync_server.db.engine import Database
-from sync_server.sync import routes
-url, port = sys.argv[1], int(sys.argv[2])
-app = create_app(settings=Settings(database_url=url, run_scheduler=False), db=Database(url))
-app.include_router(routes.router, prefix=API_PREFIX)
-uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
-"""
-
-
 def _server_command(url: str, port: int) -> list[str]:
-    """`main.py server` once app.py mounts the sync routes; until then the same app, started
-    the same way, with the sync routes mounted here."""
-    if "sync_server.sync.routes" in FEATURE_ROUTERS:
-        return [
-            sys.executable,
-            "main.py",
-            "server",
-            "--db",
-            url,
-            "--port",
-            str(port),
-            "--no-scheduler",
-            "--log-level",
-            "warning",
-        ]
-    return [sys.executable, "-c", _UNWIRED, url, str(port)]
+    """The server as an office starts it: `main.py server`."""
+    return [
+        sys.executable,
+        "main.py",
+        "server",
+        "--db",
+        url,
+        "--port",
+        str(port),
+        "--no-scheduler",
+        "--log-level",
+        "warning",
+    ]
 
 
 def _start(url: str, port: int, data_dir: Path) -> subprocess.Popen[bytes]:

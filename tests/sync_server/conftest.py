@@ -29,12 +29,6 @@ _REQUIRE_PG = os.environ.get("LOANDESK_REQUIRE_PG") == "1"
 DEFAULT_NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
 
-def pytest_report_header() -> str:
-    if _PG_PROBLEM:
-        return f"LoanDesk: PostgreSQL suites NOT run: {_PG_PROBLEM}"
-    return f"LoanDesk: PostgreSQL suites run against {dbs.PG_URL}"
-
-
 @pytest.fixture(scope="session")
 def _template_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield tmp_path_factory.mktemp("templates")

@@ -190,11 +190,11 @@ def test_serving_stops_the_server_when_the_block_fails_or_ends(
 
 
 def test_a_server_that_stops_before_it_serves_is_reported_not_waited_for() -> None:
+    """The refusal names the exit code, which only the check for a stopped process knows; had
+    the wait run out instead, it would say the server "did not answer within" the timeout."""
     port = free_port()
-    started = time.monotonic()
     with (
-        pytest.raises(DemoError, match="exit code 3"),
+        pytest.raises(DemoError, match=r"stopped before it could serve \(exit code 3\)"),
         serving([sys.executable, "-c", "raise SystemExit(3)"], port, startup_timeout=UP_TIMEOUT_S),
     ):
         pass
-    assert time.monotonic() - started < UP_TIMEOUT_S

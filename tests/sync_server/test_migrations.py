@@ -126,19 +126,21 @@ def _seed_loan(db: Database) -> uuid.UUID:
 
 
 @pytest.mark.parametrize(
-    "statement",
+    ("statement", "refusal"),
     [
-        "UPDATE loans SET principal_paise = 1",
-        "UPDATE loans SET annual_rate_bp = 1",
-        "UPDATE loans SET tenure_months = 1",
-        "DELETE FROM loans",
-        "UPDATE schedule_rows SET principal_due = 1",
-        "DELETE FROM schedule_rows",
+        ("UPDATE loans SET principal_paise = 1", "loan financial fields are immutable"),
+        ("UPDATE loans SET annual_rate_bp = 1", "loan financial fields are immutable"),
+        ("UPDATE loans SET tenure_months = 1", "loan financial fields are immutable"),
+        ("DELETE FROM loans", "loans are never deleted"),
+        ("UPDATE schedule_rows SET principal_due = 1", "schedule_rows is append-only: UPDATE"),
+        ("DELETE FROM schedule_rows", "schedule_rows is append-only: DELETE"),
     ],
 )
-def test_the_database_refuses_to_rewrite_financial_facts(db: Database, statement: str) -> None:
+def test_the_database_refuses_to_rewrite_financial_facts(
+    db: Database, statement: str, refusal: str
+) -> None:
     _seed_loan(db)
-    with pytest.raises(DBAPIError), db.engine.begin() as conn:
+    with pytest.raises(DBAPIError, match=refusal), db.engine.begin() as conn:
         conn.execute(text(statement))
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT principal_paise FROM loans")).scalar_one() == 100000

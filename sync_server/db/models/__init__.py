@@ -9,6 +9,7 @@ from sync_server.db.models.collections import (
     Promise,
     Reminder,
 )
+from sync_server.db.models.limits import RateLimitWindow
 from sync_server.db.models.loans import (
     Borrower,
     Charge,
@@ -81,6 +82,7 @@ __all__ = [
     "PaymentReversal",
     "Product",
     "Promise",
+    "RateLimitWindow",
     "ReconciliationLock",
     "RefreshToken",
     "Reminder",

@@ -7,7 +7,9 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from desktop import format as fmt
+from desktop.viewmodels.online import grouped
 from loancore.roles import Role
+from tests.loancore.frozen import rows
 
 
 def test_rupees_have_the_sign_and_indian_grouping() -> None:
@@ -95,3 +97,13 @@ def test_counts_use_indian_grouping_and_the_right_number() -> None:
 )
 def test_a_person_is_named_with_their_role_once(name: str, role: Role, shown: str) -> None:
     assert fmt.person_with_role(name, role) == shown
+
+
+def test_tiles_and_counts_read_as_before_babel_grouped_them() -> None:
+    """Frozen from the hand-written grouping the desk had: 1,200 paise amounts for the tiles
+    (rounding and lakh/crore boundaries, both signs) and 1,200 whole numbers for the counts."""
+    for paise, tile, _with_symbol, _plain in rows("indian_grouping_rupees.tsv"):
+        assert fmt.rupees_short(int(paise)) == tile, paise
+    for number, shown in rows("indian_grouping_counts.tsv"):
+        assert fmt.count(int(number), "loan") == f"{shown} {'loan' if shown == '1' else 'loans'}"
+        assert grouped(int(number)) == shown

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import platformdirs
 import pytest
 
 from desktop.settings import (
@@ -94,3 +95,10 @@ def test_the_lenders_name_and_registration_for_receipts_are_read_from_the_file(
     data["lender"] = {"name": "One Line Finance", "registration": "NBFC-MFI N-14.03268"}
     path.write_text(json.dumps(data), encoding="utf-8")
     assert ClientSettings.load(path).lender.registration == ("NBFC-MFI N-14.03268",)
+
+
+def test_an_empty_data_folder_variable_means_the_users_own_folder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LOANDESK_DATA_DIR", "")
+    assert data_dir() == Path(platformdirs.user_data_dir("LoanDesk", "LoanDesk"))

@@ -220,7 +220,7 @@ def test_a_promise_whose_local_row_cannot_be_written_is_not_queued_either(
     taken = new_command_id()
     put(cache, "promise", _promise(loans[0], BUSINESS_DATE) | {"id": str(taken)})
     entry = _entry(cache, mint=lambda: taken)
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError, match=r"UNIQUE constraint failed: promises\.id"):
         entry.save(PromiseInput("LN0000001", "500", "11-03-2026"))
     assert cache.outbox_size() == 0
 

@@ -19,6 +19,6 @@ def test_the_quick_benchmark_runs_both_nights_a_rerun_and_the_reference(
     assert f"[{kind}] built 500 loans x 24 installments" in out
     for line in ("(first):", "(next):", "rerun of a finished date:", "reference over 200 loans"):
         assert line in out, line
-    ratio = re.search(r"set-based is ([\d,]+)x faster per loan", out)
-    assert ratio is not None
-    assert int(ratio.group(1).replace(",", "")) >= 1
+    # the comparison is printed as a figure; how large it is depends on the machine, and a test
+    # never judges speed
+    assert re.search(r"set-based is [\d,]+x faster per loan", out)

