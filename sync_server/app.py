@@ -41,6 +41,7 @@ FEATURE_ROUTERS = (
     "sync_server.sync.routes",
     "sync_server.jobs.routes",
     "sync_server.health.routes",
+    "sync_server.reports.routes",
 )
 
 
@@ -175,6 +176,7 @@ def create_app(
         AdmissionMiddleware,
         capacity=settings.capacity,
         exempt=frozenset({f"{API_PREFIX}/health", *(API_PREFIX + p for p in HEALTH_PATHS)}),
+        reports_prefix=f"{API_PREFIX}/reports/",
     )
     app.add_middleware(
         HardeningMiddleware,
