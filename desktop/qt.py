@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QBuffer,
+    QByteArray,
     QCoreApplication,
     QDate,
     QEvent,
+    QIODevice,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -47,6 +50,9 @@ from PySide6.QtGui import (
     QShortcut,
     QShowEvent,
 )
+from PySide6.QtPdf import QPdfDocument
+from PySide6.QtPdfWidgets import QPdfView
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -96,6 +102,8 @@ __all__ = [
     "QAbstractTableModel",
     "QAction",
     "QApplication",
+    "QBuffer",
+    "QByteArray",
     "QCheckBox",
     "QCloseEvent",
     "QColor",
@@ -118,6 +126,7 @@ __all__ = [
     "QGuiApplication",
     "QHBoxLayout",
     "QHeaderView",
+    "QIODevice",
     "QIcon",
     "QKeyEvent",
     "QKeySequence",
@@ -134,10 +143,14 @@ __all__ = [
     "QPaintEvent",
     "QPainter",
     "QPalette",
+    "QPdfDocument",
+    "QPdfView",
     "QPersistentModelIndex",
     "QPixmap",
     "QPlainTextEdit",
     "QPoint",
+    "QPrintDialog",
+    "QPrinter",
     "QProgressBar",
     "QProgressDialog",
     "QPushButton",

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from loancore.roles import Role
 from sync_server.db.engine import Database
 from sync_server.db.models import AuditEntry
-from sync_server.reports import generate
+from sync_server.reports import service
 from sync_server.reports.service import mis_figures
 from tests.sync_server.conftest import Actors
 from tests.sync_server.reports.book import AS_OF, START
@@ -160,14 +160,14 @@ def test_the_kill_switch_stops_reports(
 def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[threading.Event, threading.Event]]:
     """The report's figures wait on `release` once `inside` is set: a report in progress."""
     inside, release = threading.Event(), threading.Event()
-    real = generate.mis_figures
+    real = service.mis_figures
 
     def slow(*args: object, **kwargs: object) -> object:
         inside.set()
         release.wait(timeout=30)
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(generate, "mis_figures", slow)
+    monkeypatch.setattr("sync_server.reports.generate.mis_figures", slow)
     yield inside, release
     release.set()
 
