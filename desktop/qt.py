@@ -7,6 +7,7 @@ other module says `from desktop.qt import QWidget`, never `from PySide6...`.
 from __future__ import annotations
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QAbstractTableModel,
     QBuffer,
     QByteArray,
@@ -98,6 +99,7 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid as is_alive  # noqa: N813 -- reads as a question
 
 __all__ = [
+    "QAbstractItemModel",
     "QAbstractItemView",
     "QAbstractTableModel",
     "QAction",

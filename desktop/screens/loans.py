@@ -34,6 +34,7 @@ from desktop.qt import (
     Signal,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
+from desktop.screens._export import ExportButton
 from desktop.screens._tables import sort_by_header
 from desktop.screens.loan_detail import open_loan_detail
 from desktop.screens.record_payment import open_record_payment
@@ -267,6 +268,8 @@ class LoansScreen(QWidget):
         bar.addWidget(self.pay_button)
         self.table = QTableView(self)
         self.table.setModel(self.model)
+        self.export_button = ExportButton(self, self.table, "Loans")
+        bar.addWidget(self.export_button)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

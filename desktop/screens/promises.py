@@ -27,6 +27,7 @@ from desktop.qt import (
     Signal,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
+from desktop.screens._export import ExportButton
 from desktop.screens.loan_detail import RowsModel
 from desktop.signals import DataChanged, Topic
 from desktop.viewmodels import desk_business_date
@@ -256,6 +257,8 @@ class PromisesScreen(QWidget):
         )
         self.table = QTableView(self)
         self.table.setModel(self.rows)
+        self.export_button = ExportButton(self, self.table, "Promises")
+        bar.addWidget(self.export_button)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
