@@ -20,6 +20,7 @@ from desktop.qt import (
     QFileDialog,
     QKeySequence,
     QMessageBox,
+    QModelIndex,
     QPushButton,
     QShortcut,
     Qt,
@@ -66,6 +67,7 @@ class ExportButton(QPushButton):
         if not self.isEnabled():
             return
         headings, rows = visible_table(self.table)
+        more = self.table.model().canFetchMore(QModelIndex())
         path = self.ask_path(self.suggested_name())
         if path is None:
             return
@@ -73,17 +75,23 @@ class ExportButton(QPushButton):
         QueryOp(
             parent=self,
             op=lambda: export_rows(path, self.title, headings, rows),
-            success=lambda written: self._done(path, written),
+            success=lambda written: self._done(path, written, more=more),
         ).failure(self._failed).with_progress(f"Exporting {self.title}…").run_in_background()
 
-    def _done(self, path: Path, written: int) -> None:
+    def _done(self, path: Path, written: int, *, more: bool) -> None:
         self.setEnabled(True)
         self.setToolTip(f"Last exported: {grouped(written)} rows to {path}")
         self.exported.emit(path, written)
+        partly = (
+            " These are the rows loaded so far: scroll to the end of the list to load the "
+            "rest, then export again."
+            if more
+            else ""
+        )
         box = QMessageBox(
             QMessageBox.Icon.Information,
             "LoanDesk — exported",
-            f"{grouped(written)} rows exported to {path}.",
+            f"{grouped(written)} rows exported to {path}.{partly}",
             parent=self.screen_widget,
         )
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

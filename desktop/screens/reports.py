@@ -210,6 +210,8 @@ class ReportsScreen(QWidget):
     def _show_report(self, report: MisReport) -> None:
         self.report = report
         self.document.close()
+        if self._buffer is not None:
+            self._buffer.deleteLater()
         self._buffer = QBuffer(self)
         self._buffer.setData(QByteArray(report.content))
         self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)

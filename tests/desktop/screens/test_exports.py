@@ -19,9 +19,10 @@ from desktop.qt import QApplication, QMessageBox, QSortFilterProxyModel, Qt, QTa
 from desktop.screens import ScreenContext
 from desktop.screens.loan_detail import RowsModel
 from desktop.screens.loans import LoansScreen
+from desktop.viewmodels.loans import PAGE_SIZE
 from loancore.sheets import AMOUNT_FORMAT, COUNT_FORMAT, DATE_FORMAT, RUPEES_FORMAT
 from tests.desktop.screens.conftest import OFFSCREEN_NOISE
-from tests.desktop.viewmodels.cached import loan_data, put_loans
+from tests.desktop.viewmodels.cached import bulk_loans, loan_data, put_loans
 
 pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)
 
@@ -173,3 +174,26 @@ def test_the_loans_screen_exports_what_it_shows(
     amounts = [row[4].value for row in cells[1:]]
     assert Decimal("1234567.89") in {Decimal(str(a)) for a in amounts}
     assert all(row[5].is_date for row in cells[1:])
+
+
+def test_a_paged_list_says_when_it_exported_only_the_rows_loaded(
+    qtbot: QtBot, looked: QApplication, context: ScreenContext, cache: Cache, tmp_path: Path
+) -> None:
+    template = loan_data(1)
+    bulk_loans(
+        cache,
+        [dict(template, id=f"loan-{n:05d}", account_no=f"LN{n:07d}") for n in range(PAGE_SIZE + 5)],
+    )
+    screen = LoansScreen(context)
+    qtbot.add_widget(screen)
+    screen.show()
+    target = tmp_path / "page.xlsx"
+    screen.export_button.ask_path = lambda _suggested: target
+    with qtbot.wait_signal(screen.export_button.exported, timeout=20_000) as done:
+        screen.export_button.click()
+    assert done.args == [target, PAGE_SIZE]
+    boxes = screen.findChildren(QMessageBox)
+    assert any("rows loaded so far" in box.text() for box in boxes)
+    for box in boxes:
+        box.close()
+    assert len(_sheet(target)) == 1 + PAGE_SIZE
