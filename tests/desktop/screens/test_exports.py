@@ -38,7 +38,7 @@ HEADERS = ("Account", "Borrower", "Amount (₹)", "Collected", "Count", "Due on"
 
 
 def _rows() -> list[tuple[str, ...]]:
-    rows = [
+    rows: list[tuple[str, ...]] = [
         (
             "0012345",
             "Sita Devi",
