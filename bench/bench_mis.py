@@ -1,16 +1,32 @@
 """MIS figures on a large book, beside one plain `SELECT count(*), sum(outstanding)` over it.
 
     .venv/bin/python -m bench.bench_mis --loans 100000 --db sqlite
+    .venv/bin/python -m bench.bench_mis --sizes 100000,1000000 --db both
     .venv/bin/python -m bench.bench_mis --quick --db both
 
-The book is the day-end benchmark's (bench/bench_dayend.py: bulk SQL, one in five loans behind,
-one in fifty disputed), run through one day-end so that its history holds the as-of date.
-Reported: the build and the day-end, the MIS figures (every query of the report: the book on
-the date, collections over schedule rows and allocation lines, the roll matrix, six months of
-trend), the PDF and XLSX made from them, and the plain count and sum as the floor a report over
-the whole book cannot beat. The history starts at the as-of date, so the roll matrix's earlier
-month-end and the trend's earlier months read an empty book: those parts cost their index
-look-ups only.
+The book is the day-end benchmark's (bench/bench_dayend.py: built by set-based SQL, recursive
+CTEs on SQLite and generate_series on PostgreSQL, never the ORM; one in five loans behind, one
+in fifty disputed), run through one day-end so that its history holds the as-of date. Each size
+is built in a database of its own, dropped afterwards, one size and one database at a time (the
+machine is shared).
+
+Reported: the build and the day-end; the book's size (loans, schedule rows, history versions,
+database bytes); the MIS figures (every query of the report: the book on the date, collections
+over schedule rows and allocation lines, the roll matrix, six months of trend, the bank lines)
+with how many statements they ran and the slowest of them; the PDF and XLSX made from them;
+and the plain count and sum as the floor a report over the whole book cannot beat. The history
+starts at the as-of date, so the roll matrix's earlier month-end and the trend's earlier months
+read an empty book: those parts cost their index look-ups only.
+
+Measured on the shared two-core machine (load average near 12 from other work), 24
+installments a loan:
+- SQLite, 1,000,000 loans (24,000,000 schedule rows, 9,654 MiB): built 1,634 s, first day-end
+  266 s; plain count and sum 0.31 s; MIS figures 80.1 s in 48 statements (258x; the slowest,
+  9.3 s, is the month's demand over schedule rows); PDF and XLSX 0.4 s.
+- PostgreSQL, 300,000 loans (7,200,000 schedule rows, 2,833 MiB): built 677 s, first day-end
+  195 s; plain count and sum 0.37 s; MIS figures 26.0 s (70x; slowest 2.3 s, the same demand).
+- Earlier, 100,000 loans: SQLite 8.30 s (330x the plain count and sum), PostgreSQL 5.39 s (159x).
+PostgreSQL at 1,000,000 was not run: its build alone took 677 s at 300,000 on the loaded machine.
 """
 
 from __future__ import annotations
@@ -18,12 +34,16 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from bench.bench_dayend import AS_OF, build, database, timed_day_end
+from sync_server.db.engine import Database
 from sync_server.reports.pdf import render_pdf
 from sync_server.reports.service import mis_figures
 from sync_server.reports.xlsx import render_xlsx
@@ -31,27 +51,82 @@ from sync_server.reports.xlsx import render_xlsx
 PLAIN = "SELECT count(*), sum(principal_outstanding) FROM loan_state"
 
 
+class Statements:
+    """Every statement's time while `watch` is open: how many, and the slowest."""
+
+    def __init__(self) -> None:
+        self.times: list[tuple[float, str]] = []
+
+    @contextmanager
+    def watch(self, db: Database) -> Iterator[None]:
+        started: dict[int, float] = {}
+
+        def before(_c: Any, cursor: Any, statement: str, *_a: Any) -> None:
+            started[id(cursor)] = time.perf_counter()
+
+        def after(_c: Any, cursor: Any, statement: str, *_a: Any) -> None:
+            begun = started.pop(id(cursor), None)
+            if begun is not None:
+                self.times.append((time.perf_counter() - begun, " ".join(statement.split())))
+
+        event.listen(db.read_engine, "before_cursor_execute", before)
+        event.listen(db.read_engine, "after_cursor_execute", after)
+        try:
+            yield
+        finally:
+            event.remove(db.read_engine, "before_cursor_execute", before)
+            event.remove(db.read_engine, "after_cursor_execute", after)
+
+    def slowest(self) -> tuple[float, str]:
+        return max(self.times, default=(0.0, ""))
+
+
+def _size(db: Database, kind: str, root: Path) -> tuple[int, int, int]:
+    """(schedule rows, history versions, database bytes)."""
+    with db.read_only() as session:
+        schedule = int(session.execute(text("SELECT count(*) FROM schedule_rows")).scalar_one())
+        history = int(session.execute(text("SELECT count(*) FROM loan_history")).scalar_one())
+        if kind == "pg":
+            size = int(
+                session.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+            )
+    if kind == "sqlite":
+        size = sum(p.stat().st_size for p in root.glob("bench-dayend.db*"))
+    return schedule, history, size
+
+
 def bench(kind: str, loans: int, installments: int) -> None:
     with tempfile.TemporaryDirectory() as root, database(kind, Path(root)) as db:
         built = build(db, kind, loans, installments)
         print(f"[{kind}] built {loans:,} loans x {installments} installments in {built:.1f} s")
         print(f"[{kind}] day-end {AS_OF}: {timed_day_end(db, AS_OF):.2f} s")
+        schedule, history, size = _size(db, kind, Path(root))
+        print(
+            f"[{kind}] book: {loans:,} loans, {schedule:,} schedule rows, {history:,} history "
+            f"versions, {size / 2**20:,.0f} MiB on disk"
+        )
+        statements = Statements()
         with db.read_only() as session:
             started = time.perf_counter()
             count, total = session.execute(text(PLAIN)).one()
             plain = time.perf_counter() - started
             started = time.perf_counter()
-            figures = mis_figures(session, AS_OF)
+            with statements.watch(db):
+                figures = mis_figures(session, AS_OF)
             mis = time.perf_counter() - started
         now = datetime.now(UTC)
         started = time.perf_counter()
         pages = render_pdf(figures, now)
         workbook = render_xlsx(figures, now)
         documents = time.perf_counter() - started
+        slow, statement = statements.slowest()
         print(
             f"[{kind}] plain count and sum ({count:,} loans, {int(total):,} paise): {plain:.3f} s"
         )
-        print(f"[{kind}] MIS figures ({figures.loans:,} loans in the book): {mis:.2f} s")
+        print(
+            f"[{kind}] MIS figures ({figures.loans:,} loans in the book): {mis:.2f} s in "
+            f"{len(statements.times)} statements; slowest {slow:.2f} s: {statement[:90]}…"
+        )
         print(
             f"[{kind}] PDF ({len(pages):,} bytes) and XLSX ({len(workbook):,} bytes): "
             f"{documents:.2f} s"
@@ -62,14 +137,21 @@ def bench(kind: str, loans: int, installments: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loans", type=int, default=100_000)
+    parser.add_argument("--sizes", help="several book sizes, one after another: 100000,1000000")
     parser.add_argument("--db", choices=("sqlite", "pg", "both"), default="both")
     parser.add_argument("--installments", type=int, default=24)
     parser.add_argument("--quick", action="store_true", help="500 loans: a smoke run")
     args = parser.parse_args(argv)
+    sizes = (
+        [int(s.replace(",", "").replace("_", "")) for s in args.sizes.split(",")]
+        if args.sizes
+        else [args.loans]
+    )
     if args.quick:
-        args.loans = 500
-    for kind in ("sqlite", "pg") if args.db == "both" else (args.db,):
-        bench(kind, args.loans, args.installments)
+        sizes = [500]
+    for loans in sizes:
+        for kind in ("sqlite", "pg") if args.db == "both" else (args.db,):
+            bench(kind, loans, args.installments)
     return 0
 
 

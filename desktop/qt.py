@@ -7,10 +7,14 @@ other module says `from desktop.qt import QWidget`, never `from PySide6...`.
 from __future__ import annotations
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QAbstractTableModel,
+    QBuffer,
+    QByteArray,
     QCoreApplication,
     QDate,
     QEvent,
+    QIODevice,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -47,6 +51,9 @@ from PySide6.QtGui import (
     QShortcut,
     QShowEvent,
 )
+from PySide6.QtPdf import QPdfDocument
+from PySide6.QtPdfWidgets import QPdfView
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -92,10 +99,13 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid as is_alive  # noqa: N813 -- reads as a question
 
 __all__ = [
+    "QAbstractItemModel",
     "QAbstractItemView",
     "QAbstractTableModel",
     "QAction",
     "QApplication",
+    "QBuffer",
+    "QByteArray",
     "QCheckBox",
     "QCloseEvent",
     "QColor",
@@ -118,6 +128,7 @@ __all__ = [
     "QGuiApplication",
     "QHBoxLayout",
     "QHeaderView",
+    "QIODevice",
     "QIcon",
     "QKeyEvent",
     "QKeySequence",
@@ -134,10 +145,14 @@ __all__ = [
     "QPaintEvent",
     "QPainter",
     "QPalette",
+    "QPdfDocument",
+    "QPdfView",
     "QPersistentModelIndex",
     "QPixmap",
     "QPlainTextEdit",
     "QPoint",
+    "QPrintDialog",
+    "QPrinter",
     "QProgressBar",
     "QProgressDialog",
     "QPushButton",

@@ -47,6 +47,7 @@ FEATURE_ROUTERS = (
     "sync_server.reconciliation.routes",
     "sync_server.health.routes",
     "sync_server.ops.routes",
+    "sync_server.reports.routes",
 )
 
 
@@ -197,6 +198,7 @@ def create_app(
         exempt=frozenset(
             {f"{API_PREFIX}/health", METRICS_PATH, *(API_PREFIX + p for p in HEALTH_PATHS)}
         ),
+        reports_prefix=f"{API_PREFIX}/reports/",
     )
     app.add_middleware(
         HardeningMiddleware,

@@ -103,6 +103,12 @@ class Capacity:
     request waits 0.25 s, a writer waits for SQLite's write lock (or a PostgreSQL row lock)
     20 s, a read statement on PostgreSQL runs 15 s, a connection is waited for 10 s; their sum
     stays under a minute, so the desk always hears an answer instead of timing out unsure.
+
+    The MIS report reads the whole book for seconds (8 s at 100,000 loans on SQLite): it has
+    its own `active_reports` place (one: a report keeps a core busy, and the office server has
+    two), so it never holds a reader's place; a second report meanwhile is shed at once with
+    `report_retry_after_seconds`. Its statements may run `report_statement_timeout_seconds`
+    (PostgreSQL), and the desk waits for a report with its own, longer timeout.
     """
 
     active_requests: int = 8
@@ -114,24 +120,31 @@ class Capacity:
     pool_timeout_seconds: float = 10.0
     write_wait_seconds: float = 20.0
     read_statement_timeout_seconds: float = 15.0
+    active_reports: int = 1
+    report_retry_after_seconds: int = 5
+    report_statement_timeout_seconds: float = 300.0
 
     def __post_init__(self) -> None:
-        if self.active_requests < 1 or self.active_writes < 1 or self.queued_requests < 0:
+        if (
+            min(self.active_requests, self.active_writes, self.active_reports) < 1
+            or self.queued_requests < 0
+        ):
             raise ValueError(
-                "active_requests and active_writes must be at least 1, queued_requests not negative"
+                "active_requests, active_writes and active_reports must be at least 1, "
+                "queued_requests not negative"
             )
         if self.worker_threads < self.admitted + 4:
             raise ValueError(
-                "worker_threads must exceed active_requests + active_writes by at least 4, so "
-                "an admitted request never waits for a thread"
+                "worker_threads must exceed the admitted requests (reads, writes and reports) "
+                "by at least 4, so an admitted request never waits for a thread"
             )
         if self.retry_after_seconds < 1:
             raise ValueError("retry_after_seconds must be at least 1")
 
     @property
     def admitted(self) -> int:
-        """Requests inside the app at most: reads and writes together."""
-        return self.active_requests + self.active_writes
+        """Requests inside the app at most: reads, writes and reports together."""
+        return self.active_requests + self.active_writes + self.active_reports
 
     @property
     def pool_size(self) -> int:

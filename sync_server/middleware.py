@@ -134,6 +134,7 @@ class _BodyTooLarge(Exception):
 
 
 _READS = frozenset({"GET", "HEAD"})
+_READ, _WRITE, _REPORT = "read", "write", "report"
 
 
 class AdmissionMiddleware:
@@ -153,28 +154,57 @@ class AdmissionMiddleware:
 
     The worker-thread pool (anyio's default limiter) belongs to the running event loop, so it
     is sized here on the first request: the admission limit and the thread and connection
-    pools are sized together (config.Capacity)."""
+    pools are sized together (config.Capacity).
 
-    def __init__(self, app: ASGIApp, *, capacity: Capacity, exempt: frozenset[str]) -> None:
+    A report (the MIS: seconds to minutes of reading the whole book) takes neither lane but
+    its own (`active_reports` places, one by default): the desk's quick reads keep all their
+    places while a report runs, and a second report asked for meanwhile is answered at once
+    with 503 and a longer Retry-After rather than queued behind seconds of work."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        capacity: Capacity,
+        exempt: frozenset[str],
+        reports_prefix: str | None = None,
+    ) -> None:
         self.app = app
         self.capacity = capacity
         self.exempt = exempt
-        self._lanes: dict[bool, anyio.Semaphore] = {}
+        self.reports_prefix = reports_prefix
+        self._lanes: dict[str, anyio.Semaphore] = {}
         self._waiting = 0
         self.shed = 0
-        self._retry_after = str(capacity.retry_after_seconds).encode()
+        self._retry_after = {
+            lane: str(seconds).encode()
+            for lane, seconds in (
+                (_READ, capacity.retry_after_seconds),
+                (_WRITE, capacity.retry_after_seconds),
+                (_REPORT, capacity.report_retry_after_seconds),
+            )
+        }
 
-    def _admission(self, writes: bool) -> anyio.Semaphore:
-        """The readers' places or the writers'; made on the first request, in the loop."""
+    def _lane(self, scope: Scope) -> str:
+        """Reports (paths under `reports_prefix`: seconds of reading the whole book) have their
+        own place, so a report never holds a reader's place nor waits behind the readers."""
+        if self.reports_prefix and scope["path"].startswith(self.reports_prefix):
+            return _REPORT
+        return _READ if scope["method"] in _READS else _WRITE
+
+    def _admission(self, lane: str) -> anyio.Semaphore:
+        """The readers', the writers' or the reports' places; made on the first request, in
+        the loop."""
         if not self._lanes:
             anyio.to_thread.current_default_thread_limiter().total_tokens = (
                 self.capacity.worker_threads
             )
-            self._lanes[False] = anyio.Semaphore(self.capacity.active_requests, fast_acquire=True)
-            self._lanes[True] = anyio.Semaphore(self.capacity.active_writes, fast_acquire=True)
-        return self._lanes[writes]
+            self._lanes[_READ] = anyio.Semaphore(self.capacity.active_requests, fast_acquire=True)
+            self._lanes[_WRITE] = anyio.Semaphore(self.capacity.active_writes, fast_acquire=True)
+            self._lanes[_REPORT] = anyio.Semaphore(self.capacity.active_reports, fast_acquire=True)
+        return self._lanes[lane]
 
-    async def _busy(self, send: Send) -> None:
+    async def _busy(self, send: Send, lane: str = _READ) -> None:
         self.shed += 1
         ADMISSION_SHED.inc()
         body = json.dumps(
@@ -186,7 +216,7 @@ class AdmissionMiddleware:
                 "status": 503,
                 "headers": [
                     (b"content-type", b"application/json"),
-                    (b"retry-after", self._retry_after),
+                    (b"retry-after", self._retry_after[lane]),
                 ],
             }
         )
@@ -196,9 +226,10 @@ class AdmissionMiddleware:
         if scope["type"] != "http" or scope["path"] in self.exempt:
             await self.app(scope, receive, send)
             return
-        slots = self._admission(scope["method"] not in _READS)
-        if slots.value == 0 and self._waiting >= self.capacity.queued_requests:
-            await self._busy(send)
+        lane = self._lane(scope)
+        slots = self._admission(lane)
+        if slots.value == 0 and (lane == _REPORT or self._waiting >= self.capacity.queued_requests):
+            await self._busy(send, lane)
             return
         admitted = False
         self._waiting += 1
@@ -211,7 +242,7 @@ class AdmissionMiddleware:
             self._waiting -= 1
             ADMISSION_WAITING.dec()
         if not admitted:
-            await self._busy(send)
+            await self._busy(send, lane)
             return
         started = False
 
@@ -226,6 +257,6 @@ class AdmissionMiddleware:
         except (PoolTimeout, DatabaseBusy):
             if started:
                 raise
-            await self._busy(send)
+            await self._busy(send, lane)
         finally:
             slots.release()

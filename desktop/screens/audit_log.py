@@ -36,6 +36,7 @@ from desktop.qt import (
     Signal,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
+from desktop.screens._export import ExportButton
 from desktop.screens._online import failure_to, fill_with_online
 from desktop.viewmodels.audit_diff import readable_diff
 from desktop.viewmodels.audit_log import (
@@ -252,6 +253,8 @@ class AuditLogScreen(QWidget):
         bottom = QHBoxLayout()
         bottom.addWidget(self.status, 1)
         bottom.addWidget(self.verify_button)
+        self.export_button = ExportButton(self, self.table, "Audit log")
+        bottom.addWidget(self.export_button)
 
         layout = QVBoxLayout(body)
         layout.addWidget(heading)

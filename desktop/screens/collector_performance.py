@@ -30,6 +30,7 @@ from desktop.qt import (
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens._charts import TREND_ROLE, TrendDelegate
+from desktop.screens._export import ExportButton
 from desktop.screens._online import failure_to, fill_with_online
 from desktop.screens._tables import RowsModel
 from desktop.viewmodels.collector_performance import (
@@ -128,6 +129,8 @@ class CollectorPerformanceScreen(QWidget):
         self.model = ScoresModel(self)
         self.table = QTableView(body)
         self.table.setModel(self.model)
+        self.export_button = ExportButton(self, self.table, "Collector scores")
+        top.addWidget(self.export_button)
         self.table.setItemDelegateForColumn(TREND_COLUMN, TrendDelegate(self.table))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

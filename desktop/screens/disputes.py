@@ -29,6 +29,7 @@ from desktop.qt import (
     Signal,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
+from desktop.screens._export import ExportButton
 from desktop.screens._tables import RowsModel
 from desktop.signals import Topic
 from desktop.viewmodels.disputes import DisputeRow, DisputesViewModel
@@ -247,6 +248,8 @@ class DisputesScreen(QWidget):
         )
         self.table = QTableView(self)
         self.table.setModel(self.rows)
+        self.export_button = ExportButton(self, self.table, "Disputes")
+        bar.addWidget(self.export_button)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -34,6 +34,7 @@ from desktop.qt import (
     QWidget,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
+from desktop.screens._export import ExportButton
 from desktop.screens._online import OnlineOnly
 from desktop.screens._tables import RowsModel
 from desktop.signals import Topic
@@ -119,6 +120,8 @@ class LegalCasesScreen(QWidget):
         self.rows = CasesModel(self)
         self.table = QTableView(self)
         self.table.setModel(self.rows)
+        self.export_button = ExportButton(self, self.table, "Legal cases")
+        bar.addWidget(self.export_button)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -28,6 +28,7 @@ from desktop.qt import (
     Signal,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
+from desktop.screens._export import ExportButton
 from desktop.screens._loans_model import (
     DEFAULT_COLUMN,
     LoansTableModel,
@@ -103,6 +104,8 @@ class LoansScreen(QWidget):
         bar.addWidget(self.pay_button)
         self.table = QTableView(self)
         self.table.setModel(self.model)
+        self.export_button = ExportButton(self, self.table, "Loans")
+        bar.addWidget(self.export_button)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -28,6 +28,7 @@ from desktop.qt import (
     QWidget,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
+from desktop.screens._export import ExportButton
 from desktop.screens._online import fill_with_online
 from desktop.screens._tables import RowsModel
 from desktop.signals import Topic
@@ -147,6 +148,8 @@ class PaymentReviewScreen(QWidget):
         decide.addWidget(self.note, 1)
         decide.addWidget(self.confirm_button)
         decide.addWidget(self.reject_button)
+        self.export_button = ExportButton(self, self.table, "Held payments")
+        decide.addWidget(self.export_button)
 
         layout = QVBoxLayout(content)
         layout.addWidget(self.heading)

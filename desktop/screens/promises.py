@@ -30,6 +30,7 @@ from desktop.qt import (
     Signal,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
+from desktop.screens._export import ExportButton
 from desktop.screens._tables import RowsModel
 from desktop.signals import DataChanged, Topic
 from desktop.viewmodels.online import message_for
@@ -277,6 +278,8 @@ class PromisesScreen(QWidget):
         )
         self.table = QTableView(self)
         self.table.setModel(self.rows)
+        self.export_button = ExportButton(self, self.table, "Promises")
+        bar.addWidget(self.export_button)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

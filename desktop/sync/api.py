@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -25,6 +26,23 @@ BUSY_MESSAGE = "The office server is busy; retrying…"
 RETRY_AFTER_CAP = 10.0
 """The longest one wait for a busy server, whatever its Retry-After says."""
 BUSY_RETRIES = 3
+DOWNLOAD_TIMEOUT = (5.0, 330.0)
+"""A report is computed before its first byte: the server lets its statements run minutes
+(config.Capacity.report_statement_timeout_seconds), so the desk waits longer than for a read."""
+DOWNLOAD_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Download:
+    """A document the server made: its bytes and the headers that describe it."""
+
+    content: bytes
+    media_type: str
+    headers: dict[str, str]
+
+
+Received = Callable[[int, int | None], None]
+"""Told (bytes so far, bytes in all if the server said) as a download arrives."""
 
 
 class ApiError(Exception):
@@ -97,6 +115,37 @@ class ApiClient:
         return headers
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        return _answer(self._respond(method, path, **kwargs))
+
+    def download(
+        self, path: str, *, params: dict[str, str], received: Received | None = None
+    ) -> Download:
+        """GET a document (a PDF, an XLSX) with the long timeout, reporting the bytes as they
+        arrive; a refusal raises as `request` does. Nothing is kept of a cut-short answer."""
+        response = self._respond("GET", path, params=params, stream=True, timeout=DOWNLOAD_TIMEOUT)
+        if response.status_code >= 400:
+            response.content  # noqa: B018 -- read the error body before it is parsed
+            _answer(response)
+        declared = response.headers.get("Content-Length")
+        total = int(declared) if declared and declared.isdigit() else None
+        chunks: list[bytes] = []
+        got = 0
+        try:
+            for chunk in response.iter_content(DOWNLOAD_CHUNK):
+                chunks.append(chunk)
+                got += len(chunk)
+                if received is not None:
+                    received(got, total)
+        except requests.RequestException as exc:
+            raise TransportError(f"{type(exc).__name__}: {exc}", kind="cut_short") from exc
+        finally:
+            response.close()
+        if total is not None and got != total:
+            raise TransportError("The server's answer was cut short", kind="cut_short")
+        media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+        return Download(b"".join(chunks), media_type, dict(response.headers))
+
+    def _respond(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         response = self._send(method, path, **kwargs)
         if response.status_code == 401 and self.refresh is not None:
             fresh = self.refresh()
@@ -111,15 +160,16 @@ class ApiClient:
                 self.on_busy(BUSY_MESSAGE)
             self.sleep(wait)
             response = self._send(method, path, **kwargs)
-        return _answer(response)
+        return response
 
     def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        timeout = kwargs.pop("timeout", self.timeout)
         try:
             return self.http.request(
                 method,
                 self.base_url + path,
                 headers=self._headers(),
-                timeout=self.timeout,
+                timeout=timeout,
                 **kwargs,
             )
         except requests.ConnectionError as exc:  # a connect timeout is one too: unreachable

@@ -33,6 +33,10 @@ WHAT_YOU_CAN_DO: dict[Action, tuple[str, str]] = {
     Action.VIEW_SCORES: ("See weekly collector scores", "collector_performance"),
     Action.VIEW_LEGAL: ("See legal cases opened at 90 days overdue", "legal_cases"),
     Action.MANAGE_LEGAL: ("Move legal cases along, record hearings and notes", "legal_cases"),
+    Action.VIEW_REPORTS: (
+        "Make the MIS report as of a day's close: preview, save, print",
+        "reports",
+    ),
     Action.VIEW_AUDIT: ("Read the audit trail", "audit_log"),
     Action.VERIFY_AUDIT: ("Verify that the audit trail is unbroken", "audit_log"),
     Action.MANAGE_USERS: ("Add users, change their role, branch and access", "admin_users"),
@@ -53,8 +57,8 @@ WHAT_YOU_CAN_DO: dict[Action, tuple[str, str]] = {
 }
 """What a person can do in this version of the desk, each with the screen where it is done,
 in the order Home lists them (the everyday work first). A line is listed only when its screen
-is open to the person and does its work now: reversals, assigning loans, the MIS report,
-loan imports, settings and the day-end are not offered here until
+is open to the person and does its work now: reversals, assigning loans,
+loan imports and the day-end are not offered here until
 the desk can do them (their screens, where one exists, say "arrives with a later release")."""
 
 

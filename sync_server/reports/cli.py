@@ -11,7 +11,8 @@ from typing import TextIO
 from sync_server.clock import Clock
 from sync_server.db.engine import Database
 from sync_server.errors import LoanDeskError
-from sync_server.jobs.tasks import last_finished_day
+from sync_server.flags.service import is_enabled
+from sync_server.reports.generate import KILL_SWITCH, reportable_days
 from sync_server.reports.pdf import render_pdf
 from sync_server.reports.service import mis_figures
 from sync_server.reports.wording import day
@@ -39,10 +40,16 @@ def mis_command(
         as_of = date.fromisoformat(as_of_text)
     except ValueError:
         return _refuse(out, f"'{as_of_text}' is not a date in YYYY-MM-DD form")
-    last = last_finished_day(db)
-    if last is None or as_of > last:
+    with db.read_only() as session:
+        first, last = reportable_days(session)
+        enabled = is_enabled(session, KILL_SWITCH)
+    if not enabled:
+        return _refuse(out, f"MIS reports are switched off by an administrator ({KILL_SWITCH})")
+    if first is None or last is None or as_of > last:
         done = f"the last finished is {day(last)}" if last else "none has finished yet"
         return _refuse(out, f"the day-end of {day(as_of)} has not run ({done})")
+    if as_of < first:
+        return _refuse(out, f"{day(as_of)} is before the first business day ({day(first)})")
     for path in (pdf_path, xlsx_path):
         if path is not None and not path.parent.is_dir():
             return _refuse(out, f"the folder {path.parent} does not exist")

@@ -117,6 +117,23 @@ class TrendPoint:
 
 
 @dataclass(frozen=True)
+class ReconciliationStatus:
+    """Bank credit lines by the as-of date and how many the book has matched (whole lender
+    only; see reports.reconciliation). `not_yet_reported` names the reconciliation figures the
+    MIS does not give yet, so the report says so instead of leaving them out silently."""
+
+    credit_lines: int
+    credit_amount: int
+    matched_lines: int
+    matched_amount: int
+    unmatched_lines: int
+    unmatched_amount: int
+    matched_share: Ratio
+    oldest_unmatched: date | None
+    not_yet_reported: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class MisFigures:
     as_of: date
     month_start: date
@@ -142,6 +159,7 @@ class MisFigures:
     collector_week: date | None
     collectors: tuple[CollectorLine, ...]
     trend: tuple[TrendPoint, ...]
+    reconciliation: ReconciliationStatus | None
 
     def canonical(self) -> str:
         """The figures as one JSON text with sorted keys, dates in ISO form and no spaces."""

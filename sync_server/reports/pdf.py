@@ -116,6 +116,45 @@ def _collections_rows(f: MisFigures) -> list[list[str]]:
     ]
 
 
+def _reconciliation(f: MisFigures) -> list[Any]:
+    """The bank side: credit lines and how many the book has matched; a branch's MIS says
+    why it has none, and every report names what is not reported yet."""
+    heading = Paragraph("Reconciliation with the bank statements", HEADING)
+    r = f.reconciliation
+    if r is None:
+        return [
+            heading,
+            Paragraph(
+                "Bank accounts are the lender's, not a branch's: see the MIS of all branches.",
+                BODY,
+            ),
+        ]
+    oldest = day(r.oldest_unmatched) if r.oldest_unmatched else "none"
+    return [
+        heading,
+        _table(
+            [
+                ["Bank credit lines to the day's close", "Lines", "Amount"],
+                ["Booked in the bank", count(r.credit_lines), rupees(r.credit_amount)],
+                [
+                    "Matched to a receipt or deposit",
+                    count(r.matched_lines),
+                    rupees(r.matched_amount),
+                ],
+                [
+                    "Not matched (unidentified so far)",
+                    count(r.unmatched_lines),
+                    rupees(r.unmatched_amount),
+                ],
+                ["Matched share (by amount)", "", percent(r.matched_share)],
+                ["Oldest unmatched credit booked on", "", oldest],
+            ],
+            [85 * mm, 30 * mm, 50 * mm],
+        ),
+        Paragraph("Not reported yet: " + ", ".join(r.not_yet_reported) + ".", NOTE),
+    ]
+
+
 def _bucket_chart(f: MisFigures) -> Drawing:
     """Principal outstanding by bucket, as a share of the book (percent)."""
     drawing = Drawing(170 * mm, 62 * mm)
@@ -270,6 +309,7 @@ def _story(f: MisFigures, generated_at: datetime) -> list[Any]:
                 for c in f.collectors
             ]
         ),
+        *_reconciliation(f),
     ]
     return story
 

@@ -40,6 +40,7 @@ from sync_server.reports.query import (
     month_start,
     rows,
 )
+from sync_server.reports.reconciliation import reconciliation_status
 
 __all__ = ["UnknownBranch", "mis_figures"]
 
@@ -266,4 +267,5 @@ def mis_figures(session: Session, day: date, branch: str | None = None) -> MisFi
         collector_week=week,
         collectors=collectors,
         trend=_trend(session, scope, day),
+        reconciliation=reconciliation_status(session, scope, day),
     )

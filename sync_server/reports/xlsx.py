@@ -1,8 +1,8 @@
 """The MIS figures as an XLSX workbook: the same numbers as the PDF, stored as numbers (rupees
 as exact decimals, ratios as fractions) with Indian number formats, so finance can add them up.
 
-Any text that begins with = + - or @ is stored as text, never as a formula: a branch or product
-code a person typed must not run in someone's spreadsheet.
+Any text that begins with = + - @ (or a tab or carriage return) is stored as text, never as a
+formula: a branch or product code a person typed must not run in someone's spreadsheet.
 """
 
 from __future__ import annotations
@@ -17,14 +17,12 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
+from loancore.sheets import COUNT_FORMAT, PERCENT_FORMAT, RUPEES_FORMAT, formula_like
 from sync_server.reports.figures import BUCKETS, LEFT_BOOK, MisFigures, Ratio
 from sync_server.reports.query import IST
 from sync_server.reports.wording import day
 
-RUPEES_FORMAT = '[>=10000000]"₹"##\\,##\\,##\\,##0.00;[>=100000]"₹"##\\,##\\,##0.00;"₹"##,##0.00'
-COUNT_FORMAT = "[>=10000000]##\\,##\\,##\\,##0;[>=100000]##\\,##\\,##0;##,##0"
-PERCENT_FORMAT = "0.00%"
-FORMULA_STARTS = ("=", "+", "-", "@")
+__all__ = ["COUNT_FORMAT", "PERCENT_FORMAT", "RUPEES_FORMAT", "render_xlsx"]
 
 
 @dataclass(frozen=True)
@@ -57,7 +55,7 @@ def _put(cell: Cell, value: Value) -> None:
         cell.number_format = PERCENT_FORMAT
     else:
         cell.value = value
-        if value is not None and value.startswith(FORMULA_STARTS):
+        if value is not None and formula_like(value):
             cell.data_type = "s"
 
 
@@ -72,6 +70,25 @@ def _sheet(book: Workbook, title: str, heading: list[str], rows: list[list[Value
             _put(sheet.cell(row=r, column=col), value)
     for col in range(1, len(heading) + 1):
         sheet.column_dimensions[sheet.cell(row=1, column=col).column_letter].width = 22
+
+
+def _reconciliation(book: Workbook, f: MisFigures) -> None:
+    r = f.reconciliation
+    if r is None:
+        rows: list[list[Value]] = [["Scope", "Bank accounts are the lender's: see all branches"]]
+    else:
+        rows = [
+            ["Bank credit lines booked", Count(r.credit_lines)],
+            ["Bank credit amount", Money(r.credit_amount)],
+            ["Matched lines", Count(r.matched_lines)],
+            ["Matched amount", Money(r.matched_amount)],
+            ["Unmatched lines", Count(r.unmatched_lines)],
+            ["Unmatched amount", Money(r.unmatched_amount)],
+            ["Matched share (by amount)", r.matched_share],
+            ["Oldest unmatched booked on", day(r.oldest_unmatched) if r.oldest_unmatched else None],
+            ["Not reported yet", ", ".join(r.not_yet_reported)],
+        ]
+    _sheet(book, "Reconciliation", ["Figure", "Value"], rows)
 
 
 def render_xlsx(f: MisFigures, generated_at: datetime) -> bytes:
@@ -178,6 +195,7 @@ def render_xlsx(f: MisFigures, generated_at: datetime) -> bytes:
             for c in f.collectors
         ],
     )
+    _reconciliation(book, f)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

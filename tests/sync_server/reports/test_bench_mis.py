@@ -20,3 +20,7 @@ def test_the_quick_mis_benchmark_times_the_figures_beside_the_plain_sum(
     assert found is not None
     assert 0 < int(found.group(1).replace(",", "")) <= 500
     assert "PDF (" in out
+    assert re.search(r"book: 500 loans, 12,000 schedule rows, [\d,]+ history versions", out)
+    statements = re.search(r"in (\d+) statements; slowest", out)
+    assert statements is not None
+    assert int(statements.group(1)) > 20

@@ -71,6 +71,7 @@ def test_report_mis_refuses_a_date_whose_day_end_has_not_run(
         ("12-04-2026", None, "", "'12-04-2026' is not a date in YYYY-MM-DD form"),
         ("2026-04-12", "NOPE", "", "No branch has the code 'NOPE'."),
         ("2026-04-12", None, "missing", "does not exist"),
+        ("2026-03-22", None, "", "22-03-2026 is before the first business day (23-03-2026)"),
     ],
 )
 def test_report_mis_refusals_say_why_and_write_nothing(
@@ -80,4 +81,17 @@ def test_report_mis_refusals_say_why_and_write_nothing(
     out = io.StringIO()
     assert mis_command(built, as_of, pdf, None, branch, out=out) == 2
     assert reason in out.getvalue()
+    assert not pdf.exists()
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"])
+def test_report_mis_honours_the_kill_switch(built: Database, tmp_path: Path) -> None:
+    from sync_server.db.models import FeatureFlag
+
+    with built.unit_of_work() as session:
+        session.add(FeatureFlag(key="reports", enabled=False, description="MIS reports"))
+    pdf = tmp_path / "mis.pdf"
+    out = io.StringIO()
+    assert mis_command(built, "2026-04-12", pdf, None, out=out) == 2
+    assert "switched off by an administrator (reports)" in out.getvalue()
     assert not pdf.exists()
