@@ -17,7 +17,9 @@ tie whatever their day distance, and a strong match is held back when another en
 same account (or slip) number lies within the suggested window, since value dates drift by a
 few days and two equal EMIs on one loan a week apart are otherwise told apart by chance.
 Everything else becomes a suggestion listing every candidate and why each ranks where it does.
-Lines in another currency are never matched.
+Lines in another currency are never matched, and a line never answers an entry expected in
+another of the lender's bank accounts (a deposit is made into one account; a payment may name
+the account it is expected in, or none, when any collection account may show it).
 
 References are compared after `normalise_reference` on both sides (letters and digits only, a
 number without leading zeros), coarser than the form payments store theirs in, so that a
@@ -74,6 +76,7 @@ class BankCredit:
     narration: str
     reference: str | None = None
     currency: str = BOOK_CURRENCY
+    account: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ class BookEntry:
 
     `mark` is what the narration may carry to name it: the loan's account number for a
     payment, the slip or pickup number for a deposit. `name` is the borrower's (payments only).
+    `account` is the bank account the entry is expected in (a deposit's own; None for a payment
+    any collection account may show).
     """
 
     entry_id: str
@@ -91,6 +96,7 @@ class BookEntry:
     reference: str | None
     mark: str | None
     name: str | None = None
+    account: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +159,11 @@ def line_references(line: BankCredit) -> frozenset[str]:
     return frozenset(found)
 
 
+def same_account(line: BankCredit, entry: BookEntry) -> bool:
+    """Whether the entry may appear on the line's account: equal accounts, or one not known."""
+    return line.account is None or entry.account is None or line.account == entry.account
+
+
 def name_similarity(name: str, narration: str) -> int:
     """How well the borrower's name appears in the narration, 0-100 (rapidfuzz partial ratio)."""
     return round(fuzz.partial_ratio(name, narration, processor=utils.default_process))
@@ -181,7 +192,7 @@ def candidate_for(
 
 def _candidate(facts: _LineFacts, entry: BookEntry, thresholds: Thresholds) -> Candidate | None:
     line = facts.line
-    if line.amount != entry.amount:
+    if line.amount != entry.amount or not same_account(line, entry):
         return None
     days = abs((line.value_date - entry.on).days)
     reference = normalise_reference(entry.reference) if entry.reference else None
@@ -276,6 +287,8 @@ class _Book:
             entry = window[low + index]
             rounded = round(score)
             if entry.entry_id in known or not entry.name or rounded < thresholds.name_score:
+                continue
+            if not same_account(line, entry):
                 continue
             apart = abs((line.value_date - entry.on).days)
             reason = f"name {rounded}% alike, {apart} d"
