@@ -226,8 +226,11 @@ class _Book:
 
     Steps 1 and 2 go straight to their entries: by (amount, reference) and by (amount, account
     or slip number) for each word of the narration. Only a line left without an automatic
-    match looks through the date window of its amount for names alike (rapidfuzz in C), since
-    equal EMIs are common and that window can hold thousands of entries.
+    match looks for names alike (rapidfuzz in C) among the entries of its amount and date
+    window. Equal EMIs are common and that window can hold thousands of entries carrying far
+    fewer distinct names, so each distinct name of the amount is scored once and its entries
+    in the window found by date; when the window is the smaller list it is scored directly.
+    Both ways score the same pairs the same way, so they find the same candidates.
     """
 
     def __init__(self, entries: Iterable[BookEntry]) -> None:
@@ -250,6 +253,16 @@ class _Book:
             amount: [utils.default_process(entry.name) if entry.name else "" for entry in same]
             for amount, same in self.by_amount.items()
         }
+        # For each amount: each distinct (processed) name and where its entries stand in the
+        # amount's date order, ascending, so a date window is two bisections away.
+        self.by_name: dict[int, dict[str, list[int]]] = {}
+        for amount, names in self.names.items():
+            places: dict[str, list[int]] = defaultdict(list)
+            for index, name in enumerate(names):
+                if name:
+                    places[name].append(index)
+            self.by_name[amount] = dict(places)
+        self.distinct_names = {amount: list(names) for amount, names in self.by_name.items()}
 
     def firm(self, facts: _LineFacts) -> list[BookEntry]:
         """Entries sharing the amount and a reference, or an account/slip number, with the line."""
@@ -263,18 +276,11 @@ class _Book:
                 found[entry.entry_id] = entry
         return list(found.values())
 
-    def name_alike(
-        self, facts: _LineFacts, thresholds: Thresholds, known: set[str]
-    ) -> list[Candidate]:
-        line = facts.line
-        dates = self.dates.get(line.amount, [])
-        days = timedelta(days=thresholds.suggested_days)
-        low = bisect_left(dates, line.value_date - days)
-        high = bisect_right(dates, line.value_date + days)
-        window = self.by_amount.get(line.amount, [])
-        names = self.names.get(line.amount, [])[low:high]
-        narration = utils.default_process(line.narration)
-        alike = process.extract(
+    @staticmethod
+    def _alike(
+        narration: str, names: list[str], thresholds: Thresholds
+    ) -> list[tuple[str, float, int]]:
+        return process.extract(
             narration,
             names,
             scorer=fuzz.partial_ratio,
@@ -282,9 +288,42 @@ class _Book:
             score_cutoff=thresholds.name_score - 0.5,
             limit=None,
         )
+
+    def name_alike(
+        self,
+        facts: _LineFacts,
+        thresholds: Thresholds,
+        known: set[str],
+        by_distinct_name: bool | None = None,
+    ) -> list[Candidate]:
+        """Step 3's candidates of a line, by whichever list is shorter unless told which."""
+        line = facts.line
+        dates = self.dates.get(line.amount, [])
+        days = timedelta(days=thresholds.suggested_days)
+        low = bisect_left(dates, line.value_date - days)
+        high = bisect_right(dates, line.value_date + days)
+        window = self.by_amount.get(line.amount, [])
+        narration = utils.default_process(line.narration)
+        distinct = self.by_name.get(line.amount, {})
+        if by_distinct_name is None:
+            by_distinct_name = len(distinct) < high - low
+        scored: list[tuple[float, int]]
+        if by_distinct_name:
+            scored = [
+                (score, index)
+                for name, score, _ in self._alike(
+                    narration, self.distinct_names.get(line.amount, []), thresholds
+                )
+                for index in _within(distinct[name], low, high)
+            ]
+        else:
+            names = self.names.get(line.amount, [])[low:high]
+            scored = [
+                (score, low + at) for _, score, at in self._alike(narration, names, thresholds)
+            ]
         found = []
-        for _, score, index in alike:
-            entry = window[low + index]
+        for score, index in scored:
+            entry = window[index]
             rounded = round(score)
             if entry.entry_id in known or not entry.name or rounded < thresholds.name_score:
                 continue
@@ -294,6 +333,11 @@ class _Book:
             reason = f"name {rounded}% alike, {apart} d"
             found.append(Candidate(entry.entry_id, Step.SUGGESTED, apart, rounded, reason))
         return found
+
+
+def _within(places: list[int], low: int, high: int) -> list[int]:
+    """The places (ascending) that fall in [low, high)."""
+    return places[bisect_left(places, low) : bisect_left(places, high)]
 
 
 def reconcile(
