@@ -155,9 +155,7 @@ def other_currency_lines(session: Session, *, limit: int = QUEUE_LIMIT) -> list[
 
 def count_other_currency(session: Session) -> int:
     return int(
-        session.execute(
-            select(func.count()).where(BankLine.currency != BOOK_CURRENCY)
-        ).scalar_one()
+        session.execute(select(func.count()).where(BankLine.currency != BOOK_CURRENCY)).scalar_one()
     )
 
 
