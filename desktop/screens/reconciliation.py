@@ -8,32 +8,29 @@ them. Online-only: without a connection the screen says so and offers Retry.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 from desktop.format import day, rupees
 from desktop.operations import QueryOp
 from desktop.qt import (
-    QAbstractItemView,
     QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QSplitter,
-    QStackedWidget,
-    Qt,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens._online import OnlineOnly
-from desktop.screens._tables import RowsModel
+from desktop.screens.cash_deposit_form import CashDepositForm
+from desktop.screens.listing import Listing
+from desktop.viewmodels.cash_deposits import CashDepositViewModel
 from desktop.viewmodels.online import is_offline, message_for
 from desktop.viewmodels.reconciliation import (
     CollectorCash,
@@ -43,36 +40,8 @@ from desktop.viewmodels.reconciliation import (
     Queues,
     ReconciliationViewModel,
 )
+from loancore.dates import business_date
 from loancore.roles import Action
-
-
-class Listing(QStackedWidget):
-    """A table, or a sentence when it has no rows: an empty queue is good news, said plainly."""
-
-    def __init__(
-        self, headers: Sequence[str], empty: str, right: set[int], parent: QWidget
-    ) -> None:
-        super().__init__(parent)
-        self.model = RowsModel(headers, right=right, parent=self)
-        self.view = QTableView(self)
-        self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.setAlternatingRowColors(True)
-        self.view.verticalHeader().setVisible(False)
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.view.horizontalHeader().setStretchLastSection(True)
-        self.empty = QLabel(empty, self)
-        self.empty.setObjectName("emptyState")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
-        self.addWidget(self.view)
-        self.addWidget(self.empty)
-
-    def show_rows(self, rows: Sequence[tuple[str, ...]]) -> None:
-        self.model.set_rows(rows)
-        self.setCurrentWidget(self.view if rows else self.empty)
 
 
 class ReconciliationScreen(QWidget):
@@ -142,6 +111,19 @@ class ReconciliationScreen(QWidget):
             {3, 4},
             self,
         )
+        self.foreign = Listing(
+            ("Line", "Account", "Value date", "Amount", "Narration"),
+            "No credit in another currency. Such lines are shown here and never matched.",
+            {3},
+            self,
+        )
+        self.deposit_form = CashDepositForm(
+            CashDepositViewModel(context.session.api),
+            business_date(context.clock()),
+            context.can(Action.MAKE_CASH_DEPOSIT),
+            self,
+        )
+        self.deposit_form.made.connect(lambda _deposit: self.reload())
         work = QSplitter(self)
         work.addWidget(self.unidentified)
         work.addWidget(self._build_line_panel())
@@ -153,6 +135,8 @@ class ReconciliationScreen(QWidget):
         self.tabs.addTab(self.reversed, "Reversed after match")
         self.tabs.addTab(self.collectors, "Cash by collector")
         self.tabs.addTab(self.deposit_list, "Deposits")
+        self.tabs.addTab(self.foreign, "Other currency (never matched)")
+        self.tabs.addTab(self.deposit_form, "Make a deposit")
 
         body = QWidget(self)
         body_layout = QVBoxLayout(body)
@@ -313,6 +297,13 @@ class ReconciliationScreen(QWidget):
                 for d in self.deposits
             ]
         )
+        self.foreign.show_rows(
+            [
+                (str(f.line_id), f.account, day(f.value_date), f.amount_text, f.narration)
+                for f in queues.other_currency
+            ]
+        )
+        self.deposit_form.load()
         for index, (label, n) in enumerate(
             (
                 ("Unidentified receipts", len(queues.unidentified)),
@@ -321,6 +312,7 @@ class ReconciliationScreen(QWidget):
                 ("Reversed after match", len(queues.reversed_after_match)),
                 ("Cash by collector", len(self.cash)),
                 ("Deposits", len(self.deposits)),
+                ("Other currency (never matched)", len(queues.other_currency)),
             )
         ):
             self.tabs.setTabText(index, f"{label} ({n})")

@@ -51,6 +51,24 @@ class BankCreditRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ForeignCreditRow:
+    """A line in another currency: shown, never matched. Amount signed, in its minor unit."""
+
+    line_id: int
+    account: str
+    value_date: date
+    amount_minor: int
+    currency: str
+    narration: str
+
+    @property
+    def amount_text(self) -> str:
+        whole_units, minor = divmod(abs(self.amount_minor), 100)
+        sign = "-" if self.amount_minor < 0 else ""
+        return f"{self.currency} {sign}{whole_units:,}.{minor:02d}"
+
+
+@dataclass(frozen=True, slots=True)
 class MissingRow:
     kind: str
     entry_id: str
@@ -88,6 +106,7 @@ class Queues:
     missing_in_bank: tuple[MissingRow, ...]
     cash_in_hand: tuple[HeldRow, ...]
     reversed_after_match: tuple[ReversedRow, ...]
+    other_currency: tuple[ForeignCreditRow, ...] = ()
 
     @property
     def lock_text(self) -> str:
@@ -208,6 +227,19 @@ def _queues(data: Any) -> Queues:
             )
             for row in (
                 mapping(i, "a reversal") for i in items(body["reversed_after_match"], "reversals")
+            )
+        ),
+        other_currency=tuple(
+            ForeignCreditRow(
+                whole(row, "line_id"),
+                text(row, "account"),
+                iso_day(row, "value_date"),
+                whole(row, "amount_paise"),
+                text(row, "currency"),
+                text(row, "narration"),
+            )
+            for row in (
+                mapping(i, "a line") for i in items(body.get("other_currency", []), "lines")
             )
         ),
     )

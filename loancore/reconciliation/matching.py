@@ -17,7 +17,9 @@ tie whatever their day distance, and a strong match is held back when another en
 same account (or slip) number lies within the suggested window, since value dates drift by a
 few days and two equal EMIs on one loan a week apart are otherwise told apart by chance.
 Everything else becomes a suggestion listing every candidate and why each ranks where it does.
-Lines in another currency are never matched.
+Lines in another currency are never matched, and a line never answers an entry expected in
+another of the lender's bank accounts (a deposit is made into one account; a payment may name
+the account it is expected in, or none, when any collection account may show it).
 
 References are compared after `normalise_reference` on both sides (letters and digits only, a
 number without leading zeros), coarser than the form payments store theirs in, so that a
@@ -74,6 +76,7 @@ class BankCredit:
     narration: str
     reference: str | None = None
     currency: str = BOOK_CURRENCY
+    account: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ class BookEntry:
 
     `mark` is what the narration may carry to name it: the loan's account number for a
     payment, the slip or pickup number for a deposit. `name` is the borrower's (payments only).
+    `account` is the bank account the entry is expected in (a deposit's own; None for a payment
+    any collection account may show).
     """
 
     entry_id: str
@@ -91,6 +96,7 @@ class BookEntry:
     reference: str | None
     mark: str | None
     name: str | None = None
+    account: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +159,11 @@ def line_references(line: BankCredit) -> frozenset[str]:
     return frozenset(found)
 
 
+def same_account(line: BankCredit, entry: BookEntry) -> bool:
+    """Whether the entry may appear on the line's account: equal accounts, or one not known."""
+    return line.account is None or entry.account is None or line.account == entry.account
+
+
 def name_similarity(name: str, narration: str) -> int:
     """How well the borrower's name appears in the narration, 0-100 (rapidfuzz partial ratio)."""
     return round(fuzz.partial_ratio(name, narration, processor=utils.default_process))
@@ -181,7 +192,7 @@ def candidate_for(
 
 def _candidate(facts: _LineFacts, entry: BookEntry, thresholds: Thresholds) -> Candidate | None:
     line = facts.line
-    if line.amount != entry.amount:
+    if line.amount != entry.amount or not same_account(line, entry):
         return None
     days = abs((line.value_date - entry.on).days)
     reference = normalise_reference(entry.reference) if entry.reference else None
@@ -215,8 +226,11 @@ class _Book:
 
     Steps 1 and 2 go straight to their entries: by (amount, reference) and by (amount, account
     or slip number) for each word of the narration. Only a line left without an automatic
-    match looks through the date window of its amount for names alike (rapidfuzz in C), since
-    equal EMIs are common and that window can hold thousands of entries.
+    match looks for names alike (rapidfuzz in C) among the entries of its amount and date
+    window. Equal EMIs are common and that window can hold thousands of entries carrying far
+    fewer distinct names, so each distinct name of the amount is scored once and its entries
+    in the window found by date; when the window is the smaller list it is scored directly.
+    Both ways score the same pairs the same way, so they find the same candidates.
     """
 
     def __init__(self, entries: Iterable[BookEntry]) -> None:
@@ -239,6 +253,16 @@ class _Book:
             amount: [utils.default_process(entry.name) if entry.name else "" for entry in same]
             for amount, same in self.by_amount.items()
         }
+        # For each amount: each distinct (processed) name and where its entries stand in the
+        # amount's date order, ascending, so a date window is two bisections away.
+        self.by_name: dict[int, dict[str, list[int]]] = {}
+        for amount, names in self.names.items():
+            places: dict[str, list[int]] = defaultdict(list)
+            for index, name in enumerate(names):
+                if name:
+                    places[name].append(index)
+            self.by_name[amount] = dict(places)
+        self.distinct_names = {amount: list(names) for amount, names in self.by_name.items()}
 
     def firm(self, facts: _LineFacts) -> list[BookEntry]:
         """Entries sharing the amount and a reference, or an account/slip number, with the line."""
@@ -252,18 +276,11 @@ class _Book:
                 found[entry.entry_id] = entry
         return list(found.values())
 
-    def name_alike(
-        self, facts: _LineFacts, thresholds: Thresholds, known: set[str]
-    ) -> list[Candidate]:
-        line = facts.line
-        dates = self.dates.get(line.amount, [])
-        days = timedelta(days=thresholds.suggested_days)
-        low = bisect_left(dates, line.value_date - days)
-        high = bisect_right(dates, line.value_date + days)
-        window = self.by_amount.get(line.amount, [])
-        names = self.names.get(line.amount, [])[low:high]
-        narration = utils.default_process(line.narration)
-        alike = process.extract(
+    @staticmethod
+    def _alike(
+        narration: str, names: list[str], thresholds: Thresholds
+    ) -> list[tuple[str, float, int]]:
+        return process.extract(
             narration,
             names,
             scorer=fuzz.partial_ratio,
@@ -271,16 +288,56 @@ class _Book:
             score_cutoff=thresholds.name_score - 0.5,
             limit=None,
         )
+
+    def name_alike(
+        self,
+        facts: _LineFacts,
+        thresholds: Thresholds,
+        known: set[str],
+        by_distinct_name: bool | None = None,
+    ) -> list[Candidate]:
+        """Step 3's candidates of a line, by whichever list is shorter unless told which."""
+        line = facts.line
+        dates = self.dates.get(line.amount, [])
+        days = timedelta(days=thresholds.suggested_days)
+        low = bisect_left(dates, line.value_date - days)
+        high = bisect_right(dates, line.value_date + days)
+        window = self.by_amount.get(line.amount, [])
+        narration = utils.default_process(line.narration)
+        distinct = self.by_name.get(line.amount, {})
+        if by_distinct_name is None:
+            by_distinct_name = len(distinct) < high - low
+        scored: list[tuple[float, int]]
+        if by_distinct_name:
+            scored = [
+                (score, index)
+                for name, score, _ in self._alike(
+                    narration, self.distinct_names.get(line.amount, []), thresholds
+                )
+                for index in _within(distinct[name], low, high)
+            ]
+        else:
+            names = self.names.get(line.amount, [])[low:high]
+            scored = [
+                (score, low + at) for _, score, at in self._alike(narration, names, thresholds)
+            ]
         found = []
-        for _, score, index in alike:
-            entry = window[low + index]
+        for score, index in scored:
+            entry = window[index]
             rounded = round(score)
             if entry.entry_id in known or not entry.name or rounded < thresholds.name_score:
+                continue
+            if not same_account(line, entry):
                 continue
             apart = abs((line.value_date - entry.on).days)
             reason = f"name {rounded}% alike, {apart} d"
             found.append(Candidate(entry.entry_id, Step.SUGGESTED, apart, rounded, reason))
         return found
+
+
+def _within(places: list[int], low: int, high: int) -> list[int]:
+    """The places (ascending) that fall in [low, high)."""
+    return places[bisect_left(places, low) : bisect_left(places, high)]
 
 
 def reconcile(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 
 class Channel(StrEnum):
@@ -53,10 +54,12 @@ _SLIP_WORDS = ("SLIP", "PICKUP", "PICK")
 _CHEQUE_WORDS = ("CHQ", "CHEQUE", "CLG", "CLEARING", "INWARD")
 
 
+@lru_cache(maxsize=1 << 16)
 def normalise_reference(reference: str) -> str:
     """Upper case, letters and digits only; a number loses its leading zeros.
 
     A cheque "000123" on the statement and "123" typed at the desk are the same cheque.
+    Remembered: every word of every narration passes here, and most words recur.
     """
     text = _NON_ALNUM.sub("", reference.upper())
     if text.isdigit():

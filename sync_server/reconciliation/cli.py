@@ -79,7 +79,8 @@ def import_statement_command(
     print(
         f"matching: {counts['match']} matched automatically; queues: "
         f"{counts['unidentified']} unidentified, {counts['missing_in_bank']} missing in bank, "
-        f"{counts['cash_in_hand']} cash receipts in hand past a working day",
+        f"{counts['cash_in_hand']} cash receipts in hand past a working day, "
+        f"{counts.get('other_currency', 0)} in another currency (never matched)",
         file=out,
     )
     return 0

@@ -64,6 +64,7 @@ def _credit(line: BankLine) -> BankCredit:
         line.narration,
         line.reference,
         line.currency,
+        str(line.bank_account_id),
     )
 
 
@@ -159,6 +160,11 @@ def match_manually(
         raise ValidationFailed(f"This line is in {line.currency}: only {BOOK_CURRENCY} is matched")
     if line.amount_paise <= 0:
         raise ValidationFailed("Only a credit is matched to a payment or deposit")
+    if deposit is not None and deposit.bank_account_id != line.bank_account_id:
+        raise ValidationFailed(
+            "This deposit was paid into another bank account: a line matches only a deposit "
+            "of its own account"
+        )
     if line.amount_paise != amount:
         raise ValidationFailed(
             f"The line is {line.amount_paise} paise and the entry {amount}: one line matches one "
@@ -190,7 +196,10 @@ def match_manually(
     if session.execute(taken.limit(1)).first() is not None:
         raise Conflict("This entry is already matched to another line", code="entry_matched")
     kind = EntryKind.PAYMENT if payment is not None else EntryKind.DEPOSIT
-    entry = BookEntry(str(payment_id or deposit_id), kind, amount, on, reference, None)
+    account = str(deposit.bank_account_id) if deposit is not None else None
+    entry = BookEntry(
+        str(payment_id or deposit_id), kind, amount, on, reference, None, account=account
+    )
     found = candidate_for(_credit(line), entry, windows.matching)
     step = found.step if found is not None else Step.SUGGESTED
     match = BankMatch(

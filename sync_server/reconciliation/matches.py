@@ -6,7 +6,9 @@ caller's unit of work with one audit entry. Suggestions are returned for a perso
 nothing is stored for them. Cash receipts never match a bank line on their own (cash reaches
 the bank as a deposit), and a payment whose reversal was approved is no longer expected.
 Lines in another currency than the book's are read but never matched. A cash deposit not yet
-matched is expected like a payment: its slip number is both its reference and its mark.
+matched is expected like a payment: its slip number is both its reference and its mark, and
+only in the bank account it was paid into (a line of another account never answers it). A
+payment names no account: any of the lender's collection accounts may show it.
 """
 
 from __future__ import annotations
@@ -72,10 +74,19 @@ def match_bank_lines(
             BankLine.narration,
             BankLine.reference,
             BankLine.currency,
+            BankLine.bank_account_id,
         ).where(BankLine.amount_paise > 0, BankLine.id.not_in(live))
     ).all()
     lines = [
-        BankCredit(str(r.id), r.amount_paise, r.value_date, r.narration, r.reference, r.currency)
+        BankCredit(
+            str(r.id),
+            r.amount_paise,
+            r.value_date,
+            r.narration,
+            r.reference,
+            r.currency,
+            str(r.bank_account_id),
+        )
         for r in rows
     ]
     entries: list[BookEntry] = []
@@ -137,14 +148,26 @@ def _expected_deposits(session: Session, earliest: date, latest: date) -> list[B
     )
     rows = session.execute(
         select(
-            CashDeposit.id, CashDeposit.total_paise, CashDeposit.deposit_date, CashDeposit.slip_no
+            CashDeposit.id,
+            CashDeposit.total_paise,
+            CashDeposit.deposit_date,
+            CashDeposit.slip_no,
+            CashDeposit.bank_account_id,
         ).where(
             CashDeposit.deposit_date.between(earliest, latest),
             CashDeposit.id.not_in(matched),
         )
     ).all()
     return [
-        BookEntry(str(r.id), EntryKind.DEPOSIT, r.total_paise, r.deposit_date, r.slip_no, r.slip_no)
+        BookEntry(
+            str(r.id),
+            EntryKind.DEPOSIT,
+            r.total_paise,
+            r.deposit_date,
+            r.slip_no,
+            r.slip_no,
+            account=str(r.bank_account_id),
+        )
         for r in rows
     ]
 

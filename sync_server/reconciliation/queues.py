@@ -1,6 +1,9 @@
 """The work finance chases, read straight from the book by set-based queries.
 
 - unidentified receipts: bank credits (in the book's currency) with no live match;
+- other currency: bank lines (credits and debits) in another currency than the book's,
+  imported and shown but never matched (the book is in rupees; such money is finance's to
+  account for by hand);
 - missing in bank: digital payments and cash deposits not matched once their
   `missing_in_bank_working_days`-th working day has passed;
 - cash in hand: cash receipts in no deposit once their `cash_in_hand_working_days`-th working
@@ -46,6 +49,17 @@ class Unidentified:
     account: str
     value_date: date
     amount_paise: int
+    narration: str
+    reference: str | None
+
+
+@dataclass(frozen=True)
+class OtherCurrency:
+    line_id: int
+    account: str
+    value_date: date
+    amount_paise: int
+    currency: str
     narration: str
     reference: str | None
 
@@ -115,6 +129,33 @@ def count_unidentified(session: Session) -> int:
                 BankLine.id.not_in(_live_line_ids()),
             )
         ).scalar_one()
+    )
+
+
+def other_currency_lines(session: Session, *, limit: int = QUEUE_LIMIT) -> list[OtherCurrency]:
+    """Lines in a currency other than the book's: shown, never matched. Amounts signed (a debit
+    below zero), in the currency's minor unit."""
+    rows = session.execute(
+        select(
+            BankLine.id,
+            BankAccount.code,
+            BankLine.value_date,
+            BankLine.amount_paise,
+            BankLine.currency,
+            BankLine.narration,
+            BankLine.reference,
+        )
+        .join(BankAccount, BankAccount.id == BankLine.bank_account_id)
+        .where(BankLine.currency != BOOK_CURRENCY)
+        .order_by(BankLine.value_date, BankLine.id)
+        .limit(limit)
+    ).all()
+    return [OtherCurrency(*row) for row in rows]
+
+
+def count_other_currency(session: Session) -> int:
+    return int(
+        session.execute(select(func.count()).where(BankLine.currency != BOOK_CURRENCY)).scalar_one()
     )
 
 

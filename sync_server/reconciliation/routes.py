@@ -41,6 +41,7 @@ from sync_server.reconciliation.schemas import (
     MatchIn,
     MatchOut,
     MissingOut,
+    OtherCurrencyOut,
     QueuesOut,
     ReceiptOut,
     ReversedOut,
@@ -168,6 +169,10 @@ def get_queues(principal: ViewRecon, session: ReadSessionDep, today: BusinessDat
         reversed_after_match=[
             ReversedOut.model_validate(q, from_attributes=True)
             for q in queues.reversed_after_match(session)
+        ],
+        other_currency=[
+            OtherCurrencyOut.model_validate(q, from_attributes=True)
+            for q in queues.other_currency_lines(session)
         ],
     )
 

@@ -88,6 +88,19 @@ class ReversedOut(_Out):
     reversal_reason: str
 
 
+class OtherCurrencyOut(_Out):
+    """A line in another currency: imported and shown, never matched. Amount signed (a debit
+    below zero) in its minor unit (cents for EUR), as the statement gives it."""
+
+    line_id: int
+    account: str
+    value_date: date
+    amount_paise: int
+    currency: str
+    narration: str
+    reference: str | None
+
+
 class QueuesOut(_Out):
     business_date: date
     locked_through: date | None
@@ -95,6 +108,7 @@ class QueuesOut(_Out):
     missing_in_bank: list[MissingOut]
     cash_in_hand: list[HeldOut]
     reversed_after_match: list[ReversedOut]
+    other_currency: list[OtherCurrencyOut]
 
 
 class CandidateOut(_Out):

@@ -43,6 +43,7 @@ def _steps(today: date, windows: Windows) -> list[tuple[str, Callable[[Session],
         ("missing_in_bank", lambda s: queues.count_missing_in_bank(s, today, windows)),
         ("cash_in_hand", lambda s: queues.count_cash_held_too_long(s, today, windows)),
         ("reversed_after_match", queues.count_reversed_after_match),
+        ("other_currency", queues.count_other_currency),
     ]
 
 

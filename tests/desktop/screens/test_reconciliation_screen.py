@@ -12,11 +12,13 @@ import pytest
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from desktop.qt import QApplication
+from desktop.format import day
+from desktop.qt import QApplication, Qt
 from desktop.screens.reconciliation import ReconciliationScreen
+from loancore.dates import business_date
 from sync_server.db.models import BankAccount, Borrower, Payment
-from tests.desktop.screens.conftest import OFFSCREEN_NOISE, click, type_text
-from tests.desktop.screens.demo_server import DemoServer, demo_server, shoot
+from tests.desktop.screens.conftest import OFFSCREEN_NOISE, click, press, type_text
+from tests.desktop.screens.demo_server import SERVER_NOW, DemoServer, demo_server, shoot
 
 pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)
 
@@ -109,3 +111,46 @@ def test_finance_imports_a_statement_and_matches_a_line_by_hand(
     click(qtbot, screen.lock_button)
     qtbot.wait_until(lambda: screen.lock_label.text() == "Reconciled and locked through 15-11-2026")
     assert date(2026, 11, 15)
+
+
+def test_finance_makes_a_cash_deposit_from_the_keyboard_and_sees_a_refusal(
+    qtbot: QtBot, looked: QApplication, demo: DemoServer, tmp_path: Path
+) -> None:
+    screen = ReconciliationScreen(demo.context("finance", tmp_path))
+    qtbot.add_widget(screen)
+    screen.resize(1280, 760)
+    screen.show()
+    form = screen.deposit_form
+    qtbot.wait_until(lambda: bool(form.receipts), timeout=15_000)
+    before = len(form.receipts)
+    screen.tabs.setCurrentWidget(form)
+    assert screen.tabs.tabText(screen.tabs.indexOf(screen.foreign)).startswith("Other currency")
+    assert screen.foreign.currentWidget() is screen.foreign.empty
+
+    click(qtbot, form.send)
+    qtbot.wait_until(lambda: form.message.text() == "Choose the cash receipts this slip carries")
+
+    form.receipt_list.setFocus()
+    form.receipt_list.setCurrentRow(0)
+    press(qtbot, form.receipt_list, Qt.Key.Key_Space)
+    assert [r.payment_id for r in form.chosen()] == [form.receipts[0].payment_id]
+    assert form.total.text().startswith("1 receipt chosen, total ₹")
+    assert form.message.isHidden()
+    type_text(qtbot, form.slip, "00555")
+    type_text(qtbot, form.account, "HDFC01")
+    assert form.on.text() == day(business_date(SERVER_NOW))
+    assert shoot(screen, "reconciliation-deposit")
+    press(qtbot, form.on, Qt.Key.Key_Return)
+    qtbot.keyClick(form, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)  # type: ignore[no-untyped-call]
+    qtbot.wait_until(lambda: form.message.text().startswith("Deposit 00555 into HDFC01 made"))
+    assert form.message.objectName() == "notice"
+    qtbot.wait_until(lambda: len(form.receipts) == before - 1, timeout=15_000)
+    qtbot.wait_until(lambda: any(d.slip_no == "00555" for d in screen.deposits))
+
+    form.receipt_list.setCurrentRow(0)
+    press(qtbot, form.receipt_list, Qt.Key.Key_Space)
+    type_text(qtbot, form.slip, "00555")
+    click(qtbot, form.send)
+    qtbot.wait_until(lambda: "slip number is already used" in form.message.text(), timeout=15_000)
+    assert form.message.objectName() == "warning"
+    assert len(form.receipts) == before - 1

@@ -1,6 +1,7 @@
 """Invariants of the matcher over small books built to collide (few amounts, dates, marks)."""
 
 import random
+from dataclasses import replace
 from datetime import date, timedelta
 
 from hypothesis import given, settings
@@ -137,3 +138,39 @@ def test_every_automatic_match_satisfies_the_rule_of_its_step(
         line = by_line[match.line_id]
         assert line.currency == "INR"
         assert satisfies_its_step(line, by_entry[match.entry_id], match.step)
+
+
+ACCOUNTS = st.none() | st.sampled_from(["HDFC01", "SBI01"])
+
+
+@settings(max_examples=300)
+@given(lines(), entries(), st.data())
+def test_a_line_never_answers_an_entry_of_another_account(
+    bank: list[BankCredit], book: list[BookEntry], data: st.DataObject
+) -> None:
+    bank = [replace(line, account=data.draw(ACCOUNTS)) for line in bank]
+    book = [replace(entry, account=data.draw(ACCOUNTS)) for entry in book]
+    outcome = reconcile(bank, book)
+    lines_by_id = {line.line_id: line for line in bank}
+    entries_by_id = {entry.entry_id: entry for entry in book}
+
+    def allowed(line_id: str, entry_id: str) -> bool:
+        there, expected = lines_by_id[line_id].account, entries_by_id[entry_id].account
+        return there is None or expected is None or there == expected
+
+    assert all(allowed(m.line_id, m.entry_id) for m in outcome.matched)
+    for suggestion in outcome.suggested:
+        assert all(allowed(suggestion.line_id, c.entry_id) for c in suggestion.candidates)
+    for line in bank:
+        for entry in book:
+            if not allowed(line.line_id, entry.entry_id):
+                assert candidate_for(line, entry) is None
+
+
+def test_an_exact_reference_in_another_account_is_no_candidate() -> None:
+    line = BankCredit("L1", 250_000, DAY, "BY CASH DEP SLIP 00123", None, "INR", "HDFC01")
+    elsewhere = BookEntry("D1", EntryKind.DEPOSIT, 250_000, DAY, "00123", "00123", None, "SBI01")
+    here = replace(elsewhere, entry_id="D2", account="HDFC01")
+    assert reconcile([line], [elsewhere]).unmatched == ("L1",)
+    outcome = reconcile([line], [elsewhere, here])
+    assert [(m.entry_id, m.step) for m in outcome.matched] == [("D2", Step.EXACT)]

@@ -65,6 +65,10 @@ def test_import_job_queues_manual_match_lock_and_a_refused_backdated_payment(
     queues = vm.queues()
     assert sorted(q.amount_paise for q in queues.unidentified) == [120000, 4321_00]
     assert {q.account for q in queues.unidentified} == {"HDFC01"}
+    assert len(queues.other_currency) == foreign.added
+    assert {q.currency for q in queues.other_currency} == {"EUR"}
+    assert [q.amount_text for q in queues.other_currency] == ["EUR -10.00", "EUR -10.00"]
+    assert vm.line(queues.other_currency[0].line_id).candidates == ()
     assert queues.missing_in_bank == ()
     assert queues.cash_in_hand == ()
 

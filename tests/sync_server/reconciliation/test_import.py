@@ -152,7 +152,7 @@ def test_the_command_prints_what_it_added_and_found(db: Database, tmp_path: Path
         "HDFC-PNC (INR) 27-11-2026 to 01-12-2026: 7 lines added, 0 already there",
         "hdfc.csv: 7 lines added, 0 already there",
         "matching: 0 matched automatically; queues: 6 unidentified, 0 missing in bank, "
-        "0 cash receipts in hand past a working day",
+        "0 cash receipts in hand past a working day, 0 in another currency (never matched)",
     ]
     out = io.StringIO()
     assert import_statement_command(db, str(path), "HDFC-PNC", out) == 0
@@ -186,7 +186,7 @@ def test_main_py_import_statement_runs_the_import(
         "NL26VAYB8060476890 (EUR) 02-01-2015 to 02-01-2015: 1 line added, 0 already there",
         "camt053.v2.multi.statement.xml: 2 lines added, 0 already there",
         "matching: 0 matched automatically; queues: 0 unidentified, 0 missing in bank, "
-        "0 cash receipts in hand past a working day",
+        "0 cash receipts in hand past a working day, 2 in another currency (never matched)",
     ]
 
 

@@ -1,0 +1,172 @@
+"""The form where branch staff make a cash deposit: tick the cash receipts the slip carries,
+give the slip or pickup number, the bank account and the date, and send.
+
+Thin: the receipts and the decision come from `CashDepositViewModel`; each call runs as an op
+object; a refusal (a receipt already in a deposit, a slip used twice) is shown in the server's
+words beside the form, and nothing is kept. Keyboard: Tab through the fields, Space ticks a
+receipt, Ctrl+A ticks all, Ctrl+D sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from desktop.format import day, rupees
+from desktop.operations import QueryOp
+from desktop.qt import (
+    QFormLayout,
+    QHBoxLayout,
+    QKeySequence,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QShortcut,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from desktop.viewmodels.cash_deposits import CashDepositViewModel, CashReceipt
+from desktop.viewmodels.online import message_for
+from desktop.viewmodels.reconciliation import DepositRow
+
+NO_RECEIPTS = "No cash receipt waits for a deposit: everything received is deposited."
+
+
+class CashDepositForm(QWidget):
+    """Emits `made` with the deposit the server kept."""
+
+    made = Signal(object)
+
+    def __init__(
+        self, vm: CashDepositViewModel, today: date, allowed: bool, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("cashDepositForm")
+        self.vm = vm
+        self.allowed = allowed
+        self.receipts: tuple[CashReceipt, ...] = ()
+        self.receipt_list = QListWidget(self)
+        self.receipt_list.setObjectName("depositReceipts")
+        self.empty = QLabel(NO_RECEIPTS, self)
+        self.empty.setObjectName("emptyState")
+        self.empty.hide()
+        self.total = QLabel(self)
+        self.slip = QLineEdit(self)
+        self.slip.setPlaceholderText("slip or pickup number, as on the counterfoil")
+        self.slip.setMaxLength(32)
+        self.account = QLineEdit(self)
+        self.account.setPlaceholderText("bank account code, e.g. HDFC01")
+        self.on = QLineEdit(day(today), self)
+        self.on.setPlaceholderText("DD-MM-YYYY")
+        self.send = QPushButton("Make deposit (Ctrl+D)", self)
+        self.send.setShortcut("Ctrl+D")
+        self.message = QLabel(self)
+        self.message.setObjectName("warning")
+        self.message.setWordWrap(True)
+        self.message.hide()
+        fields = QFormLayout()
+        fields.addRow("Slip / pickup no.", self.slip)
+        fields.addRow("Bank account", self.account)
+        fields.addRow("Deposit date", self.on)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.total, 1)
+        bottom.addWidget(self.send)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Cash receipts in no deposit yet (Space ticks, Ctrl+A all):", self))
+        layout.addWidget(self.receipt_list, 1)
+        layout.addWidget(self.empty)
+        layout.addLayout(fields)
+        layout.addLayout(bottom)
+        layout.addWidget(self.message)
+        QShortcut(
+            QKeySequence("Ctrl+A"),
+            self.receipt_list,
+            self.tick_all,
+            Qt.ShortcutContext.WidgetShortcut,
+        )
+        self.receipt_list.itemChanged.connect(self._show_total)
+        self.send.clicked.connect(self.submit)
+        self.setEnabled(allowed)
+        self._show_total()
+
+    def load(self) -> None:
+        if self.allowed:
+            self._run(self.vm.receipts, self.show_receipts, progress=None)
+
+    def show_receipts(self, receipts: tuple[CashReceipt, ...]) -> None:
+        self.receipts = receipts
+        self.receipt_list.clear()
+        for receipt in receipts:
+            item = QListWidgetItem(
+                f"{receipt.reference}  ·  {receipt.collector}  ·  {day(receipt.on)}  ·  "
+                f"{rupees(receipt.amount_paise)}",
+                self.receipt_list,
+            )
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+        self.receipt_list.setVisible(bool(receipts))
+        self.empty.setVisible(not receipts)
+        if receipts:
+            self.receipt_list.setCurrentRow(0)
+        self._show_total()
+
+    def chosen(self) -> list[CashReceipt]:
+        return [
+            receipt
+            for row, receipt in enumerate(self.receipts)
+            if (item := self.receipt_list.item(row)) is not None
+            and item.checkState() == Qt.CheckState.Checked
+        ]
+
+    def tick_all(self) -> None:
+        for row in range(self.receipt_list.count()):
+            item = self.receipt_list.item(row)
+            if item is not None:
+                item.setCheckState(Qt.CheckState.Checked)
+
+    def _show_total(self) -> None:
+        chosen = self.chosen()
+        counted = "1 receipt" if len(chosen) == 1 else f"{len(chosen)} receipts"
+        self.total.setText(f"{counted} chosen, total {rupees(CashDepositViewModel.total(chosen))}")
+        if self.message.objectName() == "warning":
+            self.say("")  # a refusal about an earlier choice no longer applies
+
+    def submit(self) -> None:
+        chosen, slip = self.chosen(), self.slip.text()
+        account, on = self.account.text(), self.on.text()
+        self.send.setEnabled(False)
+        self._run(lambda: self.vm.make(chosen, slip, account, on), self._made, progress="Sending…")
+
+    def _made(self, deposit: DepositRow) -> None:
+        self.send.setEnabled(True)
+        self.slip.clear()
+        self.say(
+            f"Deposit {deposit.slip_no} into {deposit.bank_account} made: {deposit.receipts} "
+            f"receipts, {rupees(deposit.total_paise)}",
+            warning=False,
+        )
+        self.made.emit(deposit)
+        self.load()
+
+    def say(self, words: str, *, warning: bool = True) -> None:
+        self.message.setObjectName("warning" if warning else "notice")
+        self.message.style().unpolish(self.message)
+        self.message.style().polish(self.message)
+        self.message.setText(words)
+        self.message.setVisible(bool(words))
+
+    def _failed(self, exc: Exception) -> None:
+        self.send.setEnabled(True)
+        self.say(message_for(exc))
+
+    def _run(
+        self, op: Callable[[], object], success: Callable[..., object], progress: str | None
+    ) -> None:
+        query = QueryOp(parent=self, op=op, success=success).failure(self._failed)
+        if progress:
+            query = query.with_progress(progress)
+        query.run_in_background()

@@ -1,0 +1,45 @@
+"""A table of rows, or a sentence when there are none: the queues' shape on finance screens."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from desktop.qt import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QStackedWidget,
+    Qt,
+    QTableView,
+    QWidget,
+)
+from desktop.screens._tables import RowsModel
+
+
+class Listing(QStackedWidget):
+    """A table, or a sentence when it has no rows: an empty queue is good news, said plainly."""
+
+    def __init__(
+        self, headers: Sequence[str], empty: str, right: set[int], parent: QWidget
+    ) -> None:
+        super().__init__(parent)
+        self.model = RowsModel(headers, right=right, parent=self)
+        self.view = QTableView(self)
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setAlternatingRowColors(True)
+        self.view.verticalHeader().setVisible(False)
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.view.horizontalHeader().setStretchLastSection(True)
+        self.empty = QLabel(empty, self)
+        self.empty.setObjectName("emptyState")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.addWidget(self.view)
+        self.addWidget(self.empty)
+
+    def show_rows(self, rows: Sequence[tuple[str, ...]]) -> None:
+        self.model.set_rows(rows)
+        self.setCurrentWidget(self.view if rows else self.empty)
