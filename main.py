@@ -172,6 +172,20 @@ def cmd_import_statement(args: argparse.Namespace) -> int:
         return import_statement_command(db, args.file, args.account)
 
 
+def cmd_import_loans(args: argparse.Namespace) -> int:
+    from sync_server.book.cli import import_loans_command
+
+    with _server_database(args) as db:
+        return import_loans_command(
+            db,
+            args.file,
+            dry_run=args.dry_run,
+            new_only=args.new_only,
+            report=args.report,
+            username=args.as_user,
+        )
+
+
 def cmd_report_mis(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -449,9 +463,20 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--account", metavar="ACC", help="bank account code (CSV/XLSX need one)")
     _add_db(st)
     st.set_defaults(func=cmd_import_statement)
-    isub.add_parser("book", help="the Excel loan book").set_defaults(
-        func=cmd_not_yet("'import book'")
+    il = isub.add_parser(
+        "loans", aliases=["book"], help="the Excel loan book (template: resources/), all or nothing"
     )
+    il.add_argument("file", metavar="FILE.xlsx")
+    il.add_argument("--dry-run", action="store_true", help="check only; write nothing")
+    il.add_argument(
+        "--new-only", action="store_true", help="add loans not yet on the book; leave the rest"
+    )
+    il.add_argument("--report", metavar="FILE.xlsx", help="where to write the validation report")
+    il.add_argument(
+        "--as", dest="as_user", metavar="USERNAME", help="the importing user (default: the admin)"
+    )
+    _add_db(il)
+    il.set_defaults(func=cmd_import_loans)
 
     p = sub.add_parser("report", help="MIS reports as PDF and XLSX")
     rsub = p.add_subparsers(dest="report_command", metavar="<report>", required=True)
