@@ -393,7 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
     cu.add_argument(
         "--role",
         required=True,
-        choices=["admin", "branch_manager", "collector", "finance", "legal", "auditor"],
+        choices=["admin", "branch_manager", "collector", "finance", "legal", "auditor", "integration"],
     )
     cu.add_argument("--branch", metavar="CODE", help="branch code (collectors and managers)")
     cu.add_argument("--password-stdin", action="store_true", help="read the password from stdin")

@@ -12,6 +12,8 @@ Least privilege, in the lender's terms:
   records receipts found in the bank, and asks for or approves reversals;
 - legal runs the legal cases opened at DPD 90, across branches;
 - an auditor reads everything, verifies the audit chain, and writes nothing;
+- an integration account is the loan origination system, not a person: it can only create
+  loans (POST /loans, new disbursements), reads nothing and cannot use the desk;
 - an admin is the superuser of a small lender: every action, including backdating a payment
   beyond the branch manager's limit. Maker-checker separation (a reversal approved by someone
   other than its requester) is a rule about users, enforced by the service, not by roles.
@@ -31,6 +33,7 @@ class Role(StrEnum):
     FINANCE = "finance"
     LEGAL = "legal"
     AUDITOR = "auditor"
+    INTEGRATION = "integration"
 
 
 class Action(StrEnum):
@@ -66,6 +69,8 @@ class Action(StrEnum):
     IMPORT_BANK_STATEMENT = "import_bank_statement"
     LOCK_PERIOD = "lock_period"
     IMPORT_LOANS = "import_loans"
+    # Loan origination
+    CREATE_LOANS = "create_loans"
     # Legal
     MANAGE_LEGAL = "manage_legal"
     # Administration
@@ -109,9 +114,10 @@ _C = Role.COLLECTOR
 _F = Role.FINANCE
 _L = Role.LEGAL
 _AU = Role.AUDITOR
+_PEOPLE = frozenset(Role) - {Role.INTEGRATION}
 
 _TABLE: dict[Action, frozenset[Role]] = {
-    Action.VIEW_LOANS: frozenset(Role),
+    Action.VIEW_LOANS: _PEOPLE,
     Action.VIEW_DASHBOARD: frozenset({_A, _BM, _F, _AU}),
     Action.VIEW_REPORTS: frozenset({_A, _BM, _F, _AU}),
     Action.VIEW_SCORES: frozenset({_A, _BM, _F, _AU}),
@@ -122,7 +128,7 @@ _TABLE: dict[Action, frozenset[Role]] = {
     Action.VIEW_JOBS: frozenset({_A, _AU}),
     Action.VIEW_USERS: frozenset({_A, _AU}),
     Action.VIEW_FLAGS: frozenset({_A, _AU}),
-    Action.SYNC: frozenset(Role),
+    Action.SYNC: _PEOPLE,
     Action.RECORD_PAYMENT: frozenset({_A, _BM, _C, _F}),
     Action.LOG_PROMISE: frozenset({_A, _BM, _C}),
     Action.LOG_CONTACT: frozenset({_A, _BM, _C}),
@@ -137,6 +143,7 @@ _TABLE: dict[Action, frozenset[Role]] = {
     Action.IMPORT_BANK_STATEMENT: frozenset({_A, _F}),
     Action.LOCK_PERIOD: frozenset({_A, _F}),
     Action.IMPORT_LOANS: frozenset({_A, _F}),
+    Action.CREATE_LOANS: frozenset({Role.INTEGRATION}),
     Action.MANAGE_LEGAL: frozenset({_A, _L}),
     Action.MANAGE_USERS: frozenset({_A}),
     Action.MANAGE_FLAGS: frozenset({_A}),
@@ -156,6 +163,7 @@ _SCOPES: Mapping[Role, Scope] = MappingProxyType(
         Role.FINANCE: Scope.ALL,
         Role.LEGAL: Scope.ALL,
         Role.AUDITOR: Scope.ALL,
+        Role.INTEGRATION: Scope.ALL,
     }
 )
 

@@ -9,6 +9,7 @@ from sync_server.db.models.collections import (
     Promise,
     Reminder,
 )
+from sync_server.db.models.intake import LoanIntake
 from sync_server.db.models.loans import (
     Borrower,
     Charge,
@@ -67,6 +68,7 @@ __all__ = [
     "LegalNote",
     "Loan",
     "LoanHistory",
+    "LoanIntake",
     "LoanState",
     "LoginAttempt",
     "Payment",

@@ -78,7 +78,7 @@ def _staff(db: Database) -> Principal:
     return importer
 
 
-def _book(db: Database) -> dict[str, object]:
+def _book(db: Database) -> dict[str, list[tuple[object, ...]]]:
     collector = aliased(User)
     with db.read_only() as session:
         loans = sorted(
@@ -188,7 +188,8 @@ def test_an_exported_book_imports_into_an_empty_database_unchanged(
     importer = _staff(empty)
     outcome = import_book(empty, path, actor=importer, clock=CLOCK)
     assert outcome.problems == []
-    assert outcome.written and outcome.loans == 60
+    assert outcome.written
+    assert outcome.loans == 60
     source, target = _book(db), _book(empty)
     for part in source:
         assert source[part] == target[part], part
