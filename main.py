@@ -186,6 +186,13 @@ def cmd_import_loans(args: argparse.Namespace) -> int:
         )
 
 
+def cmd_report_convergence(args: argparse.Namespace) -> int:
+    from sync_server.book.cli import convergence_command
+
+    with _server_database(args) as db:
+        return convergence_command(db, args.sheet, args.as_of, args.out, args.xlsx)
+
+
 def cmd_report_mis(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -393,7 +400,15 @@ def build_parser() -> argparse.ArgumentParser:
     cu.add_argument(
         "--role",
         required=True,
-        choices=["admin", "branch_manager", "collector", "finance", "legal", "auditor", "integration"],
+        choices=[
+            "admin",
+            "branch_manager",
+            "collector",
+            "finance",
+            "legal",
+            "auditor",
+            "integration",
+        ],
     )
     cu.add_argument("--branch", metavar="CODE", help="branch code (collectors and managers)")
     cu.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
@@ -487,6 +502,17 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument("--branch", metavar="CODE", help="one branch only (default: all branches)")
     _add_db(rm)
     rm.set_defaults(func=cmd_report_mis)
+    rc = rsub.add_parser(
+        "convergence", help="parallel run: the lender's sheet against LoanDesk, loan by loan"
+    )
+    rc.add_argument(
+        "--sheet", required=True, metavar="FILE", help="workbook with a positions sheet"
+    )
+    rc.add_argument("--as-of", required=True, metavar="DATE", help="day-end date YYYY-MM-DD")
+    rc.add_argument("--out", metavar="FILE.pdf", help="write the report as PDF")
+    rc.add_argument("--xlsx", metavar="FILE", help="write the mismatches as XLSX")
+    _add_db(rc)
+    rc.set_defaults(func=cmd_report_convergence)
 
     p = sub.add_parser(
         "backup", help="write an encrypted backup (key: $LOANDESK_BACKUP_KEY or the keyring)"

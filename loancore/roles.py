@@ -143,7 +143,7 @@ _TABLE: dict[Action, frozenset[Role]] = {
     Action.IMPORT_BANK_STATEMENT: frozenset({_A, _F}),
     Action.LOCK_PERIOD: frozenset({_A, _F}),
     Action.IMPORT_LOANS: frozenset({_A, _F}),
-    Action.CREATE_LOANS: frozenset({Role.INTEGRATION}),
+    Action.CREATE_LOANS: frozenset({_A, Role.INTEGRATION}),
     Action.MANAGE_LEGAL: frozenset({_A, _L}),
     Action.MANAGE_USERS: frozenset({_A}),
     Action.MANAGE_FLAGS: frozenset({_A}),

@@ -41,6 +41,7 @@ FEATURE_ROUTERS = (
     "sync_server.sync.routes",
     "sync_server.jobs.routes",
     "sync_server.health.routes",
+    "sync_server.book.routes",
 )
 
 

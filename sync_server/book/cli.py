@@ -81,3 +81,46 @@ def import_loans_command(
         write_report(target, outcome.problems, outcome.existing)
         print(f"validation report: {target}", file=out)
     return 1 if outcome.problems else 0
+
+
+def convergence_command(
+    db: Database,
+    sheet: str,
+    as_of_text: str,
+    pdf: str | None,
+    xlsx: str | None,
+    out: TextIO | None = None,
+) -> int:
+    """0 when every loan agrees, 1 when some differ (listed in the files), 2 when refused."""
+    from datetime import date
+
+    from sync_server.book.convergence import compare
+    from sync_server.book.convergence_out import render_pdf, write_xlsx
+    from sync_server.reports.query import IST
+
+    out = out or sys.stdout
+    try:
+        as_of = date.fromisoformat(as_of_text)
+    except ValueError:
+        print(f"refused: '{as_of_text}' is not a date in YYYY-MM-DD form", file=out)
+        return 2
+    path = Path(sheet)
+    if not path.is_file():
+        print(f"refused: {sheet} does not exist", file=out)
+        return 2
+    try:
+        with db.read_only() as session:
+            result = compare(session, path, as_of)
+    except Unreadable as exc:
+        print(f"refused: {exc}", file=out)
+        return 2
+    print(result.summary(), file=out)
+    if pdf:
+        from datetime import datetime
+
+        Path(pdf).write_bytes(render_pdf(result, datetime.now(IST)))
+        print(f"PDF: {pdf}", file=out)
+    if xlsx:
+        write_xlsx(result, Path(xlsx))
+        print(f"XLSX: {xlsx}", file=out)
+    return 0 if not result.mismatches and not result.problems else 1
