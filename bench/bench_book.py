@@ -48,7 +48,7 @@ def _clock(day: date) -> FixedClock:
 
 
 def _sheets(loans: int, seed: int) -> dict[str, Iterator[Sequence[object]]]:
-    rng = random.Random(seed)  # noqa: S311 (benchmark data)
+    rng = random.Random(seed)
     terms = []
     for n in range(loans):
         disbursed = TODAY - timedelta(days=400 + rng.randrange(300))
@@ -86,7 +86,7 @@ def _sheets(loans: int, seed: int) -> dict[str, Iterator[Sequence[object]]]:
                 ]
 
     def payment_rows() -> Iterator[Sequence[object]]:
-        pay = random.Random(seed + 1)  # noqa: S311
+        pay = random.Random(seed + 1)
         for account, _, first_due, principal, rate in terms:
             rows = build_schedule(principal, rate, 24, first_due)
             behind = pay.random() < 0.2

@@ -10,6 +10,7 @@ sheet, row and column. A row with a bad cell is reported and left out of the lat
 from __future__ import annotations
 
 import re
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,7 +158,7 @@ class SheetReader:
 def open_workbook(path: Path) -> Any:
     try:
         return load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
         raise Unreadable(f"{path.name} is not an Excel workbook (.xlsx) LoanDesk can read") from exc
 
 

@@ -103,8 +103,10 @@ class Ledger:
                 f"loan {self.account_no} was already closed on {self.closed_on:%d-%m-%Y} by "
                 "the payments before this one",
             )
-        # As posting does: any payment of at least the closing quote closes the loan.
-        quote = self.quote(payment.payment_date)
+        # As posting does: any payment of at least the closing quote closes the loan. The
+        # quote is at least the principal still owed, so a smaller payment needs none.
+        owed = self.principal - sum(s.principal_paid for s in self.paid.values())
+        quote = self.quote(payment.payment_date) if payment.amount >= owed else None
         allocation = split_payment(
             payment.amount,
             self.dues(),
