@@ -8,7 +8,7 @@ the export can never drift apart: all of them read the same `SHEETS`.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -194,7 +194,9 @@ def readme_rows() -> list[list[str]]:
     return rows
 
 
-def write_workbook(path: Path, data: dict[str, Iterable[Sequence[object]]] | None = None) -> None:
+def write_workbook(
+    path: Path, data: Mapping[str, Iterable[Sequence[object]]] | None = None
+) -> None:
     """The template with `data` rows under each sheet's header (an export of the book), in
     write-only mode so a large book streams to disk instead of sitting in memory."""
     data = data or {}
