@@ -83,12 +83,17 @@ DATE_STYLES = (
 )
 
 
-def messy_book(path: Path, mess: Mess = Mess(), loans: int = 6) -> dict[str, tuple[str, int, str]]:
+def messy_book(
+    path: Path, mess: Mess = Mess(), loans: int = 6, collector: str = COLLECTOR
+) -> dict[str, tuple[str, int, str]]:
     """Write the workbook; returns each planted mistake as (sheet, row, column letter)."""
     book = Workbook()
     book.active.title = "README"
     book["README"]["A1"] = "Our loan book, kept by hand"
     planted: dict[str, tuple[str, int, str]] = {}
+    branches = book.create_sheet("branches")
+    branches.append(_header("branches"))
+    branches.append(["PUN01", "Pune Camp"])
     ws = book.create_sheet("loans")
     ws.append(_header("loans"))
     if mess.merged_header:
@@ -104,9 +109,9 @@ def messy_book(path: Path, mess: Mess = Mess(), loans: int = 6) -> dict[str, tup
         account = f"PUN01-{n + 1:05d}"
         style = DATE_STYLES[n % len(DATE_STYLES)]
         principal = 100_000 + 25_000 * n
-        collector = COLLECTOR
+        assigned = collector
         if mess.unknown_collector and n == 2:
-            collector = "col.nobody"
+            assigned = "col.nobody"
         ws.append(
             [
                 account,
@@ -121,7 +126,7 @@ def messy_book(path: Path, mess: Mess = Mess(), loans: int = 6) -> dict[str, tup
                 12,
                 style(DISBURSED),
                 style(FIRST_DUE),
-                collector,
+                assigned,
             ]
         )
         if mess.unknown_collector and n == 2:
