@@ -335,14 +335,6 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_not_yet(what: str) -> Callable[[argparse.Namespace], int]:
-    def run(_: argparse.Namespace) -> int:
-        print(f"{what} is not built yet in this version of LoanDesk.", file=sys.stderr)
-        return 2
-
-    return run
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="main.py", description="LoanDesk loan collections")
     sub = parser.add_subparsers(dest="command", metavar="<command>")

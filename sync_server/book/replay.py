@@ -10,7 +10,6 @@ payment the ledger cannot take (after the loan was already closed) is a problem 
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -22,7 +21,7 @@ from loancore.foreclosure import (
     split_payment,
 )
 from loancore.schedule import Installment
-from sync_server.book.validation import PaymentLine
+from sync_server.book.plan import PaymentLine
 from sync_server.loans.position import InstallmentPaid, shifted_installments
 
 
@@ -169,6 +168,3 @@ def replay(
                 raise
             raise NotBookable(payment.row, f"the payment cannot be allocated: {exc}") from exc
     return ledger
-
-
-PLACEHOLDER = uuid.UUID(int=0)

@@ -27,10 +27,11 @@ from loancore.roles import Action, can
 from loancore.schedule import build_schedule
 from sync_server.audit import service as audit
 from sync_server.auth.principal import Principal
+from sync_server.book.plan import BookPlan, PlannedLoan
 from sync_server.book.reader import Problem, Progress, read_sheets
 from sync_server.book.replay import Ledger, NotBookable, replay
 from sync_server.book.template import LOANS, PAYMENTS, SCHEDULE
-from sync_server.book.validation import BookPlan, PlannedLoan, check_book
+from sync_server.book.validation import check_book
 from sync_server.book.writer import Written, mark_old_late_charges, write_histories
 from sync_server.clock import Clock
 from sync_server.db.engine import Database
@@ -270,10 +271,11 @@ def _write(
             progress("writing", start + len(chunk))
     if out.problems:
         return
-    job = DayEnd(day=day, settings=settings, now=clock.now())
-    job.delinquency(session)
-    job.legal_escalation(session)
-    job.snapshot(session)
+    if out.loans:
+        job = DayEnd(day=day, settings=settings, now=clock.now())
+        job.delinquency(session)
+        job.legal_escalation(session)
+        job.snapshot(session)
     audit.record(
         session,
         actor=actor,

@@ -8,7 +8,6 @@ loans already on the book that a "new loans only" import leaves as they are.
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,45 +20,13 @@ from loancore.acceptance import PaymentMode, normalise_reference
 from loancore.allocation import Strategy
 from loancore.money import format_rupees
 from loancore.schedule import Installment, ScheduleError, check_schedule, emi_amount
+from sync_server.book.plan import BookPlan, PaymentLine, PlannedLoan
 from sync_server.book.reader import Problem, Row
 from sync_server.book.template import LOANS, PAYMENTS, SCHEDULE
 from sync_server.db.models import Branch, Loan, Product, User
 
 LOOKUP_CHUNK = 900
 """Values per IN (...) list: below SQLite's older limit of 999 bound parameters."""
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentLine:
-    row: int
-    payment_date: date
-    amount: int
-    mode: PaymentMode
-    reference: str
-    foreclosure: bool
-
-
-@dataclass(slots=True)
-class PlannedLoan:
-    row: Row
-    schedule: tuple[Installment, ...] | None
-    payments: list[PaymentLine] = field(default_factory=list)
-
-    @property
-    def account_no(self) -> str:
-        return str(self.row["account_no"])
-
-
-@dataclass
-class BookPlan:
-    branches_new: list[tuple[str, str]] = field(default_factory=list)
-    products_new: list[tuple[str, str, str]] = field(default_factory=list)
-    branch_ids: dict[str, int] = field(default_factory=dict)
-    strategies: dict[str, Strategy] = field(default_factory=dict)
-    collector_ids: dict[str, uuid.UUID] = field(default_factory=dict)
-    loans: list[PlannedLoan] = field(default_factory=list)
-    existing: dict[str, list[str]] = field(default_factory=dict)
-    """Account numbers already on the book (new-only mode) -> what the sheet says differently."""
 
 
 def _col(spec_name: str, key: str) -> str:
