@@ -59,11 +59,11 @@ async def _upload(request: Request) -> bytes:
 
 
 Upload = Annotated[bytes, Depends(_upload)]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPLOAD_BODY = {
     "requestBody": {
         "required": True,
-        "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+        "description": "The .xlsx workbook, as it is on disk",
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
     }
 }
 
