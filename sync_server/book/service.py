@@ -84,7 +84,7 @@ class ImportOutcome:
             f"  loans {self.loans}, schedule rows {self.schedule_rows}, payments {self.payments}, "
             f"allocation lines {self.allocations}, closed by their payments {self.closed}",
         ]
-        if self.as_of:
+        if self.as_of and self.written:
             lines.append(f"  delinquency settled as of the day-end of {self.as_of:%d-%m-%Y}")
         if self.existing:
             differ = sum(1 for d in self.existing.values() if d)
