@@ -198,6 +198,27 @@ def cmd_import_statement(args: argparse.Namespace) -> int:
         return import_statement_command(db, args.file, args.account)
 
 
+def cmd_import_loans(args: argparse.Namespace) -> int:
+    from sync_server.book.cli import import_loans_command
+
+    with _server_database(args) as db:
+        return import_loans_command(
+            db,
+            args.file,
+            dry_run=args.dry_run,
+            new_only=args.new_only,
+            report=args.report,
+            username=args.as_user,
+        )
+
+
+def cmd_report_convergence(args: argparse.Namespace) -> int:
+    from sync_server.book.cli import convergence_command
+
+    with _server_database(args) as db:
+        return convergence_command(db, args.sheet, args.as_of, args.out, args.xlsx)
+
+
 def cmd_report_mis(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -344,14 +365,6 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_not_yet(what: str) -> Callable[[argparse.Namespace], int]:
-    def run(_: argparse.Namespace) -> int:
-        print(f"{what} is not built yet in this version of LoanDesk.", file=sys.stderr)
-        return 2
-
-    return run
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="main.py", description="LoanDesk loan collections")
     sub = parser.add_subparsers(dest="command", metavar="<command>")
@@ -417,7 +430,15 @@ def build_parser() -> argparse.ArgumentParser:
     cu.add_argument(
         "--role",
         required=True,
-        choices=["admin", "branch_manager", "collector", "finance", "legal", "auditor"],
+        choices=[
+            "admin",
+            "branch_manager",
+            "collector",
+            "finance",
+            "legal",
+            "auditor",
+            "integration",
+        ],
     )
     cu.add_argument("--branch", metavar="CODE", help="branch code (collectors and managers)")
     cu.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
@@ -494,9 +515,20 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--account", metavar="ACC", help="bank account code (CSV/XLSX need one)")
     _add_db(st)
     st.set_defaults(func=cmd_import_statement)
-    isub.add_parser("book", help="the Excel loan book").set_defaults(
-        func=cmd_not_yet("'import book'")
+    il = isub.add_parser(
+        "loans", aliases=["book"], help="the Excel loan book (template: resources/), all or nothing"
     )
+    il.add_argument("file", metavar="FILE.xlsx")
+    il.add_argument("--dry-run", action="store_true", help="check only; write nothing")
+    il.add_argument(
+        "--new-only", action="store_true", help="add loans not yet on the book; leave the rest"
+    )
+    il.add_argument("--report", metavar="FILE.xlsx", help="where to write the validation report")
+    il.add_argument(
+        "--as", dest="as_user", metavar="USERNAME", help="the importing user (default: the admin)"
+    )
+    _add_db(il)
+    il.set_defaults(func=cmd_import_loans)
 
     p = sub.add_parser("report", help="MIS reports as PDF and XLSX")
     rsub = p.add_subparsers(dest="report_command", metavar="<report>", required=True)
@@ -507,6 +539,17 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument("--branch", metavar="CODE", help="one branch only (default: all branches)")
     _add_db(rm)
     rm.set_defaults(func=cmd_report_mis)
+    rc = rsub.add_parser(
+        "convergence", help="parallel run: the lender's sheet against LoanDesk, loan by loan"
+    )
+    rc.add_argument(
+        "--sheet", required=True, metavar="FILE", help="workbook with a positions sheet"
+    )
+    rc.add_argument("--as-of", required=True, metavar="DATE", help="day-end date YYYY-MM-DD")
+    rc.add_argument("--out", metavar="FILE.pdf", help="write the report as PDF")
+    rc.add_argument("--xlsx", metavar="FILE", help="write the mismatches as XLSX")
+    _add_db(rc)
+    rc.set_defaults(func=cmd_report_convergence)
 
     p = sub.add_parser(
         "backup", help="write an encrypted backup (key: $LOANDESK_BACKUP_KEY or the keyring)"

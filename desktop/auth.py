@@ -220,6 +220,12 @@ class SessionManager:
         self, server_url: str, password: str, api: ApiClient, answer: dict[str, Any]
     ) -> UserSession:
         user = SignedInUser.from_json(answer["user"])
+        if user.role is Role.INTEGRATION:
+            raise SignInRefused(
+                f"{user.username} is an integration account: the loan origination system uses "
+                "it to send new loans to the server, and it cannot sign in to LoanDesk. Sign in "
+                "with your own username."
+            )
         api.token = str(answer["access_token"])
         now = self.clock()
         with self._lock:

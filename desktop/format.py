@@ -20,6 +20,7 @@ _ROLE_LABELS = {
     Role.FINANCE: "Finance",
     Role.LEGAL: "Legal",
     Role.AUDITOR: "Auditor",
+    Role.INTEGRATION: "Integration (loan origination)",
 }
 
 _ASSET_CLASS_LABELS = {

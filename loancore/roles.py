@@ -13,6 +13,8 @@ Least privilege, in the lender's terms:
   records receipts found in the bank, and asks for or approves reversals;
 - legal runs the legal cases opened at DPD 90, across branches;
 - an auditor reads everything, verifies the audit chain, and writes nothing;
+- an integration account is the loan origination system, not a person: it can only create
+  loans (POST /loans, new disbursements), reads nothing and cannot use the desk;
 - an admin is the superuser of a small lender: every action, including backdating a payment
   beyond the branch manager's limit. Maker-checker separation (a reversal approved by someone
   other than its requester) is a rule about users, enforced by the service, not by roles.
@@ -32,6 +34,7 @@ class Role(StrEnum):
     FINANCE = "finance"
     LEGAL = "legal"
     AUDITOR = "auditor"
+    INTEGRATION = "integration"
 
 
 class Action(StrEnum):
@@ -68,6 +71,8 @@ class Action(StrEnum):
     LOCK_PERIOD = "lock_period"
     MAKE_CASH_DEPOSIT = "make_cash_deposit"
     IMPORT_LOANS = "import_loans"
+    # Loan origination
+    CREATE_LOANS = "create_loans"
     # Legal
     MANAGE_LEGAL = "manage_legal"
     # Administration
@@ -111,9 +116,10 @@ _C = Role.COLLECTOR
 _F = Role.FINANCE
 _L = Role.LEGAL
 _AU = Role.AUDITOR
+_PEOPLE = frozenset(Role) - {Role.INTEGRATION}
 
 _TABLE: dict[Action, frozenset[Role]] = {
-    Action.VIEW_LOANS: frozenset(Role),
+    Action.VIEW_LOANS: _PEOPLE,
     Action.VIEW_DASHBOARD: frozenset({_A, _BM, _F, _AU}),
     Action.VIEW_REPORTS: frozenset({_A, _BM, _F, _AU}),
     Action.VIEW_SCORES: frozenset({_A, _BM, _F, _AU}),
@@ -124,7 +130,7 @@ _TABLE: dict[Action, frozenset[Role]] = {
     Action.VIEW_JOBS: frozenset({_A, _AU}),
     Action.VIEW_USERS: frozenset({_A, _AU}),
     Action.VIEW_FLAGS: frozenset({_A, _AU}),
-    Action.SYNC: frozenset(Role),
+    Action.SYNC: _PEOPLE,
     Action.RECORD_PAYMENT: frozenset({_A, _BM, _C, _F}),
     Action.LOG_PROMISE: frozenset({_A, _BM, _C}),
     Action.LOG_CONTACT: frozenset({_A, _BM, _C}),
@@ -140,6 +146,7 @@ _TABLE: dict[Action, frozenset[Role]] = {
     Action.LOCK_PERIOD: frozenset({_A, _F}),
     Action.MAKE_CASH_DEPOSIT: frozenset({_A, _BM, _F}),
     Action.IMPORT_LOANS: frozenset({_A, _F}),
+    Action.CREATE_LOANS: frozenset({_A, Role.INTEGRATION}),
     Action.MANAGE_LEGAL: frozenset({_A, _L}),
     Action.MANAGE_USERS: frozenset({_A}),
     Action.MANAGE_FLAGS: frozenset({_A}),
@@ -159,6 +166,7 @@ _SCOPES: Mapping[Role, Scope] = MappingProxyType(
         Role.FINANCE: Scope.ALL,
         Role.LEGAL: Scope.ALL,
         Role.AUDITOR: Scope.ALL,
+        Role.INTEGRATION: Scope.ALL,
     }
 )
 

@@ -48,6 +48,7 @@ FEATURE_ROUTERS = (
     "sync_server.health.routes",
     "sync_server.ops.routes",
     "sync_server.reports.routes",
+    "sync_server.book.routes",
 )
 
 

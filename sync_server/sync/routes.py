@@ -100,8 +100,9 @@ async def push_request(request: Request, _: ProtocolDep) -> PushRequest:
     },
 )
 def push(
-    body: Annotated[PushRequest, Depends(push_request)],
+    _: ProtocolDep,
     principal: SyncPrincipal,
+    body: Annotated[PushRequest, Depends(push_request)],
     db: DbDep,
     clock: ClockDep,
 ) -> PushResponse:

@@ -9,6 +9,7 @@ from sync_server.db.models.collections import (
     Promise,
     Reminder,
 )
+from sync_server.db.models.intake import LoanIntake
 from sync_server.db.models.limits import RateLimitWindow
 from sync_server.db.models.loans import (
     Borrower,
@@ -75,6 +76,7 @@ __all__ = [
     "LegalNote",
     "Loan",
     "LoanHistory",
+    "LoanIntake",
     "LoanState",
     "LoginAttempt",
     "OpsAlert",

@@ -1,0 +1,218 @@
+"""Getting the loan book in (admin and finance): choose the workbook, check it (a dry run on
+the server), read the problems, then import it; and the parallel run's comparison.
+
+The server does all the work; this screen binds buttons to `LoanBookViewModel` and runs each
+request as a background op with a busy bar. Cancel drops the wait: a check is only a check,
+and an import is one transaction on the server, so it lands whole or not at all; the screen
+says which to look for instead of guessing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from desktop.operations import QueryOp
+from desktop.qt import (
+    QDate,
+    QDateEdit,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+from desktop.screens import ScreenContext, ScreenSpec, register
+from desktop.screens._online import say
+from desktop.screens._tables import RowsModel
+from desktop.viewmodels.loan_book import (
+    MISMATCH_COLUMNS,
+    PROBLEM_COLUMNS,
+    Chosen,
+    ConvergenceAnswer,
+    ImportAnswer,
+    LoanBookViewModel,
+    Step,
+)
+from desktop.viewmodels.online import message_for
+from loancore.roles import Action
+
+HINTS = {
+    Step.CHOOSE: "1. Choose the workbook (the template is resources/loan_book_template.xlsx).",
+    Step.CHECK: "2. Check it: the server reads every row and writes nothing.",
+    Step.FIX: "Fix the problems listed below in the file, then check it again.",
+    Step.IMPORT: "3. Import: all of it goes in, or none of it.",
+    Step.DONE: "Done: the loans are on the book.",
+}
+
+
+def _table(model: RowsModel, parent: QWidget) -> QTableView:
+    view = QTableView(parent)
+    view.setModel(model)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    view.horizontalHeader().setStretchLastSection(True)
+    view.verticalHeader().setVisible(False)
+    return view
+
+
+class LoanBookScreen(QWidget):
+    def __init__(self, context: ScreenContext) -> None:
+        super().__init__()
+        self.vm = LoanBookViewModel(context.session.api)
+        self._waiting: Chosen | None = None
+        self.hint = QLabel(self)
+        self.file_label = QLabel("No file chosen", self)
+        self.choose_button = QPushButton("Choose workbook…", self)
+        self.check_button = QPushButton("Check (dry run)", self)
+        self.import_button = QPushButton("Import", self)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.busy = QProgressBar(self)
+        self.busy.setRange(0, 0)
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        self.problems = RowsModel(PROBLEM_COLUMNS, right=(1,), parent=self)
+        self.problems_view = _table(self.problems, self)
+        self.choose_button.clicked.connect(self._pick)
+        self.check_button.clicked.connect(lambda: self._send(dry_run=True))
+        self.import_button.clicked.connect(lambda: self._send(dry_run=False))
+        self.cancel_button.clicked.connect(self.cancel)
+        row = QHBoxLayout()
+        parts: list[QWidget] = [self.choose_button, self.file_label]
+        for part in parts:
+            row.addWidget(part)
+        row.addStretch(1)
+        buttons: list[QWidget] = [self.check_button, self.import_button, self.cancel_button]
+        for part in buttons:
+            row.addWidget(part)
+        wizard = QGroupBox("Import the loan book", self)
+        inner = QVBoxLayout(wizard)
+        inner.addWidget(self.hint)
+        inner.addLayout(row)
+        below: list[QWidget] = [self.busy, self.message, self.problems_view]
+        for part in below:
+            inner.addWidget(part)
+        self.as_of = QDateEdit(self)
+        self.as_of.setDisplayFormat("dd-MM-yyyy")
+        self.as_of.setCalendarPopup(True)
+        self.as_of.setDate(QDate.currentDate().addDays(-1))
+        self.compare_button = QPushButton("Compare a sheet…", self)
+        self.compare_button.clicked.connect(self._pick_sheet)
+        self.convergence = QLabel(
+            "Parallel run: compare the lender's positions sheet with LoanDesk at a day-end.", self
+        )
+        self.mismatches = RowsModel(MISMATCH_COLUMNS, right=(1, 2, 3, 4), parent=self)
+        parallel = QGroupBox("Parallel run", self)
+        lower = QVBoxLayout(parallel)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("As of", self))
+        top.addWidget(self.as_of)
+        top.addWidget(self.compare_button)
+        top.addStretch(1)
+        lower.addLayout(top)
+        lower.addWidget(self.convergence)
+        lower.addWidget(_table(self.mismatches, self))
+        layout = QVBoxLayout(self)
+        layout.addWidget(wizard, 3)
+        layout.addWidget(parallel, 2)
+        self._show()
+
+    # -- the wizard ------------------------------------------------------------------------------
+
+    def _pick(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Loan book", "", "Excel workbook (*.xlsx)")
+        if name:
+            self.choose(Path(name))
+
+    def choose(self, path: Path) -> None:
+        self.vm.choose(path)
+        self.file_label.setText(path.name)
+        self.problems.set_rows([])
+        say(self.message, "", error=False)
+        self._show()
+
+    def _send(self, *, dry_run: bool) -> None:
+        self._waiting = self.vm.chosen
+        self._show()
+        op = self.vm.check if dry_run else self.vm.run_import
+        QueryOp(parent=self, op=op, success=self._answered).failure(
+            self._failed
+        ).run_in_background()
+
+    def cancel(self) -> None:
+        """Stop waiting. An import already sent lands whole or not at all on the server."""
+        importing = self.vm.step is Step.IMPORT
+        self._waiting = None
+        say(
+            self.message,
+            "Cancelled. The import, if the server had started it, either went in whole or not "
+            "at all: check the loan list before sending it again (a resend is refused for "
+            "loans already on the book)."
+            if importing
+            else "Cancelled: nothing was written.",
+            error=False,
+        )
+        self._show()
+
+    def _answered(self, answer: ImportAnswer) -> None:
+        waited, self._waiting = self._waiting, None
+        if waited is None:
+            return
+        self.vm.took(answer, waited)
+        self.problems.set_rows(list(answer.problems))
+        say(self.message, answer.summary, error=bool(answer.problem_count))
+        self._show()
+
+    def _failed(self, exc: Exception) -> None:
+        self._waiting = None
+        say(self.message, message_for(exc), error=True)
+        self._show()
+
+    def _show(self) -> None:
+        waiting = self._waiting is not None
+        step = self.vm.step
+        self.hint.setText(HINTS[step])
+        self.busy.setVisible(waiting)
+        self.cancel_button.setEnabled(waiting)
+        self.choose_button.setEnabled(not waiting)
+        self.check_button.setEnabled(not waiting and step in (Step.CHECK, Step.FIX, Step.IMPORT))
+        self.import_button.setEnabled(not waiting and self.vm.can_import())
+
+    # -- the parallel run ------------------------------------------------------------------------
+
+    def _pick_sheet(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Positions sheet", "", "Excel (*.xlsx)")
+        if name:
+            self.compare(Path(name))
+
+    def compare(self, sheet: Path) -> None:
+        as_of: date = self.as_of.date().toPython()  # type: ignore[assignment]
+        self.compare_button.setEnabled(False)
+        QueryOp(
+            parent=self, op=lambda: self.vm.compare(sheet, as_of), success=self._compared
+        ).failure(self._compare_failed).run_in_background()
+
+    def _compared(self, answer: ConvergenceAnswer) -> None:
+        self.compare_button.setEnabled(True)
+        self.convergence.setText(answer.summary)
+        self.mismatches.set_rows(list(answer.mismatches))
+
+    def _compare_failed(self, exc: Exception) -> None:
+        self.compare_button.setEnabled(True)
+        say(self.convergence, message_for(exc), error=True)
+
+
+register(
+    ScreenSpec(
+        key="loan_book",
+        title="Loan book",
+        action=Action.IMPORT_LOANS,
+        factory=LoanBookScreen,
+        icon="import",
+        order=95,
+    )
+)
