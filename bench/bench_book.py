@@ -34,7 +34,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
-from sync_server.auth.principal import Principal
 
 from bench.bench_dayend import database, maintain
 from loancore.dates import add_months
@@ -47,6 +46,7 @@ from sync_server.clock import FixedClock
 from sync_server.db.engine import Database
 from sync_server.db.models import Branch, Product
 from sync_server.jobs import tasks
+from sync_server.principal import Principal
 
 TODAY = date(2026, 11, 27)
 PLAIN_TABLES = ("loans", "schedule_rows", "payments", "allocations")

@@ -9,7 +9,6 @@ from typing import TextIO
 from sqlalchemy import select
 
 from loancore.roles import Role
-from sync_server.auth.principal import Principal
 from sync_server.book.reader import Unreadable
 from sync_server.book.report import write_report
 from sync_server.book.service import import_book
@@ -17,6 +16,7 @@ from sync_server.clock import Clock
 from sync_server.db.engine import Database
 from sync_server.db.models import User
 from sync_server.errors import LoanDeskError, ValidationFailed
+from sync_server.principal import Principal
 
 
 def importing_user(db: Database, username: str | None) -> Principal:

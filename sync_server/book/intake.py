@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 
 from loancore.roles import Action, can
 from loancore.schedule import Installment
-from sync_server.auth.principal import Principal
 from sync_server.book.schemas import LoanResult, NewLoanIn, NewLoansIn
 from sync_server.db.models import Branch, LoanIntake, Product, User
 from sync_server.errors import Forbidden, LoanDeskError
 from sync_server.flags.service import require_enabled
 from sync_server.loans.book import BorrowerDetails, NewLoan, create_loan
+from sync_server.principal import Principal
 
 
 def content_hash(item: NewLoanIn) -> str:

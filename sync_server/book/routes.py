@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from loancore.roles import Action
 from sync_server.auth.deps import require
-from sync_server.auth.principal import Principal
 from sync_server.book.convergence import compare
 from sync_server.book.intake import create_loans
 from sync_server.book.reader import Unreadable
@@ -20,6 +19,7 @@ from sync_server.book.schemas import ConvergenceOut, ImportOut, NewLoansIn, NewL
 from sync_server.book.service import import_book
 from sync_server.deps import BusinessDateDep, ClockDep, DbDep, ReadSessionDep, SessionDep
 from sync_server.errors import ValidationFailed
+from sync_server.principal import Principal
 
 router = APIRouter(tags=["loans"])
 

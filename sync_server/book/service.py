@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session
 from loancore.roles import Action, can
 from loancore.schedule import build_schedule
 from sync_server.audit import service as audit
-from sync_server.auth.principal import Principal
 from sync_server.book.plan import BookPlan, PlannedLoan
 from sync_server.book.reader import Problem, Progress, read_sheets
 from sync_server.book.replay import Ledger, NotBookable, replay
@@ -41,6 +40,7 @@ from sync_server.flags.service import require_enabled
 from sync_server.jobs.dayend import DayEnd, delinquency_settings
 from sync_server.loans.book import BorrowerDetails, NewLoan, create_loans_bulk
 from sync_server.loans.dpd import dpd_as_of
+from sync_server.principal import Principal
 
 CHUNK = 1000
 """Loans booked and replayed per round of statements (one transaction for the whole file)."""

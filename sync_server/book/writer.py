@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from uuid6 import uuid7
 
 from loancore.contract import PaymentPayload
-from sync_server.auth.principal import Principal
 from sync_server.book.replay import Ledger
 from sync_server.db.models import (
     AllocationLine,
@@ -32,6 +31,7 @@ from sync_server.db.types import utcnow
 from sync_server.loans.book import NewLoan
 from sync_server.loans.position_sql import POSITION_FIELDS
 from sync_server.payments.views import payment_content_hash
+from sync_server.principal import Principal
 
 
 @dataclass

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from loancore.dates import format_date
+from loancore.dates import business_date, format_date
 from loancore.reconciliation.matching import (
     BOOK_CURRENCY,
     BankCredit,
@@ -38,11 +38,12 @@ from sync_server.db.models import (
     Payment,
     PaymentReversal,
 )
+from sync_server.db.types import utcnow
 from sync_server.errors import Conflict, NotFound, SameMakerAndChecker, ValidationFailed
 from sync_server.principal import Principal
 from sync_server.reconciliation.matches import expected_entries
 from sync_server.reconciliation.periods import refuse_if_locked
-from sync_server.reconciliation.windows import DOMAIN_WINDOWS, Windows
+from sync_server.reconciliation.windows import Windows, windows_on
 
 REASON_LIMIT = 400
 
@@ -74,8 +75,10 @@ def _live_match(session: Session, line_id: int) -> BankMatch | None:
     ).scalar_one_or_none()
 
 
-def line_detail(session: Session, line_id: int, windows: Windows = DOMAIN_WINDOWS) -> LineDetail:
-    """The line, its live match if any, and every candidate ranked with its reason."""
+def line_detail(session: Session, line_id: int, windows: Windows | None = None) -> LineDetail:
+    """The line, its live match if any, and every candidate ranked with its reason; by the
+    windows in force today unless `windows` are given."""
+    windows = windows or windows_on(session, business_date(utcnow()))
     line = session.get(BankLine, line_id)
     if line is None:
         raise NotFound("There is no such bank line")
@@ -145,9 +148,10 @@ def match_manually(
     payment_id: uuid.UUID | None,
     deposit_id: uuid.UUID | None,
     reason: str,
-    windows: Windows = DOMAIN_WINDOWS,
+    windows: Windows | None = None,
 ) -> BankMatch:
     require_permission(actor, Action.RECONCILE, "reconcile bank lines")
+    windows = windows or windows_on(session, business_date(utcnow()))
     said = reason.strip()
     if not said:
         raise ValidationFailed("Say why this line is this entry")

@@ -38,7 +38,7 @@ from sync_server.db.models import (
     User,
 )
 from sync_server.reconciliation.deposits import undeposited_cash
-from sync_server.reconciliation.windows import DOMAIN_WINDOWS, Windows, overdue_through
+from sync_server.reconciliation.windows import Windows, overdue_through, windows_on
 
 QUEUE_LIMIT = 1000
 
@@ -204,8 +204,9 @@ def _missing_deposits(today: date, windows: Windows) -> Select[uuid.UUID, date, 
 
 
 def missing_in_bank(
-    session: Session, today: date, windows: Windows = DOMAIN_WINDOWS, *, limit: int = QUEUE_LIMIT
+    session: Session, today: date, windows: Windows | None = None, *, limit: int = QUEUE_LIMIT
 ) -> list[Missing]:
+    windows = windows or windows_on(session, today)
     payments = session.execute(
         _missing_payments(today, windows).order_by(Payment.payment_date).limit(limit)
     ).all()
@@ -223,7 +224,8 @@ def missing_in_bank(
     return sorted(found, key=lambda m: (m.on, m.kind, str(m.entry_id)))[:limit]
 
 
-def count_missing_in_bank(session: Session, today: date, windows: Windows = DOMAIN_WINDOWS) -> int:
+def count_missing_in_bank(session: Session, today: date, windows: Windows | None = None) -> int:
+    windows = windows or windows_on(session, today)
     payments = _missing_payments(today, windows).subquery()
     deposits = _missing_deposits(today, windows).subquery()
     return int(session.execute(select(func.count()).select_from(payments)).scalar_one()) + int(
@@ -250,8 +252,9 @@ def _held_too_long(today: date, windows: Windows) -> Select[Any]:
 
 
 def cash_held_too_long(
-    session: Session, today: date, windows: Windows = DOMAIN_WINDOWS, *, limit: int = QUEUE_LIMIT
+    session: Session, today: date, windows: Windows | None = None, *, limit: int = QUEUE_LIMIT
 ) -> list[Held]:
+    windows = windows or windows_on(session, today)
     query = _held_too_long(today, windows).subquery()
     rows = session.execute(
         select(query).order_by(query.c.payment_date, query.c.username).limit(limit)
@@ -259,9 +262,8 @@ def cash_held_too_long(
     return [Held(*row) for row in rows]
 
 
-def count_cash_held_too_long(
-    session: Session, today: date, windows: Windows = DOMAIN_WINDOWS
-) -> int:
+def count_cash_held_too_long(session: Session, today: date, windows: Windows | None = None) -> int:
+    windows = windows or windows_on(session, today)
     query = _held_too_long(today, windows).subquery()
     return int(session.execute(select(func.count()).select_from(query)).scalar_one())
 

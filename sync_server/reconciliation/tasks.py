@@ -21,7 +21,7 @@ from sync_server.jobs.ledger import RECONCILIATION, RunOutcome
 from sync_server.principal import SYSTEM, Principal
 from sync_server.reconciliation import queues
 from sync_server.reconciliation.matches import match_bank_lines
-from sync_server.reconciliation.windows import DOMAIN_WINDOWS, Windows
+from sync_server.reconciliation.windows import Windows, windows_on
 
 
 def night_key(day: date) -> str:
@@ -33,9 +33,12 @@ def import_key(file_sha256: str) -> str:
     return f"i:{file_sha256[:14]}"
 
 
-def _steps(today: date, windows: Windows) -> list[tuple[str, Callable[[Session], int]]]:
+def _steps(today: date, windows: Windows | None) -> list[tuple[str, Callable[[Session], int]]]:
+    """`windows` default to the lender's settings in force on `today`."""
+
     def match(session: Session) -> int:
-        return match_bank_lines(session, thresholds=windows.matching).matched
+        thresholds = (windows or windows_on(session, today)).matching
+        return match_bank_lines(session, thresholds=thresholds).matched
 
     return [
         ("match", match),
@@ -53,7 +56,7 @@ def run_reconciliation(
     today: date,
     *,
     actor: Principal = SYSTEM,
-    windows: Windows = DOMAIN_WINDOWS,
+    windows: Windows | None = None,
 ) -> RunOutcome:
     with ledger.job_lock(db, RECONCILIATION) as held:
         if not held:

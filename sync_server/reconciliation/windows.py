@@ -1,8 +1,8 @@
 """Every window reconciliation works with, named in one place.
 
 The matching steps' own windows are loancore's `Thresholds` (DOMAIN.md defaults); the queues'
-ages are in bank working days. A settings service may later supply these: callers take them
-as parameters with these values as defaults, so nothing else needs to change when it does.
+ages are in bank working days. The lender's settings (sync_server.settings) supply them,
+effective-dated: `windows_on` gives those in force on a day; `DOMAIN_WINDOWS` are the defaults.
 """
 
 from __future__ import annotations
@@ -10,8 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from sqlalchemy.orm import Session
+
 from loancore.dates import add_working_days
 from loancore.reconciliation.matching import Thresholds
+from sync_server.settings.service import settings_on
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,17 @@ class Windows:
 
 
 DOMAIN_WINDOWS = Windows()
+
+
+def windows_on(session: Session, day: date) -> Windows:
+    """The matching windows and queue ages in force on `day` (the lender's settings)."""
+    lender = settings_on(session, day)
+    return Windows(
+        matching=lender.matching,
+        missing_in_bank_working_days=lender.missing_in_bank_working_days,
+        cash_in_hand_working_days=lender.cash_in_hand_working_days,
+    )
+
 
 _LONGEST_WALK_DAYS = 120
 

@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 
 from loancore.roles import Role
 from sync_server.audit import service as audit
-from sync_server.auth.principal import Principal
 from sync_server.clock import Clock
 from sync_server.db.engine import Database
 from sync_server.db.models import Branch, JobRun
 from sync_server.errors import Forbidden, LoanDeskError, ValidationFailed
 from sync_server.flags.service import require_enabled
 from sync_server.jobs.ledger import DAY_END
+from sync_server.principal import Principal
 from sync_server.reports.pdf import render_pdf
 from sync_server.reports.service import mis_figures
 from sync_server.reports.wording import day

@@ -15,9 +15,9 @@ from fastapi.responses import Response
 
 from loancore.roles import Action
 from sync_server.auth.deps import require
-from sync_server.auth.principal import Principal
 from sync_server.deps import ClockDep, DbDep, SettingsDep
 from sync_server.params import QueryDate
+from sync_server.principal import Principal
 from sync_server.reports.generate import MEDIA_TYPES, MisFormat, generate_mis
 
 router = APIRouter(tags=["reports"])

@@ -17,7 +17,7 @@ from desktop.cache.store import Cache
 from desktop.exports import export_rows, export_view, visible_table
 from desktop.qt import QApplication, QMessageBox, QSortFilterProxyModel, Qt, QTableView
 from desktop.screens import ScreenContext
-from desktop.screens.loan_detail import RowsModel
+from desktop.screens._tables import RowsModel
 from desktop.screens.loans import LoansScreen
 from desktop.viewmodels.loans import PAGE_SIZE
 from loancore.sheets import AMOUNT_FORMAT, COUNT_FORMAT, DATE_FORMAT, RUPEES_FORMAT

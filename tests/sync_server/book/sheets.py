@@ -13,7 +13,6 @@ from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl import Workbook
-from sync_server.auth.principal import Principal
 
 from loancore.roles import Role
 from loancore.schedule import build_schedule
@@ -21,6 +20,7 @@ from sync_server.auth.service import create_user
 from sync_server.book.template import SHEETS
 from sync_server.db.engine import Database
 from sync_server.db.models import Branch, Product
+from sync_server.principal import Principal
 
 COLLECTOR = "col.pune1"
 DISBURSED = date(2026, 3, 10)

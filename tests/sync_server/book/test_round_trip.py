@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
-from sync_server.auth.principal import Principal
 
 from loancore.roles import Role
 from sync_server.auth.service import create_user
@@ -33,6 +32,7 @@ from sync_server.demo.history import post_history
 from sync_server.demo.plan import BRANCHES
 from sync_server.demo.timeline import history_before
 from sync_server.jobs.tasks import run_day_end
+from sync_server.principal import Principal
 from tests import dbs
 
 TODAY = date(2026, 11, 27)

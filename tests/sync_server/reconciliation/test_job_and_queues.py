@@ -106,3 +106,18 @@ def test_a_reversal_of_a_matched_payment_is_raised_for_review(fin: Finance) -> N
     assert [(r["payment_id"], r["reversal_status"]) for r in raised] == [(paid, "pending")]
     night = run_reconciliation(fin.desk.db, night_key(TODAY), TODAY)
     assert night.counts["reversed_after_match"] == 1
+
+
+def test_the_queue_ages_are_the_lenders_settings_in_force(fin: Finance) -> None:
+    """Missing in bank after the working days the admin set, not a constant: a payment of
+    Tuesday 24-11 is not late on Friday 27-11 at 3 working days, and is at 1."""
+    payment = fin.pay(120000, "upi", "301234560002", date(2026, 11, 24))
+    assert fin.queues()["missing_in_bank"] == []
+    answer = fin.http.put(
+        "/api/v1/settings",
+        json={"changes": {"missing_in_bank_working_days": 1}},
+        headers=fin.as_(fin.desk.admin),
+    )
+    assert answer.status_code == 200, answer.text
+    missing = fin.queues()["missing_in_bank"]
+    assert [(m["kind"], m["entry_id"]) for m in missing] == [("payment", payment)]

@@ -139,9 +139,8 @@ def test_dates_that_cannot_be_reported_get_a_422_that_says_why(
 def test_the_kill_switch_stops_reports(
     built: Database, served: httpx.Client, actors: Actors
 ) -> None:
-    from sync_server.auth.principal import Principal
-
     from sync_server.flags.service import set_flag
+    from sync_server.principal import Principal
 
     admin = Principal(
         actors.user(Role.ADMIN, username="flags-admin"), "flags-admin", Role.ADMIN, None
