@@ -45,6 +45,9 @@ PLANTS: dict[str, tuple[tuple[str, ...], str, str]] = {
         "import sync_server.scores.service",
     ),
     "rules-independent": (("sync_server",), "sync_server/flags", "import sync_server.auth.service"),
+    "desk-screens-are-thin": (("desktop",), "desktop/screens", "import desktop.cache.store"),
+    "desk-viewmodels-have-no-qt": (("desktop",), "desktop/viewmodels", "import desktop.qt"),
+    "desk-sync-has-no-qt": (("desktop",), "desktop/sync", "import desktop.qt"),
 }
 
 

@@ -34,7 +34,7 @@ def test_imported_loans_are_settled_as_of_the_last_day_end(db: Database, tmp_pat
         assert all(s.arrears_settled_at == s.updated_at for s in states)
         assert all(s.history_derived_on is not None for s in states)
         assert any(s.overdue_since is not None and s.arrears_paise > 0 for s in states)
-        assert check_ledger(session, DAY, delinquency_settings(session)) == []
+        assert check_ledger(session, DAY, delinquency_settings(session, DAY)) == []
     (night,) = run_day_end(db, DAY, CLOCK)
     assert night.status == "done"
     assert night.counts["delinquency"] == 0  # the same night again finds nothing to write
