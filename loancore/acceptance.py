@@ -233,6 +233,7 @@ _ROLE_NAMES = {
     Role.FINANCE: "finance",
     Role.LEGAL: "legal",
     Role.AUDITOR: "an auditor",
+    Role.INTEGRATION: "an integration user",
 }
 
 
