@@ -27,6 +27,7 @@ from desktop.qt import (
     QWidget,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
+from desktop.screens._export import ExportButton
 from desktop.screens._online import OnlineOnly
 from desktop.screens.cash_deposit_form import CashDepositForm
 from desktop.screens.listing import Listing
@@ -137,6 +138,19 @@ class ReconciliationScreen(QWidget):
         self.tabs.addTab(self.deposit_list, "Deposits")
         self.tabs.addTab(self.foreign, "Other currency (never matched)")
         self.tabs.addTab(self.deposit_form, "Make a deposit")
+        # Export (Ctrl+E) takes the queue on show, as shown; the deposit form has no rows.
+        self.queue_tables = {
+            0: (self.unidentified, "Unidentified receipts"),
+            1: (self.missing, "Missing in bank"),
+            2: (self.held, "Cash in hand"),
+            3: (self.reversed, "Reversed after match"),
+            4: (self.collectors, "Cash by collector"),
+            5: (self.deposit_list, "Deposits"),
+            6: (self.foreign, "Other currency"),
+        }
+        self.export_button = ExportButton(self, self.unidentified.view, "Unidentified receipts")
+        top.insertWidget(top.count() - 1, self.export_button)
+        self.tabs.currentChanged.connect(self._export_follows_tab)
 
         body = QWidget(self)
         body_layout = QVBoxLayout(body)
@@ -318,6 +332,12 @@ class ReconciliationScreen(QWidget):
             self.tabs.setTabText(index, f"{label} ({n})")
         if self.line is not None:
             self.open_line(self.line.line_id)
+
+    def _export_follows_tab(self, index: int) -> None:
+        shown = self.queue_tables.get(index)
+        self.export_button.setEnabled(shown is not None)
+        if shown is not None:
+            self.export_button.table, self.export_button.title = shown[0].view, shown[1]
 
     # -- a bank line -----------------------------------------------------------------------
 

@@ -9,11 +9,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from desktop.format import day
-from desktop.qt import QApplication, Qt
+from desktop.qt import QApplication, QMessageBox, Qt
 from desktop.screens.reconciliation import ReconciliationScreen
 from loancore.dates import business_date
 from sync_server.db.models import BankAccount, Borrower, Payment
@@ -154,3 +155,26 @@ def test_finance_makes_a_cash_deposit_from_the_keyboard_and_sees_a_refusal(
     qtbot.wait_until(lambda: "slip number is already used" in form.message.text(), timeout=15_000)
     assert form.message.objectName() == "warning"
     assert len(form.receipts) == before - 1
+
+
+def test_export_takes_the_queue_on_show_and_waits_on_the_deposit_form(
+    qtbot: QtBot, looked: QApplication, demo: DemoServer, tmp_path: Path
+) -> None:
+    screen = ReconciliationScreen(demo.context("finance", tmp_path))
+    qtbot.add_widget(screen)
+    screen.resize(1280, 760)
+    screen.show()
+    qtbot.wait_until(lambda: screen.queues is not None and bool(screen.cash), timeout=15_000)
+    screen.tabs.setCurrentIndex(4)  # cash by collector
+    target = tmp_path / "cash.xlsx"
+    screen.export_button.ask_path = lambda _suggested: target
+    with qtbot.wait_signal(screen.export_button.exported, timeout=20_000):
+        click(qtbot, screen.export_button)
+    for box in screen.findChildren(QMessageBox):
+        box.close()
+    rows = list(load_workbook(target).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("Collector", "Receipts", "Cash in hand")
+    assert len(rows) == 1 + screen.collectors.model.rowCount()
+    assert isinstance(rows[1][2], float | int)  # money lands as a number finance can add up
+    screen.tabs.setCurrentWidget(screen.deposit_form)
+    assert not screen.export_button.isEnabled()
