@@ -151,9 +151,10 @@ class CashDepositForm(QWidget):
     def _made(self, deposit: DepositRow) -> None:
         self.send.setEnabled(True)
         self.slip.clear()
+        counted = "1 receipt" if deposit.receipts == 1 else f"{deposit.receipts} receipts"
         self.say(
-            f"Deposit {deposit.slip_no} into {deposit.bank_account} made: {deposit.receipts} "
-            f"receipts, {rupees(deposit.total_paise)}",
+            f"Deposit {deposit.slip_no} into {deposit.bank_account} made: {counted}, "
+            f"{rupees(deposit.total_paise)}",
             warning=False,
         )
         self.made.emit(deposit)
