@@ -4,7 +4,8 @@ give the slip or pickup number, the bank account and the date, and send.
 Thin: the receipts and the decision come from `CashDepositViewModel`; each call runs as an op
 object; a refusal (a receipt already in a deposit, a slip used twice) is shown in the server's
 words beside the form, and nothing is kept. Keyboard: Tab through the fields, Space ticks a
-receipt, Ctrl+A ticks all, Ctrl+D sends.
+receipt, Ctrl+A ticks all, Ctrl+D sends (or the keys the hosting screen gives, where the
+window already uses Ctrl+D).
 """
 
 from __future__ import annotations
@@ -42,7 +43,13 @@ class CashDepositForm(QWidget):
     made = Signal(object)
 
     def __init__(
-        self, vm: CashDepositViewModel, today: date, allowed: bool, parent: QWidget | None = None
+        self,
+        vm: CashDepositViewModel,
+        today: date,
+        allowed: bool,
+        parent: QWidget | None = None,
+        *,
+        send_keys: str = "Ctrl+D",
     ) -> None:
         super().__init__(parent)
         self.setObjectName("cashDepositForm")
@@ -62,8 +69,8 @@ class CashDepositForm(QWidget):
         self.account.setPlaceholderText("bank account code, e.g. HDFC01")
         self.on = QLineEdit(day(today), self)
         self.on.setPlaceholderText("DD-MM-YYYY")
-        self.send = QPushButton("Make deposit (Ctrl+D)", self)
-        self.send.setShortcut("Ctrl+D")
+        self.send = QPushButton(f"Make deposit ({send_keys})", self)
+        self.send.setShortcut(send_keys)
         self.message = QLabel(self)
         self.message.setObjectName("warning")
         self.message.setWordWrap(True)
@@ -144,9 +151,10 @@ class CashDepositForm(QWidget):
     def _made(self, deposit: DepositRow) -> None:
         self.send.setEnabled(True)
         self.slip.clear()
+        counted = "1 receipt" if deposit.receipts == 1 else f"{deposit.receipts} receipts"
         self.say(
-            f"Deposit {deposit.slip_no} into {deposit.bank_account} made: {deposit.receipts} "
-            f"receipts, {rupees(deposit.total_paise)}",
+            f"Deposit {deposit.slip_no} into {deposit.bank_account} made: {counted}, "
+            f"{rupees(deposit.total_paise)}",
             warning=False,
         )
         self.made.emit(deposit)

@@ -29,6 +29,10 @@ WHAT_YOU_CAN_DO: dict[Action, tuple[str, str]] = {
         "Confirm or reject suspected duplicate payments",
         "payment_review",
     ),
+    Action.MAKE_CASH_DEPOSIT: (
+        "Gather the day's cash receipts into a bank deposit",
+        "cash_deposits",
+    ),
     Action.VIEW_DASHBOARD: ("Follow collections on the dashboard", "dashboard"),
     Action.VIEW_SCORES: ("See weekly collector scores", "collector_performance"),
     Action.VIEW_LEGAL: ("See legal cases opened at 90 days overdue", "legal_cases"),

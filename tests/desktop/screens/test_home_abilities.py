@@ -60,3 +60,9 @@ def test_the_mis_is_offered_once_the_reports_screen_makes_it() -> None:
     assert not any(
         "MIS" in line for line in what_you_can_do(Role.COLLECTOR, ready_screen_keys(Role.COLLECTOR))
     )
+
+
+def test_a_branch_manager_is_offered_cash_deposits_and_a_collector_is_not() -> None:
+    deposit = "Gather the day's cash receipts into a bank deposit"
+    assert deposit in what_you_can_do(Role.BRANCH_MANAGER, ready_screen_keys(Role.BRANCH_MANAGER))
+    assert deposit not in what_you_can_do(Role.COLLECTOR, ready_screen_keys(Role.COLLECTOR))

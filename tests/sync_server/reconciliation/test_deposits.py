@@ -96,3 +96,40 @@ def test_the_bank_line_of_a_deposit_matches_the_deposit_never_a_receipt(fin: Fin
 
         match = session.execute(select(BankMatch.deposit_id, BankMatch.payment_id)).one()
     assert (str(match.deposit_id), match.payment_id) == (made["id"], None)
+
+
+def test_a_branch_manager_sees_and_deposits_only_their_own_branchs_cash(fin: Finance) -> None:
+    """The Cash deposits desk screen opens to branch managers: what it lists is their branch's."""
+    ours = fin.pay(45000, "cash", "RB-000401", TODAY)
+    elsewhere = fin.desk.actors.branch("BR02", "Nashik Road")
+    stranger = fin.desk.actors.user(Role.BRANCH_MANAGER, branch_id=elsewhere)
+
+    def listed(path: str, who: uuid.UUID) -> list[dict[str, object]]:
+        answer = fin.http.get(f"{API}/{path}", headers=fin.as_(who))
+        assert answer.status_code == 200, answer.text
+        rows: list[dict[str, object]] = answer.json()
+        return rows
+
+    manager, finance = fin.desk.manager, fin.finance
+    assert [r["payment_id"] for r in listed("cash-receipts", manager)] == [ours]
+    assert [r["payment_id"] for r in listed("cash-receipts", finance)] == [ours]
+    assert [c["amount_paise"] for c in listed("cash-in-hand", manager)] == [45000]
+    assert listed("cash-receipts", stranger) == []
+    assert listed("cash-in-hand", stranger) == []
+    named = fin.http.post(
+        f"{API}/deposits",
+        json={
+            "branch_id": fin.desk.actors.branch(),
+            "bank_account": "HDFC01",
+            "slip_no": "00901",
+            "deposit_date": TODAY.isoformat(),
+            "receipt_ids": [ours],
+        },
+        headers=fin.as_(stranger),
+    )
+    assert named.status_code == 403
+    assert named.json()["detail"] == "A branch manager makes deposits for their own branch only"
+    assert fin.deposit([ours], "00902", TODAY).status_code == 201
+    assert [d["slip_no"] for d in listed("deposits", manager)] == ["00902"]
+    assert listed("deposits", stranger) == []
+    assert listed("cash-receipts", manager) == [] == listed("cash-in-hand", manager)
