@@ -157,6 +157,7 @@ def test_the_loans_screen_exports_what_it_shows(
     qtbot.add_widget(screen)
     screen.resize(900, 500)
     screen.show()
+    qtbot.wait_until(lambda: screen.model.rowCount() == 2)  # read off the UI thread
     screen.activateWindow()
     screen.table.setFocus()
     qtbot.wait_until(screen.table.hasFocus)
@@ -187,6 +188,9 @@ def test_a_paged_list_says_when_it_exported_only_the_rows_loaded(
     screen = LoansScreen(context)
     qtbot.add_widget(screen)
     screen.show()
+    qtbot.wait_until(
+        lambda: screen.model.rowCount() == PAGE_SIZE
+    )  # the first page, read off the UI thread
     target = tmp_path / "page.xlsx"
     screen.export_button.ask_path = lambda _suggested: target
     with qtbot.wait_signal(screen.export_button.exported, timeout=20_000) as done:
