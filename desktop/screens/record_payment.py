@@ -356,6 +356,7 @@ class RecordPaymentDialog(QDialog):
 
 
 def payment_view_model(context: ScreenContext, loan_id: str) -> RecordPaymentViewModel:
+    """Reads the cache: call it off the UI thread (`open_record_payment` does)."""
     user = context.user
     return context.book.record_payment(
         loan_id,
@@ -373,17 +374,28 @@ def receipts_folder(context: ScreenContext) -> Path:
 
 
 def open_record_payment(
-    context: ScreenContext, loan_id: str, parent: QWidget | None = None
-) -> RecordPaymentDialog:
-    """Opens the dialog for one loan (window-modal over `parent`) and returns it."""
-    dialog = RecordPaymentDialog(
-        payment_view_model(context, loan_id),
-        changes=context.changes,
-        sync_now=context.sync.sync_now,
-        receipts_dir=receipts_folder(context),
-        parent=parent,
-    )
-    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    dialog.setWindowModality(Qt.WindowModality.WindowModal)
-    dialog.show()
-    return dialog
+    context: ScreenContext,
+    loan_id: str,
+    parent: QWidget | None = None,
+    then: Callable[[RecordPaymentDialog], object] | None = None,
+) -> None:
+    """Reads the loan, its dues and the payments entered off the UI thread, then opens the
+    dialog for it (window-modal over `parent`) and hands it to `then`."""
+
+    def opened(vm: RecordPaymentViewModel) -> None:
+        dialog = RecordPaymentDialog(
+            vm,
+            changes=context.changes,
+            sync_now=context.sync.sync_now,
+            receipts_dir=receipts_folder(context),
+            parent=parent,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.show()
+        if then is not None:
+            then(dialog)
+
+    QueryOp(
+        parent=parent, op=lambda: payment_view_model(context, loan_id), success=opened
+    ).with_progress("Reading the loan…").run_in_background()
