@@ -47,8 +47,8 @@ class PaymentsEntered:
         loan_ids = [self.loan_id]
         if self.borrower_id:
             loan_ids = borrower_loan_ids(self._cache, self.borrower_id) or loan_ids
-        self._own = self.live_payments()
-        self._borrowers = self.live_payments(loan_ids)
+        own, borrowers = self.live_payments(), self.live_payments(loan_ids)
+        self._own, self._borrowers = own, borrowers
 
     def live_payments(self, loan_ids: list[str] | None = None) -> list[CachedPayment]:
         payments = payments_of(self._cache, loan_ids or [self.loan_id], REFUSED_STATES)
