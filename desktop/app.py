@@ -76,9 +76,10 @@ class Shell(QObject):
             interval_minutes=self.settings.sync_minutes,
             clock=self.clock,
         )
+        book = DeskBook(cache)
         context = ScreenContext(
             session=session,
-            book=DeskBook(cache),
+            book=book,
             changes=self.changes,
             sync=worker,
             settings=self.settings,
@@ -87,9 +88,19 @@ class Shell(QObject):
         window = MainWindow(context)
         window.sign_out_requested.connect(self.sign_out)
         self.cache, self.worker, self.window = cache, worker, window
+        self._learn_business_date(book, window)
+        worker.finished.connect(lambda _report: self._learn_business_date(book, window))
         window.show()
         worker.start()
         return window
+
+    @staticmethod
+    def _learn_business_date(book: DeskBook, window: MainWindow) -> None:
+        """The server's date off the UI thread: once as the session starts, again after each
+        sync round (a pull may have moved it), so no screen reads the cache to date its work."""
+        QueryOp(parent=window, op=book.learn_business_date, success=lambda _: None).failure(
+            lambda exc: log.warning("could not read the business date", exc_info=exc)
+        ).run_in_background()
 
     def sign_out(self) -> None:
         """Shows the sign-in dialog first, so the app never has zero windows and quits."""

@@ -81,27 +81,34 @@ class _EntryDialog(QDialog):
         self.save_button.clicked.connect(self.save)
         self.close_button.clicked.connect(self.reject)
         self.done_text = ""
-        self._check: Callable[[], dict[str, str]] = dict
+        self._check: Callable[[], Callable[[], dict[str, str]]] = lambda: dict
         self._show: Callable[[dict[str, str]], None] = lambda _errors: None
         self._work: Callable[[], Callable[[], object]] = lambda: lambda: None
 
     def bind(
         self,
         *,
-        check: Callable[[], dict[str, str]],
+        check: Callable[[], Callable[[], dict[str, str]]],
         show: Callable[[dict[str, str]], None],
         work: Callable[[], Callable[[], object]],
         done_text: str,
     ) -> None:
-        """What "Save" checks, where it shows the messages, and what it queues."""
+        """What "Save" checks, where it shows the messages, and what it queues. `check` and
+        `work` take the typed text on the UI thread and return what runs off it (the check
+        may read the cache: is the loan here, has it an open dispute)."""
         self._check, self._show, self._work, self.done_text = check, show, work, done_text
 
     def save(self) -> None:
-        errors = self._check()
+        self.save_button.setEnabled(False)
+        QueryOp(parent=self, op=self._check(), success=self._checked).failure(
+            self._not_saved
+        ).run_in_background()
+
+    def _checked(self, errors: dict[str, str]) -> None:
         self._show(errors)
         if errors:
+            self.save_button.setEnabled(True)
             return
-        self.save_button.setEnabled(False)
         QueryOp(parent=self, op=self._work(), success=self._saved).failure(
             self._not_saved
         ).run_in_background()
@@ -166,8 +173,9 @@ class OpenDisputeDialog(_EntryDialog):
             f"{loan.borrower_name} · DPD {loan.dpd}, frozen there once opened" if loan else ""
         )
 
-    def errors(self) -> dict[str, str]:
-        return self.vm.check_open(self.account.text(), self.reason.toPlainText())[1]
+    def errors(self) -> Callable[[], dict[str, str]]:
+        account, reason, check = self.account.text(), self.reason.toPlainText(), self.vm.check_open
+        return lambda: check(account, reason)[1]
 
     def show_errors(self, errors: dict[str, str]) -> None:
         for key, label in (("loan", self.loan_error), ("reason", self.reason_error)):
@@ -206,8 +214,9 @@ class CloseDisputeDialog(_EntryDialog):
             done_text="Close saved on this computer: pending sync. DPD runs again once applied.",
         )
 
-    def errors(self) -> dict[str, str]:
-        return self.vm.check_close(self.resolution.toPlainText())
+    def errors(self) -> Callable[[], dict[str, str]]:
+        resolution, check = self.resolution.toPlainText(), self.vm.check_close
+        return lambda: check(resolution)
 
     def show_errors(self, errors: dict[str, str]) -> None:
         self.resolution_error.setText(errors.get("resolution", ""))

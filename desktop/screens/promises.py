@@ -33,6 +33,7 @@ from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens._export import ExportButton
 from desktop.screens._tables import RowsModel
 from desktop.signals import DataChanged, Topic
+from desktop.viewmodels.local_entries import LoanPick
 from desktop.viewmodels.online import message_for
 from desktop.viewmodels.promises import (
     FILTER_LABELS,
@@ -355,10 +356,22 @@ class PromisesScreen(QWidget):
         if not self.context.can(Action.LOG_PROMISE):
             return None
         account = self.selected_account()
-        typed = None
-        if account and self.context.book.find_loan(account) is not None:
-            typed = PromiseInput(account_text=account, date_text=format_date(self.vm.business_date))
-        return open_log_promise(self.context, self, typed=typed)
+        dialog = open_log_promise(self.context, self)
+        if account:
+            # The selected promise's loan, once found in the cache off the UI thread, fills
+            # the account unless something was typed there meanwhile.
+            find = self.context.book.find_loan
+            QueryOp(
+                parent=dialog,
+                op=lambda: find(account),
+                success=lambda loan: self._fill_account(dialog, account, loan),
+            ).failure(lambda _exc: None).run_in_background()
+        return dialog
+
+    @staticmethod
+    def _fill_account(dialog: PromiseDialog, account: str, loan: LoanPick | None) -> None:
+        if loan is not None and not dialog.account.text():
+            dialog.account.setText(account)
 
     def _data_changed(self, topics: frozenset[Topic]) -> None:
         if topics & _SHOWN_TOPICS:

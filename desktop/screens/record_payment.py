@@ -51,6 +51,7 @@ MINIMUM_SIZE = QSize(420, 300)
 PREFERRED_WIDTH = 560
 SAVED_TEXT = "Saved on this computer: pending sync. The server's split is final."
 PRINT_HINT = "The receipt is open in your PDF viewer: print it from there (Ctrl+P)."
+_READ_AGAIN_ON = frozenset({Topic.PAYMENTS, Topic.LOANS})
 
 
 def _error_label(parent: QWidget) -> QLabel:
@@ -192,6 +193,8 @@ class RecordPaymentDialog(QDialog):
         self.open_receipt_button.clicked.connect(self.open_receipt)
         self.print_pdf_button.clicked.connect(self.print_pdf)
         self.close_button.clicked.connect(self.reject)
+        if changes is not None:
+            changes.changed.connect(self._data_changed)
         self._mode_changed()
 
     def wanted_size(self) -> QSize:
@@ -246,6 +249,23 @@ class RecordPaymentDialog(QDialog):
         self.reference_label.setText(self.vm.reference_label(mode))
         self.reference.setPlaceholderText(self.vm.reference_label(mode))
         self._edit(None, mode=mode)
+
+    def _data_changed(self, topics: frozenset[Topic]) -> None:
+        """A pull (or a payment entered elsewhere) may change the dues or the payments the
+        checks count: the view-model reads them again off the UI thread."""
+        if self.saved_payment is not None or not topics & _READ_AGAIN_ON:
+            return
+        QueryOp(parent=self, op=self.vm.read, success=self._read_again).failure(
+            lambda _exc: None  # the loan left this computer: Save's own read will say so
+        ).run_in_background()
+
+    def _read_again(self, _result: object) -> None:
+        if self.saved_payment is None:
+            self._show(self._reassess())
+
+    def _reassess(self) -> Assessment:
+        self.assessment = self.vm.assess()
+        return self.assessment
 
     def _edit(self, where: Field | None, **change: object) -> None:
         if where is not None:
@@ -356,6 +376,7 @@ class RecordPaymentDialog(QDialog):
 
 
 def payment_view_model(context: ScreenContext, loan_id: str) -> RecordPaymentViewModel:
+    """Reads the cache: call it off the UI thread (`open_record_payment` does)."""
     user = context.user
     return context.book.record_payment(
         loan_id,
@@ -373,17 +394,28 @@ def receipts_folder(context: ScreenContext) -> Path:
 
 
 def open_record_payment(
-    context: ScreenContext, loan_id: str, parent: QWidget | None = None
-) -> RecordPaymentDialog:
-    """Opens the dialog for one loan (window-modal over `parent`) and returns it."""
-    dialog = RecordPaymentDialog(
-        payment_view_model(context, loan_id),
-        changes=context.changes,
-        sync_now=context.sync.sync_now,
-        receipts_dir=receipts_folder(context),
-        parent=parent,
-    )
-    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    dialog.setWindowModality(Qt.WindowModality.WindowModal)
-    dialog.show()
-    return dialog
+    context: ScreenContext,
+    loan_id: str,
+    parent: QWidget | None = None,
+    then: Callable[[RecordPaymentDialog], object] | None = None,
+) -> None:
+    """Reads the loan, its dues and the payments entered off the UI thread, then opens the
+    dialog for it (window-modal over `parent`) and hands it to `then`."""
+
+    def opened(vm: RecordPaymentViewModel) -> None:
+        dialog = RecordPaymentDialog(
+            vm,
+            changes=context.changes,
+            sync_now=context.sync.sync_now,
+            receipts_dir=receipts_folder(context),
+            parent=parent,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.show()
+        if then is not None:
+            then(dialog)
+
+    QueryOp(
+        parent=parent, op=lambda: payment_view_model(context, loan_id), success=opened
+    ).with_progress("Reading the loan…").run_in_background()

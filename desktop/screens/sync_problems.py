@@ -9,6 +9,7 @@ it forgets the refusal on this computer (the server keeps its record).
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from desktop.format import count, day, instant, rupees
 from desktop.operations import QueryOp
@@ -193,10 +194,21 @@ class SyncProblemsScreen(QWidget):
             )
             promise.saved.connect(self._promise_resent)
             return promise
-        dialog = open_record_payment(self.context, problem.loan_id, self)
+        sent = problem.sent_data
+        open_record_payment(
+            self.context,
+            problem.loan_id,
+            self,
+            then=lambda dialog: self._fill_resent_payment(dialog, old, sent),
+        )
+        return None
+
+    def _fill_resent_payment(
+        self, dialog: RecordPaymentDialog, old: str, sent: dict[str, Any]
+    ) -> None:
+        """The refused payment's details, typed again into the dialog opened for it."""
         # The borrower holds a receipt for the refused payment: the new entry keeps its number.
         dialog.vm.receipt_of = old
-        sent = problem.sent_data
         dialog.mode.setCurrentIndex(dialog.mode.findData(PaymentMode(str(sent.get("mode")))))
         dialog.reference.setText(str(sent.get("reference") or ""))
         dialog.amount.setText(rupees(int(sent.get("amount_paise") or 0), symbol=False))
@@ -208,7 +220,6 @@ class SyncProblemsScreen(QWidget):
         # A plain bound method: PySide6 crashes when a dialog deleted on close drops a lambda
         # or a partial connected to its signal.
         dialog.saved.connect(self._payment_resent)
-        return dialog
 
     def _promise_resent(self, _promise_id: str) -> None:
         self.reload()

@@ -20,9 +20,15 @@ def desk_business_date(cache: Cache, now: datetime) -> date:
     payments are today's), and a device clock that runs slow must not date work before the
     server's day. The server checks every date again, so a clock that runs fast costs a
     refusal at sync, never a wrongly dated payment."""
-    today = business_date(now)
     told = cache.meta(BUSINESS_DATE_KEY)
-    return max(today, date.fromisoformat(told)) if told else today
+    return desk_day(now, date.fromisoformat(told) if told else None)
+
+
+def desk_day(now: datetime, told: date | None) -> date:
+    """`desk_business_date` once the server's date (`told`, None before the first pull) has
+    been read: pure, so the UI thread may call it on every keystroke."""
+    today = business_date(now)
+    return max(today, told) if told is not None else today
 
 
 def desk_dpd_as_of(cache: Cache) -> date | None:

@@ -2,19 +2,19 @@
 
 A screen never holds the cache (an import-linter contract keeps `desktop.cache` out of
 `desktop.screens`). It asks its `ScreenContext.book` for the view-model it binds to, or for
-one named read (the business date, a loan by its typed account number), and runs the reads
-through `desktop.operations.QueryOp`, so the UI thread never waits on the disk.
+one named read (a loan by its typed account number, the server's date to learn), and runs
+the reads through `desktop.operations.QueryOp`, so the UI thread never waits on the disk.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from desktop.cache.store import Cache
-from desktop.viewmodels import desk_business_date
+from desktop.viewmodels import desk_day
 from desktop.viewmodels.audit_log import AccountNumbers, accounts_in
 from desktop.viewmodels.disputes import DisputesViewModel
 from desktop.viewmodels.home import HomeFigures, home_figures
@@ -27,17 +27,43 @@ from desktop.viewmodels.record_payment import RecordPaymentViewModel
 from desktop.viewmodels.sync_problems import SyncProblemsViewModel
 
 
+class ServerDay:
+    """The server's business date as this session last read it from the cache (None before
+    the first pull reached this desk). One attribute, replaced whole: a worker thread sets
+    it, the UI thread reads it."""
+
+    __slots__ = ("told",)
+
+    def __init__(self) -> None:
+        self.told: date | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class DeskBook:
     """`cache` is for the view-models this hands out (and for tests that fill it); a screen
-    only asks the book."""
+    only asks the book.
+
+    The server's business date is read from the cache once when the session starts and again
+    after each sync round (`learn_business_date`, in a QueryOp), so `business_date` costs a
+    screen constructor no disk read. Until the first read lands the desk works to the
+    device's IST date, as a desk that never synced does."""
 
     cache: Cache
+    day: ServerDay = field(default_factory=ServerDay)
+
+    # -- in memory: safe on the UI thread ---------------------------------------------------
+
+    def business_date(self, now: datetime) -> date:
+        return desk_day(now, self.day.told)
 
     # -- named reads (run them in a QueryOp) --------------------------------------------------
 
-    def business_date(self, now: datetime) -> date:
-        return desk_business_date(self.cache, now)
+    def learn_business_date(self) -> date | None:
+        """Reads the server's date as last pulled into the cache and keeps it for
+        `business_date`."""
+        told = self.cache.business_date()
+        self.day.told = told
+        return told
 
     def find_loan(self, account_text: str) -> LoanPick | None:
         return find_loan(self.cache, account_text)

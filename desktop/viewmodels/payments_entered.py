@@ -29,13 +29,26 @@ from loancore.money import format_rupees
 
 
 class PaymentsEntered:
-    """The live (not refused) payments of one loan and of its borrower's other loans."""
+    """The live (not refused) payments of one loan and of its borrower's other loans, read
+    from the cache once (`read`, off the UI thread) and then asked in memory on every
+    keystroke."""
 
     def __init__(self, cache: Cache, loan_id: str, borrower_id: str | None, user_id: str) -> None:
         self._cache = cache
         self.loan_id = loan_id
         self.borrower_id = borrower_id
         self.user_id = user_id
+        self._own: list[CachedPayment] = []
+        self._borrowers: list[CachedPayment] = []
+        self.read()
+
+    def read(self) -> None:
+        """Reads the payments again (after one is saved here, or the cache was pulled)."""
+        loan_ids = [self.loan_id]
+        if self.borrower_id:
+            loan_ids = borrower_loan_ids(self._cache, self.borrower_id) or loan_ids
+        own, borrowers = self.live_payments(), self.live_payments(loan_ids)
+        self._own, self._borrowers = own, borrowers
 
     def live_payments(self, loan_ids: list[str] | None = None) -> list[CachedPayment]:
         payments = payments_of(self._cache, loan_ids or [self.loan_id], REFUSED_STATES)
@@ -49,12 +62,9 @@ class PaymentsEntered:
         """Cash already taken from this borrower on `on`, across the borrower's loans that
         this desk can see. The server counts every loan of the borrower; a desk that sees
         fewer may accept what the server then refuses, never the reverse."""
-        loan_ids = [self.loan_id]
-        if self.borrower_id:
-            loan_ids = borrower_loan_ids(self._cache, self.borrower_id) or loan_ids
         return sum(
             payment.amount_paise
-            for payment in self.live_payments(loan_ids)
+            for payment in self._borrowers
             if payment.payment_date == on.isoformat()
             and payment.data.get("mode") == PaymentMode.CASH.value
         )
@@ -62,7 +72,7 @@ class PaymentsEntered:
     def duplicate_reference(self, mode: PaymentMode, reference: str) -> Refusal | None:
         earlier = [
             payment
-            for payment in self.live_payments()
+            for payment in self._own
             if normalise_reference(mode, str(payment.data.get("reference") or "")) == reference
         ]
         if not earlier:
@@ -77,7 +87,7 @@ class PaymentsEntered:
         self, draft: PaymentDraft, now: datetime, rules: AcceptanceRules
     ) -> RecentPayment | None:
         recent = []
-        for payment in self.live_payments():
+        for payment in self._own:
             data = payment.data
             collector = str(data.get("recorded_by") or self.user_id)
             when = _instant(data.get("recorded_at")) or entered_at(payment.id)

@@ -128,6 +128,11 @@ class RecordPaymentViewModel:
 
     `business_date` is the server's, as last learned from it; the device's clock decides
     nothing but when a payment was entered (for the suspected-duplicate window).
+
+    The constructor reads what the checks need from the cache (the loan, its dues, the
+    payments entered): build it off the UI thread. `assess`, run on every keystroke, then
+    works on that in memory through loancore's pure rules; `read` takes it again, and `save`
+    does before it checks and after it writes.
     """
 
     def __init__(
@@ -156,14 +161,25 @@ class RecordPaymentViewModel:
         same figures the server will judge this payment by."""
         self._clock = clock
         self.input = PaymentInput(date_text=format_date(business_date))
-        loan = read_loan(cache, loan_id)
-        self.header: LoanHeader = header_of(loan, cache.dpd_as_of())
-        self.branch = branch_text(loan.data)
+        self._loan = read_loan(cache, loan_id)
+        self._dues = current_dues(cache, loan_id)
+        self.header: LoanHeader = header_of(self._loan, cache.dpd_as_of())
+        self.branch = branch_text(self._loan.data)
         self._entered = PaymentsEntered(cache, loan_id, self.header.borrower_id, user_id)
         self.lender = lender or LenderDetails()
         self.receipt_of: str | None = None
         """The refused payment this one enters again ("Edit and send again"): its receipt,
         already in the borrower's hands, keeps its number."""
+
+    def read(self) -> None:
+        """Takes the loan, its dues and the payments entered from the cache again (off the
+        UI thread)."""
+        loan = read_loan(self._cache, self.loan_id)
+        dues = current_dues(self._cache, self.loan_id)
+        header = header_of(loan, self._cache.dpd_as_of())
+        self._entered.read()
+        self._loan, self._dues, self.header = loan, dues, header
+        self.branch = branch_text(loan.data)
 
     @staticmethod
     def reference_label(mode: PaymentMode) -> str:
@@ -181,10 +197,8 @@ class RecordPaymentViewModel:
         refusals: list[Refusal] = []
         amount = self._amount(refusals)
         payment_date = self._date(refusals)
-        dues = current_dues(self._cache, self.loan_id)
-        quote = desk_quote(
-            read_loan(self._cache, self.loan_id), dues, payment_date or self.business_date
-        )
+        dues = self._dues
+        quote = desk_quote(self._loan, dues, payment_date or self.business_date)
         closing = quote.total
         reference = normalise_reference(typed.mode, typed.reference)
         draft = PaymentDraft(
@@ -267,7 +281,10 @@ class RecordPaymentViewModel:
 
         Refuses (raising `PaymentRefused`, writing nothing) whatever `assess` refuses, so a
         dialog that forgot to disable its button still cannot queue a doomed payment.
+        Runs off the UI thread: it reads the cache again first, so a payment pulled since the
+        dialog opened is counted.
         """
+        self.read()
         assessment = self.assess()
         amount, paid_on = assessment.amount, assessment.payment_date
         if assessment.refusals or amount is None or paid_on is None:
@@ -283,11 +300,13 @@ class RecordPaymentViewModel:
             foreclosure=typed.foreclosure,
             backdate_reason=typed.backdate_reason.strip() if assessment.backdated else None,
         )
-        dues = current_dues(self._cache, self.loan_id)
+        dues = self._dues
         payment_id = record_payment(self._cache, payload)
         closes = assessment.closing_amount <= amount
+        to_close = 0 if closes else self._to_close(paid_on)
+        self.read()
         return SavedPayment(
-            to_close_paise=0 if closes else self._to_close(paid_on),
+            to_close_paise=to_close,
             payment_id=str(payment_id),
             loan_id=self.loan_id,
             account_no=self.header.account_no,
@@ -327,7 +346,7 @@ class RecordPaymentViewModel:
             return None
 
     def _due_dates(self) -> dict[int, date]:
-        return due_dates_of(read_loan(self._cache, self.loan_id))
+        return due_dates_of(self._loan)
 
 
 def _split_lines(allocation: Allocation, due_dates: dict[int, date]) -> tuple[SplitLine, ...]:

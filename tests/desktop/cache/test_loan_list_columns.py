@@ -18,6 +18,7 @@ from desktop.cache.apply import search_terms, search_words
 from desktop.cache.models import NO_DUE_DATE, CachedLoan, LoanSearchTerm
 from desktop.cache.store import MIGRATIONS, Cache
 from desktop.viewmodels import desk_business_date
+from desktop.viewmodels.desk import DeskBook
 
 
 @pytest.fixture
@@ -165,3 +166,15 @@ def test_the_desk_works_to_the_servers_business_date_when_the_device_clock_is_be
     cache.apply_changes([], 1, business_date="2026-11-27")
     assert desk_business_date(cache, device_now) == date(2026, 11, 27)
     assert desk_business_date(cache, datetime(2026, 11, 28, 3, 0, tzinfo=UTC)) == date(2026, 11, 28)
+
+
+def test_the_desk_book_keeps_the_servers_date_in_memory_once_learnt(cache: Cache) -> None:
+    """Screens date their work from the book without a cache read: the date pulled since is
+    only seen once the book learns it again (after each sync round, off the UI thread)."""
+    book = DeskBook(cache)
+    device_now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    cache.apply_changes([], 1, business_date="2026-11-27")
+    assert book.business_date(device_now) == date(2026, 11, 26)
+    assert book.learn_business_date() == date(2026, 11, 27)
+    assert book.business_date(device_now) == date(2026, 11, 27)
+    assert book.business_date(datetime(2026, 11, 28, 3, 0, tzinfo=UTC)) == date(2026, 11, 28)

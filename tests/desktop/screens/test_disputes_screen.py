@@ -72,8 +72,9 @@ def test_a_collector_opens_a_dispute_offline_and_sees_it_pending(
         lambda: dialog.loan_label.text() == "Ravi Shankar · DPD 5, frozen there once opened"
     )
     click(qtbot, dialog.save_button)
-    assert dialog.reason_error.isVisible()
+    qtbot.wait_until(dialog.reason_error.isVisible)  # checked off the UI thread
     assert dialog.reason_error.text() == "The reason is required"
+    qtbot.wait_until(dialog.save_button.isEnabled)
     assert context.book.cache.outbox_size() == 0
 
     type_text(qtbot, dialog.reason, "EMI paid in cash, no receipt given")

@@ -87,6 +87,18 @@ def test_a_collector_logs_a_promise_offline_and_sees_it_pending_with_an_outbox_r
     assert "1 pending sync" in screen.summary.text()
 
 
+def test_a_selected_promises_loan_fills_the_account_once_found_off_the_ui_thread(
+    qtbot: QtBot, screen: PromisesScreen
+) -> None:
+    screen.table.selectRow(0)
+    account = screen.selected_account()
+    assert account
+    dialog = screen.log_promise()
+    assert dialog is not None
+    qtbot.wait_until(lambda: dialog.account.text() == account)
+    qtbot.wait_until(lambda: dialog.loan_label.text() != "")
+
+
 def test_a_past_date_is_refused_beside_the_field_and_save_stays_off(
     qtbot: QtBot, screen: PromisesScreen, context: ScreenContext
 ) -> None:

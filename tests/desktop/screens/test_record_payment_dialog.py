@@ -15,11 +15,12 @@ from desktop.qt import QApplication, QEvent, QKeyEvent, Qt
 from desktop.screens import ScreenContext
 from desktop.screens.loan_detail import LoanDetailDialog
 from desktop.screens.record_payment import RecordPaymentDialog, payment_view_model
+from desktop.signals import Topic
 from desktop.viewmodels.record_payment import Field
 from loancore.acceptance import PaymentMode
 from loancore.money import InvalidAmount, parse_amount
 from tests.desktop.screens.conftest import OFFSCREEN_NOISE, CountingSync, click, type_text
-from tests.desktop.viewmodels.cached import loan_data, put_loans
+from tests.desktop.viewmodels.cached import loan_data, put, put_loans, synced_payment
 
 pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)
 
@@ -53,6 +54,19 @@ def test_the_provisional_split_appears_as_the_amount_is_typed(
     type_text(qtbot, dialog.amount, "5,000")
     assert "EMI 4 (due 05-02-2026) interest" in dialog.split_lines.text()
     assert sum(line.amount_paise for line in dialog.assessment.split) == 5_000_00
+
+
+def test_a_payment_pulled_while_the_dialog_is_open_is_counted_once_read_again(
+    qtbot: QtBot, dialog: RecordPaymentDialog, context: ScreenContext, loan: dict[str, Any]
+) -> None:
+    type_text(qtbot, dialog.amount, "500")
+    type_text(qtbot, dialog.reference, "RB-9")
+    assert dialog.assessment.can_save
+    put(context.book.cache, "payment", synced_payment(loan, reference="RB-9"))
+    context.changes.announce(Topic.PAYMENTS)  # as a sync round does after a pull
+    qtbot.wait_until(dialog.errors[Field.REFERENCE].isVisible)  # read again off the UI thread
+    assert [r.code for r in dialog.assessment.refusals] == ["duplicate_reference"]
+    assert not dialog.save_button.isEnabled()
 
 
 def test_the_reference_label_follows_the_mode(dialog: RecordPaymentDialog) -> None:

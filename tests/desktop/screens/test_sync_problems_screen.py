@@ -71,12 +71,20 @@ def test_a_refused_payment_is_listed_with_what_was_sent_and_why(
     assert screen.dismiss_button.isEnabled()
 
 
+def _payment_sent_again(qtbot: QtBot, screen: SyncProblemsScreen) -> RecordPaymentDialog:
+    """The dialog opens, filled, once the loan has been read off the UI thread."""
+    screen.send_again()
+    qtbot.wait_until(lambda: bool(screen.findChildren(RecordPaymentDialog)))
+    (dialog,) = screen.findChildren(RecordPaymentDialog)
+    return dialog
+
+
 def test_edit_and_send_again_queues_a_new_command_with_a_new_id(
     qtbot: QtBot, context: ScreenContext, refused: str
 ) -> None:
     screen = _screen(qtbot, context)
     qtbot.wait_until(lambda: screen.rows.rowCount() == 1)
-    dialog = screen.send_again()
+    dialog = _payment_sent_again(qtbot, screen)
     assert isinstance(dialog, RecordPaymentDialog)
     assert (dialog.reference.text(), dialog.amount.text(), dialog.date.text()) == (
         "RB-77",
@@ -108,7 +116,7 @@ def test_closing_the_dialog_without_saving_keeps_the_problem(
 ) -> None:
     screen = _screen(qtbot, context)
     qtbot.wait_until(lambda: screen.rows.rowCount() == 1)
-    dialog = screen.send_again()
+    dialog = _payment_sent_again(qtbot, screen)
     assert dialog is not None
     dialog.reject()
     assert [row.command_id for row in context.book.cache.results()] == [refused]

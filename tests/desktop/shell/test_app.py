@@ -59,6 +59,12 @@ def test_signing_in_opens_the_main_window_on_home_and_syncs(
     qtbot.waitUntil(lambda: window.online_label.text() == "● Online", timeout=10_000)
     assert shell.cache is not None
     assert shell.cache.device_id() == shell.settings.device_id
+    cache, book = shell.cache, window.context.book
+    # learnt off the UI thread after the first round, not read by the screens
+    qtbot.waitUntil(
+        lambda: book.day.told is not None and book.day.told == cache.business_date(),
+        timeout=10_000,
+    )
 
 
 def test_signing_out_returns_to_the_dialog_and_forgets_the_session(

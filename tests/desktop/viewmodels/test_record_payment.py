@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from desktop.cache.store import Cache
 from desktop.settings import LenderDetails
@@ -269,6 +270,35 @@ def test_the_same_amount_again_within_ten_minutes_warns_of_a_suspected_duplicate
     assert seen.can_save
     later = _desk(cache, loan, clock=lambda: datetime.now(UTC) + timedelta(minutes=11))
     assert later.update(amount_text="2,500", reference="RB-2").suspected_duplicate_of is None
+
+
+def test_each_keystroke_is_checked_in_memory_without_a_cache_read(
+    cache: Cache, loan: dict[str, Any]
+) -> None:
+    """The dialog checks on every keystroke on the UI thread: the loan, its dues and the
+    payments entered are read once (off the UI thread), and `update` runs no SQL at all."""
+    put(cache, "payment", synced_payment(loan, reference="RB-1001", payment_date="2026-03-09"))
+    desk = _desk(cache, loan)
+    statements: list[str] = []
+
+    def counted(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(cache.engine, "before_cursor_execute", counted)
+    try:
+        seen = desk.update(amount_text="5,000", reference="RB-1001")
+        desk.update(date_text="09-03-2026", mode="upi")
+        desk.update(mode="cash")
+    finally:
+        event.remove(cache.engine, "before_cursor_execute", counted)
+    assert statements == []
+    assert [r.code for r in seen.refusals] == ["duplicate_reference"]
+    assert seen.split
+    assert seen.split[0].text.startswith("EMI 4")
+    desk.update(reference="RB-1002")
+    put(cache, "payment", synced_payment(loan, reference="RB-1002", payment_date="2026-03-09"))
+    desk.read()  # the dialog reads again after a change, off the UI thread
+    assert [r.code for r in desk.assess().refusals] == ["duplicate_reference"]
 
 
 def test_a_refused_payment_is_not_saved(cache: Cache, loan: dict[str, Any]) -> None:
