@@ -54,6 +54,10 @@ WHAT_YOU_CAN_DO: dict[Action, tuple[str, str]] = {
         "Change the lender's limits, charges and thresholds",
         "admin_settings",
     ),
+    Action.IMPORT_LOANS: (
+        "Import the lender's Excel loan book and compare it with LoanDesk in the parallel run",
+        "loan_book",
+    ),
     Action.BACKDATE_BEYOND_MANAGER_LIMIT: (
         "Backdate a payment beyond a manager's 30 days",
         "loans",
@@ -61,9 +65,8 @@ WHAT_YOU_CAN_DO: dict[Action, tuple[str, str]] = {
 }
 """What a person can do in this version of the desk, each with the screen where it is done,
 in the order Home lists them (the everyday work first). A line is listed only when its screen
-is open to the person and does its work now: reversals, assigning loans,
-loan imports and the day-end are not offered here until
-the desk can do them (their screens, where one exists, say "arrives with a later release")."""
+is open to the person and does its work now: reversals, assigning loans and the day-end are
+not offered here until the desk can do them."""
 
 
 def what_you_can_do(role: Role, ready_screens: frozenset[str]) -> list[str]:

@@ -13,12 +13,10 @@ from loancore.roles import Role, can
 NOT_IN_THIS_VERSION = (
     "revers",
     "assign",
-    "import",
-    "Import",
     "day-end",
     "settings",
 )
-"""Reconciliation and period locks arrived with the reconciliation release: Home offers them."""
+"""Reconciliation, period locks and the loan book import have arrived: Home offers them."""
 
 
 # An integration account never reaches home: the desk refuses it at sign-in
