@@ -19,6 +19,7 @@ NOT_IMPORTED = {
     "pytest-cov": "a pytest plugin: scripts/test.sh asks it for loancore's branch coverage",
     "ruff": "a command (scripts/lint.sh)",
     "mypy": "a command (scripts/lint.sh)",
+    "pyinstaller": "a command (scripts/ci_bundle.py builds the desk bundle with it)",
     "import-linter": "a command (scripts/lint.sh)",
     "keyrings.alt": "a keyring backend the tests select by configuration",
 }
