@@ -87,7 +87,7 @@ class ScreenSpec:
     icon: str | None = None
     order: int = 100
     ready: bool = True
-    """False for a screen that only says its feature arrives with a later release: Home then
+    """False for a screen that only describes work the desk cannot do yet: Home then
     does not promise what it cannot do."""
 
 

@@ -11,7 +11,7 @@ reloads the cash in hand. Online-only: without a connection it says so and offer
 
 from __future__ import annotations
 
-from desktop.format import day, rupees
+from desktop.format import rupees
 from desktop.operations import QueryOp
 from desktop.qt import (
     QGroupBox,
@@ -26,7 +26,7 @@ from desktop.qt import (
 from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens._online import OnlineOnly
 from desktop.screens.cash_deposit_form import CashDepositForm
-from desktop.screens.listing import Listing
+from desktop.screens.listing import Listing, cash_rows, deposit_rows
 from desktop.viewmodels.cash_deposits import CashDepositViewModel
 from desktop.viewmodels.online import is_offline, message_for
 from desktop.viewmodels.reconciliation import CollectorCash, DepositRow, ReconciliationViewModel
@@ -141,30 +141,8 @@ class CashDepositsScreen(QWidget):
         self.refresh_button.setEnabled(True)
         self.message.hide()
         self.summary.setText(cash_sentence(self.cash))
-        self.collectors.show_rows(
-            [
-                (
-                    c.collector,
-                    str(c.receipts),
-                    rupees(c.amount_paise),
-                    day(c.oldest),
-                    str(c.age_days),
-                )
-                for c in self.cash
-            ]
-        )
-        self.deposit_list.show_rows(
-            [
-                (
-                    d.slip_no,
-                    d.bank_account,
-                    day(d.deposit_date),
-                    rupees(d.total_paise),
-                    str(d.receipts),
-                )
-                for d in self.deposits
-            ]
-        )
+        self.collectors.show_rows(cash_rows(self.cash))
+        self.deposit_list.show_rows(deposit_rows(self.deposits))
 
     def _failed(self, exc: Exception) -> None:
         self.refresh_button.setEnabled(True)

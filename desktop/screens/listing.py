@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from desktop.format import day, rupees
 from desktop.qt import (
     QAbstractItemView,
     QHeaderView,
@@ -14,6 +15,7 @@ from desktop.qt import (
     QWidget,
 )
 from desktop.screens._tables import RowsModel
+from desktop.viewmodels.reconciliation import CollectorCash, DepositRow
 
 
 class Listing(QStackedWidget):
@@ -43,3 +45,19 @@ class Listing(QStackedWidget):
     def show_rows(self, rows: Sequence[tuple[str, ...]]) -> None:
         self.model.set_rows(rows)
         self.setCurrentWidget(self.view if rows else self.empty)
+
+
+def cash_rows(cash: Sequence[CollectorCash]) -> list[tuple[str, ...]]:
+    """Cash in hand by collector, as the Reconciliation and Cash deposits screens show it."""
+    return [
+        (c.collector, str(c.receipts), rupees(c.amount_paise), day(c.oldest), str(c.age_days))
+        for c in cash
+    ]
+
+
+def deposit_rows(deposits: Sequence[DepositRow]) -> list[tuple[str, ...]]:
+    """Deposits made, as the Reconciliation and Cash deposits screens show them."""
+    return [
+        (d.slip_no, d.bank_account, day(d.deposit_date), rupees(d.total_paise), str(d.receipts))
+        for d in deposits
+    ]

@@ -30,7 +30,7 @@ from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens._export import ExportButton
 from desktop.screens._online import OnlineOnly
 from desktop.screens.cash_deposit_form import CashDepositForm
-from desktop.screens.listing import Listing
+from desktop.screens.listing import Listing, cash_rows, deposit_rows
 from desktop.viewmodels.cash_deposits import CashDepositViewModel
 from desktop.viewmodels.online import is_offline, message_for
 from desktop.viewmodels.reconciliation import (
@@ -287,30 +287,8 @@ class ReconciliationScreen(QWidget):
                 for r in queues.reversed_after_match
             ]
         )
-        self.collectors.show_rows(
-            [
-                (
-                    c.collector,
-                    str(c.receipts),
-                    rupees(c.amount_paise),
-                    day(c.oldest),
-                    str(c.age_days),
-                )
-                for c in self.cash
-            ]
-        )
-        self.deposit_list.show_rows(
-            [
-                (
-                    d.slip_no,
-                    d.bank_account,
-                    day(d.deposit_date),
-                    rupees(d.total_paise),
-                    str(d.receipts),
-                )
-                for d in self.deposits
-            ]
-        )
+        self.collectors.show_rows(cash_rows(self.cash))
+        self.deposit_list.show_rows(deposit_rows(self.deposits))
         self.foreign.show_rows(
             [
                 (str(f.line_id), f.account, day(f.value_date), f.amount_text, f.narration)
