@@ -19,6 +19,7 @@ from desktop.qt import (
     QPersistentModelIndex,
     QSize,
     QSizePolicy,
+    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     Qt,
@@ -102,7 +103,9 @@ TREND_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class TrendDelegate(QStyledItemDelegate):
-    """Draws a cell's TREND_ROLE as one bar per week, oldest left, height = score out of 100."""
+    """Draws a cell's TREND_ROLE as one bar per week, oldest left, height = score out of 100.
+    On a selected row the bars take the selection's text colour: in the selection's blue they
+    would vanish into it."""
 
     def paint(
         self,
@@ -117,14 +120,18 @@ class TrendDelegate(QStyledItemDelegate):
         rect = option.rect
         slot = max(3, (rect.width() - 8) // len(weeks))
         full = rect.height() - 8
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        on_selection = option.palette.highlightedText().color()
+        bar = on_selection if selected else QColor(TREND_COLOUR)
+        gap = on_selection if selected else QColor(TREND_EMPTY)
         painter.save()
         for i, score in enumerate(weeks):
             x = rect.x() + 4 + i * slot
             if score is None:
-                painter.fillRect(x, rect.bottom() - 5, slot - 2, 1, QColor(TREND_EMPTY))
+                painter.fillRect(x, rect.bottom() - 5, slot - 2, 1, gap)
                 continue
             height = max(1, full * max(0, min(score, 10_000)) // 10_000)
-            painter.fillRect(x, rect.bottom() - 4 - height, slot - 2, height, QColor(TREND_COLOUR))
+            painter.fillRect(x, rect.bottom() - 4 - height, slot - 2, height, bar)
         painter.restore()
 
     def sizeHint(  # noqa: N802 -- Qt's name

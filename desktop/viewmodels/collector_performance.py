@@ -97,6 +97,16 @@ def factor_text(factor_bp: int | None) -> str:
     return f"{(factor_bp + 50) // 100}%"
 
 
+def efficiency_text(row: ScoreRow) -> str:
+    """Collected against demand ÷ demand as a whole percentage, rounded half up once from the
+    counts shown beside it ('n/a' where nothing was due). The server's basis points are already
+    rounded, and rounding them again could read a point above the counts (61.495% is 6,150
+    basis points, '62%'), so the percentage is taken from the counts themselves."""
+    if row.efficiency_bp is None or row.due_paise <= 0:
+        return NOT_APPLICABLE
+    return percent_text(min(row.collected_paise, row.due_paise), row.due_paise)
+
+
 def percent_text(part: int, whole_: int) -> str:
     """A whole-number percentage, rounded half up; '—' when there was nothing to measure."""
     if whole_ <= 0:
@@ -237,7 +247,7 @@ def table_row(
         rupees(row.due_paise, symbol=False),
         rupees(row.collected_paise, symbol=False),
         rupees(row.prepaid_paise, symbol=False),
-        factor_text(row.efficiency_bp),
+        efficiency_text(row),
         promises,
         grouped(row.rolled_forward),
         f"{grouped(row.contacted)} of {grouped(row.accounts)}",
@@ -249,9 +259,9 @@ def table_row(
 def details_text(performance: Performance, row: ScoreRow) -> str:
     """Why the score is what it is, in the lender's words, for the collector chosen."""
 
-    def applies(factor_bp: int | None, said: str) -> str:
+    def applies(factor_bp: int | None, said: str, shown: str | None = None) -> str:
         return (
-            f"{said} ({factor_text(factor_bp)})"
+            f"{said} ({shown or factor_text(factor_bp)})"
             if factor_bp is not None
             else (
                 f"{said}: {NOT_APPLICABLE}, nothing to measure; the other factors share its points"
@@ -265,6 +275,7 @@ def details_text(performance: Performance, row: ScoreRow) -> str:
             row.efficiency_bp,
             f"Collected {rupees(row.collected_paise)} against {rupees(row.due_paise)} due "
             "(arrears carried in and installments falling due)",
+            efficiency_text(row),
         )
         + f"; prepaid {rupees(row.prepaid_paise)} (advances, foreclosure principal) is not "
         "counted in it.",

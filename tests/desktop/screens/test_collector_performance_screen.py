@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
 
 from desktop.cache.store import Cache
+from desktop.format import rupees
 from desktop.qt import QApplication, QLabel
 from desktop.screens import ScreenContext, load_screens
 from desktop.screens._charts import TREND_ROLE
@@ -23,8 +25,9 @@ from desktop.viewmodels.collector_performance import (
     score_text,
 )
 from loancore.roles import Role
+from sync_server.db.models import CollectorScore, User
 from tests.desktop.screens.conftest import OFFSCREEN_NOISE, Clock, click, make_context
-from tests.desktop.screens.demo_server import DemoServer, demo_server, shoot
+from tests.desktop.screens.demo_server import SCORED_WEEK, DemoServer, demo_server, shoot
 from tests.desktop.viewmodels.scripted_api import ScriptedApi
 
 pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)
@@ -68,6 +71,93 @@ def test_a_manager_sees_the_scored_week_of_their_branch_ranked(
     assert len(trend) == TREND_WEEKS
     assert trend[-1] == expected.latest[0].score_bp
     assert not screen.empty_shown
+
+
+def test_the_counts_behind_each_score_are_on_the_screen_with_n_a_where_nothing_was_measured(
+    qtbot: QtBot, looked: QApplication, demo: DemoServer, tmp_path: Path
+) -> None:
+    """Each collector's row reads the counts the weekly job stored beside the score (due,
+    collected against it, prepaid, promises, rolled, contacted of accounts), read here straight
+    from the scores table; the promise factor, with no promise due in the demo's week, reads
+    n/a in the row and in the details under the table."""
+    cs = CollectorScore
+    with demo.db.read_only() as session:
+        stored = {
+            row.full_name: row
+            for row in session.execute(
+                select(
+                    User.full_name,
+                    cs.due_paise,
+                    cs.collected_paise,
+                    cs.prepaid_paise,
+                    cs.promises_due,
+                    cs.promises_kept,
+                    cs.rolled_forward,
+                    cs.contacted,
+                    cs.accounts,
+                    cs.score_bp,
+                )
+                .join(User, User.id == cs.collector_id)
+                .where(cs.week_start == SCORED_WEEK)
+            ).all()
+        }
+    screen = _screen(qtbot, demo.context("admin", tmp_path))
+    assert screen.model.rowCount() == len(stored) > 0
+    header = {title: COLUMNS.index(title) for title in COLUMNS}
+    not_applicable = []
+    for row in range(screen.model.rowCount()):
+        score = stored[screen.model.text(row, 2)]
+        cell = {title: screen.model.text(row, column) for title, column in header.items()}
+        assert cell["Due (₹)"] == rupees(score.due_paise, symbol=False)
+        assert cell["Collected (₹)"] == rupees(score.collected_paise, symbol=False)
+        assert cell["Prepaid (₹)"] == rupees(score.prepaid_paise, symbol=False)
+        assert score.collected_paise <= score.due_paise
+        percent = (score.collected_paise * 200 + score.due_paise) // (2 * score.due_paise)
+        assert cell["Efficiency"] == f"{percent}%"
+        assert cell["Rolled fwd"] == str(score.rolled_forward)
+        assert cell["Contacted"] == f"{score.contacted} of {score.accounts}"
+        assert cell["Score"] == score_text(score.score_bp)
+        if score.promises_due == 0:
+            assert cell["Promises kept"] == "n/a"
+            not_applicable.append(row)
+        else:
+            assert cell["Promises kept"] == f"{score.promises_kept} of {score.promises_due}"
+    assert not_applicable, "the demo's scored week has a collector with no promise due"
+    row = not_applicable[-1]
+    name = screen.model.text(row, 2)
+    score = stored[name]
+    efficiency = screen.model.text(row, header["Efficiency"])
+    screen.table.setCurrentIndex(screen.model.index(row, 2))
+    details = screen.details.text()
+    assert details.startswith(f"{name}, week 2026-W47 (16-11-2026 to 22-11-2026): score ")
+    assert (
+        f"Collected {rupees(score.collected_paise)} against {rupees(score.due_paise)} due"
+        in details
+    )
+    assert f"prepaid {rupees(score.prepaid_paise)}" in details
+    assert f"due (arrears carried in and installments falling due) ({efficiency})" in details
+    assert "Promises kept 0 of 0 due: n/a, nothing to measure" in details
+    assert shoot(screen, "collector_scores_counts")
+
+
+def test_a_chosen_collectors_trend_stays_visible_on_the_selection(
+    qtbot: QtBot, looked: QApplication, demo: DemoServer, tmp_path: Path
+) -> None:
+    """The selection's blue is the bars' blue: on the chosen row the bars take the selection's
+    text colour, so the trend does not vanish when a manager picks a collector."""
+    screen = _screen(qtbot, demo.context("admin", tmp_path))
+    row = next(
+        r
+        for r in range(screen.model.rowCount())
+        if any(screen.model.data(screen.model.index(r, TREND_COLUMN), TREND_ROLE))
+    )
+    screen.table.setCurrentIndex(screen.model.index(row, 2))
+    cell = screen.table.visualRect(screen.model.index(row, TREND_COLUMN))
+    image = screen.table.viewport().grab(cell).toImage()
+    bar = screen.table.palette().highlightedText().color().rgb()
+    assert any(
+        image.pixel(x, y) == bar for x in range(image.width()) for y in range(image.height())
+    )
 
 
 def test_head_office_filters_by_branch(

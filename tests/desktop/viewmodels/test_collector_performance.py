@@ -205,6 +205,28 @@ def test_a_factor_with_nothing_to_measure_reads_n_a_in_the_row_and_the_details()
     assert factor_text(8_350) == "84%"
 
 
+def test_efficiency_reads_the_counts_beside_it_rounded_once() -> None:
+    """₹1,22,990 collected against ₹2,00,000 due is 61.495%: the server's 6,150 basis points
+    rounded again would read 62%, a point more than the counts beside it give."""
+    row = score(
+        "2026-11-16",
+        "c1",
+        "Anil Kumar",
+        5_000,
+        1,
+        due_paise=2_00_000_00,
+        collected_paise=1_22_990_00,
+        efficiency_bp=6_150,
+    )
+    performance = parse_performance({"weeks": WEEKS, "rows": [row]})
+    (found,) = performance.latest
+    assert table_row(performance, found, {})[6] == "61%"
+    assert "against ₹2,00,000.00 due (arrears carried in and installments falling due) (61%)" in (
+        details_text(performance, found)
+    )
+    assert factor_text(6_150) == "62%"
+
+
 def test_a_rescored_week_shows_its_reason_and_the_version_it_superseded() -> None:
     rows = [
         score(
