@@ -8,6 +8,12 @@ keeps the row queued under the same id, marked paused, and each later round send
 until the switch is back on; the round's interval is its backoff. Anything else (a timeout,
 a dropped reply, the server busy or away) leaves the row where it is, to be sent again: the
 server answers a repeat with the first answer, so sending twice never records twice.
+
+A batch the server refuses whole as unreadable (422: an entry the contract no longer accepts,
+say one queued by an older desk) would be refused the same way on every round, and every
+entry behind it would wait for ever. So the batch is sent again one entry at a time: an entry
+refused on its own is settled as `rejected` with the server's words (nothing was recorded
+under its id; Sync problems offers to enter it again) and the others go on.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from tenacity.wait import wait_base
 
 from desktop.cache.store import Cache
 from desktop.failures import sentence
-from desktop.sync.api import ApiClient, ServerBusyError, TransportError
+from desktop.sync.api import ApiClient, ApiError, ServerBusyError, TransportError
 from loancore.contract import FINAL_STATUSES, CommandStatus
 
 log = logging.getLogger("loandesk.desktop.sync")
@@ -38,6 +44,8 @@ log = logging.getLogger("loandesk.desktop.sync")
 DEFINITIVE = frozenset(status.value for status in FINAL_STATUSES)
 DEFERRED = CommandStatus.DEFERRED.value
 RETRYABLE = (TransportError, ServerBusyError)
+UNREADABLE = 422
+"""The server's answer to a push it cannot read: nothing in the batch was recorded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +147,10 @@ class SyncEngine:
             except RETRYABLE as exc:
                 self.cache.note_attempt(ids, str(exc))
                 raise
+            except ApiError as exc:
+                if exc.status != UNREADABLE:
+                    raise
+                answers = self._one_at_a_time(commands, device_id)
             definitive = [answer for answer in answers if answer.get("status") in DEFINITIVE]
             self.cache.settle(definitive)
             for answer in definitive:
@@ -154,6 +166,32 @@ class SyncEngine:
                 self.cache.note_attempt(sorted(missing), "no answer in the reply")
             self._progress("push", report.sent, total, f"Sent {report.sent} of {total}")
         return report
+
+    def _one_at_a_time(
+        self, commands: list[dict[str, Any]], device_id: str
+    ) -> list[dict[str, Any]]:
+        """A batch refused whole as unreadable, sent again entry by entry: the entry the
+        server cannot read is answered `rejected` with its words, the rest as they come."""
+        answers: list[dict[str, Any]] = []
+        for command in commands:
+            try:
+                answers.extend(self._call(partial(self.api.push, [command], device_id)))
+            except RETRYABLE as exc:
+                self.cache.note_attempt([str(command["id"])], str(exc))
+                raise
+            except ApiError as exc:
+                if exc.status != UNREADABLE:
+                    raise
+                log.warning("entry %s refused as unreadable: %s", command["id"], exc.detail)
+                answers.append(
+                    {
+                        "id": command["id"],
+                        "status": CommandStatus.REJECTED.value,
+                        "code": exc.code,
+                        "reason": exc.detail,
+                    }
+                )
+        return answers
 
     def pull(self, report: SyncReport | None = None) -> SyncReport:
         """Follow pages until caught up. The next page is asked for while this one lands in

@@ -26,6 +26,7 @@ from desktop.cache.models import (
 )
 from desktop.cache.store import Cache, paused_by_office
 from desktop.sync.api import ApiClient
+from desktop.viewmodels.audit_words import OUTCOME_WORDS, action_words
 from desktop.viewmodels.dues import (
     REFUSED_STATES,
     UNSETTLED_STATES,
@@ -299,16 +300,18 @@ class LoanDetailViewModel:
 
 
 def fetch_audit(api: ApiClient, loan_id: str) -> list[AuditLine]:
-    """The loan's audit trail from GET /loans/{id}; runs off the UI thread (it may block)."""
+    """The loan's audit trail from GET /loans/{id}; runs off the UI thread (it may block).
+    Actions and outcomes in the same words as the audit log screen, not the server's codes."""
     answer = api.request("GET", f"/loans/{loan_id}")
     lines = []
     for entry in answer.get("audit") or ():
+        outcome = str(entry.get("outcome") or "")
         lines.append(
             AuditLine(
                 at=datetime.fromisoformat(str(entry["at"])),
                 actor=str(entry.get("actor_username") or ""),
-                action=str(entry.get("action") or ""),
-                outcome=str(entry.get("outcome") or ""),
+                action=action_words(str(entry.get("action") or "")),
+                outcome=OUTCOME_WORDS.get(outcome, outcome),
                 detail=str(entry.get("detail") or ""),
             )
         )

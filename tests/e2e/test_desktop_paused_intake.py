@@ -4,10 +4,15 @@ queued, says in the status bar that payments are paused by the office, and sends
 the next rounds; once the switch is back on it is applied once, under the same id and the
 same receipt number.
 
-The real server runs as its own process; the desktop is the real shell, signed in through
-the login dialog."""
+The real server runs as its own process, over SQLite and over PostgreSQL (the switch, the
+deferred answer and the later posting are the server's, so both databases are held to them);
+the desktop is the real shell, signed in through the login dialog."""
 
 from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -19,11 +24,13 @@ from desktop.screens.loans import LoansScreen
 from desktop.screens.record_payment import RecordPaymentDialog
 from sync_server.db.engine import Database
 from sync_server.db.models import Payment
+from tests import dbs
 from tests.desktop.screens_grab import drawn, grab
 from tests.e2e.desktop_server import (
     OFFSCREEN_NOISE,
     Book,
     ServerProcess,
+    seed_book,
     sign_in,
     wait_synced,
 )
@@ -31,6 +38,35 @@ from tests.e2e.desktop_server import (
 pytestmark = [pytest.mark.slow, pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)]
 
 RECEIPT_NO = "RB-5120"
+
+
+@pytest.fixture(scope="module")
+def template_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    yield tmp_path_factory.mktemp("templates")
+    if dbs.pg_available() is None:
+        dbs.drop_templates()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
+def live(
+    request: pytest.FixtureRequest, tmp_path: Path, template_root: Path, cheap_hashes: None
+) -> Iterator[tuple[ServerProcess, Database, Book]]:
+    """The conftest's live server, on the database this run asks for."""
+    kind: str = request.param
+    problem = dbs.pg_available() if kind == "pg" else None
+    if problem:
+        if os.environ.get("LOANDESK_REQUIRE_PG") == "1":
+            pytest.fail(f"PostgreSQL is required (LOANDESK_REQUIRE_PG=1): {problem}")
+        pytest.skip(problem)
+    url = dbs.fresh_database_url(kind, tmp_path, template_root)
+    db = Database(url)
+    book = seed_book(db)
+    server = ServerProcess(url, tmp_path / "server-data")
+    server.start()
+    yield server, db, book
+    server.stop()
+    db.dispose()
+    dbs.drop_database(url)
 
 
 def _switch_intake(server: ServerProcess, enabled: bool) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -22,7 +23,7 @@ from desktop.qt import QApplication, QWidget
 from desktop.screens import ScreenContext
 from desktop.settings import ClientSettings
 from desktop.signals import DataChanged
-from desktop.sync.api import ApiClient
+from desktop.sync.api import ApiClient, TransportError
 from desktop.viewmodels.desk import DeskBook
 from sync_server.app import create_app
 from sync_server.auth import passwords
@@ -75,6 +76,20 @@ class DemoServer:
             settings=settings,
             clock=Clock(SERVER_NOW),
         )
+
+
+class DroppingApi:
+    """The real client until the line drops (`down`): then every request fails as an
+    unreachable server does, so a screen's offline behaviour is seen after a good answer."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.down = False
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        if self.down:
+            raise TransportError("ConnectionError: HTTPConnectionPool(host='127.0.0.1')")
+        return self.inner.request(method, path, **kwargs)
 
 
 def shoot(widget: QWidget, name: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,13 @@ from desktop.viewmodels.collector_performance import (
 from loancore.roles import Role
 from sync_server.db.models import CollectorScore, User
 from tests.desktop.screens.conftest import OFFSCREEN_NOISE, Clock, click, make_context
-from tests.desktop.screens.demo_server import SCORED_WEEK, DemoServer, demo_server, shoot
+from tests.desktop.screens.demo_server import (
+    SCORED_WEEK,
+    DemoServer,
+    DroppingApi,
+    demo_server,
+    shoot,
+)
 from tests.desktop.viewmodels.scripted_api import ScriptedApi
 
 pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)
@@ -225,3 +232,33 @@ def test_the_navigation_and_the_heading_name_the_screen_alike(
         label.text() for label in screen.findChildren(QLabel) if label.objectName() == "heading"
     ]
     assert headings == [spec.title]
+
+
+def test_offline_after_a_good_answer_the_scores_stay_with_their_time(
+    qtbot: QtBot, looked: QApplication, demo: DemoServer, tmp_path: Path
+) -> None:
+    """The line drops after the week was read: the ranking stays, under a line saying when it
+    was read, rather than a blank 'needs a connection' page."""
+    context = demo.context("bm.pnc", tmp_path)
+    dropping = DroppingApi(context.session.api)
+    session = dataclasses.replace(context.session, api=dropping)  # type: ignore[arg-type]
+    screen = _screen(qtbot, dataclasses.replace(context, session=session))
+    assert screen.model.rowCount() > 0
+    shown = [screen.model.text(row, 2) for row in range(screen.model.rowCount())]
+    screen.panel.clock = lambda: datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # 15:30 IST
+    screen.panel.figures_at = datetime(2026, 11, 27, 8, 12, tzinfo=UTC)  # 13:42 IST
+
+    dropping.down = True
+    click(qtbot, screen.refresh_button)
+    qtbot.wait_until(lambda: screen.panel.stale and screen.refresh_button.isEnabled())
+    assert not screen.panel.offline
+    assert [screen.model.text(row, 2) for row in range(screen.model.rowCount())] == shown
+    assert screen.panel.stale_banner.text() == (
+        "Cannot reach the office server. Showing the figures as read at 13:42; "
+        "press F5 to try again."
+    )
+
+    dropping.down = False
+    click(qtbot, screen.refresh_button)
+    qtbot.wait_until(lambda: not screen.panel.stale and screen.refresh_button.isEnabled())
+    assert screen.panel.stale_banner.isHidden()

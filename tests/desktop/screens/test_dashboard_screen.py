@@ -19,7 +19,6 @@ from desktop.screens.dashboard import DashboardScreen
 from desktop.screens.home import HomeScreen
 from desktop.screens.main_window import MainWindow
 from desktop.signals import Topic
-from desktop.sync.api import TransportError
 from desktop.sync_worker import SyncState
 from desktop.viewmodels.dashboard import bar_caption, parse_dashboard
 from loancore.roles import Role
@@ -31,7 +30,7 @@ from tests.desktop.screens.conftest import (
     make_context,
     press,
 )
-from tests.desktop.screens.demo_server import DemoServer, demo_server, shoot
+from tests.desktop.screens.demo_server import DemoServer, DroppingApi, demo_server, shoot
 
 pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)
 
@@ -198,19 +197,6 @@ def test_offline_the_dashboard_says_it_needs_the_server_and_retries(
     assert screen.panel.offline
     assert screen.dashboard is None
     assert shoot(screen, "dashboard_offline")
-
-
-class DroppingApi:
-    """The real client until the line drops."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.down = False
-
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        if self.down:
-            raise TransportError("ConnectionError: HTTPConnectionPool(host='127.0.0.1')")
-        return self.inner.request(method, path, **kwargs)
 
 
 def test_offline_after_a_good_answer_the_last_figures_stay_with_their_time(

@@ -9,7 +9,9 @@ from typing import cast
 
 import pytest
 from pytestqt.qtbot import QtBot
+from sqlalchemy import update
 
+from desktop.cache.models import OutboxRow
 from desktop.cache.store import Cache
 from desktop.signals import DataChanged, Topic
 from desktop.sync.engine import SyncEngine
@@ -160,3 +162,31 @@ def test_the_status_bar_says_which_work_the_office_has_paused(
     state = SyncState(pending=pending, paused_kinds=paused)
     assert state.waiting_text == text
     assert state.paused == sum(n for _, n in paused)
+
+
+def test_an_entry_an_older_desk_queued_with_a_nul_is_refused_alone_by_the_real_server(
+    qtbot: QtBot, desk_for: SignIn
+) -> None:
+    """An entry stored before the contract refused control characters: the real server
+    refuses any push carrying it as unreadable (422); the desk sends the batch again one entry
+    at a time, so that entry alone lands in Sync problems and the others are answered."""
+    desk = desk_for(Role.COLLECTOR)
+    queue_promise(desk.cache)
+    queue_promise(desk.cache)
+    queue_promise(desk.cache)
+    first, old, last = (row.command for row in desk.cache.outbox())
+    with desk.cache.transaction() as session:  # as an older desk left it, NUL and all
+        session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.command_id == old["id"])
+            .values(command={**old, "payload": {**old["payload"], "note": "harvest\x00sale"}})
+        )
+    with qtbot.wait_signal(desk.worker.finished, timeout=30_000):
+        desk.worker.sync_now()
+    assert desk.worker.state.error is None
+    assert desk.cache.outbox_size() == 0
+    answers = {row.command_id: (row.status, row.code) for row in desk.cache.results()}
+    assert answers[old["id"]] == ("rejected", "validation_failed")
+    assert {first["id"], last["id"]} <= set(answers)
+    assert answers[first["id"]][1] != "validation_failed"
+    assert answers[last["id"]][1] != "validation_failed"

@@ -12,7 +12,7 @@ import pytest
 from tenacity import wait_none
 
 from desktop.cache.store import Cache
-from desktop.sync.api import ServerBusyError, TransportError
+from desktop.sync.api import ApiError, ServerBusyError, TransportError
 from desktop.sync.engine import SyncEngine, SyncProgress
 
 
@@ -276,3 +276,58 @@ def test_an_entry_deferred_by_a_server_fault_stays_queued_but_is_not_called_paus
     assert cache.paused() == {}
     assert engine.sync().sent == 1
     assert cache.outbox_size() == 0
+
+
+class UnreadableEntryApi(ScriptedApi):
+    """Refuses as unreadable (422, nothing recorded) every push that carries one entry the
+    contract no longer accepts, as the server does with a NUL in a reference."""
+
+    def __init__(self, unreadable: str) -> None:
+        super().__init__()
+        self.unreadable = unreadable
+
+    def push(self, commands: list[dict[str, Any]], device_id: str) -> list[dict[str, Any]]:
+        if any(c["id"] == self.unreadable for c in commands):
+            self.pushed.append([c["id"] for c in commands])
+            raise ApiError(
+                422,
+                "validation_failed",
+                "commands.0.payload.reference: must not contain control characters",
+            )
+        return super().push(commands, device_id)
+
+
+def test_an_entry_the_server_cannot_read_is_refused_alone_and_the_entries_behind_it_go(
+    cache: Cache,
+) -> None:
+    """Refused whole, the batch would be refused again on every round and every entry
+    behind the unreadable one would wait for ever."""
+    ids = _queue(cache, 3)
+    api = UnreadableEntryApi(ids[1])
+    report = _engine(api, cache).sync()
+    assert report.ok, report.error
+    assert api.pushed == [ids, [ids[0]], [ids[1]], [ids[2]]]
+    assert cache.outbox_size() == 0
+    (refused,) = cache.results(unseen_only=True)
+    assert (refused.command_id, refused.status, refused.code) == (
+        ids[1],
+        "rejected",
+        "validation_failed",
+    )
+    assert refused.reason is not None
+    assert "control characters" in refused.reason
+    assert cache.refused_count() == 1
+    assert report.answers == {"applied": 2, "rejected": 1}
+
+
+def test_a_refusal_other_than_unreadable_still_ends_the_round_and_keeps_the_outbox(
+    cache: Cache,
+) -> None:
+    ids = _queue(cache, 2)
+    api = ScriptedApi()
+    api.push_script = [ApiError(403, "forbidden", "You may not send entries")]
+    report = _engine(api, cache).sync()
+    assert not report.ok
+    assert api.pushed == [ids]
+    assert [row.command_id for row in cache.outbox()] == ids
+    assert cache.results() == []

@@ -204,5 +204,26 @@ def test_the_audit_trail_is_read_from_the_loan_endpoint_newest_first() -> None:
     )
     lines = fetch_audit(api, "L1")  # type: ignore[arg-type]
     assert api.asked == [("GET", "/loans/L1")]
-    assert [line.action for line in lines] == ["loan.reassign", "payment.record"]
+    assert [line.at.day for line in lines] == [2, 1]
     assert lines[0].detail == "to Suresh"
+
+
+def test_the_loan_pages_audit_trail_reads_in_words_not_codes() -> None:
+    """The Loan page's Audit trail tab once showed "payment.record" and "ok" where the audit
+    log screen says "Payment recorded" and "Done": one set of words for both."""
+    entry = {"at": "2026-03-01T04:00:00+00:00", "actor_username": "anil", "detail": None}
+    api = _Api(
+        {
+            "audit": [
+                {**entry, "action": "payment.record", "outcome": "ok"},
+                {**entry, "action": "payment.review.confirm", "outcome": "refused"},
+                {**entry, "action": "job.day_end", "outcome": "denied"},
+            ]
+        }
+    )
+    lines = fetch_audit(api, "L1")  # type: ignore[arg-type]
+    assert [(line.action, line.outcome) for line in lines] == [
+        ("Payment recorded", "Done"),
+        ("Held payment confirmed", "Refused"),
+        ("Job: day end", "Denied"),
+    ]
