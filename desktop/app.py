@@ -66,8 +66,6 @@ class Shell(QObject):
 
     def enter(self, session: UserSession) -> MainWindow:
         cache = Cache(self.settings.cache_path(session.user.id))
-        if cache.meta("device_id") is None:
-            cache.set_meta("device_id", self.settings.device_id)
         worker = SyncWorker(
             SyncEngine(session.api, cache),
             cache,
@@ -88,17 +86,34 @@ class Shell(QObject):
         window = MainWindow(context)
         window.sign_out_requested.connect(self.sign_out)
         self.cache, self.worker, self.window = cache, worker, window
-        self._learn_business_date(book, window)
-        worker.finished.connect(lambda _report: self._learn_business_date(book, window))
+        worker.finished.connect(lambda _report: self._learn_from_cache(book, window))
         window.show()
-        worker.start()
+        self._start_session(book, window, worker)
         return window
 
+    def _start_session(self, book: DeskBook, window: MainWindow, worker: SyncWorker) -> None:
+        """Off the UI thread: the cache takes this client's device id, and the server's date
+        and settings are learned; then the sync worker starts, so its first push carries that
+        id. A cache that cannot be read still gets its sync round, which will say why."""
+        device_id = self.settings.device_id
+
+        def begin(_told: object) -> None:
+            if self.worker is worker:  # not signed out meanwhile
+                worker.start()
+
+        def failed(exc: Exception) -> None:
+            log.warning("could not read the session's start from the cache", exc_info=exc)
+            begin(None)
+
+        QueryOp(parent=window, op=lambda: book.start_session(device_id), success=begin).failure(
+            failed
+        ).run_in_background()
+
     @staticmethod
-    def _learn_business_date(book: DeskBook, window: MainWindow) -> None:
-        """The server's date off the UI thread: once as the session starts, again after each
-        sync round (a pull may have moved it), so no screen reads the cache to date its work."""
-        QueryOp(parent=window, op=book.learn_business_date, success=lambda _: None).failure(
+    def _learn_from_cache(book: DeskBook, window: MainWindow) -> None:
+        """The server's date and settings off the UI thread, again after each sync round (a
+        pull may have moved either), so no screen reads the cache to date or check its work."""
+        QueryOp(parent=window, op=book.learn_from_cache, success=lambda _: None).failure(
             lambda exc: log.warning("could not read the business date", exc_info=exc)
         ).run_in_background()
 

@@ -119,10 +119,15 @@ class Cache:
     def device_id(self) -> str:
         """Minted once per cache: the server keys nothing on it, but it names the device in
         the audit trail and tells two devices of one user apart."""
+        return self.adopt_device_id(f"dev-{uuid.uuid4().hex[:16]}")
+
+    def adopt_device_id(self, device_id: str) -> str:
+        """Keeps `device_id` (the client's, at sign-in) unless the cache already has one, and
+        returns the one kept: one read and at most one write, in one transaction."""
         with self.transaction() as session:
             row = session.get(SyncMeta, "device_id")
             if row is None:
-                row = SyncMeta(key="device_id", value=f"dev-{uuid.uuid4().hex[:16]}")
+                row = SyncMeta(key="device_id", value=device_id)
                 session.add(row)
             return row.value
 
