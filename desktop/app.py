@@ -65,7 +65,9 @@ class Shell(QObject):
         return dialog
 
     def enter(self, session: UserSession) -> MainWindow:
-        cache = Cache(self.settings.cache_path(session.user.id))
+        # The client's device id is offered, not written: the cache keeps it the first time
+        # its id is asked for (the first push, on the sync worker's thread).
+        cache = Cache(self.settings.cache_path(session.user.id), device_id=self.settings.device_id)
         worker = SyncWorker(
             SyncEngine(session.api, cache),
             cache,
@@ -86,35 +88,19 @@ class Shell(QObject):
         window = MainWindow(context)
         window.sign_out_requested.connect(self.sign_out)
         self.cache, self.worker, self.window = cache, worker, window
+        self._learn_from_cache(book, window)
         worker.finished.connect(lambda _report: self._learn_from_cache(book, window))
         window.show()
-        self._start_session(book, window, worker)
+        worker.start()
         return window
-
-    def _start_session(self, book: DeskBook, window: MainWindow, worker: SyncWorker) -> None:
-        """Off the UI thread: the cache takes this client's device id, and the server's date
-        and settings are learned; then the sync worker starts, so its first push carries that
-        id. A cache that cannot be read still gets its sync round, which will say why."""
-        device_id = self.settings.device_id
-
-        def begin(_told: object) -> None:
-            if self.worker is worker:  # not signed out meanwhile
-                worker.start()
-
-        def failed(exc: Exception) -> None:
-            log.warning("could not read the session's start from the cache", exc_info=exc)
-            begin(None)
-
-        QueryOp(parent=window, op=lambda: book.start_session(device_id), success=begin).failure(
-            failed
-        ).run_in_background()
 
     @staticmethod
     def _learn_from_cache(book: DeskBook, window: MainWindow) -> None:
-        """The server's date and settings off the UI thread, again after each sync round (a
-        pull may have moved either), so no screen reads the cache to date or check its work."""
+        """The server's date and settings off the UI thread: once as the session starts,
+        again after each sync round (a pull may have moved either), so no screen reads the
+        cache to date or check its work."""
         QueryOp(parent=window, op=book.learn_from_cache, success=lambda _: None).failure(
-            lambda exc: log.warning("could not read the business date", exc_info=exc)
+            lambda exc: log.warning("could not read the business date and settings", exc_info=exc)
         ).run_in_background()
 
     def sign_out(self) -> None:

@@ -47,8 +47,7 @@ class DeskBook:
     only asks the book.
 
     The server's business date and the lender's settings are read from the cache once when
-    the session starts (`start_session`) and again after each sync round (`learn_from_cache`),
-    both in a QueryOp, so `business_date` and the forms' settings cost a screen constructor no
+    the session starts and again after each sync round (`learn_from_cache`, in a QueryOp), so `business_date` and the forms' settings cost a screen constructor no
     disk read. Until the first read lands the desk works to the device's IST date and
     DOMAIN.md's default settings, as a desk that never synced does."""
 
@@ -65,14 +64,6 @@ class DeskBook:
         return self.day.settings
 
     # -- named reads (run them in a QueryOp) --------------------------------------------------
-
-    def start_session(self, device_id: str) -> date | None:
-        """As the session starts: the cache takes the client's device id (unless it already
-        has one: an id names one device in the audit trail for good), then the server's date
-        and settings are learned. The sync worker starts once this is done, so its first
-        push already carries that id."""
-        self.cache.adopt_device_id(device_id)
-        return self.learn_from_cache()
 
     def learn_from_cache(self) -> date | None:
         """The server's date and settings as last pulled (a pull may have moved either)."""

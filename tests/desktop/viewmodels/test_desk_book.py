@@ -1,6 +1,7 @@
 """The desk book a screen asks: the view-models a screen builds in its constructor (on the UI
-thread) read nothing from the cache, and the server's date, the lender's settings and the
-device id are read once as the session starts, off the UI thread, and kept in memory."""
+thread) read nothing from the cache; the server's date and the lender's settings are read as
+the session starts and after each sync round, off the UI thread, and kept in memory; and the
+cache opened at sign-in takes the client's device id without a read on the UI thread."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ def test_the_view_models_a_screen_builds_read_nothing_from_the_cache(cache: Cach
     """Each of these is built in a screen's constructor or as a dialog opens, on the UI
     thread: a constructor that reads the cache (the settings, the date) fails here."""
     book = DeskBook(cache)
-    book.start_session("dev-0123456789abcdef")
+    book.learn_from_cache()
     loan_id = str(loan_data(1)["id"])
     with statements_run(cache) as statements:
         today = book.business_date(NOON_IST)
@@ -64,7 +65,7 @@ def test_the_settings_learned_at_the_session_start_are_the_forms(cache: Cache) -
     before = book.my_day(user_id=COLLECTOR, business_date=BUSINESS_DATE, clock=lambda: NOON_IST)
     assert before.contact_window == DEFAULTS.contact_window
 
-    assert book.start_session("dev-0123456789abcdef") == BUSINESS_DATE
+    assert book.learn_from_cache() == BUSINESS_DATE
 
     day = book.my_day(user_id=COLLECTOR, business_date=BUSINESS_DATE, clock=lambda: NOON_IST)
     assert day.contact_window == (time(13), time(18))
@@ -78,16 +79,24 @@ def test_the_settings_learned_at_the_session_start_are_the_forms(cache: Cache) -
 
 def test_a_sync_round_that_moves_the_settings_is_learned_after_it(cache: Cache) -> None:
     book = DeskBook(cache)
-    book.start_session("dev-0123456789abcdef")
+    book.learn_from_cache()
     cache.apply_changes([], 2, settings=DEFAULTS.model_dump(mode="json"))
     assert book.settings == NARROWER  # in memory until the round's end is learned
     assert book.learn_from_cache() == BUSINESS_DATE
     assert book.settings == DEFAULTS
 
 
-def test_the_cache_keeps_the_first_device_id_it_was_given(cache: Cache) -> None:
-    book = DeskBook(cache)
-    book.start_session("dev-aaaaaaaaaaaaaaaa")
-    assert cache.device_id() == "dev-aaaaaaaaaaaaaaaa"
-    book.start_session("dev-bbbbbbbbbbbbbbbb")
-    assert cache.device_id() == "dev-aaaaaaaaaaaaaaaa"
+def test_the_cache_keeps_the_device_id_it_was_opened_with_unless_it_has_one(
+    tmp_path: Path,
+) -> None:
+    """Opening writes nothing: the client's id is kept the first time the id is asked for
+    (the first push, on the sync worker's thread), and an id once kept is never replaced."""
+    path = tmp_path / "desk" / "cache.db"
+    Cache(path, device_id="dev-aaaaaaaaaaaaaaaa").close()
+    first = Cache(path, device_id="dev-bbbbbbbbbbbbbbbb")
+    assert first.meta("device_id") is None
+    assert first.device_id() == "dev-bbbbbbbbbbbbbbbb"
+    first.close()
+    again = Cache(path, device_id="dev-cccccccccccccccc")
+    assert again.device_id() == "dev-bbbbbbbbbbbbbbbb"
+    again.close()
