@@ -65,9 +65,9 @@ class Shell(QObject):
         return dialog
 
     def enter(self, session: UserSession) -> MainWindow:
-        cache = Cache(self.settings.cache_path(session.user.id))
-        if cache.meta("device_id") is None:
-            cache.set_meta("device_id", self.settings.device_id)
+        # The client's device id is offered, not written: the cache keeps it the first time
+        # its id is asked for (the first push, on the sync worker's thread).
+        cache = Cache(self.settings.cache_path(session.user.id), device_id=self.settings.device_id)
         worker = SyncWorker(
             SyncEngine(session.api, cache),
             cache,
@@ -88,18 +88,19 @@ class Shell(QObject):
         window = MainWindow(context)
         window.sign_out_requested.connect(self.sign_out)
         self.cache, self.worker, self.window = cache, worker, window
-        self._learn_business_date(book, window)
-        worker.finished.connect(lambda _report: self._learn_business_date(book, window))
+        self._learn_from_cache(book, window)
+        worker.finished.connect(lambda _report: self._learn_from_cache(book, window))
         window.show()
         worker.start()
         return window
 
     @staticmethod
-    def _learn_business_date(book: DeskBook, window: MainWindow) -> None:
-        """The server's date off the UI thread: once as the session starts, again after each
-        sync round (a pull may have moved it), so no screen reads the cache to date its work."""
-        QueryOp(parent=window, op=book.learn_business_date, success=lambda _: None).failure(
-            lambda exc: log.warning("could not read the business date", exc_info=exc)
+    def _learn_from_cache(book: DeskBook, window: MainWindow) -> None:
+        """The server's date and settings off the UI thread: once as the session starts,
+        again after each sync round (a pull may have moved either), so no screen reads the
+        cache to date or check its work."""
+        QueryOp(parent=window, op=book.learn_from_cache, success=lambda _: None).failure(
+            lambda exc: log.warning("could not read the business date and settings", exc_info=exc)
         ).run_in_background()
 
     def sign_out(self) -> None:

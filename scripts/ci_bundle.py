@@ -14,29 +14,20 @@ import argparse
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import requests
+from demo_server import DEMO_PASSWORD, demo_server
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLE = ROOT / "dist" / "LoanDesk"
 EXE = BUNDLE / ("LoanDesk.exe" if os.name == "nt" else "LoanDesk")
-DEMO_PASSWORD = "LoanDesk-demo-2026"
 SMOKE_USER = "col.pnc1"
 BUILD_TIMEOUT_S = 600
-SERVER_START_S = 60
 SMOKE_TIMEOUT_S = 180
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _folder_bytes(folder: Path) -> tuple[int, int]:
@@ -63,52 +54,11 @@ def build() -> float:
     return time.monotonic() - started
 
 
-def _wait_healthy(url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + SERVER_START_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the demo server exited with {server.returncode}")
-        try:
-            if requests.get(f"{url}/api/v1/healthz", timeout=1).ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the demo server did not answer /healthz in time")
-
-
 def smoke_against_demo(loans: int) -> tuple[float, str]:
     """The built exe's --smoke against a freshly built demo book; (wall seconds, its line)."""
     with tempfile.TemporaryDirectory(prefix="loandesk-ci-bundle-") as folder:
         env = {**os.environ, "LOANDESK_DATA_DIR": folder}
-        db = f"sqlite:///{Path(folder) / 'demo.db'}"
-        main = [sys.executable, str(ROOT / "main.py")]
-        subprocess.run(
-            [*main, "demo", "--loans", str(loans), "--build-only", "--db", db],
-            env=env,
-            check=True,
-            timeout=300,
-            stdout=subprocess.DEVNULL,
-        )
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [
-                *main,
-                "server",
-                "--db",
-                db,
-                "--port",
-                str(port),
-                "--no-scheduler",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-        )
-        try:
-            _wait_healthy(url, server)
+        with demo_server(Path(folder), loans=loans, env=env) as url:
             smoke_env = {k: v for k, v in os.environ.items() if k != "LOANDESK_DATA_DIR"}
             smoke_env["QT_QPA_PLATFORM"] = "offscreen"
             smoke_env["LOANDESK_SMOKE_PASSWORD"] = DEMO_PASSWORD
@@ -121,13 +71,6 @@ def smoke_against_demo(loans: int) -> tuple[float, str]:
                 timeout=SMOKE_TIMEOUT_S,
             )
             wall = time.monotonic() - started
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=15)
     if done.returncode != 0:
         raise RuntimeError(
             f"the bundled LoanDesk --smoke exited {done.returncode}: "

@@ -13,18 +13,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from demo_server import DEMO_PASSWORD, DemoServerFailed, demo_server
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-DEMO_PASSWORD = "LoanDesk-demo-2026"
+
 WINDOW = (1360, 820)
 WAIT_S = 60.0
 
@@ -37,12 +37,6 @@ GUIDES: dict[str, tuple[str, tuple[str, ...]]] = {
     "auditor": ("auditor", ("audit_log", "dashboard")),
     "admin": ("admin", ("home", "admin_users", "admin_flags")),
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _settle(min_s: float = 0.4, max_s: float = 8.0) -> None:
@@ -113,67 +107,26 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="loandesk-shots-") as folder:
         env = {**os.environ, "LOANDESK_DATA_DIR": str(Path(folder) / "server")}
-        db = f"sqlite:///{Path(folder) / 'demo.db'}"
-        main_py = [sys.executable, str(ROOT / "main.py")]
-        subprocess.run(
-            [*main_py, "demo", "--loans", str(args.loans), "--build-only", "--db", db],
-            env=env,
-            check=True,
-            timeout=300,
-            stdout=subprocess.DEVNULL,
-        )
-        port = _free_port()
-        server = subprocess.Popen(
-            [
-                *main_py,
-                "server",
-                "--db",
-                db,
-                "--port",
-                str(port),
-                "--no-scheduler",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
         try:
-            import requests
-
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if requests.get(f"{url}/api/v1/healthz", timeout=1).ok:
-                        break
-                except requests.RequestException:
-                    pass
-                if time.monotonic() > deadline or server.poll() is not None:
-                    print("screenshots: the demo server did not start", file=sys.stderr)
-                    return 1
-                time.sleep(0.2)
-            os.environ["LOANDESK_DATA_DIR"] = str(Path(folder) / "desk")
-            from desktop.qt import QApplication
-            from desktop.resources import apply_look
-
-            app = QApplication.instance() or QApplication(sys.argv[:1])
-            assert isinstance(app, QApplication)
-            apply_look(app)
-            for name, (username, screens) in GUIDES.items():
-                for path in shoot_role(url, username, screens, args.out, name):
-                    print(
-                        f"screenshots: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}"
-                    )
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=15)
+            with demo_server(Path(folder), loans=args.loans, env=env, quiet=True) as url:
+                os.environ["LOANDESK_DATA_DIR"] = str(Path(folder) / "desk")
+                shoot_guides(url, args.out)
+        except DemoServerFailed as exc:
+            print(f"screenshots: the demo server did not start: {exc}", file=sys.stderr)
+            return 1
     return 0
+
+
+def shoot_guides(url: str, out: Path) -> None:
+    from desktop.qt import QApplication
+    from desktop.resources import apply_look
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    apply_look(app)
+    for name, (username, screens) in GUIDES.items():
+        for path in shoot_role(url, username, screens, out, name):
+            print(f"screenshots: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
 
 if __name__ == "__main__":

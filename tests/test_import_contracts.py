@@ -48,6 +48,11 @@ PLANTS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "desk-screens-are-thin": (("desktop",), "desktop/screens", "import desktop.cache.store"),
     "desk-viewmodels-have-no-qt": (("desktop",), "desktop/viewmodels", "import desktop.qt"),
     "desk-sync-has-no-qt": (("desktop",), "desktop/sync", "import desktop.qt"),
+    "desk-viewmodels-speak-no-sql": (
+        ("desktop",),
+        "desktop/viewmodels",
+        "from sqlalchemy import select",
+    ),
 }
 
 

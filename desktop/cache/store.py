@@ -87,9 +87,13 @@ def paused_by_office() -> ColumnElement[bool]:
 class Cache:
     """The local store. Thread-safe in the SQLite sense: each call has its own session."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, device_id: str | None = None) -> None:
+        """`device_id` is the client's (its settings file's), kept as this cache's id the
+        first time anyone asks for it (`device_id()`) unless the cache already has one:
+        opening the cache reads nothing for it."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self._offered_device_id = device_id
         self.engine = create_engine(
             f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 10}
         )
@@ -118,11 +122,13 @@ class Cache:
 
     def device_id(self) -> str:
         """Minted once per cache: the server keys nothing on it, but it names the device in
-        the audit trail and tells two devices of one user apart."""
+        the audit trail and tells two devices of one user apart. The client's id, when the
+        cache was opened with one, is the one kept; otherwise one is minted."""
+        offered = self._offered_device_id or f"dev-{uuid.uuid4().hex[:16]}"
         with self.transaction() as session:
             row = session.get(SyncMeta, "device_id")
             if row is None:
-                row = SyncMeta(key="device_id", value=f"dev-{uuid.uuid4().hex[:16]}")
+                row = SyncMeta(key="device_id", value=offered)
                 session.add(row)
             return row.value
 

@@ -11,24 +11,22 @@ from typing import Any
 
 from desktop.operations import QueryOp
 from desktop.qt import (
-    QAbstractItemView,
     QColor,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QModelIndex,
     QPersistentModelIndex,
     QPushButton,
     Qt,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens._online import answer_failure, fill_with_online, say
+from desktop.screens._picking import Picked, picking_table
 from desktop.screens._tables import RowsModel
 from desktop.viewmodels.admin_flags import COLUMNS, AdminFlagsViewModel, Flag
 from loancore.roles import Action
@@ -94,7 +92,6 @@ class AdminFlagsScreen(QWidget):
         self.setObjectName("adminFlagsScreen")
         self.context = context
         self.vm = AdminFlagsViewModel(context.session.api)
-        self.flags: tuple[Flag, ...] = ()
         self.dialog: ConfirmSwitchDialog | None = None
 
         body = QWidget(self)
@@ -108,16 +105,8 @@ class AdminFlagsScreen(QWidget):
         )
         intro.setWordWrap(True)
         self.model = FlagsModel(self)
-        self.table = QTableView(body)
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selection())
+        self.table = picking_table(self.model, body, self._selection)
+        self.picked: Picked[Flag] = Picked(self.table, lambda flag: flag.key)
         self.table.doubleClicked.connect(lambda _i: self.ask_to_flip())
         self.flip_button = QPushButton("Turn off…", body)
         self.flip_button.setEnabled(False)
@@ -152,24 +141,20 @@ class AdminFlagsScreen(QWidget):
         ).run_in_background()
 
     def show_flags(self, flags: tuple[Flag, ...]) -> None:
-        current = self.selected()
-        self.flags = flags
         self.panel.show_content()
         self.panel.retry_button.setEnabled(True)
-        self.model.show_flags(flags)
-        keys = [flag.key for flag in flags]
-        if current is not None and current.key in keys:
-            self.table.selectRow(keys.index(current.key))
+        self.picked.replace(flags, self.model.show_flags)
         self._selection()
 
+    @property
+    def flags(self) -> tuple[Flag, ...]:
+        return self.picked.rows
+
     def selected(self) -> Flag | None:
-        index = self.table.currentIndex()
-        if not index.isValid() or index.row() >= len(self.flags):
-            return None
-        return self.flags[index.row()]
+        return self.picked.current()
 
     def select(self, key: str) -> None:
-        self.table.selectRow([flag.key for flag in self.flags].index(key))
+        self.picked.select(key)
 
     def _selection(self) -> None:
         flag = self.selected()

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 from desktop.operations import QueryOp
 from desktop.qt import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens._online import answer_failure, fill_with_online, say
+from desktop.screens._picking import Picked, picking_table
 from desktop.screens._tables import RowsModel
 from desktop.viewmodels.admin_settings import (
     COLUMNS,
@@ -38,7 +36,6 @@ class AdminSettingsScreen(QWidget):
         self.setObjectName("adminSettingsScreen")
         self.context = context
         self.vm = AdminSettingsViewModel(context.session.api)
-        self.settings: tuple[Setting, ...] = ()
 
         body = QWidget(self)
         heading = QLabel("Lender settings", body)
@@ -57,16 +54,8 @@ class AdminSettingsScreen(QWidget):
         self.message.hide()
         self.editor = QLineEdit(body)
         self.model = RowsModel(COLUMNS, parent=self)
-        self.table = QTableView(body)
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selection())
+        self.table = picking_table(self.model, body, self._selection)
+        self.picked: Picked[Setting] = Picked(self.table, lambda setting: setting.key)
         self.table.doubleClicked.connect(lambda _i: self.editor.setFocus())
 
         self.chosen = QLabel("Choose a setting to change it.", body)
@@ -109,26 +98,23 @@ class AdminSettingsScreen(QWidget):
         ).run_in_background()
 
     def show_settings(self, view: SettingsView) -> None:
-        current = self.selected()
         self.vm.shown(view)
-        self.settings = view.settings
         self.panel.show_content()
         self.panel.retry_button.setEnabled(True)
-        self.model.set_rows([setting.row for setting in view.settings])
-        if current is not None:
-            self.select(current.key)
+        self.picked.replace(
+            view.settings, lambda rows: self.model.set_rows([setting.row for setting in rows])
+        )
         self._selection()
 
+    @property
+    def settings(self) -> tuple[Setting, ...]:
+        return self.picked.rows
+
     def selected(self) -> Setting | None:
-        index = self.table.currentIndex()
-        if not index.isValid() or index.row() >= len(self.settings):
-            return None
-        return self.settings[index.row()]
+        return self.picked.current()
 
     def select(self, key: str) -> None:
-        keys = [setting.key for setting in self.settings]
-        if key in keys:
-            self.table.selectRow(keys.index(key))
+        self.picked.select(key)
 
     def _selection(self) -> None:
         setting = self.selected()

@@ -12,26 +12,24 @@ from collections.abc import Callable
 from desktop.format import role_label
 from desktop.operations import QueryOp
 from desktop.qt import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QKeySequence,
     QLabel,
     QLineEdit,
     QPushButton,
     QShortcut,
     Qt,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens._online import answer_failure, fill_with_online, say
+from desktop.screens._picking import Picked, picking_table
 from desktop.screens._tables import RowsModel
 from desktop.viewmodels.admin_users import (
     COLUMNS,
@@ -154,7 +152,6 @@ class AdminUsersScreen(QWidget):
         self.setObjectName("adminUsersScreen")
         self.context = context
         self.vm = AdminUsersViewModel(context.session.api)
-        self.users: tuple[UserRow, ...] = ()
         self.branch_list: tuple[Branch, ...] = ()
         self.dialog: CreateUserDialog | None = None
 
@@ -177,17 +174,9 @@ class AdminUsersScreen(QWidget):
         top.addWidget(self.new_button)
 
         self.model = RowsModel(COLUMNS, parent=self)
-        self.table = QTableView(body)
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table = picking_table(self.model, body, self._selection)
         self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selection())
+        self.picked: Picked[UserRow] = Picked(self.table, lambda user: user.username)
 
         self.editing = QGroupBox("Selected user", body)
         self.who = QLabel("Select a user in the list", self.editing)
@@ -243,33 +232,29 @@ class AdminUsersScreen(QWidget):
         ).run_in_background()
 
     def _loaded(self, answer: tuple[tuple[UserRow, ...], tuple[Branch, ...]]) -> None:
-        current = self.selected()
-        self.users, self.branch_list = answer
+        users, self.branch_list = answer
         self.panel.show_content()
         self.panel.retry_button.setEnabled(True)
-        active = sum(1 for u in self.users if u.active)
+        active = sum(1 for u in users if u.active)
         self.summary.setText(
-            f"{len(self.users)} users · {active} active · {len(self.branch_list)} branches"
+            f"{len(users)} users · {active} active · {len(self.branch_list)} branches"
         )
         self.branch.clear()
         self.branch.addItem(HEAD_OFFICE, None)
         for branch in self.branch_list:
             self.branch.addItem(branch.label, branch.id)
-        self.model.set_rows([user.row for user in self.users])
-        if current is not None:
-            self.select(current.username)
+        self.picked.replace(users, lambda rows: self.model.set_rows([user.row for user in rows]))
         self._selection()
 
+    @property
+    def users(self) -> tuple[UserRow, ...]:
+        return self.picked.rows
+
     def selected(self) -> UserRow | None:
-        index = self.table.currentIndex()
-        if not index.isValid() or index.row() >= len(self.users):
-            return None
-        return self.users[index.row()]
+        return self.picked.current()
 
     def select(self, username: str) -> None:
-        names = [user.username for user in self.users]
-        if username in names:
-            self.table.selectRow(names.index(username))
+        self.picked.select(username)
 
     def _selection(self) -> None:
         user = self.selected()

@@ -25,17 +25,20 @@ from desktop.viewmodels.my_day import MyDayViewModel
 from desktop.viewmodels.promises import PromiseEntry, PromisesViewModel
 from desktop.viewmodels.record_payment import RecordPaymentViewModel
 from desktop.viewmodels.sync_problems import SyncProblemsViewModel
+from loancore.settings import DEFAULTS, LenderSettings
 
 
 class ServerDay:
     """The server's business date as this session last read it from the cache (None before
-    the first pull reached this desk). One attribute, replaced whole: a worker thread sets
-    it, the UI thread reads it."""
+    the first pull reached this desk), and the lender's settings in force on it (DOMAIN.md's
+    defaults until then). Each attribute is replaced whole: a worker thread sets it, the UI
+    thread reads it."""
 
-    __slots__ = ("told",)
+    __slots__ = ("settings", "told")
 
     def __init__(self) -> None:
         self.told: date | None = None
+        self.settings: LenderSettings = DEFAULTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +46,10 @@ class DeskBook:
     """`cache` is for the view-models this hands out (and for tests that fill it); a screen
     only asks the book.
 
-    The server's business date is read from the cache once when the session starts and again
-    after each sync round (`learn_business_date`, in a QueryOp), so `business_date` costs a
-    screen constructor no disk read. Until the first read lands the desk works to the
-    device's IST date, as a desk that never synced does."""
+    The server's business date and the lender's settings are read from the cache once when
+    the session starts and again after each sync round (`learn_from_cache`, in a QueryOp), so `business_date` and the forms' settings cost a screen constructor no
+    disk read. Until the first read lands the desk works to the device's IST date and
+    DOMAIN.md's default settings, as a desk that never synced does."""
 
     cache: Cache
     day: ServerDay = field(default_factory=ServerDay)
@@ -56,7 +59,16 @@ class DeskBook:
     def business_date(self, now: datetime) -> date:
         return desk_day(now, self.day.told)
 
+    @property
+    def settings(self) -> LenderSettings:
+        return self.day.settings
+
     # -- named reads (run them in a QueryOp) --------------------------------------------------
+
+    def learn_from_cache(self) -> date | None:
+        """The server's date and settings as last pulled (a pull may have moved either)."""
+        self.learn_settings()
+        return self.learn_business_date()
 
     def learn_business_date(self) -> date | None:
         """Reads the server's date as last pulled into the cache and keeps it for
@@ -64,6 +76,12 @@ class DeskBook:
         told = self.cache.business_date()
         self.day.told = told
         return told
+
+    def learn_settings(self) -> LenderSettings:
+        """Reads the lender's settings as last pulled and keeps them for the forms."""
+        settings = self.cache.lender_settings()
+        self.day.settings = settings
+        return settings
 
     def find_loan(self, account_text: str) -> LoanPick | None:
         return find_loan(self.cache, account_text)
@@ -83,13 +101,20 @@ class DeskBook:
         return LoanDetailViewModel(self.cache, loan_id, business_date=business_date)
 
     def record_payment(self, loan_id: str, **details: Any) -> RecordPaymentViewModel:
-        """`details` as `RecordPaymentViewModel` takes them (user, role, business date...)."""
+        """`details` as `RecordPaymentViewModel` takes them (user, role, business date...).
+        Reads the cache (the loan, its dues, the settings): call it off the UI thread."""
         return RecordPaymentViewModel(self.cache, loan_id, **details)
 
     def my_day(
         self, *, user_id: str, business_date: date, clock: Callable[[], datetime]
     ) -> MyDayViewModel:
-        return MyDayViewModel(self.cache, user_id=user_id, business_date=business_date, clock=clock)
+        return MyDayViewModel(
+            self.cache,
+            user_id=user_id,
+            business_date=business_date,
+            settings=self.settings,
+            clock=clock,
+        )
 
     def promises(self, *, business_date: date) -> PromisesViewModel:
         return PromisesViewModel(self.cache, business_date=business_date)
@@ -98,7 +123,11 @@ class DeskBook:
         self, *, user_id: str, business_date: date, replaces: str | None = None
     ) -> PromiseEntry:
         return PromiseEntry(
-            self.cache, user_id=user_id, business_date=business_date, replaces=replaces
+            self.cache,
+            user_id=user_id,
+            business_date=business_date,
+            settings=self.settings,
+            replaces=replaces,
         )
 
     def disputes(self, *, business_date: date) -> DisputesViewModel:

@@ -16,10 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from pydantic import ValidationError
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
-from desktop.cache.models import CachedDispute, CommandResultRow
+from desktop.cache.entry_queries import all_disputes, disputes_of, keep_local_dispute
 from desktop.cache.store import Cache
 from desktop.sync.outbox import queue_command
 from desktop.viewmodels.local_entries import (
@@ -90,8 +88,7 @@ class DisputesViewModel:
     def load(self) -> tuple[DisputeRow, ...]:
         """Open disputes, oldest first: the longest-frozen loans are the ones to resolve."""
         answers = read_answers(self._cache)
-        with self._cache.transaction() as session:
-            found = [row.data for row in session.execute(select(CachedDispute)).scalars()]
+        found = all_disputes(self._cache)
         loans = loans_by_id(self._cache, (str(data.get("loan_id")) for data in found))
         closing = {str(p.get("dispute_id")) for p in answers.payloads("dispute_close")}
         rows = []
@@ -160,16 +157,12 @@ class DisputesViewModel:
             ENTERED_HERE: True,
             COMMAND_ID: str(command_id),
         }
-
-        def write(session: Session) -> None:
-            session.add(CachedDispute(id=str(dispute_id), loan_id=loan.loan_id, data=local))
-
         queue_command(
             self._cache,
             "dispute_open",
             payload.model_dump(mode="json"),
             command_id=command_id,
-            also=write,
+            also=keep_local_dispute(str(dispute_id), loan.loan_id, local),
         )
         return DisputeRow(
             dispute_id=str(dispute_id),
@@ -184,17 +177,10 @@ class DisputesViewModel:
         )
 
     def _has_open_dispute(self, loan_id: str, answers: Answers) -> bool:
-        with self._cache.transaction() as session:
-            rows = [
-                row.data
-                for row in session.execute(
-                    select(CachedDispute).where(CachedDispute.loan_id == loan_id)
-                ).scalars()
-            ]
         return any(
             str(data.get("status") or "open") == "open"
             and answers.state_of(data) is not EntryState.REFUSED
-            for data in rows
+            for data in disputes_of(self._cache, loan_id)
         )
 
     # -- closing ---------------------------------------------------------------------------
@@ -218,12 +204,3 @@ class DisputesViewModel:
         except ValidationError as exc:
             raise EntryRefused(str(exc.errors()[0]["msg"])) from exc
         return queue_command(self._cache, "dispute_close", payload.model_dump(mode="json"))
-
-
-def retire_dispute_open(session: Session, command_id: str) -> None:
-    """Forget a refused dispute here: its answer and the local row it carried."""
-    session.execute(delete(CommandResultRow).where(CommandResultRow.command_id == command_id))
-    carried = select(CachedDispute).where(CachedDispute.data[COMMAND_ID].as_string() == command_id)
-    for row in session.execute(carried).scalars():
-        if row.data.get(ENTERED_HERE):
-            session.delete(row)

@@ -14,8 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
-
+from desktop.cache.loan_queries import loan_row, payments_in_states
 from desktop.cache.models import CachedLoan, CachedPayment
 from desktop.cache.store import Cache
 from desktop.viewmodels.receipt import Balance
@@ -49,8 +48,7 @@ provisional waterfall and of the "more than needed to close" check."""
 
 
 def read_loan(cache: Cache, loan_id: str) -> CachedLoan:
-    with cache.transaction() as session:
-        loan = session.get(CachedLoan, loan_id)
+    loan = loan_row(cache, loan_id)
     if loan is None:
         raise LoanNotCached(f"Loan {loan_id} is not on this computer; sync and try again")
     return loan
@@ -89,14 +87,7 @@ def _one_charge(data: dict[str, Any]) -> list[dict[str, Any]]:
 def unsettled_payments(cache: Cache, loan_id: str) -> list[CachedPayment]:
     """Payments entered here whose effect the cached loan does not show, in entry order
     (UUIDv7 ids sort by the moment they were minted)."""
-    with cache.transaction() as session:
-        stmt = (
-            select(CachedPayment)
-            .where(CachedPayment.loan_id == loan_id)
-            .where(CachedPayment.sync_state.in_(UNSETTLED_STATES))
-            .order_by(CachedPayment.id)
-        )
-        return list(session.execute(stmt).scalars())
+    return payments_in_states(cache, loan_id, UNSETTLED_STATES)
 
 
 def dues_after(

@@ -6,9 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
-
-from desktop.cache.models import CachedLoan, CachedPayment
+from desktop.cache.loan_queries import desk_counts
 from desktop.cache.store import Cache
 from desktop.viewmodels.loans import LoanFilter
 from loancore.roles import Action, Role, actions_for
@@ -112,28 +110,20 @@ def home_figures(cache: Cache, scope: LoanFilter | None = None) -> HomeFigures:
     """`scope` is the Loans list's (`desktop.screens.loans.scope_filter`): the loans counted
     are the ones that list can show, under one status filter or another."""
     where = scope or LoanFilter()
-    with cache.transaction() as session:
-        stmt = select(CachedLoan.status, func.count()).group_by(CachedLoan.status)
-        if where.collector_id is not None:
-            stmt = stmt.where(CachedLoan.collector_id == where.collector_id)
-        if where.branch_id is not None:
-            stmt = stmt.where(CachedLoan.branch_id == where.branch_id)
-        by_status = {str(status): int(n) for status, n in session.execute(stmt).all()}
-        loans = sum(by_status.values())
-        pending_count, pending_paise = session.execute(
-            select(func.count(), func.coalesce(func.sum(CachedPayment.amount_paise), 0)).where(
-                CachedPayment.sync_state == "pending"
-            )
-        ).one()
-        refused = (
-            session.scalar(
-                select(func.count())
-                .select_from(CachedPayment)
-                .where(CachedPayment.sync_state.in_(REFUSED_STATES))
-            )
-            or 0
-        )
-    return HomeFigures(int(loans), int(pending_count), int(pending_paise), int(refused), by_status)
+    counts = desk_counts(
+        cache,
+        collector_id=where.collector_id,
+        branch_id=where.branch_id,
+        refused_states=REFUSED_STATES,
+    )
+    by_status = counts.loans_by_status
+    return HomeFigures(
+        sum(by_status.values()),
+        counts.pending_payments,
+        counts.pending_paise,
+        counts.refused_payments,
+        by_status,
+    )
 
 
 ALERTS_PATH = "/ops/alerts"

@@ -13,18 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
-
-from desktop.cache.models import (
-    CachedDispute,
-    CachedLegalCase,
-    CachedLegalNote,
-    CachedLoan,
-    CachedPayment,
-    CachedPromise,
-    OutboxRow,
-)
-from desktop.cache.store import Cache, paused_by_office
+from desktop.cache.loan_queries import legal_cases_of, loan_payments, promises_and_disputes_of
+from desktop.cache.models import CachedLoan, CachedPayment
+from desktop.cache.store import Cache
 from desktop.sync.api import ApiClient
 from desktop.viewmodels.audit_words import OUTCOME_WORDS, action_words
 from desktop.viewmodels.dues import (
@@ -169,12 +160,13 @@ class LoanDetailViewModel:
         unsettled = unsettled_payments(self._cache, self.loan_id)
         dues, splits = dues_after(cached_dues(loan), unsettled)
         due_dates = due_dates_of(loan)
+        promises, disputes = promises_and_disputes_of(self._cache, self.loan_id)
         return LoanDetail(
             header=header_of(loan, self._cache.dpd_as_of()),
             schedule=self._schedule(loan, dues),
             payments=tuple(self._payments(splits, due_dates)),
-            promises=tuple(self._children(CachedPromise, _promise_line)),
-            disputes=tuple(self._children(CachedDispute, _dispute_line)),
+            promises=_newest_first(_promise_line(data) for data in promises),
+            disputes=_newest_first(_dispute_line(data) for data in disputes),
             legal_cases=tuple(self._legal_lines()),
             closing=desk_quote(loan, dues, self.business_date) if loan.status == "active" else None,
         )
@@ -227,20 +219,7 @@ class LoanDetailViewModel:
     def _payments(
         self, provisional: dict[str, Allocation], due_dates: dict[int, date]
     ) -> Iterable[PaymentLine]:
-        with self._cache.transaction() as session:
-            stmt = (
-                select(CachedPayment)
-                .where(CachedPayment.loan_id == self.loan_id)
-                .order_by(CachedPayment.payment_date.desc(), CachedPayment.id.desc())
-            )
-            payments = list(session.execute(stmt).scalars())
-            paused = set(
-                session.execute(
-                    select(OutboxRow.command_id).where(
-                        OutboxRow.type == "payment", paused_by_office()
-                    )
-                ).scalars()
-            )
+        payments, paused = loan_payments(self._cache, self.loan_id)
         for payment in payments:
             data = payment.data
             pending = payment.sync_state in UNSETTLED_STATES
@@ -261,29 +240,11 @@ class LoanDetailViewModel:
                 pending=pending,
             )
 
-    def _children(self, table: Any, describe: Any) -> Iterable[NoteLine]:
-        with self._cache.transaction() as session:
-            rows = list(
-                session.execute(select(table).where(table.loan_id == self.loan_id)).scalars()
-            )
-        lines: list[NoteLine] = [describe(row.data) for row in rows]
-        return sorted(lines, key=lambda line: (line.when or date.min, line.title), reverse=True)
-
     def _legal_lines(self) -> Iterable[NoteLine]:
-        with self._cache.transaction() as session:
-            cases = list(
-                session.execute(
-                    select(CachedLegalCase).where(CachedLegalCase.loan_id == self.loan_id)
-                ).scalars()
-            )
-            notes = list(
-                session.execute(
-                    select(CachedLegalNote).where(CachedLegalNote.loan_id == self.loan_id)
-                ).scalars()
-            )
+        cases, notes = legal_cases_of(self._cache, self.loan_id)
         for case in cases:
             data = case.data
-            case_notes = [n.data for n in notes if str(n.data.get("case_id")) == case.id]
+            case_notes = [note for note in notes if str(note.get("case_id")) == case.id]
             parts = [f"opened at DPD {data.get('dpd_at_open', '?')}"]
             if data.get("court"):
                 parts.append(f"court {data['court']}")
@@ -336,6 +297,10 @@ def _payment_state(payment: CachedPayment) -> str:
         "reversed": "Reversed",
         "rejected": "Rejected",
     }.get(status, status.replace("_", " ").capitalize())
+
+
+def _newest_first(lines: Iterable[NoteLine]) -> tuple[NoteLine, ...]:
+    return tuple(sorted(lines, key=lambda line: (line.when or date.min, line.title), reverse=True))
 
 
 def _promise_line(data: dict[str, Any]) -> NoteLine:

@@ -17,23 +17,12 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
-
-from desktop.cache.models import (
-    REFUSED_STATUSES,
-    CachedLoan,
-    CommandResultRow,
-    OutboxRow,
-    refusal_clause,
-)
-from desktop.cache.store import Cache, dpd_as_of_in
-
-ENTERED_HERE = "entered_here"
-"""The key that marks a cached row as this desk's own entry, not yet the server's copy."""
-COMMAND_ID = "command_id"
-"""Where a local row keeps the id of the command that carries it, when the two differ."""
-
-__all__ = ["REFUSED_STATUSES", "refusal_clause"]
+from desktop.cache.entry_queries import COMMAND_ID as COMMAND_ID
+from desktop.cache.entry_queries import ENTERED_HERE as ENTERED_HERE
+from desktop.cache.entry_queries import queued_and_refused
+from desktop.cache.loan_queries import loan_by_account, loans_with_ids
+from desktop.cache.models import CachedLoan
+from desktop.cache.store import Cache
 
 
 class EntryState(StrEnum):
@@ -87,27 +76,13 @@ def find_loan(cache: Cache, account_text: str) -> LoanPick | None:
     wanted = normalise_account(account_text)
     if not wanted:
         return None
-    with cache.transaction() as session:
-        loan = session.execute(
-            select(CachedLoan).where(CachedLoan.account_no == wanted).limit(1)
-        ).scalar_one_or_none()
-        return None if loan is None else _pick(loan, dpd_as_of_in(session))
+    loan, dpd_as_of = loan_by_account(cache, wanted)
+    return None if loan is None else _pick(loan, dpd_as_of)
 
 
 def loans_by_id(cache: Cache, ids: Iterable[str]) -> dict[str, LoanPick]:
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    with cache.transaction() as session:
-        found: dict[str, LoanPick] = {}
-        dpd_as_of = dpd_as_of_in(session)
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            for loan in session.execute(
-                select(CachedLoan).where(CachedLoan.id.in_(chunk))
-            ).scalars():
-                found[loan.id] = _pick(loan, dpd_as_of)
-        return found
+    loans, dpd_as_of = loans_with_ids(cache, ids)
+    return {loan.id: _pick(loan, dpd_as_of) for loan in loans}
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,17 +108,9 @@ class Answers:
 
 
 def read_answers(cache: Cache) -> Answers:
-    with cache.transaction() as session:
-        queued = session.execute(select(OutboxRow.command_id, OutboxRow.type, OutboxRow.command))
-        rows = [
-            (str(cid), str(kind), dict(command.get("payload") or {}))
-            for cid, kind, command in queued
-        ]
-        refused = session.execute(
-            select(CommandResultRow.command_id).where(refusal_clause())
-        ).scalars()
-        return Answers(
-            queued=frozenset(cid for cid, _, _ in rows),
-            refused=frozenset(str(cid) for cid in refused),
-            queued_payloads=tuple((kind, payload) for _, kind, payload in rows),
-        )
+    rows, refused = queued_and_refused(cache)
+    return Answers(
+        queued=frozenset(cid for cid, _, _ in rows),
+        refused=frozenset(refused),
+        queued_payloads=tuple((kind, payload) for _, kind, payload in rows),
+    )

@@ -16,15 +16,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import ValidationError
-from sqlalchemy import select
 
-from desktop.cache.models import CachedContact, CachedLoan, CachedPromise, CachedReminder
+from desktop.cache.entry_queries import contacts_by, promises_on, reminders_and_promises
+from desktop.cache.loan_queries import loans_with_ids
+from desktop.cache.models import CachedLoan
 from desktop.cache.store import Cache
 from desktop.sync.outbox import queue_command
 from desktop.viewmodels.loans import LoanFilter, LoanRow, LoanSort, LoansQuery
 from loancore.contract import ContactLogPayload
 from loancore.dates import IST, business_date, format_date, is_contact_hour
 from loancore.money import format_rupees
+from loancore.settings import LenderSettings
 
 OUTSIDE_HOURS_MESSAGE = (
     "Calls and visits are allowed only between 08:00 and 19:00 IST; give the reason for this one"
@@ -116,7 +118,9 @@ def _utc_now() -> datetime:
 
 
 class MyDayViewModel:
-    """`user_id` is the collector whose day this is; `business_date` the server's."""
+    """`user_id` is the collector whose day this is; `business_date` the server's;
+    `settings` the lender's as the desk last learned them (`DeskBook.learn_from_cache`): the
+    constructor reads nothing, so a screen may build it on the UI thread."""
 
     def __init__(
         self,
@@ -124,6 +128,7 @@ class MyDayViewModel:
         *,
         user_id: str,
         business_date: date,
+        settings: LenderSettings,
         clock: Callable[[], datetime] = _utc_now,
         loan_limit: int = 500,
     ) -> None:
@@ -132,8 +137,8 @@ class MyDayViewModel:
         self.business_date = business_date
         self._clock = clock
         self._loan_limit = loan_limit
-        self.contact_window = cache.lender_settings().contact_window
-        """The contact hours the server last sent (a small read, once per screen)."""
+        self.contact_window = settings.contact_window
+        """The contact hours the server last sent."""
 
     def load(self) -> MyDay:
         today, tomorrow = self.business_date, self.business_date + timedelta(days=1)
@@ -200,11 +205,8 @@ class MyDayViewModel:
     # -- reads --------------------------------------------------------------------------------
 
     def _loans_by_id(self, ids: set[str]) -> dict[str, CachedLoan]:
-        if not ids:
-            return {}
-        with self._cache.transaction() as session:
-            rows = session.execute(select(CachedLoan).where(CachedLoan.id.in_(ids))).scalars()
-            return {loan.id: loan for loan in rows}
+        loans, _ = loans_with_ids(self._cache, ids)
+        return {loan.id: loan for loan in loans}
 
     def _promise(self, data: dict[str, Any], loan: CachedLoan | None) -> PromiseDue:
         borrower = (loan.data.get("borrower") or {}) if loan else {}
@@ -219,18 +221,12 @@ class MyDayViewModel:
         )
 
     def _open_promises(self, days: tuple[date, ...]) -> list[PromiseDue]:
-        wanted = {day.isoformat() for day in days}
-        with self._cache.transaction() as session:
-            rows = [
-                promise.data
-                for promise in session.execute(
-                    select(CachedPromise).where(
-                        CachedPromise.data["promised_date"].as_string().in_(wanted)
-                    )
-                ).scalars()
-                if str(promise.data.get("collector_id")) == self.user_id
-                and str(promise.data.get("outcome") or "pending") == "pending"
-            ]
+        rows = [
+            data
+            for data in promises_on(self._cache, days)
+            if str(data.get("collector_id")) == self.user_id
+            and str(data.get("outcome") or "pending") == "pending"
+        ]
         loans = self._loans_by_id({str(data["loan_id"]) for data in rows})
         found = [self._promise(data, loans.get(str(data["loan_id"]))) for data in rows]
         return sorted(found, key=lambda p: (p.promised_date, p.account_no))
@@ -239,21 +235,14 @@ class MyDayViewModel:
         """Reminders not yet done, for today or earlier, shown as the promise they are about,
         once. The server makes two reminders per promise (the day before and the day itself),
         and once both are due the collector has one promise to chase, not two."""
-        with self._cache.transaction() as session:
-            reminders = [
-                row.data
-                for row in session.execute(select(CachedReminder)).scalars()
-                if str(row.data.get("user_id")) == self.user_id
-                and not row.data.get("done_at")
-                and str(row.data.get("remind_on") or "") <= today.isoformat()
-            ]
-            promise_ids = {str(data.get("promise_id")) for data in reminders}
-            promises = {
-                row.id: row.data
-                for row in session.execute(
-                    select(CachedPromise).where(CachedPromise.id.in_(promise_ids))
-                ).scalars()
-            }
+        reminders, promises = reminders_and_promises(
+            self._cache,
+            lambda data: (
+                str(data.get("user_id")) == self.user_id
+                and not data.get("done_at")
+                and str(data.get("remind_on") or "") <= today.isoformat()
+            ),
+        )
         loans = self._loans_by_id({str(data.get("loan_id")) for data in reminders})
         shown = {
             promise_id: self._promise(promises[promise_id], loans.get(str(data.get("loan_id"))))
@@ -263,11 +252,7 @@ class MyDayViewModel:
         return sorted(shown.values(), key=lambda p: (p.promised_date, p.account_no))
 
     def _contacts(self, today: date) -> list[ContactDone]:
-        found: list[tuple[dict[str, Any], bool]] = []
-        with self._cache.transaction() as session:
-            for row in session.execute(select(CachedContact)).scalars():
-                if str(row.data.get("user_id")) == self.user_id:
-                    found.append((row.data, False))
+        found = [(data, False) for data in contacts_by(self._cache, self.user_id)]
         found.extend(
             (queued.command["payload"], True)
             for queued in self._cache.outbox()

@@ -17,10 +17,8 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
-from desktop.cache.models import CachedPromise, CommandResultRow
+from desktop.cache.entry_queries import all_promises, keep_local_promise
 from desktop.cache.store import Cache
 from desktop.format import PROMISE_OUTCOMES, promise_outcome
 from desktop.sync.outbox import queue_command
@@ -45,6 +43,7 @@ from loancore.promises import (
     check_promise_loan,
     latest_promise_date,
 )
+from loancore.settings import LenderSettings
 
 PAST_DATE_MESSAGE = PROMISE_IN_PAST.message
 TOO_FAR_MESSAGE = PROMISE_TOO_FAR.message
@@ -119,8 +118,7 @@ class PromisesViewModel:
 
     def load(self, shown: PromiseFilter = PromiseFilter.ALL) -> PromiseList:
         answers = read_answers(self._cache)
-        with self._cache.transaction() as session:
-            found = [row.data for row in session.execute(select(CachedPromise)).scalars()]
+        found = all_promises(self._cache)
         loans = loans_by_id(self._cache, (str(data.get("loan_id")) for data in found))
         rows = []
         for data in found:
@@ -206,7 +204,9 @@ def promise_input_from(data: dict[str, Any], account_no: str) -> PromiseInput:
 class PromiseEntry:
     """Checks and saves one promise. `replaces` is the command id of a refused promise being
     sent again: its problem record and local row are retired in the transaction that queues
-    the new one, so the collector never sees both, nor neither."""
+    the new one, so the collector never sees both, nor neither. `settings` are the lender's
+    as the desk last learned them (`DeskBook.learn_from_cache`): the constructor reads
+    nothing, so the dialog is built on the UI thread."""
 
     def __init__(
         self,
@@ -214,6 +214,7 @@ class PromiseEntry:
         *,
         user_id: str,
         business_date: date,
+        settings: LenderSettings,
         replaces: str | None = None,
         mint: Callable[[], uuid.UUID] = new_command_id,
     ) -> None:
@@ -222,7 +223,7 @@ class PromiseEntry:
         self.business_date = business_date
         self.replaces = replaces
         self._mint = mint
-        self.horizon_days = cache.lender_settings().promise_horizon_days
+        self.horizon_days = settings.promise_horizon_days
         """How far ahead a promise may be, as the server last sent it."""
 
     def latest_date(self) -> date:
@@ -293,29 +294,14 @@ class PromiseEntry:
             "decided_on": None,
             ENTERED_HERE: True,
         }
-        replaces = self.replaces
-
-        def write(session: Session) -> None:
-            session.add(CachedPromise(id=str(promise_id), loan_id=loan.loan_id, data=local))
-            if replaces is not None:
-                retire_promise(session, replaces)
-
         queue_command(
             self._cache,
             "promise",
             payload.model_dump(mode="json"),
             command_id=promise_id,
-            also=write,
+            also=keep_local_promise(str(promise_id), loan.loan_id, local, replaces=self.replaces),
         )
         return SavedPromise(str(promise_id), loan, amount, promised)
-
-
-def retire_promise(session: Session, command_id: str) -> None:
-    """Forget a refused promise here: its answer and, if still this desk's own, its row."""
-    session.execute(delete(CommandResultRow).where(CommandResultRow.command_id == command_id))
-    row = session.get(CachedPromise, command_id)
-    if row is not None and row.data.get(ENTERED_HERE):
-        session.delete(row)
 
 
 def filter_counts_text(counts: dict[PromiseFilter, int], order: Sequence[PromiseFilter]) -> str:

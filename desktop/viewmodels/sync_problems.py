@@ -15,23 +15,12 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
-
-from desktop.cache.models import CachedDispute, CachedPayment, CachedPromise, CommandResultRow
+from desktop.cache.entry_queries import refusals, retire_refusal
 from desktop.cache.store import Cache
-from desktop.viewmodels.disputes import retire_dispute_open
-from desktop.viewmodels.local_entries import (
-    COMMAND_ID,
-    loans_by_id,
-    refusal_clause,
-)
-from desktop.viewmodels.promises import retire_promise
+from desktop.viewmodels.local_entries import loans_by_id
 from loancore.acceptance import PaymentMode, reference_label
 from loancore.dates import IST, format_date
 from loancore.money import format_rupees
-
-REFUSED_PAYMENT_STATES = ("rejected", "conflict")
 
 KIND_LABELS = {
     "payment": "Payment",
@@ -150,33 +139,8 @@ class SyncProblemsViewModel:
 
     def load(self) -> tuple[SyncProblem, ...]:
         """Newest first: the refusal just met is the one the person came to see."""
-        with self._cache.transaction() as session:
-            results = list(
-                session.execute(
-                    select(CommandResultRow)
-                    .where(refusal_clause())
-                    .order_by(CommandResultRow.answered_at.desc())
-                ).scalars()
-            )
-            ids = [row.command_id for row in results]
-            payments = {
-                row.id: row
-                for row in session.execute(
-                    select(CachedPayment).where(CachedPayment.id.in_(ids))
-                ).scalars()
-            }
-            promises = {
-                row.id: row.data
-                for row in session.execute(
-                    select(CachedPromise).where(CachedPromise.id.in_(ids))
-                ).scalars()
-            }
-            disputes = {
-                str(row.data.get(COMMAND_ID)): row.data
-                for row in session.execute(
-                    select(CachedDispute).where(CachedDispute.data[COMMAND_ID].as_string().in_(ids))
-                ).scalars()
-            }
+        found = refusals(self._cache)
+        results = found.results
         # The refused command kept with its answer says what was sent for every kind; the
         # local copies of payments, promises and opened disputes stand in for answers that
         # arrived before the cache kept commands (and still win for the local fields they
@@ -190,11 +154,11 @@ class SyncProblemsViewModel:
                     payload,
                     sent_text(row.type, payload),
                 )
-        for command_id, payment in payments.items():
+        for command_id, payment in found.payments.items():
             sent[command_id] = (payment.loan_id, payment.data, payment_text(payment.data))
-        for command_id, data in promises.items():
+        for command_id, data in found.promises.items():
             sent[command_id] = (str(data.get("loan_id")), data, promise_text(data))
-        for command_id, data in disputes.items():
+        for command_id, data in found.disputes.items():
             sent[command_id] = (str(data.get("loan_id")), data, sent_text("dispute_open", data))
         loans = loans_by_id(self._cache, (loan_id for loan_id, _, _ in sent.values()))
         problems = []
@@ -225,27 +189,8 @@ class SyncProblemsViewModel:
     def dismiss(self, command_id: str) -> None:
         """Forget the problem here, with the refused entry it left in the lists; the server
         keeps its own record and audit of the refusal."""
-        with self._cache.transaction() as session:
-            retire(session, command_id)
+        retire_refusal(self._cache, command_id)
 
     def retire_payment(self, command_id: str) -> None:
         """After "Edit and send again" queued the new payment."""
         self.dismiss(command_id)
-
-
-def retire(session: Session, command_id: str) -> None:
-    row = session.get(CommandResultRow, command_id)
-    kind = row.type if row is not None else ""
-    if kind == "promise":
-        retire_promise(session, command_id)
-    elif kind == "dispute_open":
-        retire_dispute_open(session, command_id)
-    else:
-        session.execute(delete(CommandResultRow).where(CommandResultRow.command_id == command_id))
-    if kind == "payment":
-        session.execute(
-            delete(CachedPayment).where(
-                CachedPayment.id == command_id,
-                CachedPayment.sync_state.in_(REFUSED_PAYMENT_STATES),
-            )
-        )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, or_, update
+from sqlalchemy import Table, insert, or_, update
 from sqlalchemy.orm import Session
 from uuid6 import uuid7
 
@@ -23,13 +23,11 @@ from sync_server.db.models import (
     AllocationLine,
     ChangeLogEntry,
     InstallmentState,
-    Loan,
-    LoanState,
     Payment,
 )
 from sync_server.db.types import utcnow
 from sync_server.loans.book import NewLoan
-from sync_server.loans.position_sql import POSITION_FIELDS
+from sync_server.loans.position_sql import write_replayed
 from sync_server.payments.views import payment_content_hash
 from sync_server.principal import Principal
 
@@ -125,35 +123,7 @@ def write_histories(
         session.execute(insert(Payment), payments)
     if lines:
         session.execute(insert(AllocationLine), lines)
-    table = cast(Table, InstallmentState.__table__)
-    if installments:
-        session.execute(
-            update(table)
-            .where(table.c.loan_id == bindparam("b_loan"), table.c.seq == bindparam("b_seq"))
-            .values(
-                interest_paid=bindparam("b_interest"),
-                principal_paid=bindparam("b_principal"),
-                paid_off_on=bindparam("b_paid_off_on"),
-            ),
-            installments,
-        )
-    state = cast(Table, LoanState.__table__)
-    if states:
-        names = (*POSITION_FIELDS, "oldest_unpaid_due", "last_payment_date")
-        session.execute(
-            update(state)
-            .where(state.c.loan_id == bindparam("b_loan"))
-            .values({name: bindparam(f"b_{name}") for name in names} | {"updated_at": now}),
-            states,
-        )
-    loans_table = cast(Table, Loan.__table__)
-    if closed:
-        session.execute(
-            update(loans_table)
-            .where(loans_table.c.id == bindparam("b_loan"))
-            .values(status="closed", closed_on=bindparam("b_closed_on")),
-            closed,
-        )
+    write_replayed(session, installments=installments, states=states, closed=closed, now=now)
     if changes:
         session.execute(insert(ChangeLogEntry), [c | {"at": now} for c in changes])
     return Written(len(payments), len(lines), len(closed))

@@ -17,9 +17,8 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 from uuid6 import uuid7
 
@@ -47,16 +46,14 @@ from sync_server.db.engine import Database
 from sync_server.db.models import (
     AllocationLine,
     ChangeLogEntry,
-    InstallmentState,
     Loan,
-    LoanState,
     Payment,
 )
 from sync_server.db.types import utcnow
 from sync_server.demo.plan import PRODUCTS, PlannedLoan, PlannedPayment, instant
 from sync_server.loans.book import NewLoan
 from sync_server.loans.position import InstallmentPaid, shifted_installments
-from sync_server.loans.position_sql import POSITION_FIELDS
+from sync_server.loans.position_sql import write_replayed
 from sync_server.payments.service import payment_facts
 from sync_server.payments.views import payment_content_hash
 from sync_server.principal import Principal
@@ -346,18 +343,6 @@ def _write(session: Session, ledgers: list[_Ledger], rows: _Rows) -> None:
         for seq, state in ledger.paid.items()
         if state.interest_paid or state.principal_paid
     ]
-    table = cast(Table, InstallmentState.__table__)
-    if installments:
-        session.execute(
-            update(table)
-            .where(table.c.loan_id == bindparam("b_loan"), table.c.seq == bindparam("b_seq"))
-            .values(
-                interest_paid=bindparam("b_interest"),
-                principal_paid=bindparam("b_principal"),
-                paid_off_on=bindparam("b_paid_off_on"),
-            ),
-            installments,
-        )
     states = []
     for ledger in ledgers:
         if ledger.last_payment_date is None:
@@ -373,33 +358,12 @@ def _write(session: Session, ledgers: list[_Ledger], rows: _Rows) -> None:
                 "b_last_payment_date": ledger.last_payment_date,
             }
         )
-    state = cast(Table, LoanState.__table__)
-    if states:
-        session.execute(
-            update(state)
-            .where(state.c.loan_id == bindparam("b_loan"))
-            .values(
-                {
-                    name: bindparam(f"b_{name}")
-                    for name in (*POSITION_FIELDS, "oldest_unpaid_due", "last_payment_date")
-                }
-                | {"updated_at": now}
-            ),
-            states,
-        )
     closed = [
         {"b_loan": ledger.booked.loan_id, "b_closed_on": ledger.closed_on}
         for ledger in ledgers
         if ledger.closed_on is not None
     ]
-    loans = cast(Table, Loan.__table__)
-    if closed:
-        session.execute(
-            update(loans)
-            .where(loans.c.id == bindparam("b_loan"))
-            .values(status="closed", closed_on=bindparam("b_closed_on")),
-            closed,
-        )
+    write_replayed(session, installments=installments, states=states, closed=closed, now=now)
     if rows.changes:
         session.execute(insert(ChangeLogEntry), [change | {"at": now} for change in rows.changes])
     for actor, payment, before, after in rows.audits:

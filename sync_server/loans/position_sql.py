@@ -7,9 +7,11 @@ a column of the same name is in a SET clause.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import BigInteger, Date, Table, bindparam, case, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from loancore.allocation import Component
 from sync_server.db.models import (
@@ -210,3 +212,47 @@ REFRESH_AFTER_REVERSAL = _refresh(
     )
     .scalar_subquery()
 )
+
+
+def write_replayed(
+    session: Session,
+    *,
+    installments: list[dict[str, Any]],
+    states: list[dict[str, Any]],
+    closed: list[dict[str, Any]],
+    now: datetime,
+) -> None:
+    """What a replay of payments outside the posting path (the loan book import, the demo's
+    history) left on its loans, in one bulk statement each: every installment's paid amounts
+    (`b_loan`, `b_seq`, `b_interest`, `b_principal`, `b_paid_off_on`), every loan's position
+    (`b_loan`, and `b_<name>` for each of POSITION_FIELDS, `oldest_unpaid_due` and
+    `last_payment_date`), and the loans it closed (`b_loan`, `b_closed_on`)."""
+    table = cast(Table, InstallmentState.__table__)
+    if installments:
+        session.execute(
+            update(table)
+            .where(table.c.loan_id == bindparam("b_loan"), table.c.seq == bindparam("b_seq"))
+            .values(
+                interest_paid=bindparam("b_interest"),
+                principal_paid=bindparam("b_principal"),
+                paid_off_on=bindparam("b_paid_off_on"),
+            ),
+            installments,
+        )
+    state = cast(Table, LoanState.__table__)
+    if states:
+        names = (*POSITION_FIELDS, "oldest_unpaid_due", "last_payment_date")
+        session.execute(
+            update(state)
+            .where(state.c.loan_id == bindparam("b_loan"))
+            .values({name: bindparam(f"b_{name}") for name in names} | {"updated_at": now}),
+            states,
+        )
+    loans = cast(Table, Loan.__table__)
+    if closed:
+        session.execute(
+            update(loans)
+            .where(loans.c.id == bindparam("b_loan"))
+            .values(status="closed", closed_on=bindparam("b_closed_on")),
+            closed,
+        )

@@ -22,6 +22,7 @@ from desktop.viewmodels.promises import PromiseEntry, PromiseInput
 from loancore.acceptance import PaymentMode
 from loancore.contract import PaymentPayload
 from loancore.roles import Role
+from loancore.settings import DEFAULTS
 from tests.desktop.screens.conftest import OFFSCREEN_NOISE, Clock, make_context
 from tests.desktop.screens.demo_server import shoot
 from tests.desktop.viewmodels.cached import BUSINESS_DATE, COLLECTOR, loan_data, put, put_loans
@@ -90,7 +91,7 @@ def test_pictures_of_promises_disputes_and_sync_problems(
 ) -> None:
     loans = _book(cache)
     collector = make_context(cache, clock, tmp_path, Role.COLLECTOR)
-    PromiseEntry(cache, user_id=COLLECTOR, business_date=BUSINESS_DATE).save(
+    PromiseEntry(cache, user_id=COLLECTOR, business_date=BUSINESS_DATE, settings=DEFAULTS).save(
         PromiseInput("LN0000006", "7,000", "13-03-2026", "will pay after harvest")
     )
     DisputesViewModel(cache, business_date=BUSINESS_DATE).open_dispute(

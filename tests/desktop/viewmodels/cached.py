@@ -9,11 +9,13 @@ fixtures take a DPD, as people think of a loan, and store the date that reads as
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, event, insert
 
 from desktop.cache.models import CachedLoan
 from desktop.cache.store import Cache
@@ -161,3 +163,19 @@ def bulk_loans(cache: Cache, loans: list[dict[str, Any]]) -> None:
     with cache.transaction() as session:
         session.execute(insert(cast(Table, CachedLoan.__table__)), rows)
     cache.apply_changes([], cache.cursor(), dpd_as_of=DPD_AS_OF)
+
+
+@contextmanager
+def statements_run(cache: Cache) -> Iterator[list[str]]:
+    """Every SQL statement the cache runs inside the block, as text: what the UI thread may
+    run there (a keystroke's check, a screen's constructor) must leave it empty."""
+    statements: list[str] = []
+
+    def counted(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(cache.engine, "before_cursor_execute", counted)
+    try:
+        yield statements
+    finally:
+        event.remove(cache.engine, "before_cursor_execute", counted)

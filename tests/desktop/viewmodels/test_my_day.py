@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from desktop.cache.store import Cache
+from desktop.viewmodels.desk import DeskBook
 from desktop.viewmodels.my_day import OUTSIDE_HOURS_MESSAGE, MyDayViewModel
 from loancore.settings import DEFAULTS
 from tests.desktop.viewmodels.cached import (
@@ -59,7 +60,10 @@ def _promise(loan_no: int, on: str, **extra: Any) -> dict[str, Any]:
 
 
 def _day(cache: Cache, now: datetime = NOON_IST) -> MyDayViewModel:
-    return MyDayViewModel(cache, user_id=COLLECTOR, business_date=BUSINESS_DATE, clock=lambda: now)
+    """As the screen gets it: from a desk book that has learned the cached settings."""
+    book = DeskBook(cache)
+    book.learn_settings()
+    return book.my_day(user_id=COLLECTOR, business_date=BUSINESS_DATE, clock=lambda: now)
 
 
 def test_only_my_active_loans_are_listed_worst_first(cache: Cache) -> None:

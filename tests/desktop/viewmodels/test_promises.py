@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from desktop.cache.models import CachedPromise
 from desktop.cache.store import Cache
+from desktop.viewmodels.desk import DeskBook
 from desktop.viewmodels.local_entries import EntryRefused, EntryState
 from desktop.viewmodels.promises import (
     PAST_DATE_MESSAGE,
@@ -67,7 +68,11 @@ def _promise(
 
 
 def _entry(cache: Cache, **kw: Any) -> PromiseEntry:
-    return PromiseEntry(cache, user_id=COLLECTOR, business_date=BUSINESS_DATE, **kw)
+    """As the dialog gets it, with the settings a desk book learns from the cache."""
+    book = DeskBook(cache)
+    return PromiseEntry(
+        cache, user_id=COLLECTOR, business_date=BUSINESS_DATE, settings=book.learn_settings(), **kw
+    )
 
 
 def test_filters_count_promises_due_today_this_week_and_broken(

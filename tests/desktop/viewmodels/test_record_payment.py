@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from desktop.cache.store import Cache
 from desktop.settings import LenderDetails
@@ -27,6 +26,7 @@ from tests.desktop.viewmodels.cached import (
     open_cache,
     put,
     put_loans,
+    statements_run,
     synced_payment,
 )
 
@@ -279,18 +279,10 @@ def test_each_keystroke_is_checked_in_memory_without_a_cache_read(
     payments entered are read once (off the UI thread), and `update` runs no SQL at all."""
     put(cache, "payment", synced_payment(loan, reference="RB-1001", payment_date="2026-03-09"))
     desk = _desk(cache, loan)
-    statements: list[str] = []
-
-    def counted(*args: Any) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(cache.engine, "before_cursor_execute", counted)
-    try:
+    with statements_run(cache) as statements:
         seen = desk.update(amount_text="5,000", reference="RB-1001")
         desk.update(date_text="09-03-2026", mode="upi")
         desk.update(mode="cash")
-    finally:
-        event.remove(cache.engine, "before_cursor_execute", counted)
     assert statements == []
     assert [r.code for r in seen.refusals] == ["duplicate_reference"]
     assert seen.split

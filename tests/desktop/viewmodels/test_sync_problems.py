@@ -19,6 +19,7 @@ from desktop.viewmodels.promises import PromiseEntry, PromiseInput, promise_inpu
 from desktop.viewmodels.sync_problems import NOT_KEPT, Resend, SyncProblemsViewModel
 from loancore.acceptance import PaymentMode
 from loancore.contract import PaymentPayload
+from loancore.settings import DEFAULTS
 from tests.desktop.viewmodels.cached import (
     BUSINESS_DATE,
     COLLECTOR,
@@ -129,7 +130,7 @@ def test_a_duplicate_that_repeats_a_refusal_is_a_problem_and_a_conflict_cannot_b
 def test_a_refused_promise_can_be_sent_again_as_a_new_entry(
     cache: Cache, loan: dict[str, Any]
 ) -> None:
-    entry = PromiseEntry(cache, user_id=COLLECTOR, business_date=BUSINESS_DATE)
+    entry = PromiseEntry(cache, user_id=COLLECTOR, business_date=BUSINESS_DATE, settings=DEFAULTS)
     old = entry.save(PromiseInput("LN0000001", "1,500", "11-03-2026", "after harvest"))
     cache.settle(
         [{"id": old.promise_id, "status": "rejected", "code": "forbidden", "reason": "No"}]
@@ -141,7 +142,11 @@ def test_a_refused_promise_can_be_sent_again_as_a_new_entry(
     assert typed == PromiseInput("LN0000001", "1,500.00", "11-03-2026", "after harvest")
 
     PromiseEntry(
-        cache, user_id=COLLECTOR, business_date=BUSINESS_DATE, replaces=problem.command_id
+        cache,
+        user_id=COLLECTOR,
+        business_date=BUSINESS_DATE,
+        settings=DEFAULTS,
+        replaces=problem.command_id,
     ).save(typed)
 
     assert SyncProblemsViewModel(cache).load() == ()
