@@ -1,4 +1,5 @@
-"""Writing the demo plan: the organisation, the loans, their older histories in bulk, then the
+"""Writing the demo plan: the organisation (branches, each with its collection account at
+HDFC Bank, users, products), the loans, their older histories in bulk, then the
 last weeks day by day (payments, casework, day-ends, weekly scores; see timeline.py), so that
 every figure on screen comes out of the real paths."""
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from loancore.roles import Role
 from sync_server.audit import service as audit
 from sync_server.auth.service import create_user
+from sync_server.banks.service import create_account
 from sync_server.db.engine import Database
 from sync_server.db.models import Branch, LegalCase, Loan, LoanState, Product
 from sync_server.demo.casework import collections_work
@@ -76,6 +78,16 @@ def _write_org(
             for code, name, strategy, *_ in PRODUCTS
         ],
     )
+    for number, (code, _name, _, pin) in enumerate(BRANCHES, start=1):
+        create_account(
+            session,
+            SYSTEM,
+            code=f"HDFC-{code}",
+            bank_name="HDFC Bank",
+            account_no=f"50200{pin}{number:05d}",
+            ifsc=f"HDFC000{pin}",
+            branch_id=branch_ids[code],
+        )
     principals: dict[str, Principal] = {}
     for user in users:
         branch_id = branch_ids[user.branch_code] if user.branch_code else None
