@@ -71,7 +71,9 @@ def pnc(desk: Desk) -> dict[str, object]:
     return body
 
 
-def test_an_admin_sets_up_an_account_cleaned_and_audited(desk: Desk, pnc: dict[str, object]) -> None:
+def test_an_admin_sets_up_an_account_cleaned_and_audited(
+    desk: Desk, pnc: dict[str, object]
+) -> None:
     assert pnc["code"] == "HDFC-PNC"
     assert pnc["account_no"] == "50200012345678", "the admin sees the number whole"
     assert pnc["ifsc"] == "HDFC0000123"
@@ -132,9 +134,7 @@ def test_a_duplicate_code_or_number_is_a_conflict_that_changes_nothing(
     assert after[1] == before[1] + 2, "each refusal is audited on its own"
 
 
-def test_only_an_admin_writes_and_others_read_masked(
-    desk: Desk, pnc: dict[str, object]
-) -> None:
+def test_only_an_admin_writes_and_others_read_masked(desk: Desk, pnc: dict[str, object]) -> None:
     finance = desk.actors.user(Role.FINANCE)
     for who in (desk.manager, finance, desk.collector):
         assert _create(desk, {**PNC, "code": "X1"}, by=who).status_code == 403
@@ -146,9 +146,7 @@ def test_only_an_admin_writes_and_others_read_masked(
     for who in (desk.manager, finance, desk.admin):
         listed = desk.http.get(URL, headers=desk.headers(who))
         assert listed.status_code == 200, listed.text
-        assert [(a["code"], a["account_no"]) for a in listed.json()] == [
-            ("HDFC-PNC", "XXXX5678")
-        ]
+        assert [(a["code"], a["account_no"]) for a in listed.json()] == [("HDFC-PNC", "XXXX5678")]
     own = desk.http.get(f"{URL}/hdfc-pnc", headers=desk.headers(finance))
     assert own.json()["account_no"] == "XXXX5678"
     whole = desk.http.get(f"{URL}/hdfc-pnc", headers=desk.headers(desk.admin))
