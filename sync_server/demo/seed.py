@@ -53,6 +53,8 @@ class DemoSummary:
     by_profile: dict[str, int] = field(default_factory=dict)
     buckets: dict[str, int] = field(default_factory=dict)
     users: tuple[DemoUser, ...] = ()
+    accounts: tuple[str, ...] = ()
+    """The collection accounts set up, one per branch, as "HDFC-PNC (Pune Camp)"."""
     day_end_ran: bool = False
     day_ends: int = 0
     weeks_scored: int = 0
@@ -78,7 +80,7 @@ def _write_org(
             for code, name, strategy, *_ in PRODUCTS
         ],
     )
-    for number, (code, _name, _, pin) in enumerate(BRANCHES, start=1):
+    for number, (code, _name, _, pin) in enumerate(BRANCHES, start=1):  # HDFC-PNC, HDFC-NSK, …
         create_account(
             session,
             SYSTEM,
@@ -152,7 +154,11 @@ def seed_demo(
     plan = plan_demo(loans, seed, today)
     users = demo_users()
     booked, principals = write_book(db, plan, users)
-    summary = DemoSummary(loans=len(booked), users=users)
+    summary = DemoSummary(
+        loans=len(booked),
+        users=users,
+        accounts=tuple(f"HDFC-{code} ({name})" for code, name, _, _ in BRANCHES),
+    )
     first = cut_off(today, scored_weeks)
     summary.payments = post_history(db, history_before(booked, first), principals)
     owners = {b.loan_id: (b.new.branch_id, b.new.collector_id or uuid.UUID(int=0)) for b in booked}
@@ -214,6 +220,7 @@ def describe(summary: DemoSummary) -> str:
         if summary.first_day
         else "Collector scores: none (no day-end has run)",
         "Loans by bucket: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.buckets.items())),
+        "Collection accounts (cash deposits go into these): " + ", ".join(summary.accounts),
         f"Users (password for every one: {DEMO_PASSWORD}):",
     ]
     lines += [
