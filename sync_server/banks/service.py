@@ -57,6 +57,18 @@ def number_key(raw: str | None) -> str:
     return cleaned.rsplit("/", 1)[-1]
 
 
+def same_number(one: str | None, other: str | None) -> bool:
+    """One account in two spellings. "HDFC0000123/50200012345678" is the admin's
+    50200012345678, but two numbers that both name their bank ("45050050/12345",
+    "10020030/12345") are two accounts at two banks."""
+    if not one or not other:
+        return False
+    a, b = (re.sub(r"[\s-]", "", n.upper()) for n in (one, other))
+    if "/" in a and "/" in b:
+        return a == b
+    return number_key(a) == number_key(b)
+
+
 def masked(account_no: str | None) -> str:
     """The last four characters only, as lists and slips show the lender's accounts."""
     if not account_no:
@@ -145,8 +157,7 @@ def account_named(session: Session, actor: Principal, code: str) -> BankAccount:
 
 def find_by_number(session: Session, number: str | None) -> BankAccount | None:
     """The account whose number is `number` in any spelling a statement uses, or None."""
-    key = number_key(number)
-    if not key:
+    if not number_key(number):
         return None
     exact = session.execute(
         select(BankAccount).where(BankAccount.account_no == number)
@@ -156,7 +167,7 @@ def find_by_number(session: Session, number: str | None) -> BankAccount | None:
     accounts = session.execute(
         select(BankAccount).where(BankAccount.account_no.is_not(None)).limit(MAX_ACCOUNTS)
     ).scalars()
-    return next((a for a in accounts if number_key(a.account_no) == key), None)
+    return next((a for a in accounts if same_number(a.account_no, number)), None)
 
 
 def _refuse_duplicate_number(session: Session, number: str, but: int | None = None) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from sync_server.audit import service as audit
-from sync_server.banks.service import find_by_number, masked, number_key
+from sync_server.banks.service import find_by_number, same_number
 from sync_server.db.models import BankAccount, BankLine, StatementImport
 from sync_server.db.types import utcnow
 from sync_server.flags.service import require_enabled
@@ -158,7 +158,7 @@ def _account(session: Session, statement: Statement, code: str | None) -> tuple[
         ).scalar_one_or_none()
         if account is None and by_number is not None:
             raise StatementRefused(
-                f"line 1: the statement is for account {masked(statement.account)}, set up as "
+                f"line 1: the statement is for account {statement.account}, set up as "
                 f"{by_number.code}; import it with --account {by_number.code} or without --account"
             )
     else:
@@ -182,11 +182,11 @@ def _account(session: Session, statement: Statement, code: str | None) -> tuple[
     if (
         statement.account
         and account.account_no
-        and number_key(statement.account) != number_key(account.account_no)
+        and not same_number(statement.account, account.account_no)
     ):
         raise StatementRefused(
-            f"line 1: the statement is for account {masked(statement.account)}, "
-            f"not {account.code} ({masked(account.account_no)})"
+            f"line 1: the statement is for account {statement.account}, "
+            f"not {account.code} ({account.account_no})"
         )
     return account, created
 
