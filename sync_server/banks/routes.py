@@ -71,7 +71,7 @@ def create_account(
         principal,
         action="bank_account.create",
         entity="bank_account",
-        entity_id=body.code.strip().upper(),
+        entity_id=service.audit_code(body.code),
         db=db,
     ):
         made = service.create_account(
@@ -107,7 +107,7 @@ def change_account(
         principal,
         action="bank_account.change",
         entity="bank_account",
-        entity_id=code.strip().upper(),
+        entity_id=service.audit_code(code),
         db=db,
     ):
         changed = service.change_account(session, principal, code, change)

@@ -102,8 +102,17 @@ def clean_ifsc(raw: str) -> str:
     return ifsc
 
 
+def audit_code(raw: str) -> str:
+    """The code a refusal is audited under: as typed when it is a code, else a placeholder
+    (a NUL or a control character would not even be stored)."""
+    code = raw.strip().upper()
+    return code if CODE.fullmatch(code) else "(not a code)"
+
+
 def clean_bank_name(raw: str) -> str:
     name = " ".join(raw.split())
+    if any(not c.isprintable() for c in name):
+        raise ValidationFailed("A bank name of letters, digits and punctuation only")
     if len(name) < 2 or len(name) > BANK_NAME_LIMIT:
         raise ValidationFailed(f"A bank name of 2 to {BANK_NAME_LIMIT} characters")
     return name

@@ -103,6 +103,8 @@ def test_an_admin_sets_up_an_account_cleaned_and_audited(
         ({"account_no": "5020001234567A"}, "9 to 18 digits"),
         ({"code": "HDFC PNC"}, "account code"),
         ({"bank_name": " x "}, "bank name"),
+        ({"bank_name": "HDFC\x00Bank"}, "bank name"),
+        ({"code": "HD\x00FC"}, "account code"),
         ({"branch_id": 999_999}, "no branch"),
         ({"currency": "EUR"}, "currency"),
         ({"colour": "blue"}, "colour"),
