@@ -15,6 +15,8 @@ Least privilege, in the lender's terms:
 - an auditor reads everything, verifies the audit chain, and writes nothing;
 - an integration account is the loan origination system, not a person: it can only create
   loans (POST /loans, new disbursements), reads nothing and cannot use the desk;
+- an admin sets up the lender's collection accounts (bank, number, IFSC, branch); finance,
+  the branch managers (who deposit into them) and the auditor read them;
 - an admin is the superuser of a small lender: every action, including backdating a payment
   beyond the branch manager's limit. Maker-checker separation (a reversal approved by someone
   other than its requester) is a rule about users, enforced by the service, not by roles.
@@ -52,6 +54,7 @@ class Action(StrEnum):
     VIEW_JOBS = "view_jobs"
     VIEW_USERS = "view_users"
     VIEW_FLAGS = "view_flags"
+    VIEW_BANK_ACCOUNTS = "view_bank_accounts"
     SYNC = "sync"
     # Collections work
     RECORD_PAYMENT = "record_payment"
@@ -79,6 +82,7 @@ class Action(StrEnum):
     MANAGE_USERS = "manage_users"
     MANAGE_FLAGS = "manage_flags"
     MANAGE_SETTINGS = "manage_settings"
+    MANAGE_BANK_ACCOUNTS = "manage_bank_accounts"
     RUN_JOBS = "run_jobs"
     BACKDATE_BEYOND_MANAGER_LIMIT = "backdate_beyond_manager_limit"
 
@@ -104,6 +108,7 @@ READ_ONLY_ACTIONS: frozenset[Action] = frozenset(
         Action.VIEW_JOBS,
         Action.VIEW_USERS,
         Action.VIEW_FLAGS,
+        Action.VIEW_BANK_ACCOUNTS,
         Action.SYNC,
     }
 )
@@ -130,6 +135,7 @@ _TABLE: dict[Action, frozenset[Role]] = {
     Action.VIEW_JOBS: frozenset({_A, _AU}),
     Action.VIEW_USERS: frozenset({_A, _AU}),
     Action.VIEW_FLAGS: frozenset({_A, _AU}),
+    Action.VIEW_BANK_ACCOUNTS: frozenset({_A, _BM, _F, _AU}),
     Action.SYNC: _PEOPLE,
     Action.RECORD_PAYMENT: frozenset({_A, _BM, _C, _F}),
     Action.LOG_PROMISE: frozenset({_A, _BM, _C}),
@@ -151,6 +157,7 @@ _TABLE: dict[Action, frozenset[Role]] = {
     Action.MANAGE_USERS: frozenset({_A}),
     Action.MANAGE_FLAGS: frozenset({_A}),
     Action.MANAGE_SETTINGS: frozenset({_A}),
+    Action.MANAGE_BANK_ACCOUNTS: frozenset({_A}),
     Action.RUN_JOBS: frozenset({_A}),
     Action.BACKDATE_BEYOND_MANAGER_LIMIT: frozenset({_A}),
 }

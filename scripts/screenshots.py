@@ -31,11 +31,14 @@ WAIT_S = 60.0
 # role guide -> (demo user, the screens its guide shows, in order)
 GUIDES: dict[str, tuple[str, tuple[str, ...]]] = {
     "collector": ("col.pnc1", ("home", "my_day", "loans", "promises")),
-    "branch-manager": ("bm.pnc", ("home", "dashboard", "payment_review", "collector_performance")),
+    "branch-manager": (
+        "bm.pnc",
+        ("home", "dashboard", "payment_review", "cash_deposits", "collector_performance"),
+    ),
     "finance": ("finance", ("dashboard", "collector_performance", "loans")),
     "legal": ("legal", ("legal_cases", "disputes")),
     "auditor": ("auditor", ("audit_log", "dashboard")),
-    "admin": ("admin", ("home", "admin_users", "admin_flags")),
+    "admin": ("admin", ("home", "admin_users", "bank_accounts", "admin_flags")),
 }
 
 

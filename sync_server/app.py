@@ -45,6 +45,7 @@ FEATURE_ROUTERS = (
     "sync_server.sync.routes",
     "sync_server.jobs.routes",
     "sync_server.reconciliation.routes",
+    "sync_server.banks.routes",
     "sync_server.health.routes",
     "sync_server.ops.routes",
     "sync_server.reports.routes",

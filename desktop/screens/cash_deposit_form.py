@@ -1,5 +1,6 @@
 """The form where branch staff make a cash deposit: tick the cash receipts the slip carries,
-give the slip or pickup number, the bank account and the date, and send.
+give the slip or pickup number, choose the bank account (the open collection accounts of the
+branch, from a list an admin keeps under Collection accounts) and the date, and send.
 
 Thin: the receipts and the decision come from `CashDepositViewModel`; each call runs as an op
 object; a refusal (a receipt already in a deposit, a slip used twice) is shown in the server's
@@ -16,6 +17,7 @@ from datetime import date
 from desktop.format import day, rupees
 from desktop.operations import QueryOp
 from desktop.qt import (
+    QComboBox,
     QFormLayout,
     QHBoxLayout,
     QKeySequence,
@@ -30,6 +32,7 @@ from desktop.qt import (
     QWidget,
     Signal,
 )
+from desktop.viewmodels.bank_accounts import WHO_SETS_UP, BankAccount
 from desktop.viewmodels.cash_deposits import CashDepositViewModel, CashReceipt
 from desktop.viewmodels.online import message_for
 from desktop.viewmodels.reconciliation import DepositRow
@@ -58,6 +61,7 @@ class CashDepositForm(QWidget):
         self.receipts: tuple[CashReceipt, ...] = ()
         self.receipt_list = QListWidget(self)
         self.receipt_list.setObjectName("depositReceipts")
+        self.receipt_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.empty = QLabel(NO_RECEIPTS, self)
         self.empty.setObjectName("emptyState")
         self.empty.hide()
@@ -65,8 +69,17 @@ class CashDepositForm(QWidget):
         self.slip = QLineEdit(self)
         self.slip.setPlaceholderText("slip or pickup number, as on the counterfoil")
         self.slip.setMaxLength(32)
-        self.account = QLineEdit(self)
-        self.account.setPlaceholderText("bank account code, e.g. HDFC01")
+        self.accounts: tuple[BankAccount, ...] = ()
+        self.account = QComboBox(self)
+        self.account.setObjectName("depositAccount")
+        self.account.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.account.setMinimumContentsLength(16)
+        self.no_account = QLabel(WHO_SETS_UP, self)
+        self.no_account.setObjectName("warning")
+        self.no_account.setWordWrap(True)
+        self.no_account.hide()
         self.on = QLineEdit(day(today), self)
         self.on.setPlaceholderText("DD-MM-YYYY")
         self.send = QPushButton(f"Make deposit ({send_keys})", self)
@@ -83,10 +96,13 @@ class CashDepositForm(QWidget):
         bottom.addWidget(self.total, 1)
         bottom.addWidget(self.send)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Cash receipts in no deposit yet (Space ticks, Ctrl+A all):", self))
+        intro = QLabel("Cash receipts in no deposit yet (Space ticks, Ctrl+A all):", self)
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
         layout.addWidget(self.receipt_list, 1)
         layout.addWidget(self.empty)
         layout.addLayout(fields)
+        layout.addWidget(self.no_account)
         layout.addLayout(bottom)
         layout.addWidget(self.message)
         QShortcut(
@@ -102,7 +118,31 @@ class CashDepositForm(QWidget):
 
     def load(self) -> None:
         if self.allowed:
-            self._run(self.vm.receipts, self.show_receipts, progress=None)
+            self._run(self.vm.load, self._loaded, progress=None)
+
+    def _loaded(self, found: tuple[tuple[CashReceipt, ...], tuple[BankAccount, ...]]) -> None:
+        receipts, accounts = found
+        self.show_accounts(accounts)
+        self.show_receipts(receipts)
+
+    def show_accounts(self, accounts: tuple[BankAccount, ...]) -> None:
+        """The open accounts as a choice list, the one chosen before kept; none: who sets
+        them up, and nothing can be sent."""
+        kept = self.account.currentData()
+        self.accounts = accounts
+        self.account.clear()
+        for account in accounts:
+            self.account.addItem(account.choice, account.code)
+            self.account.setItemData(
+                self.account.count() - 1,
+                f"{account.choice} · {account.branch or 'any branch'}",
+                Qt.ItemDataRole.ToolTipRole,
+            )
+        if kept is not None and self.account.findData(kept) >= 0:
+            self.account.setCurrentIndex(self.account.findData(kept))
+        self.account.setEnabled(bool(accounts))
+        self.no_account.setVisible(not accounts)
+        self.send.setEnabled(bool(accounts))
 
     def show_receipts(self, receipts: tuple[CashReceipt, ...]) -> None:
         self.receipts = receipts
@@ -144,12 +184,12 @@ class CashDepositForm(QWidget):
 
     def submit(self) -> None:
         chosen, slip = self.chosen(), self.slip.text()
-        account, on = self.account.text(), self.on.text()
+        account, on = self.account.currentData() or "", self.on.text()
         self.send.setEnabled(False)
         self._run(lambda: self.vm.make(chosen, slip, account, on), self._made, progress="Sending…")
 
     def _made(self, deposit: DepositRow) -> None:
-        self.send.setEnabled(True)
+        self.send.setEnabled(bool(self.accounts))
         self.slip.clear()
         counted = "1 receipt" if deposit.receipts == 1 else f"{deposit.receipts} receipts"
         self.say(
@@ -168,7 +208,7 @@ class CashDepositForm(QWidget):
         self.message.setVisible(bool(words))
 
     def _failed(self, exc: Exception) -> None:
-        self.send.setEnabled(True)
+        self.send.setEnabled(bool(self.accounts))
         self.say(message_for(exc))
 
     def _run(

@@ -64,6 +64,7 @@ class CashDepositsScreen(QWidget):
         heading = QLabel("Cash deposits", self)
         heading.setObjectName("heading")
         self.summary = QLabel(self)
+        self.summary.setWordWrap(True)  # a long sentence wraps rather than widening the screen
         self.refresh_button = QPushButton("Refresh (Ctrl+R)", self)
         self.refresh_button.setShortcut("Ctrl+R")
         top = QHBoxLayout()

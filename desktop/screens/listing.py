@@ -19,7 +19,12 @@ from desktop.viewmodels.reconciliation import CollectorCash, DepositRow
 
 
 class Listing(QStackedWidget):
-    """A table, or a sentence when it has no rows: an empty queue is good news, said plainly."""
+    """A table, or a sentence when it has no rows: an empty queue is good news, said plainly.
+
+    The first column (a name, a slip) takes the room left and elides what does not fit; the
+    figures beside it keep their full width, so a long name never pushes the last column
+    (the age of cash in hand) behind a scroll bar or squeezes the window's navigation.
+    """
 
     def __init__(
         self, headers: Sequence[str], empty: str, right: set[int], parent: QWidget
@@ -33,8 +38,13 @@ class Listing(QStackedWidget):
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.setAlternatingRowColors(True)
         self.view.verticalHeader().setVisible(False)
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.view.horizontalHeader().setStretchLastSection(True)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(48)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.view.setWordWrap(False)
         self.empty = QLabel(empty, self)
         self.empty.setObjectName("emptyState")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)

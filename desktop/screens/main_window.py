@@ -44,6 +44,8 @@ __all__ = ["SCREENS", "MainWindow", "ScreenSpec", "register"]
 LONG_ROUND_MS = 1500
 DEFAULT_SIZE = QSize(1100, 700)
 """The first size, before the window has been moved or resized (then that is remembered)."""
+NAV_LABEL_PADDING = 56
+"""The icon's gap, the item's and the list's margins, the selection's rounding, a scroll bar."""
 NAV_ROW_HEIGHT = 38
 NOTICE_MS = 60_000
 """How long the notice of a new refusal stays in the status bar (the count stays)."""
@@ -88,6 +90,8 @@ class MainWindow(QMainWindow):
                 item.setToolTip(f"{spec.title} (Ctrl+{position + 1})")
             self.nav.addItem(item)
         self.nav.currentRowChanged.connect(self._open_row)
+        self.nav.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.nav.setMinimumWidth(self._nav_width())
 
         splitter = QSplitter()
         splitter.addWidget(self.nav)
@@ -108,6 +112,13 @@ class MainWindow(QMainWindow):
             self.nav.setCurrentRow(0)
 
     # -- navigation ------------------------------------------------------------------------
+
+    def _nav_width(self) -> int:
+        """Room for the longest label with its icon: a wide screen beside it shrinks (its
+        tables elide) rather than the navigation cutting "Cash deposits" to "Cash de…"."""
+        metrics = self.nav.fontMetrics()
+        widest = max((metrics.horizontalAdvance(s.title) for s in self.specs), default=0)
+        return widest + self.nav.iconSize().width() + NAV_LABEL_PADDING
 
     def nav_keys(self) -> list[str]:
         return [spec.key for spec in self.specs]

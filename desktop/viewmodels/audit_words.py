@@ -8,6 +8,8 @@ ACTION_WORDS = {
     "auth.logout": "Signed out",
     "auth.refresh": "Sign-in renewed",
     "auth.refresh_reuse": "Old sign-in token reused",
+    "bank_account.change": "Collection account changed",
+    "bank_account.create": "Collection account set up",
     "branch.create": "Branch added",
     "contact.log": "Call or visit logged",
     "demo.seed": "Demo book built",
@@ -43,7 +45,11 @@ ACTION_WORDS = {
 """What each audit code means, in the words an auditor uses; a code not here is still shown
 readably ("job.day_end" as "Job: day end")."""
 OUTCOME_WORDS = {"ok": "Done", "denied": "Denied", "refused": "Refused"}
-ENTITY_WORDS = {"legal_case": "Legal case", "flag": "Kill switch"}
+ENTITY_WORDS = {
+    "legal_case": "Legal case",
+    "flag": "Kill switch",
+    "bank_account": "Collection account",
+}
 
 
 def action_words(code: str) -> str:

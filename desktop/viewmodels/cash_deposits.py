@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from desktop.viewmodels.bank_accounts import BankAccount, BankAccountsViewModel
 from desktop.viewmodels.online import Api, iso_day, items, mapping, text, whole
 from desktop.viewmodels.reconciliation import BASE, DepositRow
 from loancore.dates import InvalidDate, parse_date
@@ -55,6 +56,14 @@ class CashDepositViewModel:
             for row in (mapping(i, "a cash receipt") for i in rows)
         )
 
+    def accounts(self) -> tuple[BankAccount, ...]:
+        """The open collection accounts this person may deposit into (a branch manager: their
+        branch's and the lender-wide ones; the server decides which)."""
+        return BankAccountsViewModel(self.api).accounts(active_only=True)
+
+    def load(self) -> tuple[tuple[CashReceipt, ...], tuple[BankAccount, ...]]:
+        return self.receipts(), self.accounts()
+
     @staticmethod
     def total(chosen: Sequence[CashReceipt]) -> int:
         return sum(receipt.amount_paise for receipt in chosen)
@@ -75,7 +84,7 @@ class CashDepositViewModel:
             raise DepositRefused(f"A slip or pickup number is at most {SLIP_LIMIT} characters")
         account = bank_account.strip().upper()
         if not account:
-            raise DepositRefused("Give the bank account the cash was paid into")
+            raise DepositRefused("Choose the bank account the cash was paid into")
         try:
             day = parse_date(on)
         except InvalidDate as error:

@@ -52,6 +52,10 @@ WHAT_YOU_CAN_DO: dict[Action, tuple[str, str]] = {
         "Change the lender's limits, charges and thresholds",
         "admin_settings",
     ),
+    Action.MANAGE_BANK_ACCOUNTS: (
+        "Set up the lender's collection accounts the branches deposit cash into",
+        "bank_accounts",
+    ),
     Action.IMPORT_LOANS: (
         "Import the lender's Excel loan book and compare it with LoanDesk in the parallel run",
         "loan_book",

@@ -1,4 +1,5 @@
-"""Writing the demo plan: the organisation, the loans, their older histories in bulk, then the
+"""Writing the demo plan: the organisation (branches, each with its collection account at
+HDFC Bank, users, products), the loans, their older histories in bulk, then the
 last weeks day by day (payments, casework, day-ends, weekly scores; see timeline.py), so that
 every figure on screen comes out of the real paths."""
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from loancore.roles import Role
 from sync_server.audit import service as audit
 from sync_server.auth.service import create_user
+from sync_server.banks.service import create_account
 from sync_server.db.engine import Database
 from sync_server.db.models import Branch, LegalCase, Loan, LoanState, Product
 from sync_server.demo.casework import collections_work
@@ -51,6 +53,8 @@ class DemoSummary:
     by_profile: dict[str, int] = field(default_factory=dict)
     buckets: dict[str, int] = field(default_factory=dict)
     users: tuple[DemoUser, ...] = ()
+    accounts: tuple[str, ...] = ()
+    """The collection accounts set up, one per branch, as "HDFC-PNC (Pune Camp)"."""
     day_end_ran: bool = False
     day_ends: int = 0
     weeks_scored: int = 0
@@ -76,6 +80,16 @@ def _write_org(
             for code, name, strategy, *_ in PRODUCTS
         ],
     )
+    for number, (code, _name, _, pin) in enumerate(BRANCHES, start=1):  # HDFC-PNC, HDFC-NSK, …
+        create_account(
+            session,
+            SYSTEM,
+            code=f"HDFC-{code}",
+            bank_name="HDFC Bank",
+            account_no=f"50200{pin}{number:05d}",
+            ifsc=f"HDFC000{pin}",
+            branch_id=branch_ids[code],
+        )
     principals: dict[str, Principal] = {}
     for user in users:
         branch_id = branch_ids[user.branch_code] if user.branch_code else None
@@ -140,7 +154,11 @@ def seed_demo(
     plan = plan_demo(loans, seed, today)
     users = demo_users()
     booked, principals = write_book(db, plan, users)
-    summary = DemoSummary(loans=len(booked), users=users)
+    summary = DemoSummary(
+        loans=len(booked),
+        users=users,
+        accounts=tuple(f"HDFC-{code} ({name})" for code, name, _, _ in BRANCHES),
+    )
     first = cut_off(today, scored_weeks)
     summary.payments = post_history(db, history_before(booked, first), principals)
     owners = {b.loan_id: (b.new.branch_id, b.new.collector_id or uuid.UUID(int=0)) for b in booked}
@@ -202,6 +220,7 @@ def describe(summary: DemoSummary) -> str:
         if summary.first_day
         else "Collector scores: none (no day-end has run)",
         "Loans by bucket: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.buckets.items())),
+        "Collection accounts (cash deposits go into these): " + ", ".join(summary.accounts),
         f"Users (password for every one: {DEMO_PASSWORD}):",
     ]
     lines += [

@@ -25,6 +25,7 @@ from loancore.dates import format_date
 from loancore.roles import Action, Role
 from sync_server.audit import service as audit
 from sync_server.auth.access import require_permission
+from sync_server.banks.service import account_for_deposit
 from sync_server.db.models import (
     BankAccount,
     CashDeposit,
@@ -103,13 +104,7 @@ def make_deposit(
     if not wanted or len(wanted) > MAX_RECEIPTS_PER_DEPOSIT:
         raise ValidationFailed(f"A deposit carries 1 to {MAX_RECEIPTS_PER_DEPOSIT} receipts")
     refuse_if_locked(session, "This deposit", deposit_date)
-    account = session.execute(
-        select(BankAccount).where(BankAccount.code == bank_account.strip().upper())
-    ).scalar_one_or_none()
-    if account is None:
-        raise ValidationFailed(f"There is no bank account {bank_account.strip().upper()}")
-    if account.currency != "INR":
-        raise ValidationFailed(f"Bank account {account.code} is in {account.currency}, not INR")
+    account = account_for_deposit(session, bank_account, branch)
     receipts = list(session.execute(select(Payment).where(Payment.id.in_(wanted))).scalars())
     _check_receipts(session, receipts, wanted, branch, deposit_date)
     deposit = CashDeposit(

@@ -17,6 +17,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from sync_server.audit import service as audit
+from sync_server.banks.service import find_by_number, same_number
 from sync_server.db.models import BankAccount, BankLine, StatementImport
 from sync_server.db.types import utcnow
 from sync_server.flags.service import require_enabled
@@ -143,19 +144,25 @@ def _check_fits(line: StatementLine) -> None:
 
 
 def _account(session: Session, statement: Statement, code: str | None) -> tuple[BankAccount, bool]:
+    """The account the statement goes into: the one named, else the one set up with the
+    statement's number (in whatever spelling the bank uses), else a bare new one."""
     if code is None and not statement.account:
         raise StatementRefused(
             "line 1: this statement does not name its bank account; give one with --account"
         )
     wanted = code.strip().upper() if code else None
+    by_number = find_by_number(session, statement.account)
     if wanted is not None:
         account = session.execute(
             select(BankAccount).where(BankAccount.code == wanted)
         ).scalar_one_or_none()
+        if account is None and by_number is not None:
+            raise StatementRefused(
+                f"line 1: the statement is for account {statement.account}, set up as "
+                f"{by_number.code}; import it with --account {by_number.code} or without --account"
+            )
     else:
-        account = session.execute(
-            select(BankAccount).where(BankAccount.account_no == statement.account)
-        ).scalar_one_or_none()
+        account = by_number
     created = account is None
     if account is None:
         account = BankAccount(
@@ -163,6 +170,7 @@ def _account(session: Session, statement: Statement, code: str | None) -> tuple[
             account_no=statement.account,
             currency=statement.currency,
             created_at=utcnow(),
+            active=True,
         )
         session.add(account)
         session.flush()
@@ -171,7 +179,11 @@ def _account(session: Session, statement: Statement, code: str | None) -> tuple[
             f"line 1: bank account {account.code} is in {account.currency}, "
             f"the statement in {statement.currency}"
         )
-    if statement.account and account.account_no and statement.account != account.account_no:
+    if (
+        statement.account
+        and account.account_no
+        and not same_number(statement.account, account.account_no)
+    ):
         raise StatementRefused(
             f"line 1: the statement is for account {statement.account}, "
             f"not {account.code} ({account.account_no})"

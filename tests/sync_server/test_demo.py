@@ -20,6 +20,8 @@ from sync_server.db.engine import Database
 from sync_server.db.models import (
     AllocationLine,
     AuditEntry,
+    BankAccount,
+    Branch,
     ChangeLogEntry,
     Charge,
     CollectorScore,
@@ -109,6 +111,18 @@ def test_the_demo_book_follows_its_seed_and_covers_every_bucket(db: Database) ->
     assert DEMO_PASSWORD in printed
     assert f"{LOANS} loans" in printed
     assert f"Collector scores: {summary.weeks_scored} closed weeks" in printed
+    assert "HDFC-PNC (Pune Camp)" in printed
+    with db.read_only() as session:
+        accounts = session.execute(
+            select(BankAccount.code, Branch.code, BankAccount.active)
+            .join(Branch, Branch.id == BankAccount.branch_id)
+            .order_by(BankAccount.code)
+        ).all()
+    assert [tuple(a) for a in accounts] == [
+        ("HDFC-KOP", "KOP", True),
+        ("HDFC-NSK", "NSK", True),
+        ("HDFC-PNC", "PNC", True),
+    ], "one collection account per branch, so a branch can deposit cash from the start"
     with pytest.raises(Conflict, match="already holds the demo"):
         seed_demo(db, loans=LOANS, seed=7, today=TODAY)
 

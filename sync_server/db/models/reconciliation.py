@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,7 +33,13 @@ from sync_server.db.types import UTCDateTime, utcnow
 
 
 class BankAccount(Base):
-    """One of the lender's collection accounts; `code` is what finance calls it (--account)."""
+    """One of the lender's collection accounts; `code` is what finance calls it (--account).
+
+    An admin sets an account up (bank, number, IFSC, the branch whose cash it takes) before
+    the first deposit; a statement for a number nobody set up still makes a bare account
+    (no bank name, no branch) so the bank's lines are never turned away. `branch_id` None is
+    an account that takes any branch's cash; an inactive account takes no new deposit.
+    """
 
     __tablename__ = "bank_accounts"
 
@@ -40,6 +48,10 @@ class BankAccount(Base):
     account_no: Mapped[str | None] = mapped_column(String(64), unique=True)
     currency: Mapped[str] = mapped_column(String(3))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    bank_name: Mapped[str | None] = mapped_column(String(80))
+    ifsc: Mapped[str | None] = mapped_column(String(11))
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class StatementImport(Base):

@@ -18,7 +18,7 @@ from desktop.screens.cash_deposits import NO_CASH, CashDepositsScreen
 from desktop.viewmodels.reconciliation import BASE
 from loancore.dates import business_date
 from loancore.roles import Action, Role, can
-from sync_server.db.models import BankAccount, Payment, User
+from sync_server.db.models import Payment, User
 from tests.desktop.screens.conftest import OFFSCREEN_NOISE, press, type_text
 from tests.desktop.screens.demo_server import SERVER_NOW, DemoServer, demo_server, shoot
 
@@ -29,9 +29,8 @@ MANAGER = "bm.pnc"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """The demo seeds each branch's collection account (HDFC-PNC, HDFC-NSK, HDFC-KOP)."""
     with demo_server(tmp_path_factory.mktemp("demo-deposits")) as server:
-        with server.db.unit_of_work() as session:
-            session.add(BankAccount(code="HDFC01", account_no="50200012345678", currency="INR"))
         yield server
 
 
@@ -48,7 +47,7 @@ def test_a_branch_manager_deposits_a_cash_receipt_and_it_leaves_cash_in_hand(
     assert not can(Role.BRANCH_MANAGER, Action.VIEW_RECONCILIATION)
     screen = CashDepositsScreen(demo.context(MANAGER, tmp_path))
     qtbot.add_widget(screen)
-    screen.resize(1280, 720)
+    screen.resize(1180, 860)
     screen.show()
     form = screen.deposit_form
     qtbot.wait_until(lambda: screen.cash is not None and bool(form.receipts), timeout=15_000)
@@ -78,7 +77,10 @@ def test_a_branch_manager_deposits_a_cash_receipt_and_it_leaves_cash_in_hand(
     assert form.chosen() == [first]
     assert form.total.text() == f"1 receipt chosen, total {rupees(first.amount_paise)}"
     type_text(qtbot, form.slip, "PNC-0042")
-    type_text(qtbot, form.account, "hdfc01")
+    choices = [form.account.itemData(i) for i in range(form.account.count())]
+    assert choices == ["HDFC-PNC"], "a manager chooses among their own branch's open accounts"
+    assert form.account.currentText().startswith("HDFC-PNC · HDFC Bank XXXX")
+    assert form.no_account.isHidden()
     assert form.on.text() == day(business_date(SERVER_NOW))
     assert form.send.text() == "Make deposit (Ctrl+Return)"
     assert shoot(screen, "cash-deposits")
@@ -86,7 +88,7 @@ def test_a_branch_manager_deposits_a_cash_receipt_and_it_leaves_cash_in_hand(
     qtbot.wait_until(
         lambda: (
             form.message.text()
-            == f"Deposit PNC-0042 into HDFC01 made: 1 receipt, {rupees(first.amount_paise)}"
+            == f"Deposit PNC-0042 into HDFC-PNC made: 1 receipt, {rupees(first.amount_paise)}"
         )
     )
     assert form.message.objectName() == "notice"
@@ -124,7 +126,7 @@ def test_a_branch_with_no_cash_waiting_says_so(
         "POST",
         f"{BASE}/deposits",
         json={
-            "bank_account": "HDFC01",
+            "bank_account": "HDFC-KOP",
             "slip_no": "KOP-0001",
             "deposit_date": business_date(SERVER_NOW).isoformat(),
             "receipt_ids": [r.payment_id for r in form.receipts],

@@ -138,7 +138,10 @@ def test_finance_makes_a_cash_deposit_from_the_keyboard_and_sees_a_refusal(
     assert form.total.text().startswith("1 receipt chosen, total ₹")
     assert form.message.isHidden()
     type_text(qtbot, form.slip, "00555")
-    type_text(qtbot, form.account, "HDFC01")
+    assert form.account.findData("HDFC-PNC") >= 0, "finance sees every branch's open account"
+    form.account.setFocus()
+    form.account.setCurrentIndex(form.account.findData("HDFC01"))
+    assert form.account.currentData() == "HDFC01"
     assert form.on.text() == day(business_date(SERVER_NOW))
     assert shoot(screen, "reconciliation-deposit")
     press(qtbot, form.on, Qt.Key.Key_Return)

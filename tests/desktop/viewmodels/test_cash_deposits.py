@@ -32,7 +32,7 @@ NASHIK = CashReceipt("p2", "col.nsk1", date(2026, 11, 20), 50000, "RB-2", 2)
         ([PUNE, NASHIK], "00123", "HDFC01", "20-11-2026", "A deposit carries the cash of one"),
         ([PUNE], "  ", "HDFC01", "20-11-2026", "Give the slip or pickup number"),
         ([PUNE], "0" * 33, "HDFC01", "20-11-2026", "at most 32 characters"),
-        ([PUNE], "00123", " ", "20-11-2026", "Give the bank account"),
+        ([PUNE], "00123", " ", "20-11-2026", "Choose the bank account"),
         ([PUNE], "00123", "HDFC01", "31-02-2026", "February 2026 has 28 days"),
     ],
 )
