@@ -182,9 +182,16 @@ class BankAccountsScreen(QWidget):
         row = self.table.currentIndex().row()
         if 0 <= row < len(self.accounts):
             code = self.accounts[row].code
-            QueryOp(parent=self, op=lambda: self.vm.account(code), success=self.edit).failure(
-                self._failed
-            ).run_in_background()
+            QueryOp(
+                parent=self, op=lambda: self.vm.account(code), success=self._chosen_read
+            ).failure(self._failed).run_in_background()
+
+    def _chosen_read(self, account: BankAccount) -> None:
+        # Reads run in the background and may land out of order (focus picks the first row,
+        # then the admin's row): the form follows the row that is current, not the last answer.
+        row = self.table.currentIndex().row()
+        if 0 <= row < len(self.accounts) and self.accounts[row].code == account.code:
+            self.edit(account)
 
     # -- the form ---------------------------------------------------------------------------
 
