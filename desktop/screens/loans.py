@@ -79,8 +79,10 @@ class LoansScreen(QWidget):
         self.model = LoansTableModel(query, self, where=self._base)
 
         self.search = QLineEdit(self)
-        self.search.setPlaceholderText(
-            "Search: borrower name, account number, or its number (22 finds …000022)"
+        self.search.setPlaceholderText("Search: name or account number (22 finds …000022)")
+        self.search.setToolTip(
+            "A borrower's name, a whole account number, or the number at its end: "
+            "22 finds …000022"
         )
         self.search.setClearButtonEnabled(True)
         self.bucket = QComboBox(self)
