@@ -112,6 +112,11 @@ class ScheduleRow(Base):
     __table_args__ = (
         UniqueConstraint("loan_id", "seq", name="uq_schedule_rows_loan_seq"),
         Index("ix_schedule_rows_loan_due", "loan_id", "due_date"),
+        # The month's demand (reports.service): a month of due dates is one range, and the
+        # amounts ride in the index, so no table row is read (migration 0017).
+        Index(
+            "ix_schedule_rows_due_demand", "due_date", "loan_id", "interest_due", "principal_due"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

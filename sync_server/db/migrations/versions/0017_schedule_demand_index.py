@@ -1,0 +1,34 @@
+"""An index for the month's demand: installments falling due in a date range, over the book.
+
+The MIS sums `interest_due + principal_due` of the schedule rows due in a month (and month to
+date, and for each month of its trend), joined to their loans. Without this index the only way
+in was per loan (`ix_schedule_rows_loan_due`): every loan looked up, every matching row read
+from the table. Leading with `due_date` makes a month one range of the index; carrying
+`loan_id` and both amounts makes the range all the statement reads of schedule rows, so no
+table row is fetched (an index-only read on SQLite, and on PostgreSQL once the table has been
+vacuumed).
+
+Revision ID: 0017
+Revises: 0015 (to be chained after 0016 when the branches meet)
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0017"
+down_revision = "0015"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_index(
+        "ix_schedule_rows_due_demand",
+        "schedule_rows",
+        ["due_date", "loan_id", "interest_due", "principal_due"],
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_schedule_rows_due_demand", table_name="schedule_rows")
