@@ -12,7 +12,8 @@ Bank accounts belong to the lender, not to a branch, so a branch's MIS carries n
 (None), rather than the lender's under the branch's name.
 
 The book side, scoped like every other figure (a branch's MIS: its own receipts and deposits),
-the reconciliation queues' rules (reconciliation.queues) read at the date instead of now:
+the reconciliation queues' rules (reconciliation.queues, restated here since the two
+packages stay apart) read at the date instead of now:
 - missing in bank: digital receipts and cash deposits dated on or before the last date whose
   `missing_in_bank_working_days`-th bank working day is behind the as-of date, that no bank
   line was matched to at the close;
@@ -39,15 +40,16 @@ to the re-run of a later date.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from loancore.acceptance import PaymentMode
-from sync_server.reconciliation.windows import overdue_through, windows_on
+from loancore.dates import add_working_days
 from sync_server.reports.figures import QueueLine, Ratio, ReconciliationStatus
 from sync_server.reports.query import Scope, ist_midnight_after, rows
+from sync_server.settings.service import settings_on
 
 _LIVE_MATCH = """EXISTS (SELECT 1 FROM bank_matches m WHERE m.bank_line_id = b.id
     AND m.matched_at < :until AND (m.unmatched_at IS NULL OR m.unmatched_at >= :until))"""
@@ -91,7 +93,7 @@ def reconciliation_status(session: Session, scope: Scope, day: date) -> Reconcil
 
 
 def missing_in_bank(session: Session, scope: Scope, day: date) -> QueueLine:
-    window = windows_on(session, day).missing_in_bank_working_days
+    window = settings_on(session, day).missing_in_bank_working_days
     return _queue(
         session,
         window,
@@ -110,7 +112,7 @@ def missing_in_bank(session: Session, scope: Scope, day: date) -> QueueLine:
 
 
 def cash_in_hand(session: Session, scope: Scope, day: date) -> QueueLine:
-    window = windows_on(session, day).cash_in_hand_working_days
+    window = settings_on(session, day).cash_in_hand_working_days
     return _queue(
         session,
         window,
@@ -128,7 +130,7 @@ def _queue(session: Session, window: int, day: date, statement: str, **params: A
     row = rows(
         session,
         statement,
-        through=overdue_through(day, window),
+        through=_late_through(day, window),
         until=ist_midnight_after(day),
         cash=PaymentMode.CASH.value,
         **params,
@@ -140,6 +142,22 @@ def _queue(session: Session, window: int, day: date, statement: str, **params: A
         amount=int(row[1]),
         oldest_age_days=None if oldest is None else (day - oldest).days,
     )
+
+
+_LONGEST_WALK_DAYS = 120
+
+
+def _late_through(day: date, working_days: int) -> date:
+    """The latest date whose `working_days`-th bank working day is behind `day`: an entry
+    dated then or earlier is late on `day` (the queues' rule; reports and reconciliation do
+    not import one another). Working days are at least five a week, so a settings window
+    (at most 30) is found well within the walk's bound."""
+    through = day - timedelta(days=1)
+    for _ in range(_LONGEST_WALK_DAYS):
+        if add_working_days(through, working_days) < day:
+            break
+        through -= timedelta(days=1)
+    return through
 
 
 def _date(value: object) -> date | None:
