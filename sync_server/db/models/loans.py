@@ -85,6 +85,9 @@ class Loan(Base):
     __table_args__ = (
         Index("ix_loans_branch_status", "branch_id", "status"),
         Index("ix_loans_collector_status", "collector_id", "status"),
+        # Whether a loan was in the book on a due date, read per schedule row by the month's
+        # demand (reports.service) without fetching the loan's row (migration 0017).
+        Index("ix_loans_in_book", "id", "disbursement_date", "status", "closed_on", "branch_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
