@@ -1,9 +1,9 @@
 """Indexes for the month's demand: installments falling due in a date range, over the book.
 
 The MIS sums `interest_due + principal_due` of the schedule rows due in a month (and month to
-date, and for each month of its trend), joined to their loans. Without this index the only way
-in was per loan (`ix_schedule_rows_loan_due`): every loan looked up, every matching row read
-from the table. Leading with `due_date` makes a month one range of the index; carrying
+date, and for each month of its trend), joined to their loans. Without these indexes SQLite walked every
+loan and read its rows through `ix_schedule_rows_loan_due` and the table, and PostgreSQL read
+the whole table (a parallel sequential scan). Leading with `due_date` makes a month one range of the index; carrying
 `loan_id` and both amounts makes the range all the statement reads of schedule rows, so no
 table row is fetched (an index-only read on SQLite, and on PostgreSQL once the table has been
 vacuumed). PostgreSQL then hash-joins the loans; SQLite looks each row's loan up by id, and
