@@ -33,8 +33,7 @@ PostgreSQL at 1,000,000 was not run: its build alone took 677 s at 300,000 on th
   queue statements):
   - under load 8.7-9.9 (other tests of mine running): before 27.05 s, slowest 2.79 s (the
     demand), plain 0.081 s (334x); main's tip with the due-date index only, under load
-    9.2-8.5: 36.88 s,
-    slowest 2.55 s (still the demand), plain 0.052 s.
+    9.2-8.5: 36.88 s, slowest 2.55 s (still the demand), plain 0.052 s.
   - with both indexes, quieter: under load 6.0-5.5, 8.46 s, slowest 0.48 s (the demand), plain
     0.038 s (224x); then back to back, before under load 4.9-4.8: 4.58 s, slowest 0.50 s (the
     demand), plain 0.009 s (530x); after under load 3.9-4.0: 5.77 s, slowest 0.32 s (now a
