@@ -27,6 +27,19 @@ installments a loan:
   195 s; plain count and sum 0.37 s; MIS figures 26.0 s (70x; slowest 2.3 s, the same demand).
 - Earlier, 100,000 loans: SQLite 8.30 s (330x the plain count and sum), PostgreSQL 5.39 s (159x).
 PostgreSQL at 1,000,000 was not run: its build alone took 677 s at 300,000 on the loaded machine.
+- Migration 0017 (schedule_rows(due_date, loan_id, interest_due, principal_due) and
+  loans(id, disbursement_date, status, closed_on, branch_id)), SQLite, 100,000 loans, one run
+  each, before from main's tip and after from this tree (which also adds the two reconciliation
+  queue statements):
+  - under load 8.7-9.9 (other tests of mine running): before 27.05 s, slowest 2.79 s (the
+    demand), plain 0.081 s (334x); main's tip with the due-date index only, under load
+    9.2-8.5: 36.88 s, slowest 2.55 s (still the demand), plain 0.052 s.
+  - with both indexes, quieter: under load 6.0-5.5, 8.46 s, slowest 0.48 s (the demand), plain
+    0.038 s (224x); then back to back, before under load 4.9-4.8: 4.58 s, slowest 0.50 s (the
+    demand), plain 0.009 s (530x); after under load 3.9-4.0: 5.77 s, slowest 0.32 s (now a
+    collections statement over allocation lines, no longer the demand), plain 0.023 s (256x).
+  The whole MIS moves with the machine's load far more than with the index; the demand is no
+  longer the slowest statement. 1,000,000 loans was not re-measured.
 """
 
 from __future__ import annotations

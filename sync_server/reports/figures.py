@@ -119,8 +119,7 @@ class TrendPoint:
 @dataclass(frozen=True)
 class ReconciliationStatus:
     """Bank credit lines by the as-of date and how many the book has matched (whole lender
-    only; see reports.reconciliation). `not_yet_reported` names the reconciliation figures the
-    MIS does not give yet, so the report says so instead of leaving them out silently."""
+    only; see reports.reconciliation)."""
 
     credit_lines: int
     credit_amount: int
@@ -130,7 +129,19 @@ class ReconciliationStatus:
     unmatched_amount: int
     matched_share: Ratio
     oldest_unmatched: date | None
-    not_yet_reported: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class QueueLine:
+    """One reconciliation queue as it stood at the as-of date's close (see
+    reports.reconciliation): the entries late by then, their amount, and the oldest one's age
+    in calendar days (None when the queue is empty). `window` is the lender's setting in force
+    that day, in bank working days, after which an entry counts as late."""
+
+    window: int
+    entries: int
+    amount: int
+    oldest_age_days: int | None
 
 
 @dataclass(frozen=True)
@@ -160,6 +171,8 @@ class MisFigures:
     collectors: tuple[CollectorLine, ...]
     trend: tuple[TrendPoint, ...]
     reconciliation: ReconciliationStatus | None
+    missing_in_bank: QueueLine
+    cash_in_hand: QueueLine
 
     def canonical(self) -> str:
         """The figures as one JSON text with sorted keys, dates in ISO form and no spaces."""

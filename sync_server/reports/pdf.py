@@ -29,7 +29,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from sync_server.reports.figures import BUCKETS, LEFT_BOOK, MisFigures, Ratio
+from sync_server.reports.figures import BUCKETS, LEFT_BOOK, MisFigures, QueueLine, Ratio
 from sync_server.reports.fonts import FONT, FONT_BOLD, register_fonts
 from sync_server.reports.query import IST
 from sync_server.reports.wording import count, day, percent, rupees
@@ -116,18 +116,47 @@ def _collections_rows(f: MisFigures) -> list[list[str]]:
     ]
 
 
+def _queues(f: MisFigures) -> Table:
+    """What the book holds and the bank has not shown, or the branch has not deposited, past
+    the lender's windows at the date's close."""
+
+    def line(name: str, q: QueueLine) -> list[str]:
+        oldest = "none" if q.oldest_age_days is None else f"{count(q.oldest_age_days)} days"
+        days = "working day" if q.window == 1 else "working days"
+        return [f"{name} (over {q.window} {days})", count(q.entries), rupees(q.amount), oldest]
+
+    return _table(
+        [
+            ["Late at the day's close", "Entries", "Amount", "Oldest"],
+            line("Missing in bank", f.missing_in_bank),
+            line("Cash in hand", f.cash_in_hand),
+        ],
+        [85 * mm, 20 * mm, 40 * mm, 25 * mm],
+    )
+
+
+_QUEUES_NOTE = (
+    "Missing in bank: digital receipts and cash deposits in the book that no bank line matched "
+    "by the close. Cash in hand: cash receipts in no deposit by the close. Windows are the "
+    "lender's settings on the date, in bank working days."
+)
+
+
 def _reconciliation(f: MisFigures) -> list[Any]:
-    """The bank side: credit lines and how many the book has matched; a branch's MIS says
-    why it has none, and every report names what is not reported yet."""
+    """The bank side (credit lines and how many the book has matched; a branch's MIS says why
+    it has none), then the book side: missing in bank and cash in hand."""
     heading = Paragraph("Reconciliation with the bank statements", HEADING)
     r = f.reconciliation
     if r is None:
         return [
             heading,
             Paragraph(
-                "Bank accounts are the lender's, not a branch's: see the MIS of all branches.",
+                "Bank accounts are the lender's, not a branch's: see the MIS of all branches "
+                "for the bank's credit lines.",
                 BODY,
             ),
+            _queues(f),
+            Paragraph(_QUEUES_NOTE, NOTE),
         ]
     oldest = day(r.oldest_unmatched) if r.oldest_unmatched else "none"
     return [
@@ -151,7 +180,9 @@ def _reconciliation(f: MisFigures) -> list[Any]:
             ],
             [85 * mm, 30 * mm, 50 * mm],
         ),
-        Paragraph("Not reported yet: " + ", ".join(r.not_yet_reported) + ".", NOTE),
+        Spacer(1, 3 * mm),
+        _queues(f),
+        Paragraph(_QUEUES_NOTE, NOTE),
     ]
 
 

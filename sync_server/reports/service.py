@@ -40,7 +40,11 @@ from sync_server.reports.query import (
     month_start,
     rows,
 )
-from sync_server.reports.reconciliation import reconciliation_status
+from sync_server.reports.reconciliation import (
+    cash_in_hand,
+    missing_in_bank,
+    reconciliation_status,
+)
 
 __all__ = ["UnknownBranch", "mis_figures"]
 
@@ -268,4 +272,6 @@ def mis_figures(session: Session, day: date, branch: str | None = None) -> MisFi
         collectors=collectors,
         trend=_trend(session, scope, day),
         reconciliation=reconciliation_status(session, scope, day),
+        missing_in_bank=missing_in_bank(session, scope, day),
+        cash_in_hand=cash_in_hand(session, scope, day),
     )

@@ -86,7 +86,16 @@ def _reconciliation(book: Workbook, f: MisFigures) -> None:
             ["Unmatched amount", Money(r.unmatched_amount)],
             ["Matched share (by amount)", r.matched_share],
             ["Oldest unmatched booked on", day(r.oldest_unmatched) if r.oldest_unmatched else None],
-            ["Not reported yet", ", ".join(r.not_yet_reported)],
+        ]
+    for name, q in (("Missing in bank", f.missing_in_bank), ("Cash in hand", f.cash_in_hand)):
+        rows += [
+            [f"{name}: window (working days)", Count(q.window)],
+            [f"{name}: entries", Count(q.entries)],
+            [f"{name}: amount", Money(q.amount)],
+            [
+                f"{name}: oldest (days)",
+                None if q.oldest_age_days is None else Count(q.oldest_age_days),
+            ],
         ]
     _sheet(book, "Reconciliation", ["Figure", "Value"], rows)
 

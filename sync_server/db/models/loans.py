@@ -85,6 +85,9 @@ class Loan(Base):
     __table_args__ = (
         Index("ix_loans_branch_status", "branch_id", "status"),
         Index("ix_loans_collector_status", "collector_id", "status"),
+        # Whether a loan was in the book on a due date, read per schedule row by the month's
+        # demand (reports.service) without fetching the loan's row (migration 0017).
+        Index("ix_loans_in_book", "id", "disbursement_date", "status", "closed_on", "branch_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -112,6 +115,11 @@ class ScheduleRow(Base):
     __table_args__ = (
         UniqueConstraint("loan_id", "seq", name="uq_schedule_rows_loan_seq"),
         Index("ix_schedule_rows_loan_due", "loan_id", "due_date"),
+        # The month's demand (reports.service): a month of due dates is one range, and the
+        # amounts ride in the index, so no table row is read (migration 0017).
+        Index(
+            "ix_schedule_rows_due_demand", "due_date", "loan_id", "interest_due", "principal_due"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -1,7 +1,7 @@
 """The reconciliation status in the MIS against a reckoning written here over the ORM's rows:
 bank credit lines by the day's close, matched when a match was live at that instant (made
 before it, not undone before it), the rest unmatched; none for a branch's MIS; shown in the
-PDF and the XLSX with what is not reported yet."""
+PDF and the XLSX."""
 
 from __future__ import annotations
 
@@ -127,11 +127,10 @@ def test_the_status_agrees_with_a_reckoning_over_the_rows(built: Database) -> No
     assert status.unmatched_amount == amount - matched_amount
     assert status.matched_share == Ratio(matched_amount, amount)
     assert status.oldest_unmatched == oldest == date(2026, 4, 5)
-    assert status.not_yet_reported == ("missing in bank", "cash in hand")
     assert branch is None
 
 
-def test_the_documents_show_it_and_what_is_not_reported_yet(built: Database) -> None:
+def test_the_documents_show_it(built: Database) -> None:
     _statement(built)
     now = datetime(2026, 4, 13, 3, 0, tzinfo=UTC)
     with built.read_only() as session:
@@ -142,7 +141,6 @@ def test_the_documents_show_it_and_what_is_not_reported_yet(built: Database) -> 
     last = pypdf.PdfReader(io.BytesIO(pdf)).pages[-1].extract_text()
     assert "Reconciliation with the bank statements" in last
     assert format_rupees(status.unmatched_amount) in last
-    assert "Not reported yet: missing in bank, cash in hand." in last
     assert "50100012345678" not in last
     sheet = openpyxl.load_workbook(io.BytesIO(render_xlsx(figures, now)))["Reconciliation"]
     values = {row[0]: row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
