@@ -13,7 +13,7 @@ reads no table row either. Without it SQLite gained nothing from the first index
 walk over every loan for a look-up per row.
 
 Revision ID: 0017
-Revises: 0015 (to be chained after 0016 when the branches meet)
+Revises: 0016
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
