@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -55,10 +56,13 @@ def run_due_jobs(
     clock: Clock,
     timetable: Timetable | None = None,
     backups: BackupPlan | None = None,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> list[str]:
     """One tick: whatever is due and not yet done. Refusals (kill switch, another runner,
     a week waiting for its day-end) are logged and retried on a later tick. The nightly
-    backup (when a folder is configured) follows the day-end it is named after."""
+    backup (when a folder is configured) follows the day-end it is named after. Between
+    jobs the tick asks `stopping()`: a server shutting down starts no further job, and what
+    is left is due again at the next start."""
     timetable = timetable or Timetable()
     now = clock.now()
     done: list[str] = []
@@ -69,6 +73,8 @@ def run_due_jobs(
         log.warning("day-end not run: %s", exc.message)
     finally:
         check_late(db, clock)  # a failed or refused day-end may also be a late one
+    if stopping():
+        return done
     week = timetable.weekly_due_week(now)
     with db.read_only() as session:
         row = ledger_row(session, WEEKLY_SCORES, week_key(week))
@@ -81,8 +87,10 @@ def run_due_jobs(
             log.info("weekly scores waiting: %s", exc.message)
         except LoanDeskError as exc:
             log.warning("weekly scores not run: %s", exc.message)
+    if stopping():
+        return done
     done += _nightly_reconciliation(db, clock, timetable.day_end_due_through(now))
-    if backups is not None:
+    if backups is not None and not stopping():
         done += _nightly_backup(db, clock, backups, timetable.day_end_due_through(now))
     return done
 
@@ -114,8 +122,17 @@ def _nightly_backup(db: Database, clock: Clock, plan: BackupPlan, day: date) -> 
     return [] if outcome.status == "already_done" else [f"backup {outcome.run_key}: done"]
 
 
+STOP_GRACE_S = 2.0
+"""How long a server shutting down waits for a job in progress before leaving it. Each step
+of a night's job is one transaction and the job lock is the database's (or the OS's), so a
+job left running when the process exits rolls back its open step and resumes after its last
+committed one at the next start (`jobs.ledger`): Ctrl+C never waits for a long day-end."""
+
+
 class Scheduler:
-    """A stoppable background thread; every wait is bounded by `interval` seconds."""
+    """A stoppable background thread; every wait is bounded by `interval` seconds. The first
+    tick comes `first_tick_after` seconds after `start()`, so a server that starts with work
+    due answers its first requests before the night's jobs take the processor."""
 
     def __init__(
         self,
@@ -125,57 +142,88 @@ class Scheduler:
         interval: float = 60.0,
         timetable: Timetable | None = None,
         backups: BackupPlan | None = None,
+        first_tick_after: float = 0.0,
     ) -> None:
         self.db = db
         self.backups = backups
         self.clock = clock
         self.interval = interval
+        self.first_tick_after = first_tick_after
         self.timetable = timetable or Timetable()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.ticks = 0
 
     def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
+        if self._thread is not None and self._thread.is_alive() and not self._stop.is_set():
             return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="loandesk-jobs", daemon=True)
+        # A fresh event per thread: one left finishing a job after stop() stays stopped.
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._loop, args=(self._stop,), name="loandesk-jobs", daemon=True
+        )
         self._thread.start()
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Asks the thread to stop and waits up to `timeout` seconds. True when it has
+        stopped; False when a job was still running and was left to finish (or, if the
+        process exits first, to roll back its open step and resume at the next start)."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        thread = self._thread
+        if thread is None:
+            return True
+        thread.join(timeout)
+        if thread.is_alive():
+            log.warning("a night's job is still running; not waiting for it")
+            return False
+        self._thread = None
+        return True
 
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
+    def _loop(self, stop: threading.Event) -> None:
+        if stop.wait(self.first_tick_after):
+            return
+        while not stop.is_set():
             try:
-                run_due_jobs(self.db, self.clock, self.timetable, self.backups)
+                run_due_jobs(self.db, self.clock, self.timetable, self.backups, stop.is_set)
             except Exception:
                 log.exception("scheduled jobs failed; retrying at the next tick")
             self.ticks += 1
-            self._stop.wait(self.interval)
+            stop.wait(self.interval)
 
 
-def start_scheduler(app: FastAPI, *, interval: float = 60.0) -> Scheduler:
+FIRST_TICK_AFTER_S = 5.0
+"""The server's first tick waits this long after start-up: the server answers first."""
+
+
+def start_scheduler(
+    app: FastAPI, *, interval: float = 60.0, first_tick_after: float | None = None
+) -> Scheduler:
     """Start the jobs thread for this app (from its lifespan, when settings.run_scheduler)."""
+    if first_tick_after is None:
+        first_tick_after = FIRST_TICK_AFTER_S
     settings = app.state.settings
     backups = (
         BackupPlan(Path(settings.backup_dir), settings.backup_keep) if settings.backup_dir else None
     )
-    scheduler = Scheduler(app.state.db, app.state.clock, interval=interval, backups=backups)
+    scheduler = Scheduler(
+        app.state.db,
+        app.state.clock,
+        interval=interval,
+        backups=backups,
+        first_tick_after=first_tick_after,
+    )
     app.state.scheduler = scheduler
     scheduler.start()
     return scheduler
 
 
-def stop_scheduler(app: FastAPI, timeout: float = 30.0) -> None:
+def stop_scheduler(app: FastAPI, timeout: float | None = None) -> None:
+    """At shutdown: a job in progress gets `timeout` seconds (STOP_GRACE_S), then is left."""
     scheduler: Scheduler | None = getattr(app.state, "scheduler", None)
     if scheduler is not None:
-        scheduler.stop(timeout)
+        scheduler.stop(STOP_GRACE_S if timeout is None else timeout)
         app.state.scheduler = None

@@ -2,6 +2,10 @@
 
 Migrating for every test would dominate the run, so each engine is migrated once into a
 template (a file for SQLite, a template database for PostgreSQL) and each test gets a copy.
+On PostgreSQL, copying a database takes up to a second and dropping one several (a DROP
+DATABASE waits for a checkpoint), so a used database whose schema is still the template's is
+put back to the template's state and handed to the next test (`tests.pg_reset`); the others
+are dropped by a helper thread, behind the tests.
 The PostgreSQL variants run whenever a server is reachable at LOANDESK_TEST_PG_URL; with
 LOANDESK_REQUIRE_PG=1 (CI) an unreachable server fails the run instead of skipping.
 """
@@ -11,6 +15,7 @@ from __future__ import annotations
 import functools
 import itertools
 import os
+import queue
 import shutil
 import threading
 from pathlib import Path
@@ -20,6 +25,7 @@ from sqlalchemy.engine import make_url
 
 from sync_server.db.engine import Database
 from sync_server.db.migrate import upgrade
+from tests import pg_reset
 
 PG_URL = os.environ.get("LOANDESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _counter = itertools.count()
@@ -45,13 +51,13 @@ def pg_available() -> str | None:
         return f"PostgreSQL not reachable at {url.host}:{url.port}: {type(exc).__name__}"
 
 
-def _admin_connect() -> psycopg.Connection:
+def _admin_connect(dbname: str | None = None) -> psycopg.Connection:
     url = make_url(PG_URL)
     return psycopg.connect(
         host=url.host,
         port=url.port or 5432,
         user=url.username,
-        dbname=url.database,
+        dbname=dbname or url.database,
         autocommit=True,
     )
 
@@ -84,36 +90,145 @@ def _pg_template() -> str:
             db = Database(_pg_url_for(name))
             upgrade(db.engine)
             db.dispose()
+            with _admin_connect(name) as conn:
+                _snapshots[name] = pg_reset.Snapshot.of(conn)
             _templates["pg"] = name
     return name
 
 
+_FINISH_WAIT_S = 600.0
+_snapshots: dict[str, pg_reset.Snapshot] = {}
+_spare: list[str] = []
+"""Used databases put back to the template's state, for the next tests to have."""
+_ours: set[str] = set()
+
+
+class _Dropper:
+    """One daemon thread dropping the databases that cannot be reused, behind the tests;
+    `finish` waits for them (bounded), so nothing is left on the server."""
+
+    def __init__(self) -> None:
+        self._work: queue.Queue[str | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._failure: BaseException | None = None
+
+    def drop(self, name: str) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="test-databases", daemon=True)
+            self._thread.start()
+        self._work.put(name)
+
+    def finish(self) -> None:
+        if self._thread is not None:
+            self._work.put(None)
+            self._thread.join(_FINISH_WAIT_S)
+            self._thread = None
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise RuntimeError("a test database was not dropped") from failure
+
+    def _run(self) -> None:
+        while (name := self._work.get()) is not None:
+            try:
+                _drop_now(name)
+            except Exception as exc:  # said at the end of the session, by finish()
+                self._failure = exc
+
+
+_dropper = _Dropper()
+
+
+def _copy_of(template: str) -> str:
+    name = f"loandesk_t_{os.getpid()}_{next(_counter)}"
+    with _admin_connect() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    with _lock:
+        _ours.add(name)
+    return name
+
+
+def _drop_now(name: str) -> None:
+    with _admin_connect() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _put_back(name: str) -> bool:
+    """The used database `name` reset to its template's state, or False (then it is dropped)."""
+    template = _templates.get("pg")
+    if template is None:
+        return False
+    with _admin_connect() as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if found is None:
+            return False
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+    with _admin_connect(name) as conn:
+        return pg_reset.reset(conn, _snapshots[template])
+
+
 def fresh_database_url(kind: str, tmp_root: Path, template_root: Path) -> str:
-    """A URL to a new, migrated, empty database of `kind` ("sqlite" or "pg")."""
-    n = next(_counter)
+    """A URL to a new, migrated, empty database of `kind` ("sqlite" or "pg"): a copy of the
+    template, or a used one put back to the template's state (`tests.pg_reset`)."""
     if kind == "sqlite":
         template = _sqlite_template(template_root)
-        target = tmp_root / f"server-{n}.db"
+        target = tmp_root / f"server-{next(_counter)}.db"
         shutil.copyfile(template, target)
         return f"sqlite:///{target}"
     template_name = _pg_template()
-    name = f"loandesk_t_{os.getpid()}_{n}"
-    with _admin_connect() as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
-    return _pg_url_for(name)
+    with _lock:
+        name = _spare.pop() if _spare else None
+    return _pg_url_for(name or _copy_of(template_name))
 
 
 def drop_database(url: str) -> None:
+    """Done with a database: a PostgreSQL one made here is put back for the next test, or
+    dropped (behind the tests) when it cannot be."""
     parsed = make_url(url)
-    if parsed.get_backend_name() != "postgresql":
+    name = parsed.database
+    if parsed.get_backend_name() != "postgresql" or not name:
         return
-    with _admin_connect() as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+    with _lock:
+        ours = name in _ours
+    try:
+        reusable = ours and _put_back(name)
+    except psycopg.Error:
+        reusable = False
+    if reusable:
+        with _lock:
+            _spare.append(name)
+    else:
+        with _lock:
+            _ours.discard(name)
+        _dropper.drop(name)
 
 
 def drop_templates() -> None:
-    name = _templates.pop("pg", None)
-    if name:
-        with _admin_connect() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    """At the end of the session: every queued drop done, then the spare copies and the
+    template dropped together (their drops' checkpoints are shared when they overlap)."""
+    with _lock:
+        names, _spare[:] = list(_spare), []
+        _ours.clear()
+    _dropper.finish()
+    template = _templates.pop("pg", None)
+    if template:
+        names.append(template)
+    failures: list[BaseException] = []
+
+    def drop(name: str) -> None:
+        try:
+            _drop_now(name)
+        except psycopg.Error as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=drop, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(_FINISH_WAIT_S)
+    if failures:
+        raise RuntimeError("a test database was not dropped") from failures[0]

@@ -19,7 +19,7 @@ from desktop.resources import apply_look
 from desktop.settings import ClientSettings
 from sync_server.auth import passwords
 from sync_server.db.engine import Database
-from sync_server.db.migrate import upgrade
+from tests import dbs
 from tests.e2e.desktop_server import Book, ServerProcess, seed_book
 
 Live = tuple[ServerProcess, Database, Book]
@@ -40,11 +40,16 @@ def os_keyring(tmp_path: Path) -> Iterator[PlaintextKeyring]:
     keyring.set_keyring(previous)
 
 
+@pytest.fixture(scope="session")
+def _e2e_templates(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("e2e-templates")
+
+
 @pytest.fixture
-def live(tmp_path: Path, cheap_hashes: None) -> Iterator[Live]:
-    url = f"sqlite:///{tmp_path / 'server.db'}"
+def live(tmp_path: Path, cheap_hashes: None, _e2e_templates: Path) -> Iterator[Live]:
+    """A copy of the migrated SQLite template (migrated once per run, not per test)."""
+    url = dbs.fresh_database_url("sqlite", tmp_path, _e2e_templates)
     db = Database(url)
-    upgrade(db.engine)
     book = seed_book(db)
     server = ServerProcess(url, tmp_path / "server-data")
     server.start()

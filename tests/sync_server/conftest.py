@@ -3,6 +3,7 @@ and PostgreSQL, an app with a fixed clock, and helpers to make users and act as 
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from fastapi import FastAPI
 
 from loancore.roles import Role
 from sync_server.app import create_app
+from sync_server.auth import passwords
 from sync_server.clock import FixedClock
 from sync_server.config import Settings
 from sync_server.db.engine import Database
@@ -91,8 +93,26 @@ def http(base_url: str) -> Iterator[httpx.Client]:
         yield client
 
 
+_real_hash = passwords.hash_password
+
+
+@functools.lru_cache(maxsize=32)
+def _hashed_once(password: str, parameters: tuple[int, int, int]) -> str:
+    return _real_hash(password)
+
+
+def _hash_once_per_run(password: str) -> str:
+    """A real argon2 hash made with the hasher in force (the server's, or a test's cheaper
+    one: its parameters are part of the key), once per password and parameters per run."""
+    hasher = passwords._hasher
+    return _hashed_once(password, (hasher.time_cost, hasher.memory_cost, hasher.parallelism))
+
+
 class Actors:
-    """Makes users and access tokens for them, straight through the auth service."""
+    """Makes users and access tokens for them, straight through the auth service. A user's
+    password is hashed once per run (argon2 costs most of a second by design, and the
+    fixtures' users nearly all share one password); the stored hash is still a real one that
+    signing in verifies at full cost."""
 
     def __init__(self, app: FastAPI) -> None:
         self.app = app
@@ -122,17 +142,23 @@ class Actors:
 
         if branch_id is None and role in (Role.COLLECTOR, Role.BRANCH_MANAGER):
             branch_id = self.branch()
-        with self.db.unit_of_work() as session:
-            user = create_user(
-                session,
-                actor=None,
-                username=username or f"{role.value}-{uuid.uuid4().hex[:6]}",
-                full_name=f"Test {role.value}",
-                role=role,
-                branch_id=branch_id,
-                password=password,
-            )
-            return user.id
+        hash_password = passwords.hash_password
+        if hash_password is _real_hash:  # a test's own replacement is left alone
+            passwords.hash_password = _hash_once_per_run
+        try:
+            with self.db.unit_of_work() as session:
+                user = create_user(
+                    session,
+                    actor=None,
+                    username=username or f"{role.value}-{uuid.uuid4().hex[:6]}",
+                    full_name=f"Test {role.value}",
+                    role=role,
+                    branch_id=branch_id,
+                    password=password,
+                )
+                return user.id
+        finally:
+            passwords.hash_password = hash_password
 
     def headers(self, user_id: uuid.UUID) -> dict[str, str]:
         from sync_server.auth.tokens import issue_access_token

@@ -5,6 +5,7 @@ ends (Ctrl+C, SIGTERM, killed outright, the port taken, a server that will not c
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -84,6 +85,26 @@ def built(database_url: str, demo_env: dict[str, str]) -> str:
     return database_url
 
 
+@pytest.fixture(scope="session")
+def _demo_book_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The command's demo book on SQLite, built once per run: the tests that only serve a
+    built book (and stop it) each get a copy of the file, not a build of their own."""
+    root = tmp_path_factory.mktemp("demo-book")
+    env = {**os.environ, "LOANDESK_DATA_DIR": str(root / "data"), "PYTHONUNBUFFERED": "1"}
+    path = root / "demo.db"
+    out = _build(env, f"sqlite:///{path}")
+    assert "Building demo data" in out
+    return path
+
+
+@pytest.fixture
+def built_sqlite(_demo_book_file: Path, tmp_path: Path) -> str:
+    """A copy of the command's SQLite demo book (the build is the one above)."""
+    target = tmp_path / "demo-copy.db"
+    shutil.copyfile(_demo_book_file, target)
+    return f"sqlite:///{target}"
+
+
 def test_build_only_builds_the_demo_on_the_database_given_and_reuses_it(
     built: str, demo_env: dict[str, str]
 ) -> None:
@@ -134,10 +155,9 @@ def test_the_demo_serves_its_book_and_ctrl_c_stops_its_server(
 
 @pytest.mark.parametrize("how", ["sigterm", "sigkill"])
 def test_the_server_goes_when_the_demo_is_terminated_or_killed_outright(
-    tmp_path: Path, demo_env: dict[str, str], how: str
+    built_sqlite: str, demo_env: dict[str, str], how: str
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'empty-demo.db'}"
-    _build(demo_env, url)
+    url = built_sqlite
     port = free_port()
     demo = _demo(demo_env, "--db", url, "--server-only", "--port", str(port))
     try:
@@ -154,10 +174,9 @@ def test_the_server_goes_when_the_demo_is_terminated_or_killed_outright(
 
 
 def test_a_taken_port_is_refused_at_once_and_nothing_is_left_running(
-    tmp_path: Path, demo_env: dict[str, str]
+    built_sqlite: str, demo_env: dict[str, str]
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'taken-demo.db'}"
-    _build(demo_env, url)
+    url = built_sqlite
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
@@ -170,11 +189,10 @@ def test_a_taken_port_is_refused_at_once_and_nothing_is_left_running(
 
 
 def test_serving_stops_the_server_when_the_block_fails_or_ends(
-    tmp_path: Path, demo_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    built_sqlite: str, demo_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The block is where the desktop runs: an exception in it, or the desktop closing."""
-    url = f"sqlite:///{tmp_path / 'block-demo.db'}"
-    _build(demo_env, url)
+    url = built_sqlite
     for ending in ("raises", "returns"):
         port = free_port()
         command = [sys.executable, str(ROOT / "main.py"), "server", "--db", url]
