@@ -153,22 +153,37 @@ def _drop_now(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _put_back(name: str) -> bool:
-    """The used database `name` reset to its template's state, or False (then it is dropped)."""
+def _put_back(name: str) -> tuple[str, bool]:
+    """The used database `name` reset to its template's state under a new name: (the name it
+    now has, whether it is reusable; if not, that name is dropped). The new name is what keeps
+    tests apart: a connection the last test left behind (a pool, a server thread finishing)
+    that comes back finds no database under the old name, where it would otherwise write into
+    the next test's."""
     template = _templates.get("pg")
     if template is None:
-        return False
+        return name, False
+    renamed = f"loandesk_t_{os.getpid()}_{next(_counter)}"
     with _admin_connect() as conn:
         found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if found is None:
-            return False
+            return name, False
         conn.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = %s AND pid <> pg_backend_pid()",
             (name,),
         )
-    with _admin_connect(name) as conn:
-        return pg_reset.reset(conn, _snapshots[template])
+        try:
+            conn.execute(f'ALTER DATABASE "{name}" RENAME TO "{renamed}"')
+        except psycopg.Error:
+            return name, False  # someone came back in between: drop it under its name
+    with _lock:
+        _ours.discard(name)
+        _ours.add(renamed)
+    try:
+        with _admin_connect(renamed) as conn:
+            return renamed, pg_reset.reset(conn, _snapshots[template])
+    except psycopg.Error:
+        return renamed, False
 
 
 def fresh_database_url(kind: str, tmp_root: Path, template_root: Path) -> str:
@@ -195,16 +210,15 @@ def drop_database(url: str) -> None:
     with _lock:
         ours = name in _ours
     try:
-        reusable = ours and _put_back(name)
+        now, reusable = _put_back(name) if ours else (name, False)
     except psycopg.Error:
-        reusable = False
-    if reusable:
-        with _lock:
-            _spare.append(name)
-    else:
-        with _lock:
-            _ours.discard(name)
-        _dropper.drop(name)
+        now, reusable = name, False
+    with _lock:
+        if reusable:
+            _spare.append(now)
+            return
+        _ours.discard(now)
+    _dropper.drop(now)
 
 
 def drop_templates() -> None:
