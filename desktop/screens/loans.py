@@ -81,8 +81,7 @@ class LoansScreen(QWidget):
         self.search = QLineEdit(self)
         self.search.setPlaceholderText("Search: name or account number (22 finds …000022)")
         self.search.setToolTip(
-            "A borrower's name, a whole account number, or the number at its end: "
-            "22 finds …000022"
+            "A borrower's name, a whole account number, or the number at its end: 22 finds …000022"
         )
         self.search.setClearButtonEnabled(True)
         self.bucket = QComboBox(self)
