@@ -21,6 +21,9 @@ from desktop.qt import (
     QSize,
     QSplitter,
     QStackedWidget,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     Qt,
     QTimer,
     QWidget,
@@ -44,8 +47,8 @@ __all__ = ["SCREENS", "MainWindow", "ScreenSpec", "register"]
 LONG_ROUND_MS = 1500
 DEFAULT_SIZE = QSize(1100, 700)
 """The first size, before the window has been moved or resized (then that is remembered)."""
-NAV_LABEL_PADDING = 56
-"""The icon's gap, the item's and the list's margins, the selection's rounding, a scroll bar."""
+NAV_SLACK = 4
+"""A few pixels beyond what the style says a row needs, so no label is elided by rounding."""
 NAV_ROW_HEIGHT = 38
 NOTICE_MS = 60_000
 """How long the notice of a new refusal stays in the status bar (the count stays)."""
@@ -59,6 +62,19 @@ def refusals_text(refused: int) -> str:
 def refusal_notice(new: int) -> str:
     what = "1 entry" if new == 1 else f"{new} entries"
     return f"The server refused {what}: open Sync problems to see why and what to do."
+
+
+def nav_row_width(nav: QListWidget, row: int) -> int:
+    """What the style needs to draw a navigation row whole (its text, icon and the stylesheet's
+    padding). Asked of the style, not the delegate, because the rows carry a fixed height whose
+    width of 0 the delegate would answer instead."""
+    option = QStyleOptionViewItem()
+    nav.initViewItemOption(option)
+    delegate = nav.itemDelegate()
+    assert isinstance(delegate, QStyledItemDelegate)
+    delegate.initStyleOption(option, nav.model().index(row, 0))
+    contents = QStyle.ContentsType.CT_ItemViewItem
+    return nav.style().sizeFromContents(contents, option, QSize(), nav).width()
 
 
 class MainWindow(QMainWindow):
@@ -114,11 +130,15 @@ class MainWindow(QMainWindow):
     # -- navigation ------------------------------------------------------------------------
 
     def _nav_width(self) -> int:
-        """Room for the longest label with its icon: a wide screen beside it shrinks (its
-        tables elide) rather than the navigation cutting "Cash deposits" to "Cash de…"."""
-        metrics = self.nav.fontMetrics()
-        widest = max((metrics.horizontalAdvance(s.title) for s in self.specs), default=0)
-        return widest + self.nav.iconSize().width() + NAV_LABEL_PADDING
+        """Room for the longest label with its icon, the stylesheet's padding and a scroll bar
+        (a short window scrolls the list): a wide screen beside it shrinks (its tables elide)
+        rather than the navigation cutting "Collection accounts" to "Collection acco…"."""
+        self.nav.ensurePolished()  # the stylesheet's item padding counts only once polished
+        widest = max((nav_row_width(self.nav, row) for row in range(self.nav.count())), default=0)
+        scroll_bar = self.nav.style().pixelMetric(
+            QStyle.PixelMetric.PM_ScrollBarExtent, None, self.nav
+        )
+        return widest + 2 * self.nav.frameWidth() + scroll_bar + NAV_SLACK
 
     def nav_keys(self) -> list[str]:
         return [spec.key for spec in self.specs]

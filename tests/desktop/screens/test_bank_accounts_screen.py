@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from desktop.qt import QApplication, QListWidget, Qt, QTableView, QWidget
+from desktop.qt import QApplication, QListWidget, QStyle, Qt, QTableView, QWidget
 from desktop.screens import load_screens
 from desktop.screens.bank_accounts import BankAccountsScreen
 from desktop.screens.cash_deposits import CashDepositsScreen
 from desktop.screens.listing import Listing
-from desktop.screens.main_window import MainWindow
+from desktop.screens.main_window import MainWindow, nav_row_width
 from desktop.viewmodels.bank_accounts import WHO_SETS_UP, BankAccountsViewModel
 from loancore.roles import Action, Role, can
 from tests.desktop.screens.conftest import OFFSCREEN_NOISE, click, type_text
@@ -46,12 +46,14 @@ def _window(qtbot: QtBot, demo: DemoServer, username: str, tmp_path: Path) -> Ma
 
 
 def _labels_whole(nav: QListWidget) -> None:
-    metrics = nav.fontMetrics()
-    room = nav.viewport().width()
+    """Every label whole even when the list scrolls (a short window): what the style says a
+    row needs (stylesheet padding, icon, text) fits beside a scroll bar."""
+    bar = nav.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, nav)
+    room = nav.width() - 2 * nav.frameWidth() - bar
     for row in range(nav.count()):
-        item = nav.item(row)
-        needed = metrics.horizontalAdvance(item.text()) + nav.iconSize().width() + 16
-        assert needed <= room, f"{item.text()!r} needs {needed} px, the navigation has {room}"
+        needed = nav_row_width(nav, row)
+        text = nav.item(row).text()
+        assert needed <= room, f"{text!r} needs {needed} px, the navigation has {room}"
 
 
 def _fits(table: QTableView) -> None:
