@@ -61,11 +61,13 @@ class CashDepositForm(QWidget):
         self.receipts: tuple[CashReceipt, ...] = ()
         self.receipt_list = QListWidget(self)
         self.receipt_list.setObjectName("depositReceipts")
-        self.receipt_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.receipt_list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.receipt_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.empty = QLabel(NO_RECEIPTS, self)
         self.empty.setObjectName("emptyState")
         self.empty.hide()
         self.total = QLabel(self)
+        self.total.setWordWrap(True)  # beside the button it may take two lines, not the width
         self.slip = QLineEdit(self)
         self.slip.setPlaceholderText("slip or pickup number, as on the counterfoil")
         self.slip.setMaxLength(32)
@@ -148,11 +150,13 @@ class CashDepositForm(QWidget):
         self.receipts = receipts
         self.receipt_list.clear()
         for receipt in receipts:
+            # The amount first: it is what the slip adds up; a narrow form elides the tail.
             item = QListWidgetItem(
-                f"{receipt.reference}  ·  {receipt.collector}  ·  {day(receipt.on)}  ·  "
-                f"{rupees(receipt.amount_paise)}",
+                f"{rupees(receipt.amount_paise)}  ·  {day(receipt.on)}  ·  {receipt.collector}"
+                f"  ·  {receipt.reference}",
                 self.receipt_list,
             )
+            item.setToolTip(item.text())
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
         self.receipt_list.setVisible(bool(receipts))

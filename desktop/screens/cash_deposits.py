@@ -109,6 +109,10 @@ class CashDepositsScreen(QWidget):
         body.addWidget(form_box)
         body.setStretchFactor(0, 3)
         body.setStretchFactor(1, 2)
+        # Three parts to the figures, two to the form, from the first show (stretch factors
+        # share only what is left over): split evenly, the cash table's Age column scrolled out
+        # of view in a first-run (1,100-pixel) window.
+        body.setSizes([600, 400])
         self.panel = OnlineOnly(body, self)
         self.panel.retry.connect(self.reload)
 

@@ -35,11 +35,17 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
         yield server
 
 
-def _window(qtbot: QtBot, demo: DemoServer, username: str, tmp_path: Path) -> MainWindow:
+def _window(
+    qtbot: QtBot,
+    demo: DemoServer,
+    username: str,
+    tmp_path: Path,
+    size: tuple[int, int] = (1400, 900),
+) -> MainWindow:
     context = dataclasses.replace(demo.context(username, tmp_path), sync=WindowSync())  # type: ignore[arg-type]
     window = MainWindow(context, load_screens())
     qtbot.add_widget(window)
-    window.resize(1400, 900)
+    window.resize(*size)
     window.show()
     qtbot.waitExposed(window)
     return window
@@ -149,10 +155,11 @@ def test_a_branch_with_no_open_account_is_told_who_sets_one_up(
         admin.set_active("HDFC-NSK", True)
 
 
-def test_at_1400_px_the_cash_deposits_screen_keeps_the_navigation_and_its_columns(
-    qtbot: QtBot, looked: QApplication, demo: DemoServer, tmp_path: Path
+@pytest.mark.parametrize("size", [(1400, 900), (1100, 700)], ids=["1400x900", "first-run-1100x700"])
+def test_the_cash_deposits_screen_keeps_the_navigation_and_its_columns(
+    qtbot: QtBot, looked: QApplication, demo: DemoServer, tmp_path: Path, size: tuple[int, int]
 ) -> None:
-    window = _window(qtbot, demo, "bm.pnc", tmp_path)
+    window = _window(qtbot, demo, "bm.pnc", tmp_path, size)
     screen = window.show_screen("cash_deposits")
     assert isinstance(screen, CashDepositsScreen)
     qtbot.wait_until(
@@ -163,7 +170,7 @@ def test_at_1400_px_the_cash_deposits_screen_keeps_the_navigation_and_its_column
     assert window.nav.textElideMode() == Qt.TextElideMode.ElideRight
     _fits(screen.collectors.view)
     assert screen.deposit_form.account.currentData() == "HDFC-PNC"
-    assert shoot(window, "cash-deposits-1400x900")
+    assert shoot(window, f"cash-deposits-{size[0]}x{size[1]}")
 
 
 def test_a_long_collector_name_is_elided_and_the_age_column_stays_in_view(
