@@ -64,9 +64,9 @@ def import_loans_command(
         if shown.get(phase, -1) >= tenth:
             return
         shown[phase] = tenth
-        unit = "loans" if phase in ("allocating", "writing") else "rows"
+        unit = {"reading": " rows", "checking": " rows", "settling": ""}.get(phase, " loans")
         share = f" ({100 * done // total}%)" if total else ""
-        print(f"  {phase}: {done:,} of {total:,} {unit}{share}", file=sys.stderr, flush=True)
+        print(f"  {phase}: {done:,} of {total:,}{unit}{share}", file=sys.stderr, flush=True)
 
     try:
         outcome = import_book(

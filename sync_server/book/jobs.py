@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loancore.money import indian_grouping
 from sync_server.book.reader import Unreadable
 from sync_server.book.service import ImportCancelled, ImportOutcome, import_book
 from sync_server.clock import Clock
@@ -38,13 +39,14 @@ SHARES = {
     True: {"reading": (0, 70), "checking": (70, 10), "allocating": (80, 20)},
 }
 WORDS = {
-    "queued": "Waiting to start",
-    "reading": "Reading the workbook",
-    "checking": "Checking rows",
-    "allocating": "Allocating payments",
-    "writing": "Writing loans",
-    "settling": "Settling delinquency",
+    "queued": ("Waiting to start", ""),
+    "reading": ("Reading the workbook", " rows"),
+    "checking": ("Checking rows", ""),
+    "allocating": ("Allocating payments", " loans"),
+    "writing": ("Writing loans", ""),
+    "settling": ("Settling delinquency", ""),
 }
+"""Each phase in words, and the unit its counts need after them ("Checking rows: 10 of 40")."""
 
 
 @dataclass
@@ -92,13 +94,12 @@ class ImportJob:
             return "Cancelled: nothing was written"
         if self.state == "failed":
             return "Stopped: nothing was written"
-        what = WORDS.get(self.phase, self.phase)
+        what, unit = WORDS.get(self.phase, (self.phase, ""))
         if self.cancel_asked:
             return f"Cancelling… ({what.lower()})"
         if self.phase == "settling" or not self.total:
             return what
-        unit = "loans" if self.phase in ("writing", "allocating") else "rows"
-        return f"{what}: {self.done:,} of {self.total:,} {unit}"
+        return f"{what}: {indian_grouping(self.done)} of {indian_grouping(self.total)}{unit}"
 
 
 class ImportJobs:

@@ -52,7 +52,8 @@ def test_a_background_import_is_polled_to_100_percent(
         )
         assert started.status_code == 202, started.text
         job = started.json()
-        assert job["state"] == "running" and job["percent"] < 100
+        assert job["state"] == "running"
+        assert job["percent"] < 100
         seen = _poll(http, job["id"], headers)
         percents = [job["percent"]] + [s["percent"] for s in seen]
         assert percents == sorted(percents)
@@ -125,7 +126,9 @@ def test_a_cancel_sent_while_the_import_writes_leaves_the_database_as_it_was(
     release.set()
     end = _poll(http, job_id, admin)[-1]
     assert (end["state"], end["words"]) == ("cancelled", "Cancelled: nothing was written")
-    assert end["percent"] < 100 and end["result"] is None and not end["cancel_too_late"]
+    assert end["percent"] < 100
+    assert end["result"] is None
+    assert not end["cancel_too_late"]
     assert census(actors.db, REQUEST_TABLES) == before
 
 

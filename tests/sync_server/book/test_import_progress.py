@@ -72,7 +72,9 @@ def test_an_import_reports_each_phase_in_order_up_to_its_total_and_ends_at_100_p
     watched = Watched(importer)
     job = watched.run(db, importer, path)
     assert job.state == "finished", job.error
-    assert job.outcome is not None and job.outcome.written and job.outcome.loans == 6
+    assert job.outcome is not None
+    assert job.outcome.written
+    assert job.outcome.loans == 6
     phases = [phase for phase, _, _ in watched.calls]
     assert sorted(set(phases), key=phases.index) == PHASES
     assert phases == sorted(phases, key=PHASES.index)  # never back to an earlier phase
@@ -104,7 +106,8 @@ def test_a_dry_run_reports_reading_checking_and_allocating_to_100_percent(
     before = census(db)
     watched = Watched(importer, dry_run=True)
     job = watched.run(db, importer, path)
-    assert job.state == "finished" and job.outcome is not None
+    assert job.state == "finished"
+    assert job.outcome is not None
     assert (job.outcome.dry_run, job.outcome.written, job.outcome.loans) == (True, False, 6)
     assert [c for c in watched.calls if c[0] == "allocating"][-1] == ("allocating", 6, 6)
     assert watched.percents == sorted(watched.percents)
@@ -133,5 +136,6 @@ def test_a_cancel_at_any_step_of_the_import_writes_nothing(
     assert census(db) == before  # loans, schedules, payments, allocations, audit: all as before
     # and the same book imports whole afterwards: nothing half-written stands in its way
     again = Watched(importer).run(db, importer, path)
-    assert again.state == "finished" and again.outcome is not None
+    assert again.state == "finished"
+    assert again.outcome is not None
     assert again.outcome.loans == 6
