@@ -223,25 +223,6 @@ class LoanBookViewModel:
     def can_import(self) -> bool:
         return self.step is Step.IMPORT and self.chosen is not None and self.chosen.unchanged()
 
-    def _send(self, dry_run: bool) -> ImportAnswer:
-        assert self.chosen is not None
-        flag = "true" if dry_run else "false"
-        answer = self._api.request(
-            "POST",
-            f"/book/imports?dry_run={flag}&name={self.chosen.path.name}",
-            data=self.chosen.path.read_bytes(),
-        )
-        return parse_import(answer)
-
-    def check(self) -> ImportAnswer:
-        """Blocks on the network: run from a background op."""
-        return self._send(dry_run=True)
-
-    def run_import(self) -> ImportAnswer:
-        if not self.can_import():
-            raise ValueError("Check the file again: it changed since it was checked")
-        return self._send(dry_run=False)
-
     def start(self, *, dry_run: bool) -> ImportProgress:
         """Send the chosen file to be checked or imported in the background; the answer is the
         job to poll. Blocks on the upload: run from a background op."""

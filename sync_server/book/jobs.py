@@ -13,6 +13,7 @@ runs at a time per process; a finished job is kept for an hour for its answer to
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import threading
 import time
@@ -28,6 +29,8 @@ from sync_server.clock import Clock
 from sync_server.db.engine import Database
 from sync_server.errors import Conflict, LoanDeskError, NotFound
 from sync_server.principal import Principal
+
+log = logging.getLogger("loandesk.book.import")
 
 KEPT_SECONDS = 3600.0
 MAX_KEPT = 20
@@ -197,6 +200,7 @@ def _run(job: ImportJob, work: Callable[[Path], ImportOutcome], workbook: bytes)
     except LoanDeskError as exc:
         state, error, code = "failed", exc.message, exc.code
     except Exception as exc:
+        log.exception("loan-book import %s failed", job.id)
         state, error, code = "failed", f"The import failed: {type(exc).__name__}", "internal"
     with job.lock:
         job.state, job.outcome, job.error, job.error_code = state, outcome, error, code
