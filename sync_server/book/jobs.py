@@ -135,7 +135,7 @@ class ImportJobs:
             self._jobs[job.id] = job
         work = threading.Thread(
             target=_run,
-            args=(job, lambda path: _import(db, clock, principal, job, path), workbook),
+            args=(job, lambda path: _import(db, clock, principal, job, path), [workbook]),
             name=f"book-import-{job.id[:8]}",
             daemon=True,
         )
@@ -183,15 +183,16 @@ def _import(
     )
 
 
-def _run(job: ImportJob, work: Callable[[Path], ImportOutcome], workbook: bytes) -> None:
-    """The job's thread: the import, then its end recorded on the job whatever happened."""
+def _run(job: ImportJob, work: Callable[[Path], ImportOutcome], parcel: list[bytes]) -> None:
+    """The job's thread: the import, then its end recorded on the job whatever happened. The
+    workbook comes in `parcel` and is taken out of it once on disk, so the upload's bytes are
+    not held for the whole import."""
     outcome: ImportOutcome | None = None
     state, error, code = "finished", None, None
     try:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / (Path(job.file).name or "book.xlsx")
-            path.write_bytes(workbook)
-            del workbook
+            path.write_bytes(parcel.pop())
             outcome = work(path)
     except ImportCancelled:
         state = "cancelled"

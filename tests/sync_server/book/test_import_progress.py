@@ -53,7 +53,7 @@ class Watched:
         self.job.advance = advance  # type: ignore[method-assign]
 
     def run(self, db: Database, importer: Principal, path: Path) -> ImportJob:
-        _run(self.job, lambda p: _import(db, CLOCK, importer, self.job, p), path.read_bytes())
+        _run(self.job, lambda p: _import(db, CLOCK, importer, self.job, p), [path.read_bytes()])
         return self.job
 
 
