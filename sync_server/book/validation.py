@@ -389,22 +389,19 @@ def check_book(
     progress: Progress | None = None,
 ) -> BookPlan:
     checker = Checker(session, business_date, new_only, problems)
-    total = sum(len(rows) for rows in sheets.values())
-    done = 0
+    total, done = sum(len(rows) for rows in sheets.values()), 0
 
-    def checked(sheet: str) -> None:
+    def checked(*names: str) -> None:
         nonlocal done
-        done += len(sheets.get(sheet, []))
+        done += sum(len(sheets.get(name, [])) for name in names)
         if progress:
             progress("checking", done, total)
 
     checker.branches(sheets.get("branches", []))
     checker.products(sheets.get("products", []))
     checker.collectors(sheets.get("collectors", []))
-    for sheet in ("branches", "products", "collectors"):
-        checked(sheet)
     planned = checker.loans(sheets.get(LOANS.name, []))
-    checked(LOANS.name)
+    checked("branches", "products", "collectors", LOANS.name)
     skipped = set(checker.plan.existing)
     checker.schedules(sheets.get(SCHEDULE.name, []), planned, skipped)
     checked(SCHEDULE.name)
