@@ -179,16 +179,34 @@ class LoanBookScreen(QWidget):
             self._ask_cancel(self._job)
 
     def _ask_cancel(self, job: str) -> None:
-        QueryOp(parent=self, op=lambda: self.vm.cancel(job), success=self._progressed).failure(
-            self._poll_failed
+        QueryOp(parent=self, op=lambda: self.vm.cancel(job), success=self._cancel_sent).failure(
+            self._cancel_failed
         ).run_in_background()
+
+    def _cancel_sent(self, progress: ImportProgress) -> None:
+        """The polls already under way carry on to the end; this only shows the answer, or
+        ends the wait when the job was already over."""
+        if progress.running:
+            if progress.job_id == self._job:
+                self._bar(progress.percent, progress.words)
+            return
+        self._progressed(progress)
+
+    def _cancel_failed(self, exc: Exception) -> None:
+        self._cancel_wanted = False
+        say(
+            self.message,
+            f"The cancel did not reach the server ({message_for(exc)}); the import goes on. "
+            "Press Cancel again.",
+            error=True,
+        )
+        self._show()
 
     def _started(self, progress: ImportProgress) -> None:
         self._job = progress.job_id
-        if self._cancel_wanted:
-            self._ask_cancel(progress.job_id)
-            return
         self._progressed(progress)
+        if self._cancel_wanted and progress.running:
+            self._ask_cancel(progress.job_id)
 
     def _poll(self) -> None:
         job = self._job

@@ -156,3 +156,30 @@ def test_the_parallel_run_compares_a_sheet(
     qtbot.wait_until(lambda: "converged" in screen.convergence.text(), timeout=60_000)
     assert "100.00% converged" in screen.convergence.text()
     assert shoot(screen, "loan_book_parallel_run")
+
+
+def test_cancel_pressed_before_the_upload_is_answered_still_stops_the_import(
+    qtbot: QtBot,
+    looked: QApplication,
+    demo: DemoServer,
+    tmp_path: Path,
+    held: tuple[threading.Event, threading.Event],
+) -> None:
+    reached, release = held  # the import cannot commit before it is released
+    screen = _screen(qtbot, demo, tmp_path)
+    path = tmp_path / "early.xlsx"
+    messy_book(path, collector="", loans=4, accounts="PUN03")
+    screen.choose(path)
+    click(qtbot, screen.check_button)
+    qtbot.wait_until(lambda: screen.vm.step is Step.IMPORT, timeout=30_000)
+    before = census(demo.db, ("rate_limit_windows", "login_attempts"))
+    click(qtbot, screen.import_button)
+    click(qtbot, screen.cancel_button)  # the job's id is not known yet
+    assert screen._job is None
+    qtbot.wait_until(
+        lambda: reached.is_set() or "Cancelled:" in screen.message.text(), timeout=60_000
+    )
+    release.set()
+    qtbot.wait_until(lambda: "Cancelled:" in screen.message.text(), timeout=60_000)
+    assert screen.message.text() == "Cancelled: nothing was written."
+    assert census(demo.db, ("rate_limit_windows", "login_attempts")) == before
