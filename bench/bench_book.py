@@ -18,6 +18,11 @@ Measured on the shared 2-core development machine (other suites running beside i
   20,000 loans, PostgreSQL: import 341.7 s (2,165 rows/s), plain insert of the 1,214,606 fact
     rows 50.4 s; next night 1.08 s, the night after 0.68 s; peak memory 575 MB
   5,000 loans: SQLite 230.8 s (802 rows/s), PostgreSQL 322.9 s (573 rows/s, contended).
+  50,000 loans, PostgreSQL (1,200,000 schedule rows, 600,000 payments, 1,186,665 allocation
+    lines; workbook 58.9 MB; load average 3-7 on the 2 cores): import 1274.6 s (1,451 rows/s),
+    plain insert of the 3,036,665 fact rows 163.6 s; next night 3.07 s, the night after
+    1.46 s; peak memory 1,291 MB. SQLite, same book, quieter machine (load about 2): import
+    496.8 s (3,724 rows/s), plain insert 31.0 s; nights 1.29 s and 1.06 s; 1,296 MB.
 Reading the workbook (openpyxl read-only XML parsing) is about half of the import; the replay
 of the payments through the loancore waterfall and the writes share the rest.
 """

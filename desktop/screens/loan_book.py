@@ -1,10 +1,13 @@
 """Getting the loan book in (admin and finance): choose the workbook, check it (a dry run on
 the server), read the problems, then import it; and the parallel run's comparison.
 
-The server does all the work; this screen binds buttons to `LoanBookViewModel` and runs each
-request as a background op with a busy bar. Cancel drops the wait: a check is only a check,
-and an import is one transaction on the server, so it lands whole or not at all; the screen
-says which to look for instead of guessing.
+The server does all the work; this screen binds buttons to `LoanBookViewModel`. A check or
+an import runs on the server as a job: the screen uploads the file (a background op), then
+polls the job every POLL_MS, one poll at a time, and shows its share done on a determinate
+bar with the step in words (rows read, rows checked, loans written). Cancel asks the server
+to stop; the import is one transaction there, so it rolls back whole, and the screen keeps
+polling until the server says how it ended: cancelled with nothing written, or, when the
+cancel came after the commit, imported.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from desktop.qt import (
     QProgressBar,
     QPushButton,
     QTableView,
+    QTimer,
     QVBoxLayout,
     QWidget,
 )
@@ -35,7 +39,7 @@ from desktop.viewmodels.loan_book import (
     PROBLEM_COLUMNS,
     Chosen,
     ConvergenceAnswer,
-    ImportAnswer,
+    ImportProgress,
     LoanBookViewModel,
     Step,
 )
@@ -49,6 +53,10 @@ HINTS = {
     Step.IMPORT: "3. Import: all of it goes in, or none of it.",
     Step.DONE: "Done: the loans are on the book.",
 }
+POLL_MS = 400
+LOST_TOUCH = 30
+"""Polls in a row that may fail (the network, a restarting server) before the screen stops
+waiting and says what to check."""
 
 
 def _table(model: RowsModel, parent: QWidget) -> QTableView:
@@ -72,7 +80,12 @@ class LoanBookScreen(QWidget):
         self.import_button = QPushButton("Import", self)
         self.cancel_button = QPushButton("Cancel", self)
         self.busy = QProgressBar(self)
-        self.busy.setRange(0, 0)
+        self.busy.setRange(0, 100)
+        self.busy.setTextVisible(True)
+        self.busy.setAccessibleName("Import progress")
+        self._job: str | None = None
+        self._cancel_wanted = False
+        self._lost = 0
         self.message = QLabel(self)
         self.message.setWordWrap(True)
         self.problems = RowsModel(PROBLEM_COLUMNS, right=(1,), parent=self)
@@ -130,6 +143,7 @@ class LoanBookScreen(QWidget):
 
     def choose(self, path: Path) -> None:
         self.vm.choose(path)
+        self.busy.setValue(0)
         self.file_label.setText(path.name)
         self.problems.set_rows([])
         say(self.message, "", error=False)
@@ -137,34 +151,102 @@ class LoanBookScreen(QWidget):
 
     def _send(self, *, dry_run: bool) -> None:
         self._waiting = self.vm.chosen
+        self._job, self._cancel_wanted, self._lost = None, False, 0
+        self._bar(0, "Sending the workbook to the server…")
+        say(self.message, "", error=False)
         self._show()
-        op = self.vm.check if dry_run else self.vm.run_import
-        QueryOp(parent=self, op=op, success=self._answered).failure(
-            self._failed
-        ).run_in_background()
+        QueryOp(
+            parent=self, op=lambda: self.vm.start(dry_run=dry_run), success=self._started
+        ).failure(self._failed).run_in_background()
+
+    def _bar(self, percent: int, words: str) -> None:
+        self.busy.setValue(percent)
+        self.busy.setFormat(f"{words} — %p%")
 
     def cancel(self) -> None:
-        """Stop waiting. An import already sent lands whole or not at all on the server."""
-        importing = self.vm.step is Step.IMPORT
-        self._waiting = None
+        """Ask the server to stop; it writes nothing unless it had already committed, and the
+        next polls say which."""
+        if self._waiting is None:
+            return
+        self._cancel_wanted = True
+        self.cancel_button.setEnabled(False)
         say(
             self.message,
-            "Cancelled. The import, if the server had started it, either went in whole or not "
-            "at all: check the loan list before sending it again (a resend is refused for "
-            "loans already on the book)."
-            if importing
-            else "Cancelled: nothing was written.",
+            "Cancelling: the server stops at its next step and writes nothing…",
             error=False,
+        )
+        if self._job is not None:
+            self._ask_cancel(self._job)
+
+    def _ask_cancel(self, job: str) -> None:
+        QueryOp(parent=self, op=lambda: self.vm.cancel(job), success=self._cancel_sent).failure(
+            self._cancel_failed
+        ).run_in_background()
+
+    def _cancel_sent(self, progress: ImportProgress) -> None:
+        """The polls already under way carry on to the end; this only shows the answer, or
+        ends the wait when the job was already over."""
+        if progress.running:
+            if progress.job_id == self._job:
+                self._bar(progress.percent, progress.words)
+            return
+        self._progressed(progress)
+
+    def _cancel_failed(self, exc: Exception) -> None:
+        self._cancel_wanted = False
+        say(
+            self.message,
+            f"The cancel did not reach the server ({message_for(exc)}); the import goes on. "
+            "Press Cancel again.",
+            error=True,
         )
         self._show()
 
-    def _answered(self, answer: ImportAnswer) -> None:
-        waited, self._waiting = self._waiting, None
-        if waited is None:
+    def _started(self, progress: ImportProgress) -> None:
+        self._job = progress.job_id
+        self._progressed(progress)
+        if self._cancel_wanted and progress.running:
+            self._ask_cancel(progress.job_id)
+
+    def _poll(self) -> None:
+        job = self._job
+        if job is None:
             return
-        self.vm.took(answer, waited)
-        self.problems.set_rows(list(answer.problems))
-        say(self.message, answer.summary, error=bool(answer.problem_count))
+        QueryOp(parent=self, op=lambda: self.vm.poll(job), success=self._progressed).failure(
+            self._poll_failed
+        ).run_in_background()
+
+    def _progressed(self, progress: ImportProgress) -> None:
+        if progress.job_id != self._job:
+            return  # an answer about a job this screen has stopped waiting for
+        self._lost = 0
+        self._bar(progress.percent, progress.words)
+        if progress.running:
+            QTimer.singleShot(POLL_MS, self, self._poll)
+            return
+        waited, self._waiting, self._job = self._waiting, None, None
+        if progress.answer is not None:
+            self.vm.took(progress.answer, waited)
+            self.problems.set_rows(list(progress.answer.problems))
+        failed = progress.state == "failed" or bool(
+            progress.answer and progress.answer.problem_count
+        )
+        say(self.message, progress.ending, error=failed)
+        self._show()
+
+    def _poll_failed(self, exc: Exception) -> None:
+        self._lost += 1
+        if self._lost < LOST_TOUCH and self._job is not None:
+            say(self.message, f"{message_for(exc)} Still trying…", error=True)
+            QTimer.singleShot(POLL_MS * 5, self, self._poll)
+            return
+        self._waiting = self._job = None
+        say(
+            self.message,
+            "Lost touch with the server while it was working. The import either went in "
+            "whole or not at all: check the loan list before sending it again.",
+            error=True,
+        )
         self._show()
 
     def _failed(self, exc: Exception) -> None:
@@ -176,8 +258,8 @@ class LoanBookScreen(QWidget):
         waiting = self._waiting is not None
         step = self.vm.step
         self.hint.setText(HINTS[step])
-        self.busy.setVisible(waiting)
-        self.cancel_button.setEnabled(waiting)
+        self.busy.setVisible(waiting or self.busy.value() == 100)
+        self.cancel_button.setEnabled(waiting and not self._cancel_wanted)
         self.choose_button.setEnabled(not waiting)
         self.check_button.setEnabled(not waiting and step in (Step.CHECK, Step.FIX, Step.IMPORT))
         self.import_button.setEnabled(not waiting and self.vm.can_import())

@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from desktop.format import day, rupees
-from desktop.viewmodels.online import Api, grouped, items, mapping, text, whole
+from desktop.viewmodels.online import (
+    Api,
+    UnexpectedAnswer,
+    grouped,
+    items,
+    mapping,
+    text,
+    whole,
+)
 
 PROBLEM_COLUMNS = ("Sheet", "Row", "Column", "Value", "Problem")
 MISMATCH_COLUMNS = (
@@ -83,6 +91,57 @@ def parse_import(data: Any) -> ImportAnswer:
         problem_count=whole(row, "problem_count"),
         problems=problems,
         as_of=day(as_of) if isinstance(as_of, str) else "—",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProgress:
+    """A check or import running on the server, as last polled: the share done (never going
+    back; 100 only once finished), the step in words, and, once it has ended, how."""
+
+    job_id: str
+    state: str
+    percent: int
+    words: str
+    cancel_asked: bool
+    cancel_too_late: bool
+    error: str
+    answer: ImportAnswer | None
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+    @property
+    def ending(self) -> str:
+        """What the screen says once the job has ended (its answer's summary aside)."""
+        if self.state == "cancelled":
+            return "Cancelled: nothing was written."
+        if self.state == "failed":
+            return f"Stopped, nothing was written: {self.error}"
+        if self.cancel_too_late and self.answer is not None:
+            return (
+                "The import had already gone in when the cancel reached the server. "
+                + self.answer.summary
+            )
+        return self.answer.summary if self.answer is not None else ""
+
+
+def parse_progress(data: Any) -> ImportProgress:
+    row = mapping(data, "the import's progress")
+    state = text(row, "state")
+    if state not in ("running", "finished", "cancelled", "failed"):
+        raise UnexpectedAnswer(f"the import's state '{state}' is not one the desk knows")
+    result = row.get("result")
+    return ImportProgress(
+        job_id=text(row, "id"),
+        state=state,
+        percent=max(0, min(100, whole(row, "percent"))),
+        words=text(row, "words"),
+        cancel_asked=bool(row.get("cancel_asked")),
+        cancel_too_late=bool(row.get("cancel_too_late")),
+        error=text(row, "error", optional=True),
+        answer=parse_import(result) if result is not None else None,
     )
 
 
@@ -164,24 +223,28 @@ class LoanBookViewModel:
     def can_import(self) -> bool:
         return self.step is Step.IMPORT and self.chosen is not None and self.chosen.unchanged()
 
-    def _send(self, dry_run: bool) -> ImportAnswer:
+    def start(self, *, dry_run: bool) -> ImportProgress:
+        """Send the chosen file to be checked or imported in the background; the answer is the
+        job to poll. Blocks on the upload: run from a background op."""
         assert self.chosen is not None
+        if not dry_run and not self.can_import():
+            raise ValueError("Check the file again: it changed since it was checked")
         flag = "true" if dry_run else "false"
         answer = self._api.request(
             "POST",
-            f"/book/imports?dry_run={flag}&name={self.chosen.path.name}",
+            "/book/imports",
+            params={"dry_run": flag, "background": "true", "name": self.chosen.path.name},
             data=self.chosen.path.read_bytes(),
         )
-        return parse_import(answer)
+        return parse_progress(answer)
 
-    def check(self) -> ImportAnswer:
-        """Blocks on the network: run from a background op."""
-        return self._send(dry_run=True)
+    def poll(self, job_id: str) -> ImportProgress:
+        return parse_progress(self._api.request("GET", f"/book/imports/{job_id}"))
 
-    def run_import(self) -> ImportAnswer:
-        if not self.can_import():
-            raise ValueError("Check the file again: it changed since it was checked")
-        return self._send(dry_run=False)
+    def cancel(self, job_id: str) -> ImportProgress:
+        """Ask the server to stop: it rolls back at its next step. Keep polling to learn
+        whether it stopped (nothing written) or had already committed."""
+        return parse_progress(self._api.request("POST", f"/book/imports/{job_id}/cancel"))
 
     def took(self, answer: ImportAnswer, checked: Chosen | None) -> None:
         """The answer of a check or import of `checked` (None once the user cancelled)."""

@@ -56,8 +56,17 @@ def import_loans_command(
         print(f"refused: {file} does not exist", file=out)
         return 2
 
-    def progress(stage: str, rows: int) -> None:
-        print(f"  {stage}: {rows:,} rows", file=sys.stderr, flush=True)
+    shown: dict[str, int] = {}
+
+    def progress(phase: str, done: int, total: int) -> None:
+        """A line per phase at its start, then at every tenth of it, then at its end."""
+        tenth = 10 * done // total if total else 10
+        if shown.get(phase, -1) >= tenth:
+            return
+        shown[phase] = tenth
+        unit = {"reading": " rows", "checking": " rows", "settling": ""}.get(phase, " loans")
+        share = f" ({100 * done // total}%)" if total else ""
+        print(f"  {phase}: {done:,} of {total:,}{unit}{share}", file=sys.stderr, flush=True)
 
     try:
         outcome = import_book(

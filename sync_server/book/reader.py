@@ -24,8 +24,10 @@ from sync_server.book import cells
 from sync_server.book.template import SHEETS, Column, Kind, SheetSpec
 
 PROGRESS_EVERY = 5_000
-Progress = Callable[[str, int], None]
-"""Told (sheet, rows read so far) every PROGRESS_EVERY rows and at each sheet's end."""
+Progress = Callable[[str, int, int], None]
+"""Told (phase, done, total) as an import goes: "reading" rows of the workbook (every
+PROGRESS_EVERY rows and at each sheet's end), then the service's later phases. It may raise
+(a cancelled import) to stop the work where it stands."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,11 +115,15 @@ class SheetReader:
     def _add(self, row: int, column: str, value: str, problem: str) -> None:
         self.problems.append(Problem(self.spec.name, row, column, value, problem))
 
-    def rows(self, sheet: Any, progress: Progress | None) -> Iterator[Row]:
+    def rows(self, sheet: Any, tick: Callable[[int], None] | None) -> Iterator[Row]:
+        """The sheet's good rows; `tick(n)` is told every PROGRESS_EVERY rows of the sheet
+        (blank ones too, so the count meets the sheet's dimension) and at its end."""
         columns: dict[int, Column] | None = None
         header_seen = False
-        count = 0
+        number = 0
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if tick and number % PROGRESS_EVERY == 0:
+                tick(number)
             if all(cells.is_blank(v) for v in values):
                 continue
             if not header_seen:
@@ -127,9 +133,6 @@ class SheetReader:
                     return
                 continue
             assert columns is not None
-            count += 1
-            if progress and count % PROGRESS_EVERY == 0:
-                progress(self.spec.name, count)
             parsed: dict[str, Any] = {}
             good = True
             for index, col in columns.items():
@@ -147,8 +150,8 @@ class SheetReader:
                     good = False
             if good:
                 yield Row(number, parsed)
-        if progress:
-            progress(self.spec.name, count)
+        if tick:
+            tick(number)
 
     @staticmethod
     def _letter(index: int, col: Column) -> str:
@@ -162,6 +165,46 @@ def open_workbook(path: Path) -> Any:
         raise Unreadable(f"{path.name} is not an Excel workbook (.xlsx) LoanDesk can read") from exc
 
 
+def sheet_rows(sheet: Any) -> int:
+    """How many rows the sheet holds, known before reading it: its dimension when the file
+    records one (Excel always does), else a count of the row tags in its XML, which streams
+    through zlib far faster than openpyxl parses the cells."""
+    if isinstance(sheet.max_row, int):
+        return int(sheet.max_row)
+    rows, tail = 0, b""
+    try:
+        with sheet.parent._archive.open(sheet._worksheet_path) as xml:
+            for block in iter(lambda: xml.read(1 << 20), b""):
+                data = tail + block
+                rows += data.count(b"<row ") + data.count(b"<row>")
+                tail = data[-4:]  # shorter than a tag: never counted twice
+    except (AttributeError, KeyError, OSError, zipfile.BadZipFile):
+        return 0
+    return rows
+
+
+@dataclass
+class _ReadCounter:
+    """Rows read across the sheets, told to `progress` against the total known up front (a
+    total that turns out short grows with the count, so the share never passes 100%)."""
+
+    progress: Progress | None
+    total: int
+    before: int = 0
+    in_sheet: int = 0
+
+    def tick(self, rows: int) -> None:
+        self.in_sheet = rows
+        done = self.before + rows
+        self.total = max(self.total, done)
+        if self.progress is not None:
+            self.progress("reading", done, self.total)
+
+    def sheet_done(self) -> None:
+        self.before += self.in_sheet
+        self.in_sheet = 0
+
+
 def read_sheets(
     path: Path,
     wanted: tuple[str, ...],
@@ -173,6 +216,11 @@ def read_sheets(
     book = open_workbook(path)
     try:
         names = {_normalise(n): n for n in book.sheetnames}
+        present = [
+            names[spec.name] for spec in SHEETS if spec.name in wanted and spec.name in names
+        ]
+        total = sum(sheet_rows(book[n]) for n in present) if progress else 0
+        counter = _ReadCounter(progress, total)
         out: dict[str, list[Row]] = {}
         for spec in SHEETS:
             if spec.name not in wanted:
@@ -186,7 +234,8 @@ def read_sheets(
                 out[spec.name] = []
                 continue
             reader = SheetReader(spec, problems)
-            out[spec.name] = list(reader.rows(book[actual], progress))
+            out[spec.name] = list(reader.rows(book[actual], counter.tick if progress else None))
+            counter.sheet_done()
         return out
     finally:
         book.close()

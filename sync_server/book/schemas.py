@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 from loancore.contract import BusinessDate, PositivePaise
 from loancore.text import NO_CONTROLS
 from sync_server.book.convergence import Convergence, Mismatch
+from sync_server.book.jobs import ImportJob
 from sync_server.book.service import ImportOutcome
 
 MAX_BATCH = 500
@@ -129,6 +130,46 @@ class ImportOut(BaseModel):
             left_unchanged=len(o.existing),
             seconds=round(o.seconds, 2),
         )
+
+
+class ImportJobOut(BaseModel):
+    """A check or import running in the background (POST /book/imports?background=true) as
+    the desk polls it. `percent` never goes back and is 100 only when `state` is finished;
+    `phase` with `done` of `total` is the step under way (rows read, rows checked, loans
+    allocated or written); `words` says it for a person."""
+
+    id: str
+    state: Literal["running", "finished", "cancelled", "failed"]
+    phase: str
+    done: int
+    total: int
+    percent: int
+    words: str
+    cancel_asked: bool
+    cancel_too_late: bool
+    """A cancel was asked but the import had already committed: the loans are on the book."""
+    error: str | None
+    error_code: str | None
+    result: ImportOut | None
+
+    @classmethod
+    def of(cls, job: ImportJob) -> ImportJobOut:
+        with job.lock:
+            state = job.state
+            return cls(
+                id=job.id,
+                state=state,
+                phase=job.phase,
+                done=job.done,
+                total=job.total,
+                percent=job.percent,
+                words=job.words(),
+                cancel_asked=job.cancel_asked,
+                cancel_too_late=job.cancel_asked and state == "finished",
+                error=job.error,
+                error_code=job.error_code,
+                result=ImportOut.of(job.outcome) if job.outcome is not None else None,
+            )
 
 
 class MismatchOut(BaseModel):

@@ -52,6 +52,11 @@ class ImportCancelled(LoanDeskError):
     code = "import_cancelled"
 
 
+def _stop_if(cancelled: Callable[[], bool] | None) -> None:
+    if cancelled is not None and cancelled():
+        raise ImportCancelled("The import was cancelled; nothing was written")
+
+
 class _Refused(Exception):
     """Raised inside the transaction to roll it back when replaying found problems."""
 
@@ -174,6 +179,7 @@ def import_book(
     started = time.perf_counter()
     out = ImportOutcome(path.name, _file_hash(path), dry_run, new_only)
     sheets = read_sheets(path, IMPORTED_SHEETS, out.problems, progress)
+    _stop_if(cancelled)
     with db.read_only() as session:
         require_enabled(session, "loan_import")
         plan = check_book(
@@ -182,9 +188,11 @@ def import_book(
             business_date=clock.business_date(),
             new_only=new_only,
             problems=out.problems,
+            progress=progress,
         )
         out.as_of = _settle_day(session, clock)
     del sheets
+    _stop_if(cancelled)
     out.existing = plan.existing
     if out.problems:
         out.seconds = time.perf_counter() - started
@@ -197,8 +205,8 @@ def import_book(
                 out.problems.append(Problem(PAYMENTS.name, exc.row, "C (Amount (₹))", "", str(exc)))
                 continue
             _count(out, ledger, rows)
-            if progress and index % 5000 == 4999:
-                progress("allocating", index + 1)
+            if progress and (index % CHUNK == CHUNK - 1 or index == len(plan.loans) - 1):
+                progress("allocating", index + 1, len(plan.loans))
         out.seconds = time.perf_counter() - started
         return out
     try:
@@ -206,6 +214,7 @@ def import_book(
             _write(session, plan, out, actor, clock, progress, cancelled)
             if out.problems:
                 raise _Refused
+            _stop_if(cancelled)  # the last moment before the commit
             out.written = True
     except _Refused:
         out.loans = out.schedule_rows = out.payments = out.allocations = out.closed = 0
@@ -247,8 +256,7 @@ def _write(
     cutoff = day - timedelta(days=settings.late_charge_dpd - 1)
     written = Written()
     for start in range(0, len(plan.loans), CHUNK):
-        if cancelled and cancelled():
-            raise ImportCancelled("The import was cancelled; nothing was written")
+        _stop_if(cancelled)
         chunk = plan.loans[start : start + CHUNK]
         news = [_new_loan(plan, loan) for loan in chunk]
         ids = create_loans_bulk(session, actor, news)
@@ -268,14 +276,18 @@ def _write(
         written.closed += done.closed
         mark_old_late_charges(session, ids, cutoff, day)
         if progress:
-            progress("writing", start + len(chunk))
+            progress("writing", start + len(chunk), len(plan.loans))
     if out.problems:
         return
     if out.loans:
+        if progress:
+            progress("settling", 0, 1)
         job = DayEnd(day=day, settings=settings, now=clock.now())
         job.delinquency(session)
         job.legal_escalation(session)
         job.snapshot(session)
+        if progress:
+            progress("settling", 1, 1)
     audit.record(
         session,
         actor=actor,

@@ -21,7 +21,7 @@ from loancore.allocation import Strategy
 from loancore.money import format_rupees
 from loancore.schedule import Installment, ScheduleError, check_schedule, emi_amount
 from sync_server.book.plan import BookPlan, PaymentLine, PlannedLoan
-from sync_server.book.reader import Problem, Row
+from sync_server.book.reader import Problem, Progress, Row
 from sync_server.book.template import LOANS, PAYMENTS, SCHEDULE
 from sync_server.db.models import Branch, Loan, Product, User
 
@@ -386,14 +386,26 @@ def check_book(
     business_date: date,
     new_only: bool,
     problems: list[Problem],
+    progress: Progress | None = None,
 ) -> BookPlan:
     checker = Checker(session, business_date, new_only, problems)
+    total, done = sum(len(rows) for rows in sheets.values()), 0
+
+    def checked(*names: str) -> None:
+        nonlocal done
+        done += sum(len(sheets.get(name, [])) for name in names)
+        if progress:
+            progress("checking", done, total)
+
     checker.branches(sheets.get("branches", []))
     checker.products(sheets.get("products", []))
     checker.collectors(sheets.get("collectors", []))
     planned = checker.loans(sheets.get(LOANS.name, []))
+    checked("branches", "products", "collectors", LOANS.name)
     skipped = set(checker.plan.existing)
     checker.schedules(sheets.get(SCHEDULE.name, []), planned, skipped)
+    checked(SCHEDULE.name)
     checker.payments(sheets.get(PAYMENTS.name, []), planned, skipped)
+    checked(PAYMENTS.name)
     checker.plan.loans = list(planned.values())
     return checker.plan

@@ -84,9 +84,14 @@ DATE_STYLES = (
 
 
 def messy_book(
-    path: Path, mess: Mess = Mess(), loans: int = 6, collector: str = COLLECTOR
+    path: Path,
+    mess: Mess = Mess(),
+    loans: int = 6,
+    collector: str = COLLECTOR,
+    accounts: str = "PUN01",
 ) -> dict[str, tuple[str, int, str]]:
-    """Write the workbook; returns each planted mistake as (sheet, row, column letter)."""
+    """Write the workbook; returns each planted mistake as (sheet, row, column letter).
+    `accounts` starts the account and customer numbers (another book for the same office)."""
     book = Workbook()
     book.active.title = "README"
     book["README"]["A1"] = "Our loan book, kept by hand"
@@ -106,7 +111,7 @@ def messy_book(
     pays = book.create_sheet("payments")
     pays.append(_header("payments"))
     for n in range(loans):
-        account = f"PUN01-{n + 1:05d}"
+        account = f"{accounts}-{n + 1:05d}"
         style = DATE_STYLES[n % len(DATE_STYLES)]
         principal = 100_000 + 25_000 * n
         assigned = collector
@@ -115,7 +120,7 @@ def messy_book(
         ws.append(
             [
                 account,
-                f"C{n + 1:04d}",
+                f"C{n + 1:04d}" if accounts == "PUN01" else f"C{accounts}{n + 1:04d}",
                 f"Borrower {n + 1}",
                 "98765 43210",
                 "Camp, Pune",

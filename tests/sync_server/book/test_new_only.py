@@ -7,6 +7,7 @@ import io
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -62,7 +63,7 @@ def test_new_only_adds_the_new_loans_and_reports_what_differs_on_the_old(
 
 
 def test_the_command_checks_writes_a_report_and_exits_by_outcome(
-    db: Database, tmp_path: Path
+    db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     prepare_org(db)
     good = tmp_path / "good.xlsx"
@@ -81,6 +82,7 @@ def test_the_command_checks_writes_a_report_and_exits_by_outcome(
     assert "dry run, nothing written" in out.getvalue()
     assert (tmp_path / "r.xlsx").is_file()
     assert _loans(db) == {}
+    assert "  allocating: 6 of 6 loans (100%)" in capsys.readouterr().err.splitlines()
     out = io.StringIO()
     assert (
         import_loans_command(
@@ -89,6 +91,12 @@ def test_the_command_checks_writes_a_report_and_exits_by_outcome(
         == 0
     )
     assert len(_loans(db)) == 6
+    told = capsys.readouterr().err.splitlines()  # progress: a line per phase and tenth of it
+    phases = [line.split(":")[0].strip() for line in told]
+    assert phases == sorted(phases, key=["reading", "checking", "writing", "settling"].index)
+    assert "  writing: 6 of 6 loans (100%)" in told
+    assert "  settling: 1 of 1 rows (100%)" not in told
+    assert told[-1] == "  settling: 1 of 1 (100%)"
 
 
 def test_main_refuses_a_file_that_is_not_a_workbook(db: Database, tmp_path: Path) -> None:
