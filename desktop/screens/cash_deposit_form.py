@@ -147,6 +147,11 @@ class CashDepositForm(QWidget):
         self.send.setEnabled(bool(accounts))
 
     def show_receipts(self, receipts: tuple[CashReceipt, ...]) -> None:
+        # A refresh landing while the manager ticks (each deposit reloads the list, and the
+        # screen may reload it too) keeps the ticks and the row of the receipts still listed.
+        ticked = {r.payment_id for r in self.chosen()}
+        current = self.receipt_list.currentRow()
+        was_on = self.receipts[current].payment_id if 0 <= current < len(self.receipts) else None
         self.receipts = receipts
         self.receipt_list.clear()
         for receipt in receipts:
@@ -158,11 +163,13 @@ class CashDepositForm(QWidget):
             )
             item.setToolTip(item.text())
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Unchecked)
+            ticks = receipt.payment_id in ticked
+            item.setCheckState(Qt.CheckState.Checked if ticks else Qt.CheckState.Unchecked)
         self.receipt_list.setVisible(bool(receipts))
         self.empty.setVisible(not receipts)
         if receipts:
-            self.receipt_list.setCurrentRow(0)
+            rows = [r.payment_id for r in receipts]
+            self.receipt_list.setCurrentRow(rows.index(was_on) if was_on in rows else 0)
         self._show_total()
 
     def chosen(self) -> list[CashReceipt]:

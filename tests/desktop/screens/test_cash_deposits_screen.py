@@ -140,3 +140,29 @@ def test_a_branch_with_no_cash_waiting_says_so(
     assert form.receipt_list.isHidden()
     assert not form.empty.isHidden()
     assert shoot(screen, "cash-deposits-empty")
+
+
+def test_a_refresh_landing_while_receipts_are_ticked_keeps_the_ticks_and_the_row(
+    qtbot: QtBot, looked: QApplication, demo: DemoServer, tmp_path: Path
+) -> None:
+    screen = CashDepositsScreen(demo.context(MANAGER, tmp_path))
+    qtbot.add_widget(screen)
+    screen.show()
+    form = screen.deposit_form
+    qtbot.wait_until(lambda: len(form.receipts) >= 2, timeout=15_000)
+    second = form.receipts[1]
+    form.receipt_list.setFocus()
+    form.receipt_list.setCurrentRow(1)
+    press(qtbot, form.receipt_list, Qt.Key.Key_Space)
+    assert form.chosen() == [second]
+
+    # The list as a reload brings it back: the same receipts in another order, one gone.
+    again = tuple(r for r in reversed(form.receipts) if r != form.receipts[0])
+    form.show_receipts(again)
+    assert form.chosen() == [second], "a refresh keeps what the manager ticked"
+    assert form.receipts[form.receipt_list.currentRow()] == second
+    assert form.total.text() == f"1 receipt chosen, total {rupees(second.amount_paise)}"
+
+    form.show_receipts(tuple(r for r in again if r != second))
+    assert form.chosen() == []
+    assert form.receipt_list.currentRow() == 0
