@@ -39,6 +39,13 @@ def demo_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def _ctrl_c_as_at_a_terminal() -> None:
+    """Ctrl+C back to its default in the demo's process. A suite started in the background
+    (`cmd &`, as a CI runner may) has SIGINT ignored, and a child inherits that: the demo
+    would then never see the Ctrl+C this file sends, as no person at a terminal would find."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _demo(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, str(ROOT / "main.py"), "demo", *args],
@@ -47,6 +54,7 @@ def _demo(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=_ctrl_c_as_at_a_terminal if os.name == "posix" else None,
     )
 
 
