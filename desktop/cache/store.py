@@ -19,6 +19,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -125,12 +126,17 @@ class Cache:
         the audit trail and tells two devices of one user apart. The client's id, when the
         cache was opened with one, is the one kept; otherwise one is minted."""
         offered = self._offered_device_id or f"dev-{uuid.uuid4().hex[:16]}"
+        # Two threads may ask first at once (the sync worker and a screen): the first insert
+        # wins, the other keeps what was kept.
         with self.transaction() as session:
-            row = session.get(SyncMeta, "device_id")
-            if row is None:
-                row = SyncMeta(key="device_id", value=offered)
-                session.add(row)
-            return row.value
+            session.execute(
+                sqlite_insert(SyncMeta)
+                .values(key="device_id", value=offered)
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
+            kept = session.get(SyncMeta, "device_id")
+            assert kept is not None
+            return kept.value
 
     def cursor(self) -> int:
         value = self.meta("cursor")
