@@ -113,7 +113,7 @@ class CashDepositForm(QWidget):
             self.tick_all,
             Qt.ShortcutContext.WidgetShortcut,
         )
-        self.receipt_list.itemChanged.connect(self._show_total)
+        self.receipt_list.itemChanged.connect(self._choice_changed)
         self.send.clicked.connect(self.submit)
         self.setEnabled(allowed)
         self._show_total()
@@ -149,10 +149,13 @@ class CashDepositForm(QWidget):
     def show_receipts(self, receipts: tuple[CashReceipt, ...]) -> None:
         # A refresh landing while the manager ticks (each deposit reloads the list, and the
         # screen may reload it too) keeps the ticks and the row of the receipts still listed.
+        # The rebuild is not the manager changing the choice: its ticks do not clear a refusal
+        # (a reload landing after the server's answer wiped it); only a choice that changed does.
         ticked = {r.payment_id for r in self.chosen()}
         current = self.receipt_list.currentRow()
         was_on = self.receipts[current].payment_id if 0 <= current < len(self.receipts) else None
         self.receipts = receipts
+        self.receipt_list.blockSignals(True)
         self.receipt_list.clear()
         for receipt in receipts:
             # The amount first: it is what the slip adds up; a narrow form elides the tail.
@@ -165,12 +168,16 @@ class CashDepositForm(QWidget):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             ticks = receipt.payment_id in ticked
             item.setCheckState(Qt.CheckState.Checked if ticks else Qt.CheckState.Unchecked)
+        self.receipt_list.blockSignals(False)
         self.receipt_list.setVisible(bool(receipts))
         self.empty.setVisible(not receipts)
         if receipts:
             rows = [r.payment_id for r in receipts]
             self.receipt_list.setCurrentRow(rows.index(was_on) if was_on in rows else 0)
-        self._show_total()
+        if {r.payment_id for r in self.chosen()} != ticked:
+            self._choice_changed()
+        else:
+            self._show_total()
 
     def chosen(self) -> list[CashReceipt]:
         return [
@@ -190,6 +197,9 @@ class CashDepositForm(QWidget):
         chosen = self.chosen()
         counted = "1 receipt" if len(chosen) == 1 else f"{len(chosen)} receipts"
         self.total.setText(f"{counted} chosen, total {rupees(CashDepositViewModel.total(chosen))}")
+
+    def _choice_changed(self) -> None:
+        self._show_total()
         if self.message.objectName() == "warning":
             self.say("")  # a refusal about an earlier choice no longer applies
 

@@ -166,3 +166,32 @@ def test_a_refresh_landing_while_receipts_are_ticked_keeps_the_ticks_and_the_row
     form.show_receipts(tuple(r for r in again if r != second))
     assert form.chosen() == []
     assert form.receipt_list.currentRow() == 0
+
+
+def test_a_refusal_stays_on_screen_when_a_reload_lands_after_it(
+    qtbot: QtBot, looked: QApplication, demo: DemoServer, tmp_path: Path
+) -> None:
+    """Each deposit reloads the form and the screen reloads it too; a reload that lands after
+    the server's refusal must not wipe the refusal (it did: the rebuilt ticks counted as a new
+    choice and cleared the message). A tick the manager changes does clear it."""
+    screen = CashDepositsScreen(demo.context(MANAGER, tmp_path))
+    qtbot.add_widget(screen)
+    screen.show()
+    form = screen.deposit_form
+    qtbot.wait_until(lambda: len(form.receipts) >= 2, timeout=15_000)
+    form.receipt_list.setFocus()
+    form.receipt_list.setCurrentRow(0)
+    press(qtbot, form.receipt_list, Qt.Key.Key_Space)
+    form.say("This slip number is already used for another deposit")
+
+    form.show_receipts(form.receipts)
+    assert form.message.text() == "This slip number is already used for another deposit"
+    assert form.message.isVisible()
+    assert [r.payment_id for r in form.chosen()] == [form.receipts[0].payment_id]
+
+    form.show_receipts(form.receipts[1:])  # the ticked receipt went: the refusal went with it
+    assert form.message.isHidden()
+
+    form.say("This slip number is already used for another deposit")
+    press(qtbot, form.receipt_list, Qt.Key.Key_Space)  # the manager changes the choice
+    assert form.message.isHidden()
