@@ -200,6 +200,11 @@ class CashDepositForm(QWidget):
 
     def _choice_changed(self) -> None:
         self._show_total()
+        offer = CashDepositViewModel.account_for(
+            self.chosen(), self.accounts, self.account.currentData()
+        )
+        if offer is not None and offer != self.account.currentData():
+            self.account.setCurrentIndex(self.account.findData(offer))
         if self.message.objectName() == "warning":
             self.say("")  # a refusal about an earlier choice no longer applies
 

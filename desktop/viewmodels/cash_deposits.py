@@ -68,6 +68,25 @@ class CashDepositViewModel:
     def total(chosen: Sequence[CashReceipt]) -> int:
         return sum(receipt.amount_paise for receipt in chosen)
 
+    @staticmethod
+    def account_for(
+        chosen: Sequence[CashReceipt], accounts: Sequence[BankAccount], current: str | None
+    ) -> str | None:
+        """The account to offer for the ticked receipts: finance sees every branch's cash and
+        every branch's account, and a deposit into another branch's account is refused, so
+        ticking one branch's receipts moves the choice to that branch's first account. The
+        current choice stays when it already takes that branch's cash (or any branch's), and
+        when the receipts are of several branches (the send explains that)."""
+        branches = {receipt.branch_id for receipt in chosen}
+        if len(branches) != 1:
+            return current
+        branch = next(iter(branches))
+        fits = [a.code for a in accounts if a.branch_id in (branch, None)]
+        if current in fits or not fits:
+            return current
+        own = [a.code for a in accounts if a.branch_id == branch]
+        return (own or fits)[0]
+
     def make(
         self, chosen: Sequence[CashReceipt], slip_no: str, bank_account: str, on: str
     ) -> DepositRow:

@@ -316,8 +316,12 @@ def account_for_deposit(session: Session, code: str, branch_id: int) -> BankAcco
     if account.currency != "INR":
         raise ValidationFailed(f"Bank account {account.code} is in {account.currency}, not INR")
     if account.branch_id is not None and account.branch_id != branch_id:
-        name = session.scalar(select(Branch.name).where(Branch.id == account.branch_id))
+        rows = session.execute(
+            select(Branch.id, Branch.name).where(Branch.id.in_([account.branch_id, branch_id]))
+        )
+        names = {row.id: row.name for row in rows}
         raise ValidationFailed(
-            f"Bank account {account.code} takes the cash of {name}, not of this branch"
+            f"Bank account {account.code} takes the cash of {names.get(account.branch_id)}, "
+            f"not of {names.get(branch_id, 'this branch')}"
         )
     return account

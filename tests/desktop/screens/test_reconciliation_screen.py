@@ -137,6 +137,8 @@ def test_finance_makes_a_cash_deposit_from_the_keyboard_and_sees_a_refusal(
     assert [r.payment_id for r in form.chosen()] == [form.receipts[0].payment_id]
     assert form.total.text().startswith("1 receipt chosen, total ₹")
     assert form.message.isHidden()
+    offered = next(a for a in form.accounts if a.code == form.account.currentData())
+    assert offered.branch_id in (form.receipts[0].branch_id, None), "the receipt's branch's"
     type_text(qtbot, form.slip, "00555")
     assert form.account.findData("HDFC-PNC") >= 0, "finance sees every branch's open account"
     form.account.setFocus()

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from desktop.viewmodels.bank_accounts import BankAccount
 from desktop.viewmodels.cash_deposits import CashDepositViewModel, CashReceipt, DepositRefused
 
 
@@ -44,3 +45,31 @@ def test_a_deposit_the_desk_can_refuse_is_refused_without_a_call(
         CashDepositViewModel(server).make(chosen, slip, account, on)
     assert server.calls == []
     assert CashDepositViewModel.total([PUNE, NASHIK]) == 200000
+
+
+def _account(code: str, branch_id: int | None) -> BankAccount:
+    return BankAccount(code, "HDFC Bank", "XXXX1234", None, branch_id, None, "INR", True)
+
+
+ACCOUNTS = (_account("HDFC-KOP", 3), _account("HDFC-NSK", 2), _account("HDFC-PNC", 1))
+
+
+@pytest.mark.parametrize(
+    ("chosen", "accounts", "current", "offered"),
+    [
+        ([NASHIK], ACCOUNTS, "HDFC-KOP", "HDFC-NSK"),  # the branch's own account
+        ([NASHIK, NASHIK], ACCOUNTS, "HDFC-NSK", "HDFC-NSK"),  # already right: kept
+        ([PUNE, NASHIK], ACCOUNTS, "HDFC-KOP", "HDFC-KOP"),  # two branches: the send explains
+        ([], ACCOUNTS, "HDFC-KOP", "HDFC-KOP"),
+        ([PUNE], (*ACCOUNTS, _account("ANY01", None)), "ANY01", "ANY01"),  # takes any branch's
+        ([PUNE], (_account("HDFC-KOP", 3),), "HDFC-KOP", "HDFC-KOP"),  # none fits: no guess
+        ([PUNE], (), None, None),
+    ],
+)
+def test_ticking_one_branchs_receipts_offers_that_branchs_account(
+    chosen: list[CashReceipt],
+    accounts: tuple[BankAccount, ...],
+    current: str | None,
+    offered: str | None,
+) -> None:
+    assert CashDepositViewModel.account_for(chosen, accounts, current) == offered

@@ -230,7 +230,7 @@ def test_a_deposit_goes_only_into_an_account_of_its_branch_and_none_before_one_i
     wrong = desk.http.post(f"{RECON}/deposits", json=deposit, headers=manager)
     assert wrong.status_code == 422
     assert wrong.json()["detail"] == (
-        "Bank account HDFC-PNC takes the cash of Nashik Road, not of this branch"
+        "Bank account HDFC-PNC takes the cash of Nashik Road, not of Pune Camp"
     )
     moved = desk.http.patch(
         f"{URL}/HDFC-PNC", json={"branch_id": desk.branch_id}, headers=desk.headers(desk.admin)
