@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import ssl
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -63,23 +64,29 @@ async def _send(
     return answer
 
 
-def _client(base: str, token: str) -> httpx.AsyncClient:
+def _client(base: str, token: str, tls: ssl.SSLContext) -> httpx.AsyncClient:
+    """One connection per client, kept alive, as the desk's requests.Session keeps one. The
+    TLS context (unused on plain http) is made once and shared: httpx makes one per client
+    otherwise, loading the CA bundle each time, which held the loop for seconds when a
+    hundred clients were made while the first were already being timed."""
     from bench.bench_load import _headers
 
-    # One connection per client, kept alive, as the desk's requests.Session keeps one.
     return httpx.AsyncClient(
         base_url=base,
         headers=_headers(token),
         timeout=TIMEOUT,
         limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+        verify=tls,
     )
 
 
-async def _reader(level: Level, base: str, token: str, book: Book, seed: int, until: float) -> None:
+async def _reader(
+    level: Level, http: httpx.AsyncClient, book: Book, seed: int, until: float
+) -> None:
     from bench.bench_load import BUCKETS
 
     rng = random.Random(seed)
-    async with _client(base, token) as http:
+    async with http:
         while time.monotonic() < until:
             draw = rng.random()
             if draw < 0.6:
@@ -92,7 +99,7 @@ async def _reader(level: Level, base: str, token: str, book: Book, seed: int, un
 
 
 async def _pusher(
-    level: Level, base: str, token: str, loans: tuple[uuid.UUID, ...], seed: int, until: float
+    level: Level, http: httpx.AsyncClient, loans: tuple[uuid.UUID, ...], seed: int, until: float
 ) -> None:
     """As bench_load._pusher: batches until time is up, each until every command is final."""
     from bench.bench_load import BATCH, FINAL, RESEND_BOUND, _payment
@@ -102,7 +109,7 @@ async def _pusher(
     device = f"bench-load-{seed}"
     today = Clock().business_date().isoformat()
     n = 0
-    async with _client(base, token) as http:
+    async with http:
         while time.monotonic() < until:
             batch = [
                 _payment(loans[(n + k) % len(loans)], n + k, device, today) for k in range(BATCH)
@@ -135,13 +142,13 @@ async def run_clients(
     collectors: list[tuple[str, tuple[uuid.UUID, ...]]],
     seconds: float,
 ) -> None:
-    """Every client of the level on this loop until `seconds` have passed."""
+    """Every client of the level on this loop until `seconds` have passed (the clients are
+    made before the clock starts)."""
+    tls = ssl.create_default_context()
+    pushers = [(_client(base, token, tls), loans) for token, loans in collectors]
+    readers = [_client(base, tokens["admin"], tls) for _ in range(level.clients - level.pushers)]
     until = time.monotonic() + seconds
-    pushers = [
-        _pusher(level, base, token, loans, n, until) for n, (token, loans) in enumerate(collectors)
-    ]
-    readers = [
-        _reader(level, base, tokens["admin"], book, n, until)
-        for n in range(level.clients - level.pushers)
-    ]
-    await asyncio.gather(*pushers, *readers)
+    await asyncio.gather(
+        *(_pusher(level, http, loans, n, until) for n, (http, loans) in enumerate(pushers)),
+        *(_reader(level, http, book, n, until) for n, http in enumerate(readers)),
+    )
