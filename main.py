@@ -54,11 +54,18 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def cmd_server(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from sync_server.app import create_app
-    from sync_server.config import Capacity, Settings
+    from sync_server.config import Capacity
     from sync_server.db.engine import Database
     from sync_server.db.migrate import upgrade
     from sync_server.ops.alerts import AlertChannels, AlertSettingsError
+    from sync_server.workers import (
+        SERVER_OPTIONS,
+        ServerOptions,
+        WorkersRefused,
+        build_app,
+        check_workers,
+        connection_budget,
+    )
 
     try:
         AlertChannels.from_env()  # a mistyped alert setting is said now, not on the night
@@ -66,6 +73,11 @@ def cmd_server(args: argparse.Namespace) -> int:
         print(f"server not started: {exc}", file=sys.stderr)
         return 2
     url = _db_url(args)
+    try:
+        check_workers(url, args.workers)
+    except WorkersRefused as exc:
+        print(f"server not started: {exc}", file=sys.stderr)
+        return 2
     capacity = Capacity(
         active_requests=args.active_requests,
         queued_requests=args.queued_requests,
@@ -76,32 +88,50 @@ def cmd_server(args: argparse.Namespace) -> int:
         active_writes=args.active_writes,
     )
     db = Database(url, capacity=capacity)
-    upgrade(db.engine)
-    limits = {}
-    if args.requests_per_minute is not None:
-        limits = {
-            "requests_per_user_per_minute": args.requests_per_minute,
-            "requests_per_address_per_minute": args.requests_per_minute,
-        }
-    settings = Settings(
-        database_url=url, run_scheduler=not args.no_scheduler, capacity=capacity, **limits
+    upgrade(db.engine)  # once, before any worker starts
+    db.dispose()
+    options = ServerOptions(
+        database_url=url,
+        run_scheduler=not args.no_scheduler,
+        capacity=capacity,
+        requests_per_minute=args.requests_per_minute,
+        log_level=args.log_level,
+        fixed_clock=os.environ.get("LOANDESK_FIXED_CLOCK") or None,
     )
+    if options.fixed_clock:
+        print(f"warning: the business clock stands at {options.fixed_clock}", file=sys.stderr)
     from sync_server.ops.logs import configure_logging
 
-    app = create_app(settings=settings, db=db)
-    print(f"LoanDesk server on http://{args.host}:{args.port}/api/v1 (OpenAPI: /openapi.json)")
+    warning = connection_budget(url, args.workers, capacity)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    processes = f", {args.workers} processes" if args.workers > 1 else ""
+    print(
+        f"LoanDesk server on http://{args.host}:{args.port}/api/v1 (OpenAPI: /openapi.json)"
+        f"{processes}"
+    )
     configure_logging(args.log_level)  # JSON lines; the request lines replace uvicorn's access log
     # The caller's address behind a proxy is read by the server itself, from the proxies named
     # in LOANDESK_TRUSTED_PROXIES only (sync_server/ratelimit.py); uvicorn's own reading would
     # believe any X-Forwarded-For sent from 127.0.0.1.
+    served: dict[str, object] = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": args.log_level,
+        "log_config": None,
+        "access_log": False,
+        "proxy_headers": False,
+    }
+    if args.workers == 1:
+        uvicorn.run(build_app(options), **served)  # type: ignore[arg-type]
+        return 0
+    # Each worker is a fresh interpreter that builds its own app from these options.
+    os.environ[SERVER_OPTIONS] = options.to_environment()
     uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
+        "sync_server.workers:app_from_environment",
+        factory=True,
+        workers=args.workers,
+        **served,  # type: ignore[arg-type]
     )
     return 0
 
@@ -379,6 +409,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not run the nightly jobs ($LOANDESK_RUN_SCHEDULER=0)",
     )
     p.add_argument("--log-level", default=_env("LOANDESK_LOG_LEVEL", "info"))
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=int(_env("LOANDESK_WORKERS", "1")),
+        metavar="N",
+        help="server processes sharing the port (PostgreSQL only; default 1)",
+    )
     p.add_argument(
         "--active-requests",
         type=int,

@@ -24,6 +24,7 @@ least 80% of the best level's; reads p99 at 50 clients under 500 ms.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import random
 import socket
@@ -43,6 +44,7 @@ from typing import Any
 import requests
 from sqlalchemy import func, select
 
+from bench import load_async
 from bench.bench_dayend import database
 from loancore.contract import PROTOCOL_VERSION, new_command_id
 from sync_server.clock import Clock
@@ -60,6 +62,7 @@ BATCH = 20
 PUSH_SHARE = 0.2
 FAST_503_SECONDS = 1.0
 """A shed answer must come at once: slower than this, it is not load shedding."""
+JWT_SECRET = "bench-load-secret-" + "q" * 40
 RESEND_BOUND = 200
 """How often one batch may be sent again before the run gives up on it (then reported)."""
 FINAL = frozenset({"applied", "duplicate", "conflict", "rejected"})
@@ -90,6 +93,8 @@ class Level:
     unsettled: int = 0
     refused: int = 0
     in_database: int = -1
+    client_cpu: float = 0.0
+    """The load client's own CPU over the level, in cores (1.0: one core busy all along)."""
     problems: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -111,6 +116,7 @@ class Figures:
     build_seconds: float
     load_average: tuple[float, float, float]
     levels: list[Level] = field(default_factory=list)
+    client: str = "async"
 
 
 def build_book(db: Database, loans: int) -> Book:
@@ -146,9 +152,12 @@ def server_process(
     active: int | None = None,
     queued: int | None = None,
     queue_wait: float | None = None,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """`python main.py server` on a free loopback port, its own process (its own GIL, as in
-    production); stopped on exit, killed if it does not stop within 15 s."""
+    production), with `workers` processes (each seen answering before this yields); stopped
+    on exit, killed if it does not stop within 15 s."""
     port = _free_port()
     command = [
         sys.executable,
@@ -172,26 +181,38 @@ def server_process(
         command += ["--queued-requests", str(queued)]
     if queue_wait is not None:
         command += ["--queue-wait", str(queue_wait)]
-    env = {
+    if workers > 1:
+        command += ["--workers", str(workers)]
+    environment = {
         **os.environ,
         "LOANDESK_DATA_DIR": str(root),
-        "LOANDESK_JWT_SECRET": "bench-load-secret-" + "q" * 40,
+        "LOANDESK_JWT_SECRET": JWT_SECRET,
+        **(env or {}),
     }
     log_path = root / f"server-{port}.log"
     with log_path.open("wb") as log:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+        server = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=log)
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 60 * workers
+            seen: set[object] = set()
+            first = 0.0
             while True:
                 if server.poll() is not None or time.monotonic() > deadline:
                     tail = log_path.read_text(errors="replace")[-2000:]
                     raise RuntimeError(f"the server did not start:\n{tail}")
                 try:
-                    if requests.get(f"{base}/api/v1/health", timeout=2).ok:
-                        break
+                    answer = requests.get(f"{base}/api/v1/health", timeout=2)
+                    if answer.ok:
+                        seen.add(answer.json().get("process"))
+                        first = first or time.monotonic()
+                        # Each new connection goes to one worker; all of them are waited for
+                        # (spawning takes a while), unless the kernel keeps choosing a few.
+                        if len(seen) >= workers or time.monotonic() - first > 30:
+                            break
                 except requests.RequestException:
-                    time.sleep(0.1)
+                    pass
+                time.sleep(0.1)
             yield base
         finally:
             server.terminate()
@@ -355,7 +376,10 @@ def run_level(
     seconds: float,
     *,
     push: bool,
+    client: str = "async",
 ) -> Level:
+    """One level: `client` "async" (every client on one asyncio loop, bench/load_async.py)
+    or "threads" (a thread per client with requests, the desk's own library)."""
     pushers = round(clients * PUSH_SHARE) if push else 0
     level = Level("reads+pushes" if push else "reads", clients, pushers)
     admin = tokens["admin"]
@@ -364,6 +388,29 @@ def run_level(
         (name, tokens[name], loans)
         for name, loans in (book.collectors[n % len(book.collectors)] for n in range(pushers))
     ]
+    cpu_before = time.process_time()
+    if client == "async":
+        started = time.monotonic()
+        fleet = [(token, loans) for _, token, loans in collectors]
+        asyncio.run(load_async.run_clients(level, base, book, tokens, fleet, seconds))
+        level.seconds = time.monotonic() - started
+    else:
+        _run_threads(level, base, book, admin, collectors, seconds)
+    level.client_cpu = (time.process_time() - cpu_before) / level.seconds if level.seconds else 0.0
+    if level.minted:
+        level.in_database = _count_payments(db, level.minted)
+    return level
+
+
+def _run_threads(
+    level: Level,
+    base: str,
+    book: Book,
+    admin: str,
+    collectors: list[tuple[str, str, tuple[uuid.UUID, ...]]],
+    seconds: float,
+) -> None:
+    """A thread per client, each with its own requests.Session (the desk's own client)."""
     until = time.monotonic() + seconds
     threads = [
         threading.Thread(
@@ -375,7 +422,7 @@ def run_level(
         threading.Thread(
             target=_reader, args=(level, base, admin, book, n, until), name=f"reader-{n}"
         )
-        for n in range(clients - pushers)
+        for n in range(level.clients - level.pushers)
     ]
     started = time.monotonic()
     for thread in threads:
@@ -385,9 +432,6 @@ def run_level(
     level.seconds = time.monotonic() - started
     if any(thread.is_alive() for thread in threads):
         level.problems.append("a client never finished")
-    if level.minted:
-        level.in_database = _count_payments(db, level.minted)
-    return level
 
 
 def _count_payments(db: Database, ids: list[uuid.UUID]) -> int:
@@ -413,18 +457,23 @@ def run(
     active: int | None = None,
     queued: int | None = None,
     queue_wait: float | None = None,
+    client: str = "async",
 ) -> Figures:
     """Both mixes at every level on one migrated, empty database at `url`."""
     db = Database(url)
     try:
         started = time.perf_counter()
         book = build_book(db, loans)
-        figures = Figures(kind, len(book.loans), time.perf_counter() - started, os.getloadavg())
+        figures = Figures(
+            kind, len(book.loans), time.perf_counter() - started, os.getloadavg(), client=client
+        )
         with server_process(url, root, active=active, queued=queued, queue_wait=queue_wait) as base:
             tokens = sign_in_all(base, book)
             for push in mixes:
                 for clients in levels:
-                    level = run_level(base, db, book, tokens, clients, seconds, push=push)
+                    level = run_level(
+                        base, db, book, tokens, clients, seconds, push=push, client=client
+                    )
                     figures.levels.append(level)
         figures.load_average = os.getloadavg()
         return figures
@@ -474,10 +523,11 @@ def report(figures: Figures) -> list[str]:
     one, five, fifteen = figures.load_average
     lines = [
         f"[{figures.kind}] demo book of {figures.loans:,} loans, built in {figures.build_seconds:.1f} s; "
-        f"load average after the run {one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} cores)",
+        f"load average after the run {one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} cores); "
+        f"{figures.client} client",
         f"  {'mix':<13}{'clients':>8}{'pushers':>8}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
         f"{'errors':>7}{'t/o':>5}{'5xx':>5}{'503s':>7}{'503 max':>9}{'payments':>10}{'pay/s':>7}"
-        f"{'in db':>8}",
+        f"{'in db':>8}{'client cpu':>11}",
     ]
     for lvl in figures.levels:
         per_second = len(lvl.minted) / lvl.seconds if lvl.seconds else 0.0
@@ -490,7 +540,7 @@ def report(figures: Figures) -> list[str]:
             f"  {lvl.mix:<13}{lvl.clients:>8}{lvl.pushers:>8}{lvl.per_second:>8.1f}"
             f"{lvl.percentile(0.5):>8.0f}{lvl.percentile(0.95):>8.0f}{lvl.percentile(0.99):>8.0f}"
             f"{lvl.errors:>7}{lvl.timeouts:>5}{lvl.server_errors:>5}{lvl.shed:>7}"
-            f"{lvl.slowest_shed_ms:>7.0f}ms{payments}"
+            f"{lvl.slowest_shed_ms:>7.0f}ms{payments}{lvl.client_cpu:>10.0%}"
         )
         if lvl.problems:
             lines.append(f"    first problems: {sorted(set(lvl.problems))[:3]}")
@@ -505,6 +555,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--levels", default=",".join(str(n) for n in LEVELS))
     parser.add_argument("--db", choices=("sqlite", "pg", "both"), default="both")
     parser.add_argument("--quick", action="store_true", help="300 loans, 1/10/50 clients, 4 s")
+    parser.add_argument("--reads-only", action="store_true", help="the reads mix alone")
+    parser.add_argument(
+        "--client",
+        choices=("async", "threads"),
+        default="async",
+        help="clients on one asyncio loop (default) or a thread each with requests",
+    )
     args = parser.parse_args(argv)
     levels = tuple(int(n) for n in args.levels.split(","))
     if args.quick:
@@ -515,7 +572,14 @@ def main(argv: list[str] | None = None) -> int:
             url = db.url
             db.dispose()
             figures = run(
-                kind, url, Path(root), loans=args.loans, levels=levels, seconds=args.seconds
+                kind,
+                url,
+                Path(root),
+                loans=args.loans,
+                levels=levels,
+                seconds=args.seconds,
+                client=args.client,
+                mixes=(False,) if args.reads_only else (False, True),
             )
         print("\n".join(report(figures)), flush=True)
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -172,8 +173,11 @@ def create_app(
 
     @app.get(f"{API_PREFIX}/health", tags=["system"])
     def health() -> dict[str, object]:
+        """`process` names the server process that answered (its id): with several processes
+        behind one port, each answers for itself, and an operator can tell which one did."""
         return {
             "status": "ok",
+            "process": os.getpid(),
             "protocol_version": PROTOCOL_VERSION,
             "business_date": app.state.clock.business_date().isoformat(),
         }

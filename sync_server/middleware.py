@@ -204,6 +204,19 @@ class AdmissionMiddleware:
             self._lanes[_REPORT] = anyio.Semaphore(self.capacity.active_reports, fast_acquire=True)
         return self._lanes[lane]
 
+    def inside(self, lane: str) -> int:
+        """Requests of `lane` ("read", "write" or "report") admitted and not yet finished:
+        what a test waits on to know a request is past the door, which nothing else shows
+        (a pool checkout may be the door's own rate-limit claim)."""
+        if not self._lanes:
+            return 0
+        limit = {
+            _READ: self.capacity.active_requests,
+            _WRITE: self.capacity.active_writes,
+            _REPORT: self.capacity.active_reports,
+        }[lane]
+        return limit - self._lanes[lane].value
+
     async def _busy(self, send: Send, lane: str = _READ) -> None:
         self.shed += 1
         ADMISSION_SHED.inc()

@@ -23,7 +23,7 @@ from sync_server.clock import Clock
 from sync_server.db.engine import Database
 from sync_server.errors import LoanDeskError
 from sync_server.jobs import tasks
-from sync_server.jobs.ledger import DAY_END, WEEKLY_SCORES, ledger_row
+from sync_server.jobs.ledger import DAY_END, WEEKLY_SCORES, job_lock, ledger_row
 from sync_server.ops.jobs import check_late
 from sync_server.reconciliation.tasks import night_key, run_reconciliation
 from sync_server.scores import tasks as score_tasks
@@ -122,6 +122,9 @@ def _nightly_backup(db: Database, clock: Clock, plan: BackupPlan, day: date) -> 
     return [] if outcome.status == "already_done" else [f"backup {outcome.run_key}: done"]
 
 
+SCHEDULER_TURN = "scheduler"
+"""The job lock a scheduler's tick holds: one process's tick at a time."""
+
 STOP_GRACE_S = 2.0
 """How long a server shutting down waits for a job in progress before leaving it. Each step
 of a night's job is one transaction and the job lock is the database's (or the OS's), so a
@@ -153,6 +156,8 @@ class Scheduler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.ticks = 0
+        self.turns = 0
+        """Ticks that ran the jobs here (the others were another process's turn)."""
 
     def start(self) -> None:
         if self._thread is not None and self._thread.is_alive() and not self._stop.is_set():
@@ -188,11 +193,24 @@ class Scheduler:
             return
         while not stop.is_set():
             try:
-                run_due_jobs(self.db, self.clock, self.timetable, self.backups, stop.is_set)
+                self.tick(stop.is_set)
             except Exception:
                 log.exception("scheduled jobs failed; retrying at the next tick")
             self.ticks += 1
             stop.wait(self.interval)
+
+    def tick(self, stopping: Callable[[], bool] = lambda: False) -> bool:
+        """One tick, if it is this process's turn: several server processes each run a
+        scheduler, and a tick taken by one is skipped by the others (the turn is a job lock:
+        PostgreSQL's advisory lock, or the OS lock beside a SQLite file), so the night's jobs
+        and the lateness check are tried once a minute, not once per process. Each job's own
+        lock and ledger still keep it single-run if two turns ever met. True when it ran."""
+        with job_lock(self.db, SCHEDULER_TURN) as mine:
+            if not mine:
+                return False
+            run_due_jobs(self.db, self.clock, self.timetable, self.backups, stopping)
+            self.turns += 1
+            return True
 
 
 FIRST_TICK_AFTER_S = 5.0

@@ -23,6 +23,8 @@ from sync_server.clock import FixedClock
 from sync_server.config import Capacity, Settings
 from sync_server.db.engine import Database, _write_lock
 from sync_server.db.models import Payment
+from sync_server.middleware import AdmissionMiddleware
+from sync_server.ratelimit import RateLimiter
 from tests.live import serve
 from tests.sync_server.conftest import DEFAULT_NOW, Actors
 from tests.sync_server.sync.conftest import book, cash, command
@@ -78,12 +80,24 @@ def writers_held(db: Database) -> Iterator[None]:
             conn.rollback()
 
 
-def _wait_for_a_writer_inside(db: Database, held: int) -> bool:
-    """A writer admitted holds a connection of the writers' pool (the only user of it here)
-    while it waits behind `writers_held`, which itself holds `held` of them."""
+def _admission(app: FastAPI) -> AdmissionMiddleware:
+    """The app's admission queue, found in the middleware stack Starlette built on the first
+    request."""
+    layer: Any = app.middleware_stack
+    for _ in range(20):
+        if isinstance(layer, AdmissionMiddleware):
+            return layer
+        layer = layer.app
+    raise AssertionError("no admission middleware in the stack")
+
+
+def _wait_for_a_writer_inside(app: FastAPI) -> bool:
+    """A writer is past the door when the admission queue counts it in the writers' lane. A
+    pool checkout does not say so: the door's rate-limit claim takes a connection of the same
+    pool before the request reaches admission."""
     pause = threading.Event()
     for _ in range(3000):
-        if db.engine.pool.checkedout() > held:  # type: ignore[attr-defined]
+        if app.middleware_stack is not None and _admission(app).inside("write") > 0:
             return True
         pause.wait(0.01)
     return False
@@ -173,8 +187,22 @@ def test_readers_and_writers_piled_up_behind_a_held_write_lock_all_get_an_answer
 
 
 def test_beyond_the_queue_a_write_is_refused_at_once_while_reads_and_health_still_answer(
-    database_url: str,
+    database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The first writer's rate-limit claim is made slow (a busy database at the door): it
+    holds a connection of the writers' pool well before the writer reaches admission, which
+    a wait that counted checkouts took for the writer being inside (the shed request then
+    got the writers' place and the first writer was the one shed)."""
+    original_claim = RateLimiter._claim
+    claims = iter(range(10**6))
+
+    def slow_first_claim(self: RateLimiter, *args: Any, **kwargs: Any) -> int:
+        with self.db.engine.connect():
+            if next(claims) == 0:
+                threading.Event().wait(0.5)
+        return original_claim(self, *args, **kwargs)
+
+    monkeypatch.setattr(RateLimiter, "_claim", slow_first_claim)
     app = _app(
         database_url,
         Capacity(
@@ -199,8 +227,7 @@ def test_beyond_the_queue_a_write_is_refused_at_once_while_reads_and_health_stil
 
             writer = threading.Thread(target=write)
             writer.start()
-            held = 0 if db.is_sqlite else 1
-            assert _wait_for_a_writer_inside(db, held), "the first writer never got in"
+            assert _wait_for_a_writer_inside(app), "the first writer never got in"
             shed = client.post(
                 "/api/v1/branches", json={"code": "BR10", "name": "Sangli"}, headers=admin
             )
