@@ -165,7 +165,8 @@ def test_a_round_asks_for_a_small_first_page_then_full_ones_and_counts_out_of_th
     ]
     seen: list[SyncProgress] = []
     report = _engine(api, cache, pull_limit=3, first_page=1, on_progress=seen.append).pull()
-    assert report.caught_up and report.pulled == 5
+    assert report.caught_up
+    assert report.pulled == 5
     assert api.limits == [1, 3, 3]
     pulled = [(p.done, p.total) for p in seen if p.phase == "pull"]
     assert pulled == [(1, 5), (4, 5), (5, 5)]
