@@ -95,8 +95,9 @@ class _Json:
 
 
 def _hyphenated(column: Any) -> ColumnElement[Any]:
-    """A UUID as SQLite stores it (32 hex digits) in its text form, or NULL."""
-    raw = func.lower(cast(column, Text))
+    """A UUID as SQLite stores it (32 hex digits) in its text form, or NULL. Hyphens are
+    taken out first, so one written by hand in the text form reads the same."""
+    raw = func.lower(func.replace(cast(column, Text), "-", ""))
 
     def part(start: int, length: int) -> ColumnElement[Any]:
         return func.substr(raw, start, length)
