@@ -34,6 +34,7 @@ from tenacity import (
 )
 from tenacity.wait import wait_base
 
+from desktop.cache.queries import LOAN_PAGE_SIZE
 from desktop.cache.store import Cache
 from desktop.failures import sentence
 from desktop.format import count
@@ -51,9 +52,9 @@ PULL_PAGE = 5000
 """Changes asked for per page: the server's most. A branch's first sync is 50,000 loans; each
 page costs a request, a transaction and a refresh of the cache's statistics on both sides, so
 few large pages beat many small ones (bench/bench_pull.py)."""
-FIRST_PAGE = 500
-"""The first page of a round: small, so it is on screen fast (a branch's first sync shows
-its loans while the rest arrive)."""
+FIRST_PAGE = LOAN_PAGE_SIZE
+"""The first page of a round: one screenful of the Loans list, so it is on screen fast (a
+branch's first sync shows its loans while the rest arrive)."""
 """The server's answer to a push it cannot read: nothing in the batch was recorded."""
 
 

@@ -51,7 +51,7 @@ def test_the_loans_list_shows_the_first_page_while_the_rest_of_the_first_pull_is
 
     def held_pull(cursor: int, limit: int = 1000) -> dict[str, Any]:
         asked.append(limit)
-        if cursor > 0 and not later_pages.wait(30):
+        if cursor > 0 and not later_pages.wait(90):
             raise AssertionError("the test never let the later pages come")
         return pull(cursor, limit)
 
@@ -63,7 +63,7 @@ def test_the_loans_list_shows_the_first_page_while_the_rest_of_the_first_pull_is
     assert loans.model.rowCount() == 0
     try:
         desk.worker.sync_now()
-        qtbot.wait_until(lambda: loans.model.rowCount() == 3, timeout=20_000)
+        qtbot.wait_until(lambda: loans.model.rowCount() == 3, timeout=60_000)
         # The first page is on screen and the round is still running.
         assert desk.worker.state.running
         assert not window.progress.isHidden()
@@ -73,9 +73,9 @@ def test_the_loans_list_shows_the_first_page_while_the_rest_of_the_first_pull_is
         assert desk.cache.cursor() > 0
     finally:
         later_pages.set()
-    with qtbot.wait_signal(desk.worker.finished, timeout=20_000):
+    with qtbot.wait_signal(desk.worker.finished, timeout=60_000):
         pass
-    qtbot.wait_until(lambda: loans.model.total == LOANS, timeout=20_000)
+    qtbot.wait_until(lambda: loans.model.total == LOANS, timeout=60_000)
     assert asked[:2] == [3, 5]
     assert window.progress.isHidden()
     assert len(desk.cache.loans()) == LOANS
