@@ -141,6 +141,7 @@ class SyncWorker(QObject):
         self._again = False
         self._stopped = False
         self._announcing = False
+        self._shown_early = False
         last = cache.meta(LAST_SYNC_KEY)
         self.state = SyncState(
             online=reachable(),
@@ -187,6 +188,7 @@ class SyncWorker(QObject):
             self._again = True
             return True
         self._set(replace(self.state, running=True, progress=None, error=None))
+        self._shown_early = False
         self._pool.start(self._round)
         return True
 
@@ -206,6 +208,21 @@ class SyncWorker(QObject):
     def _on_progress(self, progress: SyncProgress) -> None:
         self._set(replace(self.state, progress=progress))
         self.progress.emit(progress)
+        more = progress.total is not None and progress.total > progress.done
+        if progress.phase == "pull" and progress.done and more and not self._shown_early:
+            self._show_early()
+
+    def _show_early(self) -> None:
+        """The round's first page has landed and the server says more are coming (a first
+        sync of a branch is many pages): the screens show what is here now instead of
+        waiting for the end. (A server that does not say how many waits for the end.)
+        The cache committed the page before reporting it, so the screens read it whole."""
+        self._shown_early = True
+        self._announcing = True
+        try:
+            self.changes.announce(*_PULLED_TOPICS)
+        finally:
+            self._announcing = False
 
     def _on_round_done(self, result: _RoundResult) -> None:
         report = result.report

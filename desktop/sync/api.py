@@ -21,6 +21,7 @@ import requests
 from loancore.contract import PROTOCOL_VERSION
 
 PROTOCOL_HEADER = "X-LoanDesk-Protocol"
+PULL_REMAINING_HEADER = "X-LoanDesk-Pull-Remaining"
 DEFAULT_TIMEOUT = (5.0, 60.0)
 BUSY_MESSAGE = "The office server is busy; retrying…"
 RETRY_AFTER_CAP = 10.0
@@ -186,9 +187,14 @@ class ApiClient:
         return results
 
     def pull(self, cursor: int, limit: int = 1000) -> dict[str, Any]:
-        answer: dict[str, Any] = self.request(
-            "GET", "/sync/pull", params={"cursor": cursor, "limit": limit}
-        )
+        """A page of changes. The server sends it gzipped (requests asks for that and
+        unpacks it); the changes still to come after it, when the server says (its
+        `PULL_REMAINING_HEADER`), are put in the page as `remaining`."""
+        response = self._respond("GET", "/sync/pull", params={"cursor": cursor, "limit": limit})
+        answer: dict[str, Any] = _answer(response)
+        left = response.headers.get(PULL_REMAINING_HEADER, "")
+        if left.isdigit():
+            answer.setdefault("remaining", int(left))
         return answer
 
 

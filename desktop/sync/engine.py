@@ -34,10 +34,13 @@ from tenacity import (
 )
 from tenacity.wait import wait_base
 
+from desktop.cache.queries import LOAN_PAGE_SIZE
 from desktop.cache.store import Cache
 from desktop.failures import sentence
+from desktop.format import count
 from desktop.sync.api import ApiClient, ApiError, ServerBusyError, TransportError
 from loancore.contract import FINAL_STATUSES, CommandStatus
+from loancore.money import indian_grouping
 
 log = logging.getLogger("loandesk.desktop.sync")
 
@@ -45,6 +48,13 @@ DEFINITIVE = frozenset(status.value for status in FINAL_STATUSES)
 DEFERRED = CommandStatus.DEFERRED.value
 RETRYABLE = (TransportError, ServerBusyError)
 UNREADABLE = 422
+PULL_PAGE = 5000
+"""Changes asked for per page: the server's most. A branch's first sync is 50,000 loans; each
+page costs a request, a transaction and a refresh of the cache's statistics on both sides, so
+few large pages beat many small ones (bench/bench_pull.py)."""
+FIRST_PAGE = LOAN_PAGE_SIZE
+"""The first page of a round: one screenful of the Loans list, so it is on screen fast (a
+branch's first sync shows its loans while the rest arrive)."""
 """The server's answer to a push it cannot read: nothing in the batch was recorded."""
 
 
@@ -81,7 +91,8 @@ class SyncEngine:
         cache: Cache,
         *,
         batch_size: int = 200,
-        pull_limit: int = 1000,
+        pull_limit: int = PULL_PAGE,
+        first_page: int = FIRST_PAGE,
         attempts: int = 4,
         wait: wait_base | None = None,
         max_pages: int = 10_000,
@@ -91,6 +102,7 @@ class SyncEngine:
         self.cache = cache
         self.batch_size = batch_size
         self.pull_limit = pull_limit
+        self.first_page = first_page
         self.attempts = attempts
         self.wait = wait or wait_exponential(multiplier=0.5, min=0.5, max=30)
         self.max_pages = max_pages
@@ -199,11 +211,18 @@ class SyncEngine:
         work and the cache's, not their sum. Only the cache moves the cursor, after it has
         landed a page: if landing fails, the page fetched ahead is dropped and the next round
         asks for it again. Each page's `dpd_as_of` lands with it: a day-end that moved no
-        loan still moves every overdue loan's DPD on this desk."""
+        loan still moves every overdue loan's DPD on this desk.
+
+        The round's first page is a small one (`first_page`), so that a branch's first sync
+        has loans on screen within a second while the rest follow in full pages; progress
+        is reported after each page has landed, out of the total the server gives (what is
+        received plus its `remaining`), so the desk can show a determinate bar."""
         report = report or SyncReport()
         cursor = self.cache.cursor()
+        first = min(self.first_page, self.pull_limit)
+        total: int | None = None
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="loandesk-pull") as ahead:
-            pending = ahead.submit(self._call, partial(self.api.pull, cursor, self.pull_limit))
+            pending = ahead.submit(self._call, partial(self.api.pull, cursor, first))
             for _ in range(self.max_pages):
                 page = pending.result()
                 next_cursor = int(page["next_cursor"])
@@ -221,9 +240,19 @@ class SyncEngine:
                 )
                 report.pulled += len(changes)
                 cursor = next_cursor
-                self._progress("pull", report.pulled, None, f"Received {report.pulled} changes")
+                remaining = page.get("remaining")
+                if isinstance(remaining, int) and remaining >= 0:
+                    total = report.pulled + (remaining if page["has_more"] else 0)
+                self._progress("pull", report.pulled, total, _received(report.pulled, total))
                 if not page["has_more"]:
                     report.caught_up = True
                     break
         report.cursor = cursor
         return report
+
+
+def _received(done: int, total: int | None) -> str:
+    """ "Received 5,000 of 50,000 changes", in Indian grouping as every count on the desk."""
+    if total is None:
+        return f"Received {count(done, 'change')}"
+    return f"Received {indian_grouping(done)} of {count(total, 'change')}"

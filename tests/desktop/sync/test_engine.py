@@ -132,6 +132,61 @@ def test_pull_follows_pages_until_caught_up_and_reports_progress(cache: Cache) -
     assert [p.phase for p in seen].count("pull") == 2
 
 
+class SizedApi(ScriptedApi):
+    """Also keeps the page size each pull asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.limits: list[int] = []
+
+    def pull(self, cursor: int, limit: int = 1000) -> dict[str, Any]:
+        self.limits.append(limit)
+        return super().pull(cursor, limit)
+
+
+def _loan_change(n: int) -> dict[str, Any]:
+    loan = {"id": f"L{n}", "account_no": f"LN{n}", "status": "active", "installments": []}
+    return {"entity": "loan", "entity_id": f"L{n}", "op": "upsert", "data": loan}
+
+
+def test_a_round_asks_for_a_small_first_page_then_full_ones_and_counts_out_of_the_servers_total(
+    cache: Cache,
+) -> None:
+    api = SizedApi()
+    api.pages = [
+        {"changes": [_loan_change(1)], "next_cursor": 1, "has_more": True, "remaining": 4},
+        {
+            "changes": [_loan_change(n) for n in (2, 3, 4)],
+            "next_cursor": 4,
+            "has_more": True,
+            "remaining": 1,
+        },
+        {"changes": [_loan_change(5)], "next_cursor": 5, "has_more": False, "remaining": 0},
+    ]
+    seen: list[SyncProgress] = []
+    report = _engine(api, cache, pull_limit=3, first_page=1, on_progress=seen.append).pull()
+    assert report.caught_up
+    assert report.pulled == 5
+    assert api.limits == [1, 3, 3]
+    pulled = [(p.done, p.total) for p in seen if p.phase == "pull"]
+    assert pulled == [(1, 5), (4, 5), (5, 5)]
+    assert seen[0].message == "Received 1 of 5 changes"
+
+
+def test_without_the_servers_count_the_progress_has_no_total(cache: Cache) -> None:
+    api = ScriptedApi()
+    api.pages = [
+        {"changes": [_loan_change(1)], "next_cursor": 1, "has_more": True},
+        {"changes": [_loan_change(2)], "next_cursor": 2, "has_more": False},
+    ]
+    seen: list[SyncProgress] = []
+    _engine(api, cache, on_progress=seen.append).pull()
+    assert [(p.done, p.total, p.message) for p in seen] == [
+        (1, None, "Received 1 change"),
+        (2, None, "Received 2 changes"),
+    ]
+
+
 def test_each_pages_day_end_is_kept_with_it_and_a_page_without_one_keeps_the_last(
     cache: Cache,
 ) -> None:
