@@ -100,10 +100,10 @@ def sealable_through(session: Session) -> int | None:
 def _pending(db: Database) -> bool:
     """A cheap read first: an idle tick takes no lock at all."""
     with db.read_only() as session:
-        head = session.get(AuditHead, 1)
+        sealed_to = session.execute(select(AuditHead.last_id).where(AuditHead.id == 1)).scalar()
         newest = session.execute(select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1))
         highest = newest.scalar()
-    return highest is not None and (head is None or highest > head.last_id)
+    return highest is not None and (sealed_to is None or highest > sealed_to)
 
 
 def seal_pass(db: Database, *, wait: bool = True, batch: int = BATCH) -> SealPass:

@@ -179,19 +179,13 @@ def verify_chain(
     )
     if head is None and session.execute(select(AuditEntry.id).limit(1)).first() is not None:
         return ChainReport(False, 0, None, "the chain head is missing")
-    last_id = 0
+    last_id: int | None = None  # no lower bound: an entry put at id 0 or below is read too
     going = True
     while going:
-        rows = (
-            session.execute(
-                select(AuditEntry)
-                .where(AuditEntry.id > last_id)
-                .order_by(AuditEntry.id)
-                .limit(batch)
-            )
-            .scalars()
-            .all()
-        )
+        stmt = select(AuditEntry).order_by(AuditEntry.id).limit(batch)
+        if last_id is not None:
+            stmt = stmt.where(AuditEntry.id > last_id)
+        rows = session.execute(stmt).scalars().all()
         if not rows:
             break
         for entry in rows:

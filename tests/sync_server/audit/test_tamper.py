@@ -30,7 +30,7 @@ def _five_entries(db: Database) -> list[int]:
                 after={"amount_paise": 50_000 * (n + 1)},
             )
             ids.append(entry.id)
-    seal(db)  # these tests tamper with the sealed chain (tests/.../test_sealed_tamper.py: both)
+    seal(db)  # these tests tamper with the sealed chain (test_tamper_regions.py: both regions)
     return ids
 
 
