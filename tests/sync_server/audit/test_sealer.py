@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from loancore.roles import Role
 from sync_server.audit import service as audit
 from sync_server.audit.chain import GENESIS, chain_hash
-from sync_server.audit.sealer import seal, seal_pass
+from sync_server.audit.sealer import AuditSealer, seal, seal_pass
 from sync_server.db.engine import Database, DatabaseBusy
 from sync_server.db.models import AuditEntry, AuditHead
 from sync_server.principal import Principal
@@ -321,3 +321,40 @@ def test_a_seal_pass_that_finds_the_head_held_leaves_it_to_the_other(db: Databas
     assert done.busy
     assert done.sealed == 0
     assert seal_pass(db, wait=False).sealed == 1
+
+
+def test_the_servers_sealer_thread_seals_what_commits(db: Database) -> None:
+    sealer = AuditSealer(db, interval=0.05)
+    sealer.start()
+    try:
+        ids = [_write(db, n) for n in range(5)]
+        pause = threading.Event()
+        for _ in range(600):  # bounded: up to about 30 s on a loaded machine
+            if _verify(db).sealed == len(ids):
+                break
+            pause.wait(0.05)
+    finally:
+        assert sealer.stop()
+    report = _verify(db)
+    assert report.ok
+    assert (report.sealed, report.unsealed) == (5, 0)
+    assert sealer.sealed == 5
+
+
+def test_audit_verify_seals_first_and_names_a_broken_entry(
+    db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from main import main
+
+    ids = [_write(db, n) for n in range(4)]
+    assert main(["audit", "verify", "--db", db.url]) == 0
+    out = capsys.readouterr().out
+    assert "audit chain intact: 4 entries verified (4 sealed, 4 of them just now" in out
+    with db.engine.begin() as conn:
+        if db.is_sqlite:
+            conn.execute(text("DROP TRIGGER audit_log_no_update"))
+        else:
+            conn.execute(text("DROP TRIGGER audit_log_append_only ON audit_log"))
+        conn.execute(text("UPDATE audit_log SET detail = 'x' WHERE id = :id"), {"id": ids[1]})
+    assert main(["audit", "verify", "--db", db.url]) == 1
+    assert f"audit chain BROKEN at entry {ids[1]}" in capsys.readouterr().out
