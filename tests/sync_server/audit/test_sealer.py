@@ -358,3 +358,18 @@ def test_audit_verify_seals_first_and_names_a_broken_entry(
         conn.execute(text("UPDATE audit_log SET detail = 'x' WHERE id = :id"), {"id": ids[1]})
     assert main(["audit", "verify", "--db", db.url]) == 1
     assert f"audit chain BROKEN at entry {ids[1]}" in capsys.readouterr().out
+
+
+def test_an_audit_fence_never_holds_back_the_change_feed(db: Database) -> None:
+    """Both take two-key advisory locks; the feed's readers leave the audit's out."""
+    if db.is_sqlite:
+        pytest.skip("fences are PostgreSQL's")
+    from sync_server.db.feed import served_up_to
+
+    with db.engine.begin() as conn:  # changes numbered far past the audit's ids
+        conn.execute(text("SELECT setval(pg_get_serial_sequence('change_log', 'seq'), 1000)"))
+    with db.read_only() as session:
+        bound = served_up_to(session)
+    assert bound == 1000
+    with _open_writer(db, 1), db.read_only() as session:
+        assert served_up_to(session) == bound
