@@ -106,6 +106,36 @@ def _pending(db: Database) -> bool:
     return highest is not None and (sealed_to is None or highest > sealed_to)
 
 
+_LINK_ALL = text(
+    """
+    UPDATE audit_log AS a SET prev_hash = v.prev, hash = v.link
+      FROM unnest(CAST(:ids AS bigint[]), CAST(:prevs AS text[]), CAST(:links AS text[]))
+           AS v(id, prev, link)
+     WHERE a.id = v.id AND a.hash IS NULL
+    """
+)
+
+
+def _write_links(session: Session, links: list[dict[str, object]]) -> None:
+    """PostgreSQL: one statement for the whole pass (arrays); SQLite: one executemany."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            _LINK_ALL,
+            {
+                "ids": [link["b_id"] for link in links],
+                "prevs": [link["b_prev"] for link in links],
+                "links": [link["b_hash"] for link in links],
+            },
+        )
+        return
+    session.execute(
+        update(AUDIT_LOG)
+        .where(AUDIT_LOG.c.id == bindparam("b_id"), AUDIT_LOG.c.hash.is_(None))
+        .values(prev_hash=bindparam("b_prev"), hash=bindparam("b_hash")),
+        links,
+    )
+
+
 def seal_pass(db: Database, *, wait: bool = True, batch: int = BATCH) -> SealPass:
     """Seal up to `batch` committed entries after the head, in one short transaction."""
     with db.unit_of_work() as session:
@@ -136,13 +166,7 @@ def seal_pass(db: Database, *, wait: bool = True, batch: int = BATCH) -> SealPas
             links.append({"b_id": entry_id, "b_prev": prev_hash, "b_hash": link})
             prev_hash, prev_id = link, entry_id
         if links:
-            table = AUDIT_LOG
-            session.execute(
-                update(table)
-                .where(table.c.id == bindparam("b_id"), table.c.hash.is_(None))
-                .values(prev_hash=bindparam("b_prev"), hash=bindparam("b_hash")),
-                links,
-            )
+            _write_links(session, links)
             head.last_id, head.last_hash = prev_id, prev_hash
         return SealPass(len(links), head.last_id, stopped_at=stopped)
 
