@@ -119,7 +119,7 @@ _LINK_ALL = text(
 def _write_links(session: Session, links: list[dict[str, object]]) -> None:
     """PostgreSQL: one statement for the whole pass (arrays); SQLite: one executemany."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(
+        done = session.execute(
             _LINK_ALL,
             {
                 "ids": [link["b_id"] for link in links],
@@ -127,6 +127,10 @@ def _write_links(session: Session, links: list[dict[str, object]]) -> None:
                 "links": [link["b_hash"] for link in links],
             },
         )
+        if done.rowcount != len(links):  # type: ignore[attr-defined]
+            # Someone sealed one of them meanwhile, which the head lock forbids: the pass rolls
+            # back rather than move the head past an entry it did not link.
+            raise RuntimeError(f"sealed {done.rowcount} of {len(links)} audit entries")  # type: ignore[attr-defined]
         return
     session.execute(
         update(AUDIT_LOG)
