@@ -167,15 +167,30 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from sync_server.audit.sealer import seal
     from sync_server.audit.service import verify_chain
     from sync_server.db.engine import Database
 
     db = Database(_db_url(args))
-    with db.read_only() as session:
-        report = verify_chain(session)
-    db.dispose()
+    try:
+        sealed_now = seal(db)
+        with db.read_only() as session:
+            report = verify_chain(session)
+    finally:
+        db.dispose()
+    waiting = (
+        f"; {report.unsealed} waiting to be sealed (oldest {report.oldest_unsealed_seconds:.0f} s)"
+        if report.unsealed and report.oldest_unsealed_seconds is not None
+        else ""
+    )
+    skipped = (
+        f"; {report.skipped_ids} ids skipped by rolled-back work" if report.skipped_ids else ""
+    )
     if report.ok:
-        print(f"audit chain intact: {report.checked} entries verified")
+        print(
+            f"audit chain intact: {report.checked} entries verified "
+            f"({report.sealed} sealed, {sealed_now} of them just now{waiting}{skipped})"
+        )
         return 0
     where = f"entry {report.first_broken_id}" if report.first_broken_id else "the chain's end"
     print(

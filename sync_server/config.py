@@ -175,6 +175,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 2 * 1024 * 1024
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     run_scheduler: bool = True
+    audit_seal_seconds: float = Field(default=1.0, gt=0, le=60)
+    """How often the server links committed audit entries into the chain (with the scheduler:
+    `run_scheduler`); verify and backups also seal first."""
     capacity: Capacity = Field(default_factory=Capacity)
     backup_dir: str | None = None
     """Where the scheduler writes the nightly encrypted backup; no nightly backup when unset."""

@@ -1,4 +1,5 @@
-"""The jobs' timetable inside the server: a background thread that wakes every minute.
+"""The jobs' timetable inside the server: a background thread that wakes every minute (and
+the audit sealer's, which wakes every second).
 
 Day-end for D is due from 00:30 IST on D+1 and catches up any missed dates; a week's scores are
 due from 01:00 IST on the Monday after it. The thread only decides what is due; the ledger and
@@ -18,6 +19,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from loancore.dates import IST
+from sync_server.audit.sealer import AuditSealer
 from sync_server.backup.tasks import BackupPlan, run_nightly_backup
 from sync_server.clock import Clock
 from sync_server.db.engine import Database
@@ -236,11 +238,20 @@ def start_scheduler(
     )
     app.state.scheduler = scheduler
     scheduler.start()
+    # The audit sealer runs beside the jobs: every second, so entries wait about that long to
+    # join the chain (any number of processes may run one; one seals at a time).
+    sealer = AuditSealer(app.state.db, interval=settings.audit_seal_seconds)
+    app.state.audit_sealer = sealer
+    sealer.start()
     return scheduler
 
 
 def stop_scheduler(app: FastAPI, timeout: float | None = None) -> None:
     """At shutdown: a job in progress gets `timeout` seconds (STOP_GRACE_S), then is left."""
+    sealer: AuditSealer | None = getattr(app.state, "audit_sealer", None)
+    if sealer is not None:
+        sealer.stop(STOP_GRACE_S if timeout is None else timeout)
+        app.state.audit_sealer = None
     scheduler: Scheduler | None = getattr(app.state, "scheduler", None)
     if scheduler is not None:
         scheduler.stop(STOP_GRACE_S if timeout is None else timeout)

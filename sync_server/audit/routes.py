@@ -16,10 +16,11 @@ from sqlalchemy import select
 from loancore.dates import IST
 from loancore.roles import Action
 from sync_server.audit.schemas import AuditEntryOut, AuditPage, ChainReportOut
+from sync_server.audit.sealer import seal
 from sync_server.audit.service import verify_chain
 from sync_server.auth.deps import require
 from sync_server.db.models import AuditEntry
-from sync_server.deps import ReadSessionDep
+from sync_server.deps import DbDep, ReadSessionDep
 from sync_server.errors import ValidationFailed
 from sync_server.params import QueryDate, RowId
 from sync_server.principal import Principal
@@ -101,12 +102,19 @@ def list_audit(
 
 @router.get("/audit/verify")
 def verify(
-    _: Annotated[Principal, Depends(require(Action.VERIFY_AUDIT))], session: ReadSessionDep
+    _: Annotated[Principal, Depends(require(Action.VERIFY_AUDIT))], db: DbDep
 ) -> ChainReportOut:
-    report = verify_chain(session)
+    """Seals what has committed, then checks the chain and what still waits to be sealed."""
+    seal(db)
+    with db.read_only() as session:
+        report = verify_chain(session)
     return ChainReportOut(
         ok=report.ok,
         checked=report.checked,
         first_broken_id=report.first_broken_id,
         problem=report.problem,
+        sealed=report.sealed,
+        unsealed=report.unsealed,
+        oldest_unsealed_seconds=report.oldest_unsealed_seconds,
+        skipped_ids=report.skipped_ids,
     )

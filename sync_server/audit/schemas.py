@@ -37,3 +37,9 @@ class ChainReportOut(BaseModel):
     checked: int
     first_broken_id: int | None
     problem: str | None
+    sealed: int = 0
+    unsealed: int = 0
+    """Entries committed but not yet in the chain (the sealer links them within seconds)."""
+    oldest_unsealed_seconds: float | None = None
+    skipped_ids: int = 0
+    """Ids no committed entry holds: PostgreSQL skips the ids of rolled-back transactions."""

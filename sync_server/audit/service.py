@@ -1,62 +1,163 @@
 """The audit log: who did what, when, before and after; append-only and hash-chained.
 
-An entry is written in the same transaction as the change it records (`record`), so a change
-without its entry, or an entry without its change, cannot exist. Denied and refused attempts
-change nothing, so their transaction rolls back; `record_attempt` writes them in a transaction
-of their own so that the attempt is still on record.
+An entry is written in the same transaction as the change it records (`record`, or
+`record_many` for a batch in one INSERT), so a change without its entry, or an entry without
+its change, cannot exist. Denied and refused attempts change nothing, so their transaction
+rolls back; `record_attempt` writes them in a transaction of their own so that the attempt is
+still on record.
+
+Writing takes no lock that another writer waits for: the entry gets its id first (from the
+sequence on PostgreSQL, after the highest id under SQLite's write lock, which every writer
+holds anyway) and is stored with its `digest` (its id and content hashed) and no chain link.
+The sealer links committed entries into the chain shortly after (sync_server.audit.sealer,
+which explains the design). On PostgreSQL the writer first publishes a *fence*, the lowest id
+it can take, so the sealer never links past an id a transaction still in flight may commit.
 """
+
+# ruff: noqa: S608 -- statements are assembled from this module's constants only
 
 from __future__ import annotations
 
-import hashlib
-import json
+import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from sync_server.audit.chain import GENESIS, canonical, content_digest
+from sync_server.audit.verify import ChainReport, verify_chain
 from sync_server.db.engine import Database
-from sync_server.db.models import AuditEntry, AuditHead
+from sync_server.db.models import AuditEntry
 from sync_server.db.types import utcnow
 from sync_server.principal import Principal
 
-GENESIS = "0" * 64
+__all__ = [
+    "GENESIS",
+    "ChainReport",
+    "Entry",
+    "canonical",
+    "record",
+    "record_attempt",
+    "record_many",
+    "verify_chain",
+]
+
+FENCE_FLAG = 1 << 30
+"""An audit fence is a two-key advisory lock whose first key carries this bit: the change
+feed's fences (db/feed.py) never reach it, so neither reader mistakes the other's fences."""
+
+_SEQUENCE = "pg_get_serial_sequence('audit_log', 'id')::regclass"
+
+_TAKE_FENCE = text(
+    f"""
+    WITH low AS (SELECT coalesce(pg_sequence_last_value({_SEQUENCE}), 0) + 1 AS v)
+    SELECT pg_advisory_xact_lock_shared(
+        ((v >> 32) | {FENCE_FLAG})::int, ((v & 2147483647) | -(v & 2147483648))::int
+    ) FROM low
+    """
+)
+
+_TAKE_IDS = text(f"SELECT nextval({_SEQUENCE}) FROM generate_series(1, :n)")
+
+AUDIT_LOG = cast(Table, AuditEntry.__table__)
+
+_fenced: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
-def _default(value: object) -> str:
-    if isinstance(value, UUID | date | datetime):
-        return value.isoformat() if not isinstance(value, UUID) else str(value)
-    return str(value)
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One entry for `record_many`: the same fields as `record`'s keywords."""
+
+    actor: Principal | None
+    action: str
+    entity: str
+    entity_id: object | None = None
+    before: Any = None
+    after: Any = None
+    outcome: str = "ok"
+    detail: str | None = None
 
 
-def canonical(data: Any) -> str | None:
-    if data is None:
-        return None
-    return json.dumps(
-        data, sort_keys=True, separators=(",", ":"), default=_default, ensure_ascii=False
-    )
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """An entry's columns as stored (what the digest covers)."""
+
+    at: datetime
+    actor_id: UUID | None
+    actor_username: str
+    actor_role: str | None
+    action: str
+    outcome: str
+    entity: str
+    entity_id: str | None
+    before: str | None
+    after: str | None
+    detail: str | None
+    address: str | None
+
+    @classmethod
+    def of(cls, entry: Entry, at: datetime) -> _Written:
+        actor = entry.actor
+        return cls(
+            at=at,
+            actor_id=actor.user_id if actor else None,
+            actor_username=actor.username if actor else "anonymous",
+            actor_role=str(actor.role) if actor else None,
+            action=entry.action,
+            outcome=entry.outcome,
+            entity=entry.entity,
+            entity_id=str(entry.entity_id) if entry.entity_id is not None else None,
+            before=canonical(entry.before),
+            after=canonical(entry.after),
+            detail=entry.detail,
+            address=actor.address if actor else None,
+        )
+
+    def columns(self, entry_id: int) -> dict[str, Any]:
+        return {
+            "id": entry_id,
+            "at": self.at,
+            "actor_id": self.actor_id,
+            "actor_username": self.actor_username,
+            "actor_role": self.actor_role,
+            "action": self.action,
+            "outcome": self.outcome,
+            "entity": self.entity,
+            "entity_id": self.entity_id,
+            "before": self.before,
+            "after": self.after,
+            "detail": self.detail,
+            "address": self.address,
+            "digest": content_digest(entry_id, self),
+        }
 
 
-def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
-    fields = [
-        prev_hash,
-        entry.at.isoformat(timespec="microseconds"),
-        str(entry.actor_id) if entry.actor_id else "",
-        entry.actor_username,
-        entry.actor_role or "",
-        entry.action,
-        entry.outcome,
-        entry.entity,
-        entry.entity_id or "",
-        entry.before or "",
-        entry.after or "",
-        entry.detail or "",
-        entry.address or "",
-    ]
-    return hashlib.sha256("\x1f".join(fields).encode("utf-8")).hexdigest()
+def _fence(session: Session) -> None:
+    """PostgreSQL: publish this transaction's lowest possible entry id before taking any. A
+    fence taken inside a savepoint goes if the savepoint is rolled back, so there it is taken
+    again on each write; outside one, once per transaction."""
+    nested = session.in_nested_transaction()
+    root = session.connection().get_transaction()
+    if not nested and root is not None and root in _fenced:
+        return
+    session.execute(_TAKE_FENCE)
+    if not nested and root is not None:
+        _fenced.add(root)
+
+
+def _new_ids(session: Session, count: int) -> list[int]:
+    """Ids for `count` new entries, in order, taken before the rows are written (each
+    digest covers its id)."""
+    if session.get_bind().dialect.name == "postgresql":
+        _fence(session)
+        return sorted(int(n) for n in session.execute(_TAKE_IDS, {"n": count}).scalars())
+    # SQLite: every writer holds the database's one write lock, so nobody else takes ids now.
+    highest = session.execute(select(func.coalesce(func.max(AuditEntry.id), 0))).scalar_one()
+    return list(range(int(highest) + 1, int(highest) + 1 + count))
 
 
 def record(
@@ -71,33 +172,27 @@ def record(
     outcome: str = "ok",
     detail: str | None = None,
 ) -> AuditEntry:
-    """Append one entry to the chain inside the caller's transaction."""
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar()
-    if head is None:
-        head = AuditHead(id=1, last_id=0, last_hash=GENESIS)
-        session.add(head)
-    entry = AuditEntry(
-        at=utcnow(),
-        actor_id=actor.user_id if actor else None,
-        actor_username=actor.username if actor else "anonymous",
-        actor_role=str(actor.role) if actor else None,
-        action=action,
-        outcome=outcome,
-        entity=entity,
-        entity_id=str(entity_id) if entity_id is not None else None,
-        before=canonical(before),
-        after=canonical(after),
-        detail=detail,
-        address=actor.address if actor else None,
-        prev_hash=head.last_hash,
-    )
-    entry.hash = entry_hash(head.last_hash, entry)
+    """Append one entry inside the caller's transaction (unsealed: see the module's note)."""
+    wanted = Entry(actor, action, entity, entity_id, before, after, outcome, detail)
+    (entry_id,) = _new_ids(session, 1)
+    entry = AuditEntry(**_Written.of(wanted, utcnow()).columns(entry_id))
     session.add(entry)
     session.flush()
-    head.last_id = entry.id
-    head.last_hash = entry.hash
-    session.flush()
     return entry
+
+
+def record_many(session: Session, entries: Sequence[Entry]) -> list[int]:
+    """Append many entries inside the caller's transaction with one INSERT statement executed
+    for all of them (one call: the driver batches the rows; no per-entry statement is built);
+    their ids, in the order given. They share one timestamp: they are one unit of work."""
+    if not entries:
+        return []
+    session.flush()
+    at = utcnow()
+    ids = _new_ids(session, len(entries))
+    rows = [_Written.of(entry, at).columns(n) for entry, n in zip(entries, ids, strict=True)]
+    session.execute(insert(AUDIT_LOG), rows)
+    return ids
 
 
 def record_attempt(
@@ -123,46 +218,3 @@ def record_attempt(
             detail=detail,
             after=after,
         )
-
-
-@dataclass(frozen=True, slots=True)
-class ChainReport:
-    ok: bool
-    checked: int
-    first_broken_id: int | None = None
-    problem: str | None = None
-
-
-def verify_chain(session: Session, *, batch: int = 5000) -> ChainReport:
-    """Walk the chain in id order; report the first entry whose link or content is wrong."""
-    prev_hash = GENESIS
-    checked = 0
-    last_id = 0
-    while True:
-        rows = (
-            session.execute(
-                select(AuditEntry)
-                .where(AuditEntry.id > last_id)
-                .order_by(AuditEntry.id)
-                .limit(batch)
-            )
-            .scalars()
-            .all()
-        )
-        if not rows:
-            break
-        for entry in rows:
-            if entry.prev_hash != prev_hash:
-                return ChainReport(False, checked, entry.id, "link to the previous entry is broken")
-            if entry_hash(prev_hash, entry) != entry.hash:
-                return ChainReport(False, checked, entry.id, "content does not match its hash")
-            prev_hash = entry.hash
-            checked += 1
-            last_id = entry.id
-        session.expunge_all()
-    head = session.get(AuditHead, 1)
-    if head is not None and head.last_hash != prev_hash:
-        return ChainReport(False, checked, None, "entries after the last one checked are missing")
-    if head is None and checked:
-        return ChainReport(False, checked, None, "the chain head is missing")
-    return ChainReport(True, checked)

@@ -19,6 +19,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from sync_server.audit.sealer import seal
 from sync_server.audit.service import verify_chain
 from sync_server.backup import archive, postgres, sqlite
 from sync_server.backup.archive import BackupRefused, Header
@@ -70,6 +71,8 @@ def make_backup(url: str, out: Path, *, key: bytes, now: datetime | None = None)
     backup never leaves a half-written file under the final name)."""
     kind = _kind(url)
     revision = schema_revision(url)
+    if revision == _scripts(url).get_current_head():  # an older schema has no sealer's columns
+        _seal_first(url)
     created = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.partial")
@@ -89,6 +92,16 @@ def make_backup(url: str, out: Path, *, key: bytes, now: datetime | None = None)
         finally:
             partial.unlink(missing_ok=True)
     return header
+
+
+def _seal_first(url: str) -> None:
+    """Audit entries committed by now go into the backup sealed; any committed during the
+    snapshot are carried unsealed (with their digests) and sealed when restored."""
+    db = Database(url)
+    try:
+        seal(db)
+    finally:
+        db.dispose()
 
 
 def check_revision(url: str, revision: str) -> bool:
@@ -115,6 +128,7 @@ def _check_staged(staged_url: str, at_head: bool) -> tuple[int, str | None]:
         if not at_head:
             upgrade(db.engine)
             upgraded_to = _scripts(staged_url).get_current_head()
+        seal(db)  # entries the backup carried unsealed; an altered one stays caught by its digest
         with db.read_only() as session:
             report = verify_chain(session)
     finally:

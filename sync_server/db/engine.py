@@ -175,7 +175,7 @@ def make_engine(
 
         return engine
     # PostgreSQL's counterpart of SQLite's write-lock wait: a statement waiting on another
-    # transaction's row lock (the audit chain's head, a loan being paid) gives up after the
+    # transaction's row lock (a loan being paid, the audit log held for a backup) gives up after the
     # same bound, so a writer behind a stuck transaction answers 503 instead of waiting forever.
     wait_ms = int(capacity.write_wait_seconds * 1000)
     connect_args = {"options": f"-c lock_timeout={wait_ms}", **kwargs.pop("connect_args", {})}

@@ -35,8 +35,11 @@ from sqlalchemy.orm import Session
 
 TWO_KEY_LOCK = 2
 """pg_locks shows a two-key advisory lock with objsubid 2 (a one-key lock, such as the job
-ledger's, shows 1): a fence's two keys are its sequence value split in halves, and no other
-lock of the application takes two keys."""
+ledger's, shows 1): a fence's two keys are its sequence value split in halves. The audit log's
+fences (audit/service.py) take two keys too, with bit 30 of the first key set, which a change
+number never reaches; the bound below leaves them out."""
+
+OTHER_FENCES = 1 << 30
 
 _TAKE_FENCE = """
 WITH low AS (
@@ -55,6 +58,7 @@ _READ_BOUND = text(
         (SELECT min((l.classid::bigint << 32) | l.objid::bigint)
            FROM pg_locks l
           WHERE l.locktype = 'advisory' AND l.objsubid = :two_keys AND l.granted
+            AND l.classid < :other_fences
             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())),
         coalesce(
             pg_sequence_last_value(pg_get_serial_sequence('change_log', 'seq')::regclass), 0
@@ -97,7 +101,9 @@ def served_up_to(session: Session) -> int | None:
     whatever the snapshot holds is safe."""
     if session.get_bind().dialect.name != "postgresql":
         return None
-    lowest_fence, last_taken = session.execute(_READ_BOUND, {"two_keys": TWO_KEY_LOCK}).one()
+    lowest_fence, last_taken = session.execute(
+        _READ_BOUND, {"two_keys": TWO_KEY_LOCK, "other_fences": OTHER_FENCES}
+    ).one()
     bound = int(last_taken)
     if lowest_fence is not None:
         bound = min(bound, int(lowest_fence) - 1)

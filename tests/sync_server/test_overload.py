@@ -63,7 +63,8 @@ def crowded(database_url: str) -> Iterator[FastAPI]:
 @contextmanager
 def writers_held(db: Database) -> Iterator[None]:
     """Every writer stuck behind one that does not finish: SQLite's write lock itself; on
-    PostgreSQL the audit chain's head row, which every audited write locks."""
+    PostgreSQL the audit log held in SHARE mode, which every audited write's insert waits for
+    (audited writes no longer wait for each other: the chain is sealed after commit)."""
     if db.is_sqlite:
         lock = _write_lock(db.url)
         assert lock.acquire(timeout=10)
@@ -73,7 +74,7 @@ def writers_held(db: Database) -> Iterator[None]:
             lock.release()
         return
     with db.engine.connect() as conn:
-        conn.execute(text("SELECT id FROM audit_head WHERE id = 1 FOR UPDATE"))
+        conn.execute(text("LOCK TABLE audit_log IN SHARE MODE"))
         try:
             yield
         finally:

@@ -55,8 +55,15 @@ class SettingChange(Base):
 
 
 class AuditEntry(Base):
-    """Append-only (triggers refuse UPDATE and DELETE) and hash-chained: each row's hash
-    covers its content and the previous row's hash, so an edit anywhere breaks the chain."""
+    """Append-only (triggers refuse DELETE, and any UPDATE but the sealer's one setting of
+    `prev_hash` and `hash` on a row that has none) and hash-chained.
+
+    A writer stores the entry with its `digest` (a hash of its id and content) and no chain
+    link, taking no lock; the sealer (sync_server.audit.sealer) then links committed entries
+    in id order: `hash` covers the previous entry's hash and this entry's digest, so an edit,
+    a removal or a reordering anywhere before the chain's head breaks the chain. Entries
+    written before the sealer existed have no digest; their hash covers their content
+    directly (the first chain's formula)."""
 
     __tablename__ = "audit_log"
     __table_args__ = (
@@ -77,13 +84,16 @@ class AuditEntry(Base):
     after: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[str | None] = mapped_column(Text)
     address: Mapped[str | None] = mapped_column(String(64))
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    digest: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class AuditHead(Base):
-    """One row holding the chain's last hash; updating it under a row lock serialises
-    appends so two processes can never fork the chain."""
+    """The sealed chain's head: the last sealed entry's id and hash. Only the sealer reads it
+    for update (a short transaction of its own), so two sealers never fork the chain while
+    writers never wait for it; every id at or below `last_id` is settled (sealed, or never
+    committed)."""
 
     __tablename__ = "audit_head"
 

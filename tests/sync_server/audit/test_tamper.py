@@ -1,5 +1,5 @@
-"""Tampering with the audit log. The database refuses edits; an attacker with database access
-can drop the trigger, but the hash chain then names the first row that no longer fits."""
+"""Tampering with the sealed audit log. The database refuses edits; an attacker with database
+access can drop the trigger, but the hash chain then names the first row that no longer fits."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from loancore.roles import Role
 from sync_server.audit import service as audit
+from sync_server.audit.sealer import seal
 from sync_server.db.engine import Database
 from sync_server.principal import Principal
 
@@ -29,6 +30,7 @@ def _five_entries(db: Database) -> list[int]:
                 after={"amount_paise": 50_000 * (n + 1)},
             )
             ids.append(entry.id)
+    seal(db)  # these tests tamper with the sealed chain (test_tamper_regions.py: both regions)
     return ids
 
 

@@ -7,24 +7,28 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import uuid
 from collections.abc import Iterator
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import Table, select, text
+from sqlalchemy import Table, func, select, text
 from sqlalchemy.engine import make_url
 
 from main import main
 from sync_server.audit import service as audit
+from sync_server.audit.chain import GENESIS, legacy_hash
+from sync_server.audit.sealer import seal
 from sync_server.auth import passwords
 from sync_server.backup import archive as archive_format
 from sync_server.backup.archive import MAGIC, BackupRefused, read_header
 from sync_server.backup.service import make_backup, restore_backup
 from sync_server.db.engine import Database
 from sync_server.db.migrate import downgrade
-from sync_server.db.models import Base
+from sync_server.db.models import AuditEntry, Base
 from sync_server.demo import seed_demo
 from sync_server.health.service import code_head
 from tests import dbs
@@ -92,6 +96,7 @@ def _restore(db: Database, source: Path, key: bytes, kept: list[str]) -> None:
 def test_backup_wipe_restore_gives_back_every_table(
     book: Database, key: bytes, tmp_path: Path, kept_databases: list[str]
 ) -> None:
+    seal(book)  # a backup seals what has committed first: the book as it will be restored
     before = fingerprint(book)
     assert before["loans"][0] == 6
     assert before["audit_log"][0] > 0
@@ -227,6 +232,65 @@ def test_a_backup_whose_audit_chain_is_broken_is_refused_after_the_check_aside(
     assert _staging_databases(book.url) == []
 
 
+def _unsealed_entries(db: Database, count: int) -> None:
+    with db.unit_of_work() as session:
+        for n in range(count):
+            audit.record(session, actor=None, action="late.entry", entity="system", entity_id=n)
+
+
+def test_a_backup_seals_first_and_one_carrying_unsealed_entries_restores_sealed(
+    book: Database,
+    key: bytes,
+    tmp_path: Path,
+    kept_databases: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _unsealed_entries(book, 3)
+    sealed_first = tmp_path / "sealed.ldbk"
+    make_backup(book.url, sealed_first, key=key)
+    with book.read_only() as session:
+        assert audit.verify_chain(session).unsealed == 0
+    # Entries committed while a snapshot is taken go into it unsealed (their digests with them).
+    monkeypatch.setattr("sync_server.backup.service._seal_first", lambda url: None)
+    _unsealed_entries(book, 4)
+    carrying = tmp_path / "carrying.ldbk"
+    make_backup(book.url, carrying, key=key)
+    with book.read_only() as session:
+        total = audit.verify_chain(session).checked
+    _restore(book, carrying, key, kept_databases)
+    with book.read_only() as session:
+        report = audit.verify_chain(session)
+    assert report.ok
+    assert (report.sealed, report.unsealed) == (total, 0)
+
+
+def test_an_entry_altered_in_a_backup_before_it_was_sealed_is_refused_by_its_position(
+    book: Database,
+    key: bytes,
+    tmp_path: Path,
+    kept_databases: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seal(book)
+    _unsealed_entries(book, 3)
+    with book.read_only() as session:
+        victim = session.execute(
+            select(func.max(AuditEntry.id)).where(AuditEntry.action == "late.entry")
+        ).scalar_one()
+    with book.engine.begin() as conn:
+        if book.is_sqlite:
+            conn.execute(text("DROP TRIGGER audit_log_no_update"))
+        else:
+            conn.execute(text("DROP TRIGGER audit_log_append_only ON audit_log"))
+        conn.execute(text("UPDATE audit_log SET detail = 'edited' WHERE id = :id"), {"id": victim})
+    monkeypatch.setattr("sync_server.backup.service._seal_first", lambda url: None)
+    altered = tmp_path / "altered.ldbk"
+    make_backup(book.url, altered, key=key)
+    with pytest.raises(BackupRefused, match=f"audit chain is broken at entry {victim}"):
+        _restore(book, altered, key, kept_databases)
+    assert _staging_databases(book.url) == []
+
+
 def test_a_backup_of_a_newer_schema_is_refused(
     book: Database, key: bytes, tmp_path: Path, kept_databases: list[str]
 ) -> None:
@@ -255,6 +319,7 @@ def test_the_commands_back_up_and_restore_with_the_key_from_the_environment(
     import base64
 
     monkeypatch.setenv("LOANDESK_BACKUP_KEY", base64.b64encode(key).decode())
+    seal(book)  # the backup command seals first
     before = fingerprint(book)
     archive = tmp_path / "nightly.ldbk"
     assert main(["backup", "--out", str(archive), "--db", book.url]) == 0
@@ -301,12 +366,47 @@ def test_the_commands_say_what_is_wrong_without_a_traceback(
     assert "No backup key: set LOANDESK_BACKUP_KEY" in capsys.readouterr().err
 
 
+@dataclass(frozen=True)
+class _OldEntry:
+    at: datetime
+    actor_id: uuid.UUID | None = None
+    actor_username: str = "anonymous"
+    actor_role: str | None = None
+    action: str = "before.upgrade"
+    outcome: str = "ok"
+    entity: str = "system"
+    entity_id: str | None = None
+    before: str | None = None
+    after: str | None = None
+    detail: str | None = None
+    address: str | None = None
+
+
+def _old_style_entry(db: Database) -> None:
+    """An entry as the code of that schema wrote it: linked to the head as it was appended."""
+    at = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+    link = legacy_hash(GENESIS, _OldEntry(at))
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO audit_log (id, at, actor_username, action, outcome, entity, "
+                "prev_hash, hash) VALUES (1, :at, 'anonymous', 'before.upgrade', 'ok', "
+                "'system', :genesis, :link)"
+            ),
+            {"at": at, "genesis": GENESIS, "link": link},
+        )
+        conn.execute(text("DELETE FROM audit_head"))  # a head row the later schema made
+        conn.execute(
+            text("INSERT INTO audit_head (id, last_id, last_hash) VALUES (1, 1, :link)"),
+            {"link": link},
+        )
+
+
 def test_a_backup_of_an_older_schema_is_migrated_aside_before_it_replaces_the_book(
     db: Database, key: bytes, tmp_path: Path, kept_databases: list[str]
 ) -> None:
     downgrade(db.engine, "0004")
-    with db.unit_of_work() as session:
-        audit.record(session, actor=None, action="before.upgrade", entity="system")
+    _old_style_entry(db)
     older = tmp_path / "older.ldbk"
     assert make_backup(db.url, older, key=key).schema_revision == "0004"
     downgrade(db.engine, "base")
