@@ -83,16 +83,20 @@ def _fence_before_first_change(
 ) -> None:
     if conn.dialect.name != "postgresql" or not _INSERT_INTO_FEED.match(statement):
         return
-    transaction = conn.get_transaction()
-    if transaction is not None and transaction in _fenced:
+    # A fence taken inside a savepoint is gone if that savepoint rolls back (PostgreSQL lets go
+    # of its locks), so it is remembered by the innermost transaction it was taken in: the
+    # transaction's own fence covers every savepoint in it; a savepoint's covers only itself.
+    root, savepoint = conn.get_transaction(), conn.get_nested_transaction()
+    if any(t is not None and t in _fenced for t in (root, savepoint)):
         return
     fence = cursor.connection.cursor()
     try:
         fence.execute(_TAKE_FENCE)
     finally:
         fence.close()
-    if transaction is not None:
-        _fenced.add(transaction)
+    taken_in = savepoint if savepoint is not None else root
+    if taken_in is not None:
+        _fenced.add(taken_in)
 
 
 def served_up_to(session: Session) -> int | None:

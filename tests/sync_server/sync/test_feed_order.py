@@ -130,3 +130,49 @@ def test_a_gap_left_by_a_rolled_back_transaction_is_passed_at_once(
         )
     page = _page(http, headers, cursor)
     assert [c["entity_id"] for c in page["changes"]] == [str(world.asha_loan)]  # type: ignore[attr-defined]
+
+
+def test_a_change_written_after_a_rolled_back_savepoint_is_still_fenced(
+    http: httpx.Client, actors: Actors, world: World, db: Database, db_kind: str
+) -> None:
+    """A batch push applies each command in a savepoint. PostgreSQL lets go of an advisory lock
+    taken inside a savepoint that rolls back, so a fence remembered once per transaction left
+    the batch's later changes unfenced when its first command was refused, and a device
+    pulling meanwhile passed them for good."""
+    headers = actors.headers(world.asha)
+    cursor = int(_page(http, headers, 0)["next_cursor"])  # type: ignore[call-overload]
+    with db.unit_of_work() as batch:
+        refused = batch.begin_nested()
+        emit(
+            batch,
+            entity="loan",
+            entity_id=world.ravi_loan,
+            loan_id=world.ravi_loan,
+            branch_id=world.branch,
+            collector_id=world.ravi,
+        )
+        batch.flush()
+        refused.rollback()
+        with batch.begin_nested():
+            emit(
+                batch,
+                entity="loan",
+                entity_id=world.asha_loan,
+                loan_id=world.asha_loan,
+                branch_id=world.branch,
+                collector_id=world.asha,
+            )
+        batch.flush()
+        if db_kind == "pg":
+            with db.unit_of_work() as quick:
+                emit(
+                    quick,
+                    entity="loan",
+                    entity_id=world.ravi_loan,
+                    loan_id=world.ravi_loan,
+                    branch_id=world.branch,
+                    collector_id=world.ravi,
+                )
+        cursor = int(_page(http, headers, cursor)["next_cursor"])  # type: ignore[call-overload]
+    page = _page(http, headers, cursor)
+    assert str(world.asha_loan) in [c["entity_id"] for c in page["changes"]]  # type: ignore[attr-defined]
