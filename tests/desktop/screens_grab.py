@@ -5,6 +5,7 @@ than a reviewer's eyes."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from desktop.qt import QApplication, QPixmap, QWidget
@@ -19,10 +20,20 @@ def grab(widget: QWidget, name: str) -> Path:
     layout = widget.layout()
     if layout is not None:
         layout.activate()
+    return save_png(widget.grab(), name)
+
+
+def save_png(picture: QPixmap, name: str) -> Path:
+    """artifacts/screens/<name>.png, written under a name of this process's own and then
+    renamed into place: two test processes picturing the same screen (the suite runs on
+    several workers) each leave a whole picture, never one half-written over the other."""
     SCREENS_DIR.mkdir(parents=True, exist_ok=True)
     path = SCREENS_DIR / f"{name}.png"
-    if not widget.grab().save(str(path), "PNG"):
+    partial = SCREENS_DIR / f".{name}.{os.getpid()}.png"
+    if not picture.save(str(partial), "PNG"):
+        partial.unlink(missing_ok=True)
         raise OSError(f"could not save the screenshot {path}")
+    os.replace(partial, path)
     return path
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from desktop.qt import QApplication, QPushButton, QRect, QThreadPool, QWidget
 from desktop.resources import apply_look
-from tests.desktop.screens_grab import SCREENS_DIR
+from tests.desktop.screens_grab import save_png
 
 SETTLE_S = 20.0
 LAYOUT_ROUNDS = 10
@@ -73,11 +73,7 @@ def check(name: str, window: QWidget, primary: QPushButton | None, found: list[s
 
 
 def shoot(window: QWidget, name: str) -> str:
-    SCREENS_DIR.mkdir(parents=True, exist_ok=True)
-    path = SCREENS_DIR / f"{name}.png"
-    if not window.grab().save(str(path), "PNG"):
-        raise OSError(f"could not save {path}")
-    return str(path)
+    return str(save_png(window.grab(), name))
 
 
 def main(out: Path, name: str, work: Path) -> None:
