@@ -11,6 +11,7 @@ from sqlalchemy import Date, Uuid, bindparam, func, select, text, update
 
 from loancore.delinquency import dpd_on
 from sync_server.db.engine import Database
+from sync_server.audit.sealer import seal
 from sync_server.db.migrate import downgrade, upgrade
 from sync_server.db.models import Loan, LoanHistory, LoanState
 from sync_server.jobs import tasks
@@ -89,6 +90,7 @@ def test_book_as_of_any_date_equals_that_dates_full_snapshot(db: Database) -> No
 
 def test_old_daily_snapshots_become_versions_that_answer_the_same(db: Database) -> None:
     book = random_book(db, seed=72, loans=6, as_of=START)
+    seal(db)  # 0018 goes down only over a sealed chain
     downgrade(db.engine, "0003")
     days = [START, START + timedelta(days=1), START + timedelta(days=2)]
     written = {
@@ -136,6 +138,7 @@ def test_stored_dpds_become_overdue_dates_that_read_the_same_and_convert_back(
     book = random_book(db, seed=73, loans=4, as_of=START)
     last = START + timedelta(days=3)
     tasks.run_day_end(db, last, clock_after(last))
+    seal(db)  # 0018 goes down only over a sealed chain
     downgrade(db.engine, "0004")
     # (dpd, collections_dpd, dispute_open, as_of): an overdue loan written the last night, a
     # disputed loan frozen at 12 whose row was last written days before, a current loan.
@@ -167,6 +170,7 @@ def test_stored_dpds_become_overdue_dates_that_read_the_same_and_convert_back(
             assert state is not None
             read.append((dpd_on(state.overdue_since, as_of), dpd_on(state.collections_since, last)))
     assert read == [(40, 40), (7, 12), (0, 0)]
+    seal(db)  # 0018 goes down only over a sealed chain
     downgrade(db.engine, "0004")
     with db.engine.connect() as conn:
         back = [

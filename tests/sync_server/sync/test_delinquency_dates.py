@@ -128,7 +128,7 @@ def test_a_day_end_committing_mid_pull_is_not_paired_with_the_loans_read_before_
     after the loans are read (moving the loan to 31-60 and the date a day on) shows in
     neither, so the desk never reads yesterday's bucket at today's date."""
     _overdue(db, world.asha_loan, DAY_END)
-    read_loans = pull_module._changes
+    read_loans = pull_module._page
 
     def day_end_lands_meanwhile(*args: Any) -> Any:
         changes = read_loans(*args)
@@ -139,7 +139,7 @@ def test_a_day_end_committing_mid_pull_is_not_paired_with_the_loans_read_before_
             other.merge(DelinquencyDate(id=1, business_date=date(2026, 11, 27)))
         return changes
 
-    monkeypatch.setattr(pull_module, "_changes", day_end_lands_meanwhile)
+    monkeypatch.setattr(pull_module, "_page", day_end_lands_meanwhile)
     response = http.get(
         "/api/v1/sync/pull", params={"cursor": 0, "limit": 1000}, headers=actors.headers(world.asha)
     )
