@@ -9,8 +9,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import update
 
-from sync_server.db.engine import Database
 from sync_server.audit.sealer import seal
+from sync_server.db.engine import Database
 from sync_server.db.migrate import downgrade, upgrade
 from sync_server.db.models import LoanState
 from sync_server.jobs import tasks

@@ -10,8 +10,8 @@ from datetime import date, timedelta
 from sqlalchemy import Date, Uuid, bindparam, func, select, text, update
 
 from loancore.delinquency import dpd_on
-from sync_server.db.engine import Database
 from sync_server.audit.sealer import seal
+from sync_server.db.engine import Database
 from sync_server.db.migrate import downgrade, upgrade
 from sync_server.db.models import Loan, LoanHistory, LoanState
 from sync_server.jobs import tasks
