@@ -102,6 +102,26 @@ class Level:
     def per_second(self) -> float:
         return self.answered / self.seconds if self.seconds else 0.0
 
+    def count_shed(self, retry_after: str | None, elapsed: float) -> None:
+        """A 503: how long it took to be turned away, and whether it said when to come back."""
+        self.shed += 1
+        self.slowest_shed_ms = max(self.slowest_shed_ms, elapsed * 1000)
+        if retry_after is None:
+            self.shed_without_retry_after += 1
+
+    def count_answer(self, status: int, body: str, method: str, elapsed: float) -> None:
+        """Any other answer, by kind; reads' times kept for the percentiles."""
+        if status >= 500:
+            self.server_errors += 1
+            self.problems.append(f"{status} {body[:120]}")
+        elif status >= 400:
+            self.errors += 1
+            self.problems.append(f"{status} {body[:120]}")
+        else:
+            self.answered += 1
+            if method == "GET":
+                self.read_ms.append(elapsed * 1000)
+
     def percentile(self, q: float) -> float:
         if not self.read_ms:
             return float("nan")
@@ -263,23 +283,11 @@ def _send(level: Level, http: requests.Session, method: str, url: str, **kw: Any
     if answer.status_code == 503:
         retry_after = answer.headers.get("Retry-After")
         with level.lock:
-            level.shed += 1
-            level.slowest_shed_ms = max(level.slowest_shed_ms, elapsed * 1000)
-            if retry_after is None:
-                level.shed_without_retry_after += 1
+            level.count_shed(retry_after, elapsed)
         time.sleep(min(float(retry_after or 1), RETRY_AFTER_CAP))
         return None
     with level.lock:
-        if answer.status_code >= 500:
-            level.server_errors += 1
-            level.problems.append(f"{answer.status_code} {answer.text[:120]}")
-        elif answer.status_code >= 400:
-            level.errors += 1
-            level.problems.append(f"{answer.status_code} {answer.text[:120]}")
-        else:
-            level.answered += 1
-            if method == "GET":
-                level.read_ms.append(elapsed * 1000)
+        level.count_answer(answer.status_code, answer.text, method, elapsed)
     return answer
 
 

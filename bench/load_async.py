@@ -45,22 +45,10 @@ async def _send(
     elapsed = time.perf_counter() - started
     if answer.status_code == 503:
         retry_after = answer.headers.get("Retry-After")
-        level.shed += 1
-        level.slowest_shed_ms = max(level.slowest_shed_ms, elapsed * 1000)
-        if retry_after is None:
-            level.shed_without_retry_after += 1
+        level.count_shed(retry_after, elapsed)
         await asyncio.sleep(min(float(retry_after or 1), RETRY_AFTER_CAP))
         return None
-    if answer.status_code >= 500:
-        level.server_errors += 1
-        level.problems.append(f"{answer.status_code} {answer.text[:120]}")
-    elif answer.status_code >= 400:
-        level.errors += 1
-        level.problems.append(f"{answer.status_code} {answer.text[:120]}")
-    else:
-        level.answered += 1
-        if method == "GET":
-            level.read_ms.append(elapsed * 1000)
+    level.count_answer(answer.status_code, answer.text, method, elapsed)
     return answer
 
 
