@@ -53,6 +53,14 @@ class Conflict(LoanDeskError):
     code = "conflict"
 
 
+class IdTaken(Conflict):
+    """An entry's client-minted id is already on record with other content. A sync push
+    answers it `conflict` (not `rejected`) and records nothing under the id, so the first
+    entry's own retry is still recognised as a duplicate."""
+
+    code = "id_conflict"
+
+
 class ImmutableField(Conflict):
     code = "immutable_field"
 

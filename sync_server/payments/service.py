@@ -44,7 +44,7 @@ from sync_server.db.models import (
     Payment,
 )
 from sync_server.db.types import utcnow
-from sync_server.errors import Conflict, LoanDeskError, NotFound
+from sync_server.errors import IdTaken, LoanDeskError, NotFound
 from sync_server.flags.service import require_enabled
 from sync_server.loans.payment_views import new_payment_view, payment_view
 from sync_server.loans.position import (
@@ -104,18 +104,25 @@ def record_payment(
     ):
         require_enabled(session, "payments_intake")
         require_permission(actor, Action.RECORD_PAYMENT, "record payments")
+        # The id is judged before the loan it names: a used id sent with any field changed
+        # (the loan included) is a conflict, whoever's loan the changed one is.
+        _refuse_changed_content(session.get(Payment, payment_id), content_hash)
         loan = lock_loan(session, payload.loan_id)
         require_loan_in_scope(actor, loan)
         earlier = session.get(Payment, payment_id)
         if earlier is not None:
-            if earlier.content_hash != content_hash:
-                raise Conflict(
-                    "A different payment was already recorded under this id; nothing was changed",
-                    code="payment_id_conflict",
-                )
+            _refuse_changed_content(earlier, content_hash)
             return PaymentOutcome(payment_view(session, earlier), duplicate=True)
         return _accept(
             session, actor, loan, payment_id, payload, business_date, now, device_id, content_hash
+        )
+
+
+def _refuse_changed_content(earlier: Payment | None, content_hash: str) -> None:
+    if earlier is not None and earlier.content_hash != content_hash:
+        raise IdTaken(
+            "A different payment was already recorded under this id; nothing was changed",
+            code="payment_id_conflict",
         )
 
 

@@ -38,7 +38,7 @@ from sync_server.db.models import (
     SyncCommandRecord,
 )
 from sync_server.db.types import utcnow
-from sync_server.errors import FeatureDisabled, LoanDeskError
+from sync_server.errors import FeatureDisabled, IdTaken, LoanDeskError
 from sync_server.flags.service import require_enabled
 from sync_server.principal import Principal
 from sync_server.sync.commands import HANDLERS
@@ -205,6 +205,12 @@ def _reject(
     if isinstance(exc, TRANSIENT):
         return CommandResult(
             id=command.id, status=CommandStatus.DEFERRED, code=exc.code, reason=exc.message[:400]
+        )
+    if isinstance(exc, IdTaken):
+        # Another entry (e.g. a payment over REST) holds the id: a conflict, audited where it
+        # was refused, and nothing recorded under the id, which stays the first entry's.
+        return CommandResult(
+            id=command.id, status=CommandStatus.CONFLICT, code=exc.code, reason=exc.message[:400]
         )
     answer = CommandResult(
         id=command.id, status=CommandStatus.REJECTED, code=exc.code, reason=exc.message[:400]
