@@ -265,6 +265,7 @@ def _after_race(
 
 @dataclass(frozen=True, slots=True)
 class _Stored:
+    user_id: uuid.UUID
     device_id: str
     type: str
     content_hash: str
@@ -277,6 +278,7 @@ def _stored_in(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, _Store
     rows = session.execute(
         select(
             SyncCommandRecord.id,
+            SyncCommandRecord.user_id,
             SyncCommandRecord.device_id,
             SyncCommandRecord.type,
             SyncCommandRecord.content_hash,
@@ -316,6 +318,19 @@ def _answer_again(
             code="command_id_conflict",
             reason="A different command was already received under this id; it was not applied",
         )
+    if earlier.user_id != actor.user_id:
+        # Another user's command id, replayed: the answer says no more than that it was
+        # received, so nobody reads a payment (or a refusal) through someone else's id.
+        audit.record_attempt(
+            db,
+            actor=actor,
+            action="sync.replay",
+            entity="sync_command",
+            entity_id=command.id,
+            outcome="refused",
+            detail="an id already received from another user",
+        )
+        return CommandResult(id=command.id, status=CommandStatus.DUPLICATE)
     return CommandResult(
         id=command.id,
         status=CommandStatus.DUPLICATE,
