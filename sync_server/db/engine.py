@@ -26,7 +26,7 @@ def _sqlite_pragmas(write_wait_seconds: float) -> Any:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=FULL")  # an answered commit survives a power cut
         cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.close()
 

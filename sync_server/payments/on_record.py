@@ -22,6 +22,7 @@ from loancore.acceptance import (
     duplicate_reference_refusal,
     suspected_duplicate_of,
 )
+from loancore.dates import day_end_instant
 from loancore.money import format_rupees
 from sync_server.db.models import Payment, ReconciliationLock
 from sync_server.errors import Conflict
@@ -39,6 +40,13 @@ _LIVE = _PAYMENTS.c.status.in_(LIVE_STATUSES)
 _CASH_ON = select(func.coalesce(func.sum(_PAYMENTS.c.amount_paise), 0)).where(
     _PAYMENTS.c.borrower_id == bindparam("borrower_id", type_=Payment.borrower_id.type),
     _PAYMENTS.c.payment_date == bindparam("day", type_=Payment.payment_date.type),
+    _PAYMENTS.c.mode == PaymentMode.CASH.value,
+    _LIVE,
+)
+_CASH_RECEIVED = select(func.coalesce(func.sum(_PAYMENTS.c.amount_paise), 0)).where(
+    _PAYMENTS.c.borrower_id == bindparam("borrower_id", type_=Payment.borrower_id.type),
+    _PAYMENTS.c.recorded_at >= bindparam("since", type_=Payment.recorded_at.type),
+    _PAYMENTS.c.recorded_at < bindparam("until", type_=Payment.recorded_at.type),
     _PAYMENTS.c.mode == PaymentMode.CASH.value,
     _LIVE,
 )
@@ -73,6 +81,19 @@ _RECENT_BY_COLLECTOR = select(
 def borrower_cash_on(session: Session, borrower_id: uuid.UUID, day: date) -> int:
     """Cash already taken from this borrower on `day`, across all their loans (section 269ST)."""
     return int(session.execute(_CASH_ON, {"borrower_id": borrower_id, "day": day}).scalar_one())
+
+
+def borrower_cash_received(session: Session, borrower_id: uuid.UUID, day: date) -> int:
+    """Cash recorded from this borrower on business date `day`, whatever payment dates it
+    carries: section 269ST is about the cash handed over on a day, and a part of it entered
+    as yesterday's is still today's cash. The payment-date sum alone let it be split."""
+    since = day_end_instant(day - timedelta(days=1))
+    until = day_end_instant(day)
+    return int(
+        session.execute(
+            _CASH_RECEIVED, {"borrower_id": borrower_id, "since": since, "until": until}
+        ).scalar_one()
+    )
 
 
 def locked_through(session: Session) -> date | None:

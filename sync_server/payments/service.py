@@ -57,6 +57,7 @@ from sync_server.loans.position import (
 from sync_server.payments.foreclosure import levy_foreclosure_charge
 from sync_server.payments.on_record import (
     borrower_cash_on,
+    borrower_cash_received,
     locked_through,
     refuse_duplicate_reference,
     suspected_duplicate,
@@ -187,7 +188,10 @@ def _accept(
         role=actor.role,
         business_date=business_date,
         cash_today_from_borrower=(
-            borrower_cash_on(session, loan.borrower_id, draft.payment_date)
+            max(
+                borrower_cash_on(session, loan.borrower_id, draft.payment_date),
+                borrower_cash_received(session, loan.borrower_id, business_date),
+            )
             if mode is PaymentMode.CASH
             else 0
         ),

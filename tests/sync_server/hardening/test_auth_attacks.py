@@ -31,7 +31,7 @@ from sync_server.config import Settings
 from sync_server.db.engine import Database
 from sync_server.db.models import AuditEntry, User
 from tests.live import serve
-from tests.sync_server.auth.conftest import PASSWORD, bearer, sign_in
+from tests.sync_server.auth.conftest import bearer, sign_in
 from tests.sync_server.conftest import Actors
 from tests.sync_server.hardening.state import LONG, figure
 from tests.sync_server.sync.conftest import World, cash, command, push

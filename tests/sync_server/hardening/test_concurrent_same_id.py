@@ -24,14 +24,33 @@ SHED_RETRIES = 50
 
 
 def _send(client: httpx.Client, headers: dict[str, str], batch: list[dict[str, Any]]) -> Any:
-    """As the desk does: a push shed at the door (503, nothing done) is sent again."""
+    """As the desk does: a push shed at the door (503, nothing done) or a dropped connection
+    (a kept-alive one the server closed as it was reused) is sent again, under the same id."""
     for _ in range(SHED_RETRIES):
-        response = push(client, headers, batch)
+        try:
+            response = push(client, headers, batch)
+        except httpx.TransportError:
+            continue
         if response.status_code != 503:
             assert response.status_code == 200, response.text
             return response.json()["results"][0]
         time.sleep(float(response.headers.get("Retry-After", "1")) / 4)
-    raise AssertionError("the server shed every retry")
+    raise AssertionError("the server shed or dropped every retry")
+
+
+def _desk(
+    client: httpx.Client,
+    headers: dict[str, str],
+    batch: list[dict[str, Any]],
+    barrier: threading.Barrier,
+    answers: list[Any],
+    errors: list[BaseException],
+) -> None:
+    try:
+        barrier.wait(timeout=ROUND_TIMEOUT_S)
+        answers.append(_send(client, headers, batch))
+    except BaseException as exc:
+        errors.append(exc)
 
 
 def test_twenty_identical_pushes_at_once_apply_exactly_once_every_round(
@@ -47,22 +66,28 @@ def test_twenty_identical_pushes_at_once_apply_exactly_once_every_round(
             errors: list[BaseException] = []
             barrier = threading.Barrier(DESKS)
 
-            def desk(client: httpx.Client, batch: list[dict[str, Any]] = batch) -> None:
-                try:
-                    barrier.wait(timeout=ROUND_TIMEOUT_S)
-                    answers.append(_send(client, headers, batch))
-                except BaseException as exc:
-                    errors.append(exc)
-
-            threads = [threading.Thread(target=desk, args=(c,)) for c in clients]
+            threads = [
+                threading.Thread(
+                    target=_desk, args=(client, headers, batch, barrier, answers, errors)
+                )
+                for client in clients
+            ]
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join(timeout=ROUND_TIMEOUT_S)
             assert errors == [], errors[:3]
-            statuses = sorted(answer["status"] for answer in answers)
+            # A copy whose answer was lost to a dropped connection is answered "duplicate" on
+            # its resend, so a round may show no "applied" at all: one stored payment named by
+            # every answer is what "exactly once" means.
+            statuses = [answer["status"] for answer in answers]
             payments = {answer["result"]["payment"]["id"] for answer in answers}
-            if statuses == ["applied"] + ["duplicate"] * (DESKS - 1) and len(payments) == 1:
+            if (
+                len(answers) == DESKS
+                and statuses.count("applied") <= 1
+                and set(statuses) <= {"applied", "duplicate"}
+                and len(payments) == 1
+            ):
                 once += 1
     finally:
         for client in clients:
