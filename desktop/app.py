@@ -90,6 +90,8 @@ class Shell(QObject):
         self.cache, self.worker, self.window = cache, worker, window
         self._learn_from_cache(book, window)
         worker.finished.connect(lambda _report: self._learn_from_cache(book, window))
+        if self.sessions.keyring_note:
+            window.statusBar().showMessage(self.sessions.keyring_note)
         window.show()
         worker.start()
         return window

@@ -20,6 +20,7 @@ from typing import Any
 
 import keyring
 import keyring.errors
+from keyring.backend import KeyringBackend
 import requests
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -157,6 +158,21 @@ class WatchedHttp(requests.Session):
         return response
 
 
+def plaintext_keyring(backend: KeyringBackend) -> bool:
+    """Whether `backend` would keep a secret readable by anyone who can read a file, or not
+    at all: keyrings.alt's plaintext file (what keyring picks on a bare Linux box with
+    keyrings.alt installed), and the "fail" and "null" backends of a frozen app that lost its
+    backends' metadata. Checked through the chain a ChainerBackend would use."""
+    backends = getattr(backend, "backends", None) or [backend]
+    for each in backends:
+        module = type(each).__module__
+        if module.startswith(("keyring.backends.fail", "keyring.backends.null")):
+            return True
+        if "Plaintext" in type(each).__name__:
+            return True
+    return False
+
+
 class SessionManager:
     def __init__(
         self,
@@ -165,8 +181,14 @@ class SessionManager:
         clock: Clock = _utc_now,
         hasher: PasswordHasher | None = None,
         offline_days: int = OFFLINE_DAYS,
+        allow_plaintext_keyring: bool = False,
     ) -> None:
+        """`allow_plaintext_keyring` is for tests, which point keyring at a file of their
+        own; the desk itself never leaves a refresh token in a keyring that is a plain file."""
         self.settings = settings
+        self.allow_plaintext_keyring = allow_plaintext_keyring
+        self.keyring_note: str | None = None
+        """Set when the refresh token could not be kept safely: the screen says so."""
         self.clock = clock
         self.hasher = hasher or PasswordHasher()
         self.offline_window = timedelta(days=offline_days)
@@ -337,6 +359,19 @@ class SessionManager:
             return str(answer["access_token"])
 
     def _store_refresh_token(self, server_url: str, username: str, token: str) -> None:
+        backend = keyring.get_keyring()
+        if plaintext_keyring(backend) and not self.allow_plaintext_keyring:
+            # Anyone who can read the file could sign in as this user for a month: keep the
+            # token for this session only, and ask for the password next time instead.
+            self.keyring_note = (
+                "This computer has no secure password store, so LoanDesk will not remember "
+                "your sign-in: you will be asked for your password next time."
+            )
+            log.warning(
+                "the keyring %s keeps secrets in a plain file; the refresh token is not stored",
+                type(backend).__name__,
+            )
+            return
         try:
             keyring.set_password(KEYRING_SERVICE, _keyring_name(server_url, username), token)
         except keyring.errors.KeyringError as exc:

@@ -63,7 +63,9 @@ def shell(qapp: QApplication, os_keyring: PlaintextKeyring) -> Iterator[Shell]:
     apply_look(qapp)
     settings = ClientSettings.load()
     sessions = SessionManager(
-        settings, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+        settings,
+        hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
+        allow_plaintext_keyring=True,
     )
     shell = Shell(settings, sessions)
     yield shell

@@ -188,7 +188,7 @@ def sessions(client_settings: ClientSettings, clock: MovableClock) -> SessionMan
 def make_sessions(settings: ClientSettings, clock: MovableClock) -> SessionManager:
     """Cheap argon2 parameters: the tests check the rules, not the cost of guessing."""
     hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    return SessionManager(settings, clock=clock, hasher=hasher)
+    return SessionManager(settings, clock=clock, hasher=hasher, allow_plaintext_keyring=True)
 
 
 @pytest.fixture
