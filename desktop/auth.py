@@ -20,10 +20,10 @@ from typing import Any
 
 import keyring
 import keyring.errors
-from keyring.backend import KeyringBackend
 import requests
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from keyring.backend import KeyringBackend
 
 from desktop.settings import ClientSettings, OfflineCredential
 from desktop.sync.api import (
