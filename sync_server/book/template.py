@@ -12,10 +12,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
+
+from loancore.sheets import formula_like
 
 
 class Kind(StrEnum):
@@ -194,6 +197,16 @@ def readme_rows() -> list[list[str]]:
     return rows
 
 
+def _as_data(sheet: Any, value: object) -> object:
+    """A person's text (a borrower's name, an address) that a spreadsheet would run as a
+    formula is written as a string cell: openpyxl takes any text starting with '=' for one."""
+    if isinstance(value, str) and formula_like(value):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
 def write_workbook(
     path: Path, data: Mapping[str, Iterable[Sequence[object]]] | None = None
 ) -> None:
@@ -223,7 +236,7 @@ def write_workbook(
             header.append(cell)
         sheet.append(header)
         for values in data.get(spec.name, ()):
-            sheet.append(list(values))
+            sheet.append([_as_data(sheet, value) for value in values])
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
 
