@@ -11,10 +11,10 @@ from sqlalchemy import select
 from loancore.contract import PaymentView
 from loancore.roles import Action
 from sync_server.auth.deps import require
-from sync_server.auth.scope import apply_loan_scope, loan_visible
+from sync_server.auth.scope import apply_loan_scope, ensure_loan_visible
 from sync_server.db.models import Loan, Payment, PaymentReversal
 from sync_server.deps import BusinessDateDep, ClockDep, DbDep, ReadSessionDep, SessionDep
-from sync_server.errors import Forbidden, NotFound
+from sync_server.errors import NotFound
 from sync_server.loans.payment_views import payment_view, payment_views
 from sync_server.payments import reversals, service
 from sync_server.payments import review as review_service
@@ -90,21 +90,22 @@ def pending_review(
 
 @router.get("/payments/{payment_id}")
 def get_payment(
-    payment_id: uuid.UUID, principal: ViewLoans, session: ReadSessionDep
+    payment_id: uuid.UUID, principal: ViewLoans, session: ReadSessionDep, db: DbDep
 ) -> PaymentView:
-    return payment_view(session, service.get_payment(session, principal, payment_id))
+    payment = session.get(Payment, payment_id)
+    if payment is None:
+        raise NotFound("There is no such payment")
+    # Reaching for a payment of someone else's loan is refused and audited, as for the loan.
+    ensure_loan_visible(db, session, principal, payment.loan_id)
+    return payment_view(session, payment)
 
 
 @router.get("/loans/{loan_id}/payments")
 def loan_payments(
-    loan_id: uuid.UUID, principal: ViewLoans, session: ReadSessionDep
+    loan_id: uuid.UUID, principal: ViewLoans, session: ReadSessionDep, db: DbDep
 ) -> list[PaymentView]:
     """The loan's payment history, newest first, each with its allocation lines."""
-    loan = session.get(Loan, loan_id)
-    if loan is None:
-        raise NotFound("There is no such loan")
-    if not loan_visible(principal, loan):
-        raise Forbidden("This loan is not in your portfolio")
+    ensure_loan_visible(db, session, principal, loan_id)
     payments = list(
         session.execute(
             select(Payment)
