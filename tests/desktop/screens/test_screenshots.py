@@ -153,7 +153,9 @@ def _window(qtbot: QtBot, demo: Demo, role: Role) -> MainWindow:
     folder = demo.root / role.value
     settings = ClientSettings(path=folder / "settings.json", device_id=f"dev-{role.value}")
     sessions = SessionManager(
-        settings, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+        settings,
+        hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
+        allow_plaintext_keyring=True,  # the test's own keyring file (plain_keyring)
     )
     session = sessions.login(demo.url, USERNAMES[role], DEMO_PASSWORD)
     cache = Cache(folder / "cache.db")
