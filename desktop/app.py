@@ -91,7 +91,7 @@ class Shell(QObject):
         self._learn_from_cache(book, window)
         worker.finished.connect(lambda _report: self._learn_from_cache(book, window))
         if self.sessions.keyring_note:
-            window.statusBar().showMessage(self.sessions.keyring_note)
+            window.show_sign_in_note(self.sessions.keyring_note)
         window.show()
         worker.start()
         return window

@@ -236,8 +236,20 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.pending_label)
         bar.addWidget(self.problems_button)
         bar.addWidget(self.notice)
+        self.sign_in_note = QLabel()
+        self.sign_in_note.setObjectName("signInNote")
+        self.sign_in_note.hide()
+        bar.addWidget(self.sign_in_note)
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.last_sync_label)
+
+    def show_sign_in_note(self, sentence: str) -> None:
+        """A standing line beside the sync state, not a temporary message: Qt draws a
+        temporary message over the status bar's own labels, so both became unreadable. The
+        line is short; the whole sentence is its tooltip."""
+        self.sign_in_note.setText("Sign-in not remembered on this computer")
+        self.sign_in_note.setToolTip(sentence)
+        self.sign_in_note.show()
 
     def show_sync_state(self, state: SyncState) -> None:
         if state.online is None:

@@ -164,6 +164,27 @@ def test_the_status_bar_shows_online_and_the_last_sync_in_ist(
     assert window.last_sync_label.text() == "Last sync: 27-11-2026 15:30 IST"
 
 
+def test_a_sign_in_that_is_not_remembered_is_said_beside_the_sync_state_not_over_it(
+    qtbot: QtBot, window_for: Callable[..., MainWindow]
+) -> None:
+    """A temporary status message was drawn over the connection and outbox labels."""
+    window = window_for(Role.COLLECTOR, FAKE_SCREENS[:1])
+    window.resize(1366, 768)
+    window.show()
+    qtbot.wait_exposed(window)
+    sentence = "This computer has no secure password store: you will be asked next time."
+    window.show_sign_in_note(sentence)
+    qtbot.wait(50)
+    note, online, pending = window.sign_in_note, window.online_label, window.pending_label
+    assert note.isVisible()
+    assert online.isVisible()
+    assert pending.isVisible()
+    assert note.toolTip() == sentence
+    assert window.statusBar().currentMessage() == ""
+    for label in (online, pending):
+        assert not note.geometry().intersects(label.geometry())
+
+
 def test_sign_out_is_asked_of_the_shell(
     qtbot: QtBot, window_for: Callable[..., MainWindow]
 ) -> None:
