@@ -68,7 +68,7 @@ def test_a_failed_day_end_is_sent_once_to_the_webhook_and_by_mail(
     monkeypatch.setattr(DayEnd, "steps", lambda self: [("dpd", _missing_table)])
     clock = FixedClock(ist(DAY + timedelta(days=1), 0, 31))
     for _ in range(2):  # the scheduler's next tick fails the same way: told once
-        with pytest.raises(DBAPIError):
+        with pytest.raises(DBAPIError, match="a_table_the_night_lost"):
             tasks.run_day_end(db, DAY, clock)
 
     assert len(hooks) == 1
