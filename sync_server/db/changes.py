@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from sync_server.db.models import ChangeLogEntry
@@ -31,16 +30,5 @@ def emit(
             branch_id=branch_id,
             collector_id=collector_id,
             at=utcnow(),
-        )
-    )
-
-
-def emit_for_loans_sql(session: Session, entity: str, select_stmt: object) -> None:
-    """Set-based emission for jobs: `select_stmt` yields (entity_id, loan_id, branch_id,
-    collector_id) rows; one INSERT ... SELECT, no Python loop over loans."""
-    session.execute(
-        insert(ChangeLogEntry).from_select(
-            ["entity_id", "loan_id", "branch_id", "collector_id", "entity", "op", "at"],
-            select_stmt,  # type: ignore[arg-type]
         )
     )
