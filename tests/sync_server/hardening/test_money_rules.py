@@ -75,16 +75,16 @@ def test_cash_backdated_to_yesterday_does_not_split_todays_cash_under_the_limit(
     headers = actors.headers(collector)
     today = clock.business_date()
     splits = [
-        # (today's part, the backdated part, loan of the second part)
-        (1.5, 1.0, first_loan),
-        (1.0, 1.0, second_loan),
-        (1.99, 0.02, first_loan),
+        # (today's part, the backdated part, loan of the second part), in paise
+        (LAKH * 3 // 2, LAKH, first_loan),
+        (LAKH, LAKH, second_loan),
+        (LAKH * 199 // 100, LAKH * 2 // 100, first_loan),
     ]
     refused = 0
-    for today_lakh, backdated_lakh, loan in splits:
-        assert _cash(http, headers, first_loan, int(today_lakh * LAKH), today).status_code == 201
+    for todays_part, backdated_part, loan in splits:
+        assert _cash(http, headers, first_loan, todays_part, today).status_code == 201
         before = business_checksum(db)
-        split = _cash(http, headers, loan, int(backdated_lakh * LAKH), today - timedelta(days=1))
+        split = _cash(http, headers, loan, backdated_part, today - timedelta(days=1))
         if split.status_code == 422 and split.json()["error"] == "cash_limit_269st":
             refused += 1
             assert business_checksum(db) == before
