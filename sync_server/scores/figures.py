@@ -11,9 +11,12 @@ to each collector in the week (Monday to Sunday IST):
   what the same payments applied to later installments (advances, a foreclosure's principal)
   is counted apart as prepaid; charges and excess are in neither;
 - rolled forward: the collections bucket at the week's last day-end is worse than at the day-end
-  before the week. That starting bucket is the loan history's where there is one; before the
-  first day-end (a book migrated in, a first scored week) it is the DPD the ledger gives for
-  that date: the oldest installment due by then that the payments dated by then had not paid;
+  before the week. Both come from `jobs.history.book_as_of_sql`, the one reading of the book at
+  a date: the loan history where a day-end recorded the loan, and before its first day-end (a
+  book migrated in, a first scored week) what its ledger gives for that date, as a day-end run
+  every night would have recorded it (a dispute open then keeps the bucket it froze). A loan
+  not in the book at the week's end (closed in the week) did not roll; one disbursed in the
+  week started Current;
 - promises due: those decided by the week's day-ends (a promise is decided at its date plus the
   grace), kept: those kept in full;
 - contacted: an account with a logged call or visit, or a payment, in the week.
@@ -33,9 +36,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy.orm import Session
 
 from loancore.dates import IST, week_bounds
-from loancore.delinquency import BUCKET_DPD_BANDS, Bucket
+from loancore.delinquency import Bucket
 from loancore.scoring import WeekCounts
 from sync_server.jobs import sql as q
+from sync_server.jobs.dayend import delinquency_settings
+from sync_server.jobs.history import book_as_of_sql
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,18 +52,21 @@ class CollectorWeek:
 
 
 def _rank_of_bucket(column: str) -> str:
-    """A stored bucket as its place in the order Current < 1–30 < ... < 90+."""
+    """A bucket as its place in the order Current < 1–30 < ... < 90+ (no bucket: Current)."""
     whens = " ".join(f"WHEN '{b.value}' THEN {n}" for n, b in enumerate(Bucket))
     return f"(CASE {column} {whens} ELSE 0 END)"
 
 
-def _rank_of_dpd(dpd: str) -> str:
-    """The place of a DPD's bucket in the same order (loancore's BUCKET_DPD_BANDS)."""
-    bands = list(BUCKET_DPD_BANDS.values())
-    whens = " ".join(
-        f"WHEN {dpd} <= {hi} THEN {n}" for n, (_, hi) in enumerate(bands) if hi is not None
+def _book_on(session: Session, name: str, placeholder: str, day: date) -> None:
+    """A scratch table `name` (loan_id, bucket) of the book at the day-end of `day`, as
+    `book_as_of` reads it, under the delinquency settings in force that night."""
+    settings = delinquency_settings(session, day)
+    q.temp_table(
+        session,
+        name,
+        f"SELECT b.loan_id, b.bucket FROM ({book_as_of_sql(session, settings, placeholder)}) b",
+        **{placeholder.removeprefix(":"): day, "npa": settings.npa_dpd},
     )
-    return f"(CASE {whens} ELSE {len(bands) - 1} END)"
 
 
 def _as_uuid(value: object) -> uuid.UUID:
@@ -70,6 +78,9 @@ def collector_weeks(session: Session, week_start: date) -> dict[uuid.UUID, Colle
     week_end = week_bounds(week_start)[1]
     before_week = week_start - timedelta(days=1)
     params = {"week_start": week_start, "week_end": week_end}
+    q.prepare(session)
+    _book_on(session, "sc_start", ":before_week", before_week)
+    _book_on(session, "sc_end", ":week_end", week_end)
     q.temp_table(
         session,
         "sc_loans",
@@ -101,10 +112,6 @@ def collector_weeks(session: Session, week_start: date) -> dict[uuid.UUID, Colle
         """,
         **params,
     )
-    ledger_dpd = q.days_since(session, ":before_week", "d.overdue_since") + " + 1"
-    frozen = f"""(SELECT MAX({_rank_of_bucket("dz.bucket_at_open")}) FROM disputes dz
-                  WHERE dz.loan_id = w.loan_id AND dz.opened_on <= :before_week
-                    AND (dz.closed_on IS NULL OR dz.closed_on > :before_week))"""
     in_week = """FROM payments p WHERE p.loan_id = w.loan_id AND p.status = 'posted'
                  AND p.payment_date BETWEEN :week_start AND :week_end"""
     per_loan = f"""
@@ -117,11 +124,7 @@ def collector_weeks(session: Session, week_start: date) -> dict[uuid.UUID, Colle
              AND p.payment_date BETWEEN :week_start AND :week_end
              AND a.component IN ('interest', 'principal') AND r.due_date > :week_end
           ) AS prepaid,
-          CASE WHEN {_rank_of_bucket("he.bucket")} > (
-                      CASE WHEN hb.loan_id IS NOT NULL THEN {_rank_of_bucket("hb.bucket")}
-                           ELSE COALESCE({frozen},
-                                         CASE WHEN d.overdue_since IS NULL THEN 0
-                                              ELSE {_rank_of_dpd(ledger_dpd)} END) END)
+          CASE WHEN {_rank_of_bucket("e.bucket")} > {_rank_of_bucket("s.bucket")}
                THEN 1 ELSE 0 END AS rolled,
           CASE WHEN EXISTS (SELECT 1 FROM contact_logs c WHERE c.loan_id = w.loan_id
                               AND c.contacted_at >= :from_at AND c.contacted_at < :to_at)
@@ -132,15 +135,11 @@ def collector_weeks(session: Session, week_start: date) -> dict[uuid.UUID, Colle
                THEN 1 ELSE 0 END AS contacted
         FROM sc_loans w
         LEFT JOIN (
-            SELECT loan_id, SUM(amount - paid_before) AS demand, SUM(paid_in_week) AS collected,
-                   MIN(CASE WHEN due_date < :week_start AND paid_before < amount
-                            THEN due_date END) AS overdue_since
+            SELECT loan_id, SUM(amount - paid_before) AS demand, SUM(paid_in_week) AS collected
             FROM sc_due GROUP BY loan_id
         ) d ON d.loan_id = w.loan_id
-        LEFT JOIN loan_history hb ON hb.loan_id = w.loan_id
-             AND hb.valid_from <= :before_week AND hb.valid_to > :before_week
-        LEFT JOIN loan_history he ON he.loan_id = w.loan_id
-             AND he.valid_from <= :week_end AND he.valid_to > :week_end
+        LEFT JOIN sc_start s ON s.loan_id = w.loan_id
+        LEFT JOIN sc_end e ON e.loan_id = w.loan_id
     """
     rows = session.execute(
         q.sql(
@@ -150,7 +149,6 @@ def collector_weeks(session: Session, week_start: date) -> dict[uuid.UUID, Colle
             FROM ({per_loan}) x GROUP BY x.collector_id
             """,
             **params,
-            before_week=before_week,
             from_at=datetime.combine(week_start, time(0), IST).astimezone(UTC),
             to_at=datetime.combine(week_end + timedelta(days=1), time(0), IST).astimezone(UTC),
         )
@@ -165,8 +163,8 @@ def collector_weeks(session: Session, week_start: date) -> dict[uuid.UUID, Colle
             **params,
         )
     ).all()
-    q.drop_temp(session, "sc_due")
-    q.drop_temp(session, "sc_loans")
+    for scratch in ("sc_due", "sc_loans", "sc_start", "sc_end"):
+        q.drop_temp(session, scratch)
     kept = {_as_uuid(row[0]): (int(row[1]), int(row[2] or 0)) for row in promises}
     weeks = {}
     for collector, accounts, demand, collected, prepaid, rolled, contacted in rows:

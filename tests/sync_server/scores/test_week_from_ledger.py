@@ -16,6 +16,7 @@ from sync_server.db.engine import Database
 from sync_server.db.models import AllocationLine, CollectorScore, Loan, Payment, PaymentReversal
 from sync_server.jobs import tasks
 from sync_server.scores import tasks as score_tasks
+from sync_server.scores.figures import collector_weeks
 from tests.sync_server.jobs.portfolio import (
     Ids,
     add_borrower,
@@ -225,3 +226,22 @@ def test_a_first_week_starts_a_disputed_loan_from_its_frozen_bucket(db: Database
     tasks.run_day_end(db, SUNDAY, clock_after(SUNDAY))
     score_tasks.run_weekly(db, MONDAY, clock_after(SUNDAY))
     assert scores(db)[a][5] == 0
+
+
+def test_the_weeks_end_without_a_day_end_reads_the_ledger_as_its_start_does(
+    db: Database,
+) -> None:
+    """Both ends of the week are the book as of that date (jobs.history.book_as_of_sql): a loan
+    with no day-end by the Sunday (a book brought in later, its history from the ledger) is
+    read from its ledger at the end as at the start, so a loan that slipped from Current to
+    1–30 in the week rolled, and one already 31–60 did not."""
+    ids = Ids(28)
+    with db.unit_of_work() as session:
+        _, (a, _b) = setup_org(session, ids)
+        slipping = loan(session, ids, a, [date(2026, 2, 4), date(2026, 3, 4), date(2026, 4, 4)])
+        pay(session, ids, slipping, EMI, date(2026, 2, 4), a)
+        loan(session, ids, a, [date(2026, 1, 20), date(2026, 2, 20), date(2026, 3, 20)])
+    with db.unit_of_work() as session:
+        week = collector_weeks(session, MONDAY)[a]
+    assert (week.counts.accounts, week.counts.rolled_forward) == (2, 1)
+    assert week.counts.demand_paise == 3 * EMI
