@@ -228,6 +228,27 @@ def test_a_first_week_starts_a_disputed_loan_from_its_frozen_bucket(db: Database
     assert scores(db)[a][5] == 0
 
 
+def test_an_installment_due_on_the_weeks_sunday_is_demand_and_rolls_the_loan(db: Database) -> None:
+    """The week runs Monday to Sunday, both days in it. An EMI due on the Sunday and unpaid is
+    overdue at that night's day-end (DPD 1, 1–30): it is demand, and its Current loan rolled.
+    An EMI due the Sunday before, part paid before the week, is carried in: its loan was 1–30
+    at the start already and did not roll. (The demo's LDKOPPL000186 is one or the other,
+    depending on the day the demo book was built.)"""
+    ids = Ids(27)
+    with db.unit_of_work() as session:
+        _, (a, _b) = setup_org(session, ids)
+        on_sunday = loan(session, ids, a, [date(2026, 2, 8), SUNDAY, date(2026, 4, 8)])
+        pay(session, ids, on_sunday, EMI, date(2026, 2, 8), a)
+        before = loan(session, ids, a, [date(2026, 1, 1), BEFORE, date(2026, 4, 1)])
+        pay(session, ids, before, EMI, date(2026, 1, 1), a)
+        pay(session, ids, before, 3 * EMI // 5, BEFORE, a)
+    tasks.run_day_end(db, SUNDAY, clock_after(SUNDAY))
+    score_tasks.run_weekly(db, MONDAY, clock_after(SUNDAY))
+    # demand: Sunday's EMI + the 2/5 EMI carried in; nothing collected, 1 of 2 rolled,
+    # no contact: (15 × 1/2) of 80 points = 9.38
+    assert scores(db)[a] == (2, EMI + 2 * EMI // 5, 0, 0, 0, 1, 0, 938)
+
+
 def test_the_weeks_end_without_a_day_end_reads_the_ledger_as_its_start_does(
     db: Database,
 ) -> None:
