@@ -16,7 +16,9 @@ over schedule rows and allocation lines, the roll matrix, six months of trend, t
 with how many statements they ran and the slowest of them; the PDF and XLSX made from them;
 and the plain count and sum as the floor a report over the whole book cannot beat. The history
 starts at the as-of date, so the roll matrix's earlier month-end and the trend's earlier months
-read an empty book: those parts cost their index look-ups only.
+are before the first day-end and read from the ledger (reports/on_date.py); the figures below
+were measured before that, when those parts read an empty book and cost their index look-ups
+only.
 
 Measured on the shared two-core machine (load average near 12 from other work), 24
 installments a loan:
