@@ -18,7 +18,10 @@ and the plain count and sum as the floor a report over the whole book cannot bea
 starts at the as-of date, so the roll matrix's earlier month-end and the trend's earlier months
 are before the first day-end and read from the ledger (reports/on_date.py); the figures below
 were measured before that, when those parts read an empty book and cost their index look-ups
-only.
+only. Reading the book of one date from the ledger took 100.8 s at 100,000 loans on SQLite
+(bench_dayend --audit-ledger, load average near 9), and such a book reads six dates from it
+(five earlier month-ends, the roll matrix's start among them, once more for the roll): expect
+minutes, not seconds, on a large book until its history covers the trend; not measured here.
 
 Measured on the shared two-core machine (load average near 12 from other work), 24
 installments a loan:
