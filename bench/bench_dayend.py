@@ -13,6 +13,16 @@ arrive unpaid and falls overdue, a thirtieth of the overdue loans cross a bucket
 loans hold their frozen DPD, and every other overdue loan's DPD grows by the date alone); a
 rerun of a finished date; and the reference loop over min(N, --reference-loans) loans with the
 SQL/reference speed ratio.
+
+With `--audit-ledger`, measured once on the shared two-core machine (load average 9.0 before
+the day-ends, 6.8 after), SQLite, 100,000 loans x 24 installments with their payments and
+allocation lines (built in 352 s), `--reference-loans 1000`:
+- book_as_of 31-10-2026, before the first day-end, from the ledger: 100.8 s, 100,000 loans;
+- first day-end 20-11-2026: 47.8 s; the ledger check of that night: 93.1 s, 0 loans differ
+  (1.95x the first day-end);
+- next day-end 21-11-2026: 7.2 s; the ledger check of that night: 75.4 s, 0 loans differ
+  (10.5x the next day-end): the weekly check costs a Sunday night about ten ordinary nights;
+- per-loan reference over 1,000 loans 8.8 s (the set-based next night is 122x faster a loan).
 """
 
 from __future__ import annotations

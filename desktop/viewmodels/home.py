@@ -131,12 +131,15 @@ def home_figures(cache: Cache, scope: LoanFilter | None = None) -> HomeFigures:
 
 
 ALERTS_PATH = "/ops/alerts"
+ALERT_WORDS = {"job_late": "Late", "job_failed": "Failed", "ledger_differs": "Ledger check"}
+"""The line's first word for each kind the server raises (sync_server.ops.alerts)."""
 NO_ALERTS = "No alerts from the server in the last 7 days: the nightly jobs ran on time."
 
 
 @dataclass(frozen=True, slots=True)
 class ServerAlert:
-    """A job that failed or ran late, as the server raised it (and sent to IT)."""
+    """A job that failed or ran late, or a ledger check that found differences, as the server
+    raised it (and sent to IT)."""
 
     kind: str
     raised_at: str
@@ -144,7 +147,7 @@ class ServerAlert:
 
     @property
     def line(self) -> str:
-        what = "Late" if self.kind == "job_late" else "Failed"
+        what = ALERT_WORDS.get(self.kind, "Failed")
         return f"{what} · {self.raised_at}: {self.message}"
 
 

@@ -99,7 +99,7 @@ class ReportsViewModel:
         return today - timedelta(days=1)
 
     def check_date(self, as_of: date, today: date) -> None:
-        """The desk's own first check; the server checks again (first business day, day-end)."""
+        """The desk's own first check; the server checks again (first disbursement, day-end)."""
         if as_of >= today:
             raise ValueError(
                 f"The MIS is made from a day's close: choose {day(self.latest_day(today))} "

@@ -10,7 +10,8 @@ lists each loan whose stored figures differ: `loan_state` at the last day-end, t
 `python main.py audit ledger [--as-of D]` runs it; the day-end runs it every Sunday as its last
 step (see `weekly_step`), which puts the number of differing loans in the job ledger's counts
 and in the job's audit entry, and logs each loan at WARNING, the same places a failed or
-partial night is seen.
+partial night is seen. A night that found any raises an operations alert once it is done
+(`alert_differences`): how many, and the command that lists them.
 """
 
 # ruff: noqa: S608 -- statements are assembled from this module's constants and dialect
@@ -35,9 +36,10 @@ from sync_server.db.engine import Database
 from sync_server.db.models import LoanHistory
 from sync_server.jobs import sql as q
 from sync_server.jobs.history import as_of_sql
-from sync_server.jobs.ledger import Step
+from sync_server.jobs.ledger import RunOutcome, Step
 from sync_server.jobs.ledger_state import ledger_book_sql
 from sync_server.loans.dpd import dpd_as_of
+from sync_server.ops import jobs as ops_jobs
 
 log = logging.getLogger("loandesk.jobs.ledger_check")
 
@@ -173,6 +175,15 @@ def weekly_step(day: date, settings: DelinquencySettings) -> list[tuple[str, Ste
     if day.weekday() != CHECK_WEEKDAY:
         return []
     return [(STEP_NAME, WeeklyLedgerCheck(day, settings))]
+
+
+def alert_differences(db: Database, outcome: RunOutcome) -> None:
+    """After a day-end: an alert when its ledger check found loans that differ. Raised after
+    the run is done, in its own transaction (the step's would hold SQLite's one writer), and
+    once per night however often it is asked."""
+    found = outcome.counts.get(STEP_NAME, 0)
+    if outcome.status == "done" and found > 0:
+        ops_jobs.ledger_differs(db, outcome.run_key, found)
 
 
 def ledger_check_command(db: Database, as_of_text: str | None, out: TextIO | None = None) -> int:

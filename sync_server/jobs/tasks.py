@@ -18,7 +18,7 @@ from sync_server.errors import Conflict, ValidationFailed
 from sync_server.jobs import ledger
 from sync_server.jobs.dayend import DayEnd, delinquency_settings
 from sync_server.jobs.ledger import DAY_END, RunOutcome
-from sync_server.jobs.ledger_check import weekly_step
+from sync_server.jobs.ledger_check import alert_differences, weekly_step
 from sync_server.principal import SYSTEM, Principal
 
 log = logging.getLogger("loandesk.jobs")
@@ -67,7 +67,9 @@ def _day_end_locked(db: Database, day: date, clock: Clock, actor: Principal) -> 
         settings = delinquency_settings(session, day)
     job = DayEnd(day=day, settings=settings, now=clock.now())
     steps = [*job.steps(), *weekly_step(day, settings)]
-    return ledger.run_steps(db, DAY_END, day.isoformat(), steps, actor=actor)
+    outcome = ledger.run_steps(db, DAY_END, day.isoformat(), steps, actor=actor)
+    alert_differences(db, outcome)
+    return outcome
 
 
 def run_day_end(

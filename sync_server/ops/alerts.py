@@ -1,5 +1,6 @@
-"""Telling the lender's IT when the nightly work went wrong: a job that failed, or a day-end
-not finished by the hour the branches count on (`LOANDESK_DAY_END_LATE_AFTER`, IST).
+"""Telling the lender's IT when the nightly work went wrong: a job that failed, a day-end
+not finished by the hour the branches count on (`LOANDESK_DAY_END_LATE_AFTER`, IST), or a
+Sunday's ledger check that found loans whose stored figures are not their ledger's.
 
 An alert is stored once per (kind, job, run key), whichever server process noticed it first
 (the unique key decides, so three processes noticing one failure send one message), shown on
@@ -34,6 +35,7 @@ log = logging.getLogger("loandesk.ops.alerts")
 
 JOB_FAILED = "job_failed"
 JOB_LATE = "job_late"
+LEDGER_DIFFERS = "ledger_differs"
 DAY_END = "day_end"  # the ledger's name (sync_server.jobs.ledger.DAY_END)
 JOB_WORDS = {"day_end": "day-end", "weekly_scores": "weekly scores", "nightly_backup": "backup"}
 DEFAULT_LATE_AFTER = time(6, 0)
@@ -237,6 +239,23 @@ def job_failed(
         "The error is in the job ledger (python main.py jobs status)."
     )
     return raise_alert(db, JOB_FAILED, job, run_key, message, channels)
+
+
+def ledger_differs(
+    db: Database, run_key: str, loans: int, channels: AlertChannels | None = None
+) -> Alert | None:
+    """The day-end's weekly ledger check (sync_server.jobs.ledger_check) found `loans` loans
+    whose stored figures differ from their schedules and payments: DPD, classes and the MIS
+    read those figures, so someone has to look. The alert says how many and the command that
+    lists them; the loans themselves are named only there (and in the job's log)."""
+    what = "1 loan whose" if loans == 1 else f"{loans:,} loans whose"
+    message = (
+        f"The weekly ledger check at the day-end of {_when(run_key)} found {what} stored "
+        "figures (principal outstanding, arrears, DPD or RBI class) differ from what their "
+        "schedules and payments give. The list: "
+        f"python main.py audit ledger --as-of {run_key}"
+    )
+    return raise_alert(db, LEDGER_DIFFERS, DAY_END, run_key, message, channels)
 
 
 def check_late_day_end(

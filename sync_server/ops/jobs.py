@@ -1,4 +1,5 @@
-"""A job run's end, told to the operators: a metric, one log line, and an alert when it failed.
+"""A job run's end, told to the operators: a metric, one log line, and an alert when it failed
+(or when the day-end's weekly ledger check found differences).
 
 Called by the job ledger (sync_server.jobs.ledger.run_steps), the one place every run passes
 whoever started it (scheduler, command line, API). Nothing here may break the job's own
@@ -62,3 +63,14 @@ def check_late(db: Database, clock: Clock) -> None:
         return
     if raised is not None:
         ALERTS.labels(alerts.JOB_LATE).inc()
+
+
+def ledger_differs(db: Database, run_key: str, loans: int) -> None:
+    """The day-end of `run_key` finished with its ledger check naming `loans` loans (> 0)."""
+    try:
+        raised = alerts.ledger_differs(db, run_key, loans)
+    except Exception as exc:  # the day-end is done; telling must not undo that
+        log.error("alert not raised", extra={"event": "alert", "error_type": type(exc).__name__})
+        return
+    if raised is not None:
+        ALERTS.labels(alerts.LEDGER_DIFFERS).inc()

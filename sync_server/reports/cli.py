@@ -12,7 +12,12 @@ from sync_server.clock import Clock
 from sync_server.db.engine import Database
 from sync_server.errors import LoanDeskError
 from sync_server.flags.service import is_enabled
-from sync_server.reports.generate import KILL_SWITCH, reportable_days
+from sync_server.reports.generate import (
+    KILL_SWITCH,
+    before_the_book,
+    first_disbursement,
+    last_day_end,
+)
 from sync_server.reports.pdf import render_pdf
 from sync_server.reports.service import mis_figures
 from sync_server.reports.wording import day
@@ -41,15 +46,16 @@ def mis_command(
     except ValueError:
         return _refuse(out, f"'{as_of_text}' is not a date in YYYY-MM-DD form")
     with db.read_only() as session:
-        first, last = reportable_days(session)
+        last = last_day_end(session)
+        first = first_disbursement(session)
         enabled = is_enabled(session, KILL_SWITCH)
     if not enabled:
         return _refuse(out, f"MIS reports are switched off by an administrator ({KILL_SWITCH})")
-    if first is None or last is None or as_of > last:
+    if last is None or as_of > last:
         done = f"the last finished is {day(last)}" if last else "none has finished yet"
         return _refuse(out, f"the day-end of {day(as_of)} has not run ({done})")
-    if as_of < first:
-        return _refuse(out, f"{day(as_of)} is before the first business day ({day(first)})")
+    if first is None or as_of < first:
+        return _refuse(out, before_the_book(as_of, first))
     for path in (pdf_path, xlsx_path):
         if path is not None and not path.parent.is_dir():
             return _refuse(out, f"the folder {path.parent} does not exist")

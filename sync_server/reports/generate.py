@@ -3,9 +3,10 @@ kill switch, and the audit entry that says who took which figures (by their SHA-
 
 Finance, auditors and administrators see the whole lender or one branch they name; a branch
 manager sees their own branch only, and the figures are then computed for that branch alone
-(every query is scoped, not a filtered copy of the lender's). A date is reportable once its
-day-end has run: before the first day-end the history holds nothing, and a date whose
-day-end is still to run would give figures that change after they were printed.
+(every query is scoped, not a filtered copy of the lender's). A date is reportable from the
+first disbursement up to the last finished day-end: a date before any day-end ran (a book
+imported with its past) reads its figures from the ledger, and a date whose day-end is still to
+run would give figures that change after they were printed.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from loancore.roles import Role
 from sync_server.audit import service as audit
 from sync_server.clock import Clock
 from sync_server.db.engine import Database
-from sync_server.db.models import Branch, JobRun
+from sync_server.db.models import Branch, JobRun, Loan
 from sync_server.errors import Forbidden, LoanDeskError, ValidationFailed
 from sync_server.flags.service import require_enabled
 from sync_server.jobs.ledger import DAY_END
@@ -54,31 +55,37 @@ class MisDocument:
     branch: str | None
 
 
-def reportable_days(session: Session) -> tuple[date | None, date | None]:
-    """The first and last business dates whose day-end has finished (None, None before any)."""
-    first, last = session.execute(
-        select(func.min(JobRun.run_key), func.max(JobRun.run_key)).where(
-            JobRun.job == DAY_END, JobRun.status == "done"
-        )
-    ).one()
-    return (
-        date.fromisoformat(first) if first else None,
-        date.fromisoformat(last) if last else None,
-    )
+def last_day_end(session: Session) -> date | None:
+    """The last business date whose day-end has finished (None before any): the latest date
+    the MIS can be given for."""
+    last = session.execute(
+        select(func.max(JobRun.run_key)).where(JobRun.job == DAY_END, JobRun.status == "done")
+    ).scalar()
+    return date.fromisoformat(last) if last else None
+
+
+def first_disbursement(session: Session) -> date | None:
+    """The day the book begins: the earliest disbursement of any loan (None with no loans)."""
+    return session.execute(select(func.min(Loan.disbursement_date))).scalar()
+
+
+def before_the_book(as_of: date, first: date | None) -> str:
+    since = f"the first disbursement ({day(first)})" if first else "any loan was disbursed"
+    return f"{day(as_of)} is before {since}: there is no book to report on"
 
 
 def check_as_of(session: Session, as_of: date, today: date) -> None:
     """422 with the reason for a date the MIS cannot honestly be given for."""
     if as_of > today:
         raise ValidationFailed(f"{day(as_of)} is in the future (today is {day(today)})")
-    first, last = reportable_days(session)
-    if first is None or last is None:
-        raise ValidationFailed("No day-end has run yet: the MIS starts at the first business day")
-    if as_of < first:
+    last = last_day_end(session)
+    if last is None:
         raise ValidationFailed(
-            f"{day(as_of)} is before the first business day ({day(first)}): "
-            "there is no book to report on"
+            "No day-end has run yet: the MIS covers the dates up to the last finished day-end"
         )
+    first = first_disbursement(session)
+    if first is None or as_of < first:
+        raise ValidationFailed(before_the_book(as_of, first))
     if as_of > last:
         raise ValidationFailed(
             f"The day-end of {day(as_of)} has not run yet (the last finished is {day(last)})"

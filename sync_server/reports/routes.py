@@ -50,7 +50,7 @@ def get_mis(
         Query(min_length=1, max_length=16, description="A branch code; a manager's own by default"),
     ] = None,
 ) -> Response:
-    """The MIS as of `as_of`: 422 for a date in the future, before the first business day or
+    """The MIS as of `as_of`: 422 for a date in the future, before the first disbursement or
     whose day-end has not run; 403 for a branch manager naming another branch. Audited."""
     document = generate_mis(
         db,

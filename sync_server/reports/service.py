@@ -1,6 +1,8 @@
 """The MIS figures as of a business date, from the system of record, in set-based SQL.
 
-The book on a date is `jobs.history.as_of_sql` (every loan's day-end figures on that date).
+The book on a date is every loan's day-end figures on that date (`reports.on_date`): the loan
+history's record, or for a date before a loan's first day-end (a book imported with its past)
+what its ledger gives, so the trend's earlier month-ends are the book's and not an empty one.
 Buckets, PAR and RBI classes use the actual DPD, not the collections view frozen by a dispute;
 disputed loans are shown beside them. An NPA stays NPA until its arrears are paid (the stored
 class keeps that), whatever its DPD has fallen to. Demand, collections and prepayments come
@@ -16,7 +18,6 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from sync_server.jobs.history import as_of_sql
 from sync_server.reports.casework import collector_scores, legal_month, promises_decided
 from sync_server.reports.figures import (
     BUCKETS,
@@ -32,6 +33,7 @@ from sync_server.reports.figures import (
     RollRow,
     TrendPoint,
 )
+from sync_server.reports.on_date import BookOnDate
 from sync_server.reports.query import (
     Scope,
     UnknownBranch,
@@ -63,21 +65,21 @@ _IN_BOOK_ON_DUE = (
 )
 
 
-def _book(session: Session, placeholder: str) -> str:
-    """The book on a date with each loan's product and branch code."""
+def _book(book: BookOnDate, day: date) -> str:
+    """The book on `day` (bound as :as_of) with each loan's product and branch code."""
     return f"""
         SELECT h.loan_id, h.branch_id, h.dpd, h.asset_class, h.principal_outstanding,
                l.product_code, br.code AS branch_code
-        FROM ({as_of_sql(session, placeholder)}) h
+        FROM ({book.sql(":as_of", day)}) h
         JOIN loans l ON l.id = h.loan_id JOIN branches br ON br.id = h.branch_id
     """
 
 
-def _portfolio(session: Session, scope: Scope, day: date) -> list[PortfolioLine]:
+def _portfolio(book: BookOnDate, scope: Scope, day: date) -> list[PortfolioLine]:
     found_rows = rows(
-        session,
+        book.session,
         f"""SELECT b.branch_code, b.product_code, count(*), COALESCE(sum(b.principal_outstanding), 0)
-        FROM ({_book(session, ":as_of")}) b WHERE 1 = 1{scope.where("b.branch_id")}
+        FROM ({_book(book, day)}) b WHERE 1 = 1{scope.where("b.branch_id")}
         GROUP BY b.branch_code, b.product_code ORDER BY b.branch_code, b.product_code""",
         as_of=day,
         **scope.params(),
@@ -86,12 +88,12 @@ def _portfolio(session: Session, scope: Scope, day: date) -> list[PortfolioLine]
 
 
 def _bands(
-    session: Session, scope: Scope, day: date, band_sql: str, names: tuple[str, ...], total: int
+    book: BookOnDate, scope: Scope, day: date, band_sql: str, names: tuple[str, ...], total: int
 ) -> tuple[BandLine, ...]:
     found_rows = rows(
-        session,
+        book.session,
         f"""SELECT {band_sql}, count(*), COALESCE(sum(b.principal_outstanding), 0)
-        FROM ({_book(session, ":as_of")}) b WHERE 1 = 1{scope.where("b.branch_id")}
+        FROM ({_book(book, day)}) b WHERE 1 = 1{scope.where("b.branch_id")}
         GROUP BY {band_sql}""",
         as_of=day,
         **scope.params(),
@@ -108,18 +110,22 @@ def _bands(
     )
 
 
-def _par(session: Session, scope: Scope, day: date, total: int) -> tuple[ParLine, ...]:
+def _par(book: BookOnDate, scope: Scope, day: date) -> tuple[ParLine, ...]:
+    """PAR 30, 60 and 90 as shares of the book's principal outstanding, in one statement (the
+    trend reads it at six month-ends)."""
     cases = ", ".join(
         f"COALESCE(sum(CASE WHEN b.dpd > {d} THEN 1 ELSE 0 END), 0), "
         f"COALESCE(sum(CASE WHEN b.dpd > {d} THEN b.principal_outstanding ELSE 0 END), 0)"
         for d in PAR_DAYS
     )
     row = rows(
-        session,
-        f"SELECT {cases} FROM ({_book(session, ':as_of')}) b WHERE 1 = 1{scope.where('b.branch_id')}",
+        book.session,
+        f"""SELECT {cases}, COALESCE(sum(b.principal_outstanding), 0)
+        FROM ({_book(book, day)}) b WHERE 1 = 1{scope.where("b.branch_id")}""",
         as_of=day,
         **scope.params(),
     )[0]
+    total = int(row[-1])
     return tuple(
         ParLine(d, int(row[2 * i]), int(row[2 * i + 1]), Ratio(int(row[2 * i + 1]), total))
         for i, d in enumerate(PAR_DAYS)
@@ -165,14 +171,14 @@ def _collections(session: Session, scope: Scope, start: date, end: date, day: da
     )
 
 
-def _roll(session: Session, scope: Scope, before: date, day: date) -> tuple[RollRow, ...]:
+def _roll(book: BookOnDate, scope: Scope, before: date, day: date) -> tuple[RollRow, ...]:
     now_bucket = _BUCKET_SQL.replace("b.dpd", "n.dpd")
     found_rows = rows(
-        session,
+        book.session,
         f"""SELECT {_BUCKET_SQL}, CASE WHEN n.loan_id IS NULL THEN '{LEFT_BOOK}' ELSE {now_bucket} END,
                count(*)
-        FROM ({as_of_sql(session, ":before")}) b
-        LEFT JOIN ({as_of_sql(session, ":as_of")}) n ON n.loan_id = b.loan_id
+        FROM ({book.sql(":before", before)}) b
+        LEFT JOIN ({book.sql(":as_of", day)}) n ON n.loan_id = b.loan_id
         WHERE 1 = 1{scope.where("b.branch_id")}
         GROUP BY 1, 2""",
         before=before,
@@ -185,11 +191,11 @@ def _roll(session: Session, scope: Scope, before: date, day: date) -> tuple[Roll
     )
 
 
-def _disputed(session: Session, scope: Scope, day: date) -> tuple[int, int]:
+def _disputed(book: BookOnDate, scope: Scope, day: date) -> tuple[int, int]:
     row = rows(
-        session,
+        book.session,
         f"""SELECT count(*), COALESCE(sum(b.principal_outstanding), 0)
-        FROM ({_book(session, ":as_of")}) b
+        FROM ({_book(book, day)}) b
         WHERE b.loan_id IN (SELECT d.loan_id FROM disputes d WHERE d.opened_on <= :as_of
                             AND (d.closed_on IS NULL OR d.closed_on > :as_of))
         {scope.where("b.branch_id")}""",
@@ -212,25 +218,24 @@ def _disbursed(session: Session, scope: Scope, start: date, day: date) -> tuple[
     return int(row[0]), int(row[1])
 
 
-def _trend(session: Session, scope: Scope, day: date) -> tuple[TrendPoint, ...]:
+def _trend(book: BookOnDate, scope: Scope, day: date) -> tuple[TrendPoint, ...]:
     """The last TREND_MONTHS months, oldest first: each month's end (the as-of date for its
     own month) with that month's efficiency and PAR 30 there."""
     points = []
     end = day
     for _ in range(TREND_MONTHS):
         start = month_start(end)
-        total = _total(session, scope, end)[1]
-        month = _collections(session, scope, start, month_end(end), end)
-        points.append(TrendPoint(end, month.efficiency, _par(session, scope, end, total)[0].ratio))
+        month = _collections(book.session, scope, start, month_end(end), end)
+        points.append(TrendPoint(end, month.efficiency, _par(book, scope, end)[0].ratio))
         end = start - timedelta(days=1)
     return tuple(reversed(points))
 
 
-def _total(session: Session, scope: Scope, day: date) -> tuple[int, int]:
+def _total(book: BookOnDate, scope: Scope, day: date) -> tuple[int, int]:
     row = rows(
-        session,
+        book.session,
         f"""SELECT count(*), COALESCE(sum(b.principal_outstanding), 0)
-        FROM ({_book(session, ":as_of")}) b WHERE 1 = 1{scope.where("b.branch_id")}""",
+        FROM ({_book(book, day)}) b WHERE 1 = 1{scope.where("b.branch_id")}""",
         as_of=day,
         **scope.params(),
     )[0]
@@ -240,10 +245,11 @@ def _total(session: Session, scope: Scope, day: date) -> tuple[int, int]:
 def mis_figures(session: Session, day: date, branch: str | None = None) -> MisFigures:
     """Every MIS figure as of the day-end of `day`, for one branch's code or the whole lender."""
     scope = Scope(session, branch)
+    book = BookOnDate(session)
     start = month_start(day)
-    loans, outstanding = _total(session, scope, day)
+    loans, outstanding = _total(book, scope, day)
     disbursed_loans, disbursed = _disbursed(session, scope, start, day)
-    disputed_loans, disputed_outstanding = _disputed(session, scope, day)
+    disputed_loans, disputed_outstanding = _disputed(book, scope, day)
     decided, kept = promises_decided(session, scope, start, day)
     week, collectors = collector_scores(session, scope, day)
     return MisFigures(
@@ -252,25 +258,25 @@ def mis_figures(session: Session, day: date, branch: str | None = None) -> MisFi
         branch=branch,
         loans=loans,
         outstanding=outstanding,
-        portfolio=tuple(_portfolio(session, scope, day)),
+        portfolio=tuple(_portfolio(book, scope, day)),
         disbursed_loans=disbursed_loans,
         disbursed=disbursed,
         month=_collections(session, scope, start, month_end(day), day),
         month_to_date=_collections(session, scope, start, day, day),
-        buckets=_bands(session, scope, day, _BUCKET_SQL, BUCKETS, outstanding),
-        par=_par(session, scope, day, outstanding),
-        classes=_bands(session, scope, day, _CLASS_SQL, CLASSES, outstanding),
+        buckets=_bands(book, scope, day, _BUCKET_SQL, BUCKETS, outstanding),
+        par=_par(book, scope, day),
+        classes=_bands(book, scope, day, _CLASS_SQL, CLASSES, outstanding),
         disputed_loans=disputed_loans,
         disputed_outstanding=disputed_outstanding,
         roll_from=start - timedelta(days=1),
-        roll=_roll(session, scope, start - timedelta(days=1), day),
+        roll=_roll(book, scope, start - timedelta(days=1), day),
         legal=legal_month(session, scope, start, day),
         promises_decided=decided,
         promises_kept=kept,
         promise_rate=Ratio(kept, decided),
         collector_week=week,
         collectors=collectors,
-        trend=_trend(session, scope, day),
+        trend=_trend(book, scope, day),
         reconciliation=reconciliation_status(session, scope, day),
         missing_in_bank=missing_in_bank(session, scope, day),
         cash_in_hand=cash_in_hand(session, scope, day),

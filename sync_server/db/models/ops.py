@@ -20,7 +20,7 @@ class OpsAlert(Base):
     __table_args__ = (UniqueConstraint("kind", "job", "run_key", name="uq_ops_alerts_kind"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32))  # job_failed | job_late
+    kind: Mapped[str] = mapped_column(String(32))  # job_failed | job_late | ledger_differs
     job: Mapped[str] = mapped_column(String(32))
     run_key: Mapped[str] = mapped_column(String(16))
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -89,3 +89,14 @@ def test_a_malformed_alert_list_is_refused() -> None:
         parse_alerts({"kind": "job_late"})
     with pytest.raises(UnexpectedAnswer):
         parse_alerts([{"kind": "job_late", "raised_at": 7, "message": "x"}])
+
+
+def test_each_kind_of_alert_says_what_it_is() -> None:
+    raised = "2026-11-02T01:00:00+00:00"
+    alerts = parse_alerts(
+        [
+            {"kind": kind, "raised_at": raised, "message": "m"}
+            for kind in ("job_failed", "job_late", "ledger_differs")
+        ]
+    )
+    assert [a.line.split(" · ")[0] for a in alerts] == ["Failed", "Late", "Ledger check"]

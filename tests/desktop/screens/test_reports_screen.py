@@ -143,7 +143,7 @@ def test_a_date_the_server_cannot_report_is_said_and_nothing_shown(
     screen.as_of.setDate(QDate(2020, 1, 1))
     screen.generate()
     qtbot.wait_until(lambda: screen.status.objectName() == "error", timeout=30_000)
-    assert "before the first business day" in screen.status.text()
+    assert "before the first disbursement" in screen.status.text()
     assert screen.report is None
     assert not screen.previewing
     assert not screen.save_button.isEnabled()

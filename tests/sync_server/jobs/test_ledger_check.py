@@ -11,7 +11,7 @@ from sqlalchemy import select, text, update
 
 from main import main
 from sync_server.db.engine import Database
-from sync_server.db.models import JobRun, Loan, LoanHistory, LoanState
+from sync_server.db.models import JobRun, Loan, LoanHistory, LoanState, OpsAlert
 from sync_server.jobs import tasks
 from sync_server.jobs.dayend import delinquency_settings
 from sync_server.jobs.ledger_check import check_ledger, ledger_check_command
@@ -117,3 +117,33 @@ def test_the_sunday_day_end_runs_the_check_and_counts_the_differences_in_the_job
         }
     assert "ledger_check" not in counts[saturday.isoformat()]
     assert counts[sunday.isoformat()]["ledger_check"] == 1
+    alerts = _alerts(db)
+    assert [(a.kind, a.job, a.run_key) for a in alerts] == [
+        ("ledger_differs", "day_end", sunday.isoformat())
+    ]
+    assert alerts[0].message == (
+        "The weekly ledger check at the day-end of 01-11-2026 found 1 loan whose stored figures "
+        "(principal outstanding, arrears, DPD or RBI class) differ from what their schedules "
+        "and payments give. The list: python main.py audit ledger --as-of 2026-11-01"
+    )
+    # Asked again (a rerun of a finished night), it is neither run nor raised twice.
+    tasks.run_day_end(db, sunday, clock_after(sunday))
+    assert len(_alerts(db)) == 1
+
+
+def test_a_healthy_sunday_raises_no_alert(db: Database, book: NpaMemoryBook) -> None:
+    sunday = date(2026, 11, 1)
+    tasks.run_day_end(db, sunday, clock_after(sunday))
+    with db.read_only() as session:
+        counts = session.execute(
+            select(JobRun.counts).where(JobRun.run_key == sunday.isoformat())
+        ).scalar_one()
+    assert counts["ledger_check"] == 0
+    assert _alerts(db) == []
+
+
+def _alerts(db: Database) -> list[OpsAlert]:
+    with db.read_only() as session:
+        found = list(session.execute(select(OpsAlert).order_by(OpsAlert.id)).scalars())
+        session.expunge_all()
+    return found

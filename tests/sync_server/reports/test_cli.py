@@ -7,6 +7,7 @@ import io
 import re
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pypdf
@@ -71,7 +72,7 @@ def test_report_mis_refuses_a_date_whose_day_end_has_not_run(
         ("12-04-2026", None, "", "'12-04-2026' is not a date in YYYY-MM-DD form"),
         ("2026-04-12", "NOPE", "", "No branch has the code 'NOPE'."),
         ("2026-04-12", None, "missing", "does not exist"),
-        ("2026-03-22", None, "", "22-03-2026 is before the first business day (23-03-2026)"),
+        ("2024-01-01", None, "", "01-01-2024 is before the first disbursement ("),
     ],
 )
 def test_report_mis_refusals_say_why_and_write_nothing(
@@ -82,6 +83,19 @@ def test_report_mis_refusals_say_why_and_write_nothing(
     assert mis_command(built, as_of, pdf, None, branch, out=out) == 2
     assert reason in out.getvalue()
     assert not pdf.exists()
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"])
+def test_report_mis_gives_a_date_before_the_first_day_end_from_the_ledger(
+    built: Database, tmp_path: Path
+) -> None:
+    pdf = tmp_path / "mis.pdf"
+    out = io.StringIO()
+    assert mis_command(built, "2026-03-22", pdf, None, out=out) == 0, out.getvalue()
+    with built.read_only() as session:
+        figures = mis_figures(session, date(2026, 3, 22))
+    assert figures.loans > 0
+    assert f"figures SHA-256 {figures.digest()}" in out.getvalue()
 
 
 @pytest.mark.parametrize("db_kind", ["sqlite"])
