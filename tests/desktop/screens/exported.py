@@ -6,9 +6,11 @@ would run as a formula kept as a string."""
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 import openpyxl
 from openpyxl.cell.cell import Cell
@@ -22,6 +24,17 @@ FORMULA_NAME = '=HYPERLINK("http://127.0.0.1/x","Asha Rao")'
 """A borrower's name as a hostile import might spell it."""
 LAKH_GROUPING = "##\\,##\\,##0"
 """The part of the desk's number formats that groups a lakh as 12,34,567 (not 1,234,567)."""
+
+
+Screen = TypeVar("Screen", bound=QWidget)
+
+
+def on_screen(qtbot: QtBot, screen: Screen, size: tuple[int, int] = (1200, 720)) -> Screen:
+    """The screen shown at `size`, closed with the test."""
+    qtbot.add_widget(screen)
+    screen.resize(*size)
+    screen.show()
+    return screen
 
 
 def export_shown(
@@ -66,3 +79,21 @@ def assert_day(cell: Cell, day: date) -> None:
 def assert_text(cell: Cell, text: str) -> None:
     assert cell.value == text
     assert cell.data_type == "s", f"{text!r} must be stored as text"
+
+
+def assert_row(
+    cells: list[list[Cell]],
+    at: int,
+    *,
+    text: Mapping[str, str] | None = None,
+    money: Mapping[str, int] | None = None,
+    days: Mapping[str, date] | None = None,
+) -> None:
+    """Row `at` (0: the first under the headings), cell by heading: `text` stored as text,
+    `money` (paise) as a number in the Indian format, `days` as dates."""
+    for heading, words in (text or {}).items():
+        assert_text(column(cells, heading)[at], words)
+    for heading, paise in (money or {}).items():
+        assert_money(column(cells, heading)[at], paise)
+    for heading, day in (days or {}).items():
+        assert_day(column(cells, heading)[at], day)

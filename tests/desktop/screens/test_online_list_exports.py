@@ -1,6 +1,7 @@
 """Export to XLSX from the lists read from the server (legal cases, the audit log, collector
-scores, held payments): the workbook holds the headings and the rows the screen shows under its filter, dates
-as dates, counts as numbers, and a borrower named like a formula as text."""
+scores, held payments): the workbook holds the headings and the rows the screen shows under
+its filter, money as numbers in the Indian format, dates as dates, counts as numbers, and a
+borrower named like a formula as text."""
 
 from __future__ import annotations
 
@@ -26,17 +27,9 @@ from desktop.viewmodels.collector_performance import COLUMNS as SCORE_COLUMNS
 from loancore.dates import business_date
 from loancore.roles import Role
 from sync_server.db.models import Borrower, Branch, Loan, User
+from tests.desktop.screens import exported as xl
 from tests.desktop.screens.conftest import OFFSCREEN_NOISE, Clock, click, make_context, type_text
 from tests.desktop.screens.demo_server import SERVER_NOW, DemoServer, demo_server
-from tests.desktop.screens.exported import (
-    FORMULA_NAME,
-    assert_day,
-    assert_money,
-    assert_text,
-    column,
-    export_shown,
-    headings,
-)
 from tests.desktop.viewmodels.cached import BUSINESS_DATE
 from tests.desktop.viewmodels.legal_api import LegalApi, legal_case
 
@@ -54,37 +47,37 @@ def test_legal_cases_export_the_status_shown_with_dates_and_names_as_they_are(
 ) -> None:
     api = LegalApi(
         [
-            legal_case(1, "filed", borrower_name=FORMULA_NAME, opened_on="2026-01-15"),
+            legal_case(1, "filed", borrower_name=xl.FORMULA_NAME, opened_on="2026-01-15"),
             legal_case(2, "open"),
             legal_case(3, "filed", next_hearing="2026-04-20", court="Pune Civil Court"),
         ],
         BUSINESS_DATE,
     )
-    screen = LegalCasesScreen(make_context(cache, clock, tmp_path, Role.LEGAL, api=api))
-    qtbot.add_widget(screen)
-    screen.show()
+    screen = xl.on_screen(
+        qtbot, LegalCasesScreen(make_context(cache, clock, tmp_path, Role.LEGAL, api=api))
+    )
     qtbot.wait_until(lambda: len(screen.cases) == 3)
     screen.status_filter.setCurrentIndex(screen.status_filter.findData("filed"))
     qtbot.wait_until(lambda: len(screen.cases) == 2 and screen.rows.rowCount() == 2)
 
-    cells = export_shown(qtbot, screen, screen.export_button, tmp_path / "legal.xlsx")
+    cells = xl.export_shown(qtbot, screen, screen.export_button, tmp_path / "legal.xlsx")
 
-    assert headings(cells)[:4] == ["Account", "Borrower", "Status", "Opened on"]
+    assert xl.headings(cells)[:4] == ["Account", "Borrower", "Status", "Opened on"]
     assert len(cells) == 1 + 2, "only the filed cases the filter shows"
-    assert [cell.value for cell in column(cells, "Account")] == ["LDPNCPL000001", "LDPNCPL000003"]
-    assert_text(column(cells, "Borrower")[0], FORMULA_NAME)
-    assert_day(column(cells, "Opened on")[0], date(2026, 1, 15))
-    assert column(cells, headings(cells)[4])[0].value == 90, "DPD at opening, a number"
-    assert_day(column(cells, headings(cells)[5])[1], date(2026, 4, 20))
+    assert [cell.value for cell in xl.column(cells, "Account")] == [
+        "LDPNCPL000001",
+        "LDPNCPL000003",
+    ]
+    xl.assert_text(xl.column(cells, "Borrower")[0], xl.FORMULA_NAME)
+    xl.assert_day(xl.column(cells, "Opened on")[0], date(2026, 1, 15))
+    assert xl.column(cells, xl.headings(cells)[4])[0].value == 90, "DPD at opening, a number"
+    xl.assert_day(xl.column(cells, xl.headings(cells)[5])[1], date(2026, 4, 20))
 
 
 def test_the_audit_log_exports_the_entries_its_action_filter_shows(
     qtbot: QtBot, looked: QApplication, demo: DemoServer, tmp_path: Path
 ) -> None:
-    screen = AuditLogScreen(demo.context("auditor", tmp_path))
-    qtbot.add_widget(screen)
-    screen.resize(1200, 720)
-    screen.show()
+    screen = xl.on_screen(qtbot, AuditLogScreen(demo.context("auditor", tmp_path)), (1200, 720))
     qtbot.wait_until(lambda: screen.model.rows.started and not screen.model.rows.loading)
     line = screen.action.lineEdit()
     assert line is not None
@@ -98,48 +91,47 @@ def test_the_audit_log_exports_the_entries_its_action_filter_shows(
         )
     )
 
-    cells = export_shown(qtbot, screen, screen.export_button, tmp_path / "audit.xlsx")
+    cells = xl.export_shown(qtbot, screen, screen.export_button, tmp_path / "audit.xlsx")
 
-    assert headings(cells) == list(AUDIT_COLUMNS)
+    assert xl.headings(cells) == list(AUDIT_COLUMNS)
     assert len(cells) == 1 + len(demo.summary.users)
     shown = [
         [screen.model.data(screen.model.index(row, c)) for c in range(len(AUDIT_COLUMNS))]
         for row in range(screen.model.rowCount())
     ]
-    assert [cell.value for cell in column(cells, "#")] == [int(row[0]) for row in shown]
-    assert all(cell.is_date for cell in column(cells, "When (IST)")), "a time, not text"
-    assert {cell.value for cell in column(cells, "What happened")} == {row[3] for row in shown}
+    assert [cell.value for cell in xl.column(cells, "#")] == [int(row[0]) for row in shown]
+    assert all(cell.is_date for cell in xl.column(cells, "When (IST)")), "a time, not text"
+    assert {cell.value for cell in xl.column(cells, "What happened")} == {row[3] for row in shown}
 
 
 def test_collector_scores_export_the_branch_shown_with_counts_as_numbers(
     qtbot: QtBot, looked: QApplication, demo: DemoServer, tmp_path: Path
 ) -> None:
-    screen = CollectorPerformanceScreen(demo.context("bm.pnc", tmp_path))
-    qtbot.add_widget(screen)
-    screen.resize(1200, 520)
-    screen.show()
+    screen = xl.on_screen(
+        qtbot, CollectorPerformanceScreen(demo.context("bm.pnc", tmp_path)), (1200, 520)
+    )
     qtbot.wait_until(lambda: screen.performance is not None, timeout=15_000)
     assert screen.model.rowCount() > 0
 
-    cells = export_shown(qtbot, screen, screen.export_button, tmp_path / "scores.xlsx")
+    cells = xl.export_shown(qtbot, screen, screen.export_button, tmp_path / "scores.xlsx")
 
     shown = [
         screen.model.headerData(c, Qt.Orientation.Horizontal)
         for c in range(screen.model.columnCount())
         if not screen.table.isColumnHidden(c)
     ]
-    assert headings(cells) == [" ".join(str(h).split()) for h in shown]
+    assert xl.headings(cells) == [" ".join(str(h).split()) for h in shown]
     assert len(cells) == 1 + screen.model.rowCount()
-    assert [cell.value for cell in column(cells, SCORE_COLUMNS[0])] == [
+    assert [cell.value for cell in xl.column(cells, SCORE_COLUMNS[0])] == [
         int(screen.model.text(row, 0)) for row in range(screen.model.rowCount())
     ], "ranks are numbers"
-    assert {cell.value for cell in column(cells, SCORE_COLUMNS[1])} == {"PNC"}
+    assert {cell.value for cell in xl.column(cells, SCORE_COLUMNS[1])} == {"PNC"}
     for heading in ("Due (₹)", "Collected (₹)"):
         at = SCORE_COLUMNS.index(heading)
-        for row, cell in enumerate(column(cells, heading)):
+        for row, cell in enumerate(xl.column(cells, heading)):
             shown_rupees = Decimal(screen.model.text(row, at).lstrip("₹").replace(",", ""))
-            assert_money(cell, int(shown_rupees * 100))
-    assert [cell.value for cell in column(cells, SCORE_COLUMNS[2])] == [
+            xl.assert_money(cell, int(shown_rupees * 100))
+    assert [cell.value for cell in xl.column(cells, SCORE_COLUMNS[2])] == [
         screen.model.text(row, 2) for row in range(screen.model.rowCount())
     ]
 
@@ -157,7 +149,7 @@ def _held_twice(demo: DemoServer) -> str:
             .limit(1)
         ).one()
         session.execute(
-            update(Borrower).where(Borrower.id == loan.borrower_id).values(name=FORMULA_NAME)
+            update(Borrower).where(Borrower.id == loan.borrower_id).values(name=xl.FORMULA_NAME)
         )
         account_no = loan.account_no
         loan_id = str(loan.id)
@@ -185,18 +177,18 @@ def test_held_payments_export_with_amounts_dates_and_names_as_they_are(
     qtbot: QtBot, looked: QApplication, demo: DemoServer, tmp_path: Path
 ) -> None:
     account_no = _held_twice(demo)
-    screen = PaymentReviewScreen(demo.context("bm.pnc", tmp_path))
-    qtbot.add_widget(screen)
-    screen.resize(1200, 720)
-    screen.show()
+    screen = xl.on_screen(qtbot, PaymentReviewScreen(demo.context("bm.pnc", tmp_path)), (1200, 720))
     qtbot.wait_until(lambda: screen.model.rowCount() == 1, timeout=15_000)
 
-    cells = export_shown(qtbot, screen, screen.export_button, tmp_path / "held.xlsx")
+    cells = xl.export_shown(qtbot, screen, screen.export_button, tmp_path / "held.xlsx")
 
-    assert headings(cells) == list(REVIEW_COLUMNS)
+    assert xl.headings(cells) == list(REVIEW_COLUMNS)
     assert len(cells) == 1 + 1
-    assert_text(column(cells, "Account")[0], account_no)
-    assert_text(column(cells, "Borrower")[0], FORMULA_NAME)
-    assert_money(column(cells, "Amount (₹)")[0], 4_500_00)
-    assert_day(column(cells, "Payment date")[0], business_date(SERVER_NOW))
-    assert column(cells, "Entered")[0].is_date, "the time entered, not text"
+    xl.assert_row(
+        cells,
+        0,
+        text={"Account": account_no, "Borrower": xl.FORMULA_NAME},
+        money={"Amount (₹)": 4_500_00},
+        days={"Payment date": business_date(SERVER_NOW)},
+    )
+    assert xl.column(cells, "Entered")[0].is_date, "the time entered, not text"
