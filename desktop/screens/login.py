@@ -166,16 +166,26 @@ class LoginDialog(QDialog):
         self.show_message(friendly(exc).text)
 
     def _wait_for(self, text: str) -> None:
-        self.message.setText(text)
-        self.message.setObjectName("notice")
-        self._restyle()
-        self.message.show()
+        self._say(text, "notice")
 
     def show_message(self, text: str) -> None:
-        self.message.setObjectName("error")
+        self._say(text, "error")
+
+    def _say(self, text: str, kind: str) -> None:
+        self.message.setObjectName(kind)
         self._restyle()
         self.message.setText(text)
         self.message.show()
+        self._grow_to_fit()
+
+    def _grow_to_fit(self) -> None:
+        """Taller when a longer message needs more lines: a shown dialog keeps its size, and
+        would otherwise squeeze the fields and cut the message's last line."""
+        layout = self.layout()
+        layout.activate()
+        needed = layout.totalHeightForWidth(self.width())
+        if needed > self.height():
+            self.resize(self.width(), needed)
 
     def _busy(self, busy: bool) -> None:
         for widget in (self.server, self.username, self.password, self.sign_in_button):

@@ -20,7 +20,7 @@ from desktop.screens.login import OPENING_RECORDS, RECORDS_NOT_OPENED
 from desktop.settings import ClientSettings
 from desktop.signals import Topic
 from loancore.roles import Role
-from tests.desktop.screens_grab import grab
+from tests.desktop.screens_grab import drawn, grab
 from tests.desktop.shell.conftest import PASSWORD, LiveServer, MovableClock
 
 
@@ -109,6 +109,8 @@ def test_the_cache_is_opened_off_the_ui_thread_while_the_dialog_says_it_waits(
         assert dialog.message.text() == OPENING_RECORDS
         assert not dialog.sign_in_button.isEnabled()
         assert shell.window is None, "no window before the records are open"
+        assert drawn(dialog.grab())
+        grab(dialog, "login-opening-records")
         opener.go_on.set()
 
     assert [thread is threading.main_thread() for thread in opener.threads] == [False]
@@ -136,6 +138,9 @@ def test_records_that_cannot_be_opened_are_said_in_the_dialog_and_no_window_open
 
     assert dialog.message.objectName() == "error"
     assert dialog.isVisible()
+    grab(dialog, "login-records-not-opened")
+    message = dialog.message
+    assert message.height() >= message.heightForWidth(message.width()), "the sentence is whole"
     assert dialog.sign_in_button.isEnabled(), "the person can try again"
     assert shell.window is None
     assert shell.cache is None
