@@ -182,6 +182,8 @@ class LoginDialog(QDialog):
         """Taller when a longer message needs more lines: a shown dialog keeps its size, and
         would otherwise squeeze the fields and cut the message's last line."""
         layout = self.layout()
+        if layout is None:
+            return
         layout.activate()
         needed = layout.totalHeightForWidth(self.width())
         if needed > self.height():
