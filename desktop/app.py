@@ -57,17 +57,25 @@ class Shell(QObject):
         self.cache: Cache | None = None
 
     def start(self) -> LoginDialog:
-        dialog = LoginDialog(self.sessions, self.settings, server_url=self.server_url)
+        dialog = LoginDialog(
+            self.sessions, self.settings, server_url=self.server_url, open_records=self.open_cache
+        )
         dialog.signed_in.connect(self.enter)
         dialog.rejected.connect(self._login_cancelled)
         self.login = dialog
         dialog.open()
         return dialog
 
-    def enter(self, session: UserSession) -> MainWindow:
-        # The client's device id is offered, not written: the cache keeps it the first time
-        # its id is asked for (the first push, on the sync worker's thread).
-        cache = Cache(self.settings.cache_path(session.user.id), device_id=self.settings.device_id)
+    def open_cache(self, session: UserSession) -> Cache:
+        """The user's cache file, upgraded to this version's schema: disk work, so the login
+        dialog runs it in the background after sign-in (never on the UI thread).
+
+        The client's device id is offered, not written: the cache keeps it the first time
+        its id is asked for (the first push, on the sync worker's thread)."""
+        return Cache(self.settings.cache_path(session.user.id), device_id=self.settings.device_id)
+
+    def enter(self, session: UserSession, cache: Cache) -> MainWindow:
+        """The main window over `cache`, as `open_cache` opened it for `session`."""
         worker = SyncWorker(
             SyncEngine(session.api, cache),
             cache,

@@ -129,7 +129,7 @@ def smoke(
 
     shell = Shell(settings, sessions, server_url=server_url)
     try:
-        window = shell.enter(session)
+        window = shell.enter(session, shell.open_cache(session))
         _wait(window.isVisible, "the main window", deadline)
         window_up = time.monotonic() - started
         worker = shell.worker

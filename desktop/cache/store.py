@@ -327,7 +327,10 @@ class Cache:
 
     def dpd_as_of(self) -> date | None:
         """The day-end the cached delinquency is read at, or None before the server's first
-        day-end reached this desk (every loan then reads DPD 0)."""
+        day-end reached this desk (every loan then reads DPD 0). It is the server's, never the
+        device clock's: an offline desk keeps showing the DPD of the last day-end it heard
+        of, as the server would, rather than counting days on its own (a payment made at the
+        branch since may already have cured the loan)."""
         with self.transaction() as session:
             return dpd_as_of_in(session)
 

@@ -1,7 +1,8 @@
 """A table people pick one row of to act on it: the admin lists (lender settings, kill
-switches, users). Each screen shows a tuple of rows fetched from the server, acts on the row
-picked, and fetches again after each change; the pick must survive that reload (by the row's
-key, since the rows are new objects and may come back in another order).
+switches, users, collection accounts). Each screen shows a tuple of rows fetched from the
+server, acts on the row picked, and fetches again after each change; the pick must survive
+that reload (by the row's key, since the rows are new objects and may come back in another
+order).
 """
 
 from __future__ import annotations

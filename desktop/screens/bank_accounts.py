@@ -13,22 +13,22 @@ from __future__ import annotations
 
 from desktop.operations import QueryOp
 from desktop.qt import (
-    QAbstractItemView,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QModelIndex,
     QPushButton,
     QStackedWidget,
     Qt,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens._online import answer_failure, fill_with_online, say
+from desktop.screens._picking import Picked, picking_table
 from desktop.screens._tables import RowsModel
 from desktop.viewmodels.bank_accounts import (
     COLUMNS,
@@ -53,7 +53,6 @@ class BankAccountsScreen(QWidget):
         self.setObjectName("bankAccountsScreen")
         self.context = context
         self.vm = BankAccountsViewModel(context.session.api)
-        self.accounts: tuple[BankAccount, ...] = ()
         self.branches: tuple[Branch, ...] = ()
         self.editing: BankAccount | None = None
         """The account in the form as the server last gave it; None for a new one."""
@@ -69,19 +68,11 @@ class BankAccountsScreen(QWidget):
         )
         intro.setWordWrap(True)
         self.model = RowsModel(COLUMNS, parent=self)
-        self.table = QTableView(body)
+        self.table = picking_table(self.model, body, self._chosen)
         self.table.setObjectName("bankAccounts")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
-        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._chosen())
+        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.picked: Picked[BankAccount] = Picked(self.table, lambda account: account.code)
         self.empty = QLabel(NO_ACCOUNTS, body)
         self.empty.setObjectName("emptyState")
         self.empty.setWordWrap(True)
@@ -156,9 +147,12 @@ class BankAccountsScreen(QWidget):
             self._failed
         ).run_in_background()
 
+    @property
+    def accounts(self) -> tuple[BankAccount, ...]:
+        return self.picked.rows
+
     def show_accounts(self, found: tuple[tuple[BankAccount, ...], tuple[Branch, ...]]) -> None:
-        keep = self.editing.code if self.editing is not None else None
-        self.accounts, branches = found
+        accounts, branches = found
         if branches != self.branches:
             self.branches = branches
             self.branch.clear()
@@ -167,21 +161,19 @@ class BankAccountsScreen(QWidget):
             self.branch.addItem(LENDER_WIDE, None)
         self.panel.show_content()
         self.panel.retry_button.setEnabled(True)
-        self.model.set_rows([a.row for a in self.accounts], self.accounts)
-        self.listing.setCurrentWidget(self.table if self.accounts else self.empty)
-        if keep is not None:
-            self.select(keep)
+        self.picked.replace(accounts, lambda rows: self.model.set_rows([a.row for a in rows], rows))
+        self.listing.setCurrentWidget(self.table if accounts else self.empty)
+        if self.editing is not None and self.picked.current() is None:
+            # an account just added is in the form but was never picked in the list
+            self.select(self.editing.code)
 
     def select(self, code: str) -> None:
-        for row, account in enumerate(self.accounts):
-            if account.code == code:
-                self.table.selectRow(row)
-                return
+        self.picked.select(code)
 
     def _chosen(self) -> None:
-        row = self.table.currentIndex().row()
-        if 0 <= row < len(self.accounts):
-            code = self.accounts[row].code
+        picked = self.picked.current()
+        if picked is not None:
+            code = picked.code
             QueryOp(
                 parent=self, op=lambda: self.vm.account(code), success=self._chosen_read
             ).failure(self._failed).run_in_background()
@@ -189,14 +181,16 @@ class BankAccountsScreen(QWidget):
     def _chosen_read(self, account: BankAccount) -> None:
         # Reads run in the background and may land out of order (focus picks the first row,
         # then the admin's row): the form follows the row that is current, not the last answer.
-        row = self.table.currentIndex().row()
-        if 0 <= row < len(self.accounts) and self.accounts[row].code == account.code:
+        picked = self.picked.current()
+        if picked is not None and picked.code == account.code:
             self.edit(account)
 
     # -- the form ---------------------------------------------------------------------------
 
     def start_new(self) -> None:
         self.editing = None
+        # no row current either, so a reload does not pick one again over the new account
+        self.table.setCurrentIndex(QModelIndex())
         self.table.clearSelection()
         self.form_title.setText("New collection account (in rupees)")
         for field in (self.code, self.bank_name, self.account_no, self.ifsc):

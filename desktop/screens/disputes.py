@@ -30,6 +30,7 @@ from desktop.qt import (
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens._export import ExportButton
+from desktop.screens._fields import field_error_label
 from desktop.screens._tables import RowsModel
 from desktop.signals import Topic
 from desktop.viewmodels.disputes import DisputeRow, DisputesViewModel
@@ -42,15 +43,6 @@ EMPTY_TEXT = "No open disputes. Collections DPD runs as usual on every loan."
 FROZEN_NOTE = (
     "While a dispute is open the loan's collections DPD, bucket and escalation stay frozen."
 )
-
-
-def _error_label(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setObjectName("fieldError")
-    label.setWordWrap(True)
-    label.setStyleSheet("color: #a61b1b;")
-    label.hide()
-    return label
 
 
 class _EntryDialog(QDialog):
@@ -139,8 +131,8 @@ class OpenDisputeDialog(_EntryDialog):
         self.reason.setMaximumHeight(90)
         self.loan_label = QLabel(self)
         self.loan_label.setObjectName("subheading")
-        self.loan_error = _error_label(self)
-        self.reason_error = _error_label(self)
+        self.loan_error = field_error_label(self)
+        self.reason_error = field_error_label(self)
         self.form.addRow("Loan", self.account)
         self.form.addRow("", self.loan_label)
         self.form.addRow("", self.loan_error)
@@ -203,7 +195,7 @@ class CloseDisputeDialog(_EntryDialog):
         self.resolution = QPlainTextEdit(self)
         self.resolution.setPlaceholderText("How was it resolved? (required)")
         self.resolution.setMaximumHeight(90)
-        self.resolution_error = _error_label(self)
+        self.resolution_error = field_error_label(self)
         self.form.addRow("Dispute", about)
         self.form.addRow("Resolution", self.resolution)
         self.form.addRow("", self.resolution_error)

@@ -3,9 +3,16 @@
 The sign-in itself runs in the background, because reaching a server that is down can take
 seconds and the window must not freeze. When the server cannot be reached, the same dialog
 signs a known user in offline and says so, and says beforehand until when that is possible.
+
+Once signed in, the dialog stays up (its fields greyed, a line saying what it waits for) while
+the user's records on this computer are opened (`open_records`, in the background too: the
+first opening after an update upgrades the file), and says in a sentence if they cannot be.
 """
 
 from __future__ import annotations
+
+import logging
+from collections.abc import Callable
 
 from desktop.auth import SessionManager, UserSession, ist_text
 from desktop.errors import friendly
@@ -22,9 +29,20 @@ from desktop.qt import (
 )
 from desktop.settings import ClientSettings
 
+log = logging.getLogger("loandesk.desktop")
+
+OPENING_RECORDS = "Signed in. Opening your records on this computer…"
+RECORDS_NOT_OPENED = (
+    "Signed in, but your records on this computer could not be opened, so nothing was "
+    "changed: close any other LoanDesk window and sign in again, and if it happens again, "
+    "tell support."
+)
+
 
 class LoginDialog(QDialog):
-    signed_in = Signal(object)
+    signed_in = Signal(object, object)
+    """(the session, what `open_records` opened for it or None without it), once both are
+    ready; the dialog closes right after."""
 
     def __init__(
         self,
@@ -32,12 +50,14 @@ class LoginDialog(QDialog):
         settings: ClientSettings,
         *,
         server_url: str | None = None,
+        open_records: Callable[[UserSession], object] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("loginDialog")
         self.setWindowTitle("LoanDesk — Sign in")
         self.sessions = sessions
+        self.open_records = open_records
         self.session: UserSession | None = None
 
         title = QLabel("Sign in to LoanDesk")
@@ -109,20 +129,35 @@ class LoginDialog(QDialog):
             self.show_message("Enter the server address, your username and your password.")
             return
         self._busy(True)
-        self.message.setText("Signing in…")
-        self.message.setObjectName("notice")
-        self._restyle()
-        self.message.show()
+        self._wait_for("Signing in…")
         sessions = self.sessions
         QueryOp(
             parent=self, op=lambda: sessions.login(server, name, password), success=self._done
         ).failure(self._failed).run_in_background()
 
     def _done(self, session: UserSession) -> None:
+        open_records = self.open_records
+        if open_records is None:
+            self._enter(session, None)
+            return
+        self._wait_for(OPENING_RECORDS)
+        QueryOp(
+            parent=self,
+            op=lambda: open_records(session),
+            success=lambda records: self._enter(session, records),
+        ).failure(self._records_failed).run_in_background()
+
+    def _enter(self, session: UserSession, records: object) -> None:
         self._busy(False)
         self.session = session
-        self.signed_in.emit(session)
+        self.signed_in.emit(session, records)
         self.accept()
+
+    def _records_failed(self, exc: Exception) -> None:
+        log.error("the records on this computer could not be opened", exc_info=exc)
+        self._busy(False)
+        self.password.setFocus()
+        self.show_message(RECORDS_NOT_OPENED)
 
     def _failed(self, exc: Exception) -> None:
         self._busy(False)
@@ -130,11 +165,29 @@ class LoginDialog(QDialog):
         self.password.setFocus()
         self.show_message(friendly(exc).text)
 
+    def _wait_for(self, text: str) -> None:
+        self._say(text, "notice")
+
     def show_message(self, text: str) -> None:
-        self.message.setObjectName("error")
+        self._say(text, "error")
+
+    def _say(self, text: str, kind: str) -> None:
+        self.message.setObjectName(kind)
         self._restyle()
         self.message.setText(text)
         self.message.show()
+        self._grow_to_fit()
+
+    def _grow_to_fit(self) -> None:
+        """Taller when a longer message needs more lines: a shown dialog keeps its size, and
+        would otherwise squeeze the fields and cut the message's last line."""
+        layout = self.layout()
+        if layout is None:
+            return
+        layout.activate()
+        needed = layout.totalHeightForWidth(self.width())
+        if needed > self.height():
+            self.resize(self.width(), needed)
 
     def _busy(self, busy: bool) -> None:
         for widget in (self.server, self.username, self.password, self.sign_in_button):

@@ -31,6 +31,7 @@ from desktop.qt import (
 )
 from desktop.screens import ScreenContext, ScreenSpec, register
 from desktop.screens._export import ExportButton
+from desktop.screens._fields import field_error_label
 from desktop.screens._tables import RowsModel
 from desktop.signals import DataChanged, Topic
 from desktop.viewmodels.local_entries import LoanPick
@@ -55,15 +56,6 @@ EMPTY_TEXT = {
     PromiseFilter.BROKEN: "No broken promises.",
 }
 FIELDS = ("loan", "amount", "date", "note")
-
-
-def _error_label(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setObjectName("fieldError")
-    label.setWordWrap(True)
-    label.setStyleSheet("color: #a61b1b;")
-    label.hide()
-    return label
 
 
 class PromiseDialog(QDialog):
@@ -98,7 +90,7 @@ class PromiseDialog(QDialog):
         self.date.setInputMask("99-99-9999")
         self.note = QLineEdit(self)
         self.note.setPlaceholderText("Optional: what the borrower said")
-        self.errors = {name: _error_label(self) for name in FIELDS}
+        self.errors = {name: field_error_label(self) for name in FIELDS}
         window = QLabel(
             f"A promise may fall from today ({format_date(entry.business_date)}) to "
             f"{format_date(entry.latest_date())}.",

@@ -41,6 +41,7 @@ from desktop.qt import (
     Signal,
 )
 from desktop.screens import ScreenContext
+from desktop.screens._fields import field_error_label
 from desktop.screens._fit import SCREEN_SHARE, available_for, fit_dialog, fit_rect
 from desktop.signals import DataChanged, Topic
 from desktop.viewmodels.receipt import Receipt, SavedPayment, receipt_of, write_receipt
@@ -52,15 +53,6 @@ PREFERRED_WIDTH = 560
 SAVED_TEXT = "Saved on this computer: pending sync. The server's split is final."
 PRINT_HINT = "The receipt is open in your PDF viewer: print it from there (Ctrl+P)."
 _READ_AGAIN_ON = frozenset({Topic.PAYMENTS, Topic.LOANS})
-
-
-def _error_label(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setObjectName("fieldError")
-    label.setWordWrap(True)
-    label.setStyleSheet("color: #a61b1b;")
-    label.hide()
-    return label
 
 
 class RecordPaymentDialog(QDialog):
@@ -100,7 +92,7 @@ class RecordPaymentDialog(QDialog):
             self,
         )
         self.closing = QLabel(self)
-        self.loan_error = _error_label(self)
+        self.loan_error = field_error_label(self)
 
         self.mode = QComboBox(self)
         for mode in PaymentMode:
@@ -117,7 +109,7 @@ class RecordPaymentDialog(QDialog):
         self.reason = QLineEdit(self)
         self.reason.setPlaceholderText("Why is this payment dated before today?")
         self.reason_label = QLabel("Backdate reason", self)
-        self.errors = {field: _error_label(self) for field in Field}
+        self.errors = {field: field_error_label(self) for field in Field}
 
         form = QFormLayout()
         form.addRow("Mode", self.mode)

@@ -14,7 +14,6 @@ from datetime import date, datetime
 from typing import Any
 
 from desktop.cache.store import Cache
-from desktop.viewmodels import desk_day
 from desktop.viewmodels.audit_log import AccountNumbers, accounts_in
 from desktop.viewmodels.disputes import DisputesViewModel
 from desktop.viewmodels.home import HomeFigures, home_figures
@@ -25,7 +24,19 @@ from desktop.viewmodels.my_day import MyDayViewModel
 from desktop.viewmodels.promises import PromiseEntry, PromisesViewModel
 from desktop.viewmodels.record_payment import RecordPaymentViewModel
 from desktop.viewmodels.sync_problems import SyncProblemsViewModel
+from loancore.dates import business_date as ist_business_date
 from loancore.settings import DEFAULTS, LenderSettings
+
+
+def desk_day(now: datetime, told: date | None) -> date:
+    """The business date the desk works to: the IST date of `now`, but never before the date
+    the server last gave (`told`, None before the first pull). An offline desk must move on
+    at midnight (a collector's morning payments are today's), and a device clock that runs
+    slow must not date work before the server's day. The server checks every date again, so
+    a clock that runs fast costs a refusal at sync, never a wrongly dated payment. Pure, so
+    the UI thread may call it on every keystroke."""
+    today = ist_business_date(now)
+    return max(today, told) if told is not None else today
 
 
 class ServerDay:
@@ -47,8 +58,8 @@ class DeskBook:
     only asks the book.
 
     The server's business date and the lender's settings are read from the cache once when
-    the session starts and again after each sync round (`learn_from_cache`, in a QueryOp), so `business_date` and the forms' settings cost a screen constructor no
-    disk read. Until the first read lands the desk works to the device's IST date and
+    the session starts and again after each sync round (`learn_from_cache`, in a QueryOp), so
+    `business_date` and the forms' settings cost a screen constructor no disk read. Until the first read lands the desk works to the device's IST date and
     DOMAIN.md's default settings, as a desk that never synced does."""
 
     cache: Cache

@@ -17,7 +17,6 @@ from sqlalchemy import create_engine, text
 
 from desktop.cache.models import CachedLoan
 from desktop.cache.store import MIGRATIONS, Cache
-from desktop.viewmodels import desk_dpd_as_of
 from desktop.viewmodels.loans import LoanFilter, LoansQuery
 
 
@@ -54,14 +53,14 @@ def test_a_loan_lands_with_its_date_and_reads_its_dpd_at_the_pulls_day_end(cache
     )
     first, second = _loan(cache, "1"), _loan(cache, "2")
     assert (first.collections_since, second.collections_since) == ("2026-11-20", None)
-    assert desk_dpd_as_of(cache) == date(2026, 11, 27)
+    assert cache.dpd_as_of() == date(2026, 11, 27)
     assert (first.dpd_at(date(2026, 11, 27)), second.dpd_at(date(2026, 11, 27))) == (8, 0)
 
 
 def test_the_day_end_of_a_pull_answer_is_kept_and_a_page_without_one_keeps_it(
     cache: Cache,
 ) -> None:
-    assert desk_dpd_as_of(cache) is None
+    assert cache.dpd_as_of() is None
     cache.apply_changes([], 5, dpd_as_of=date(2026, 11, 27))
     cache.apply_changes([], 6, dpd_as_of=None)
     assert cache.dpd_as_of() == date(2026, 11, 27)

@@ -17,7 +17,6 @@ from sqlalchemy import create_engine, select, text
 from desktop.cache.apply import search_terms, search_words
 from desktop.cache.models import NO_DUE_DATE, CachedLoan, LoanSearchTerm
 from desktop.cache.store import MIGRATIONS, Cache
-from desktop.viewmodels import desk_business_date
 from desktop.viewmodels.desk import DeskBook
 
 
@@ -161,11 +160,14 @@ def test_upgrading_a_first_schema_cache_fills_the_new_columns_from_each_loans_js
 def test_the_desk_works_to_the_servers_business_date_when_the_device_clock_is_behind(
     cache: Cache,
 ) -> None:
+    book = DeskBook(cache)
     device_now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # 26-11 17:30 IST
-    assert desk_business_date(cache, device_now) == date(2026, 11, 26)
+    book.learn_business_date()
+    assert book.business_date(device_now) == date(2026, 11, 26)
     cache.apply_changes([], 1, business_date="2026-11-27")
-    assert desk_business_date(cache, device_now) == date(2026, 11, 27)
-    assert desk_business_date(cache, datetime(2026, 11, 28, 3, 0, tzinfo=UTC)) == date(2026, 11, 28)
+    book.learn_business_date()
+    assert book.business_date(device_now) == date(2026, 11, 27)
+    assert book.business_date(datetime(2026, 11, 28, 3, 0, tzinfo=UTC)) == date(2026, 11, 28)
 
 
 def test_the_desk_book_keeps_the_servers_date_in_memory_once_learnt(cache: Cache) -> None:

@@ -80,8 +80,9 @@ def clock() -> Clock:
 
 
 def make_context(
-    cache: Cache, clock: Clock, tmp_path: Path, role: Role = Role.COLLECTOR
+    cache: Cache, clock: Clock, tmp_path: Path, role: Role = Role.COLLECTOR, api: Any = None
 ) -> ScreenContext:
+    """Offline unless given an `api` that answers (a scripted one): then signed in online."""
     user = SignedInUser(
         id=COLLECTOR,
         username="anil",
@@ -93,9 +94,9 @@ def make_context(
     session = UserSession(
         user=user,
         server_url="http://127.0.0.1:9",
-        online=False,
+        online=api is not None,
         signed_in_at=NOW,
-        api=OfflineApi(),  # type: ignore[arg-type]
+        api=api if api is not None else OfflineApi(),
     )
     settings = ClientSettings(path=tmp_path / "settings" / "settings.json", device_id="dev-test")
     return ScreenContext(

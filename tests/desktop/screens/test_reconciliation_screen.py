@@ -20,6 +20,7 @@ from loancore.dates import business_date
 from sync_server.db.models import BankAccount, Borrower, Payment
 from tests.desktop.screens.conftest import OFFSCREEN_NOISE, click, press, type_text
 from tests.desktop.screens.demo_server import SERVER_NOW, DemoServer, demo_server, shoot
+from tests.desktop.screens.exported import LAKH_GROUPING
 
 pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)
 
@@ -181,5 +182,8 @@ def test_export_takes_the_queue_on_show_and_waits_on_the_deposit_form(
     assert rows[0][:3] == ("Collector", "Receipts", "Cash in hand")
     assert len(rows) == 1 + screen.collectors.model.rowCount()
     assert isinstance(rows[1][2], float | int)  # money lands as a number finance can add up
+    cells = [list(row) for row in load_workbook(target).active.iter_rows(min_row=2)]
+    assert all(LAKH_GROUPING in row[2].number_format for row in cells), "grouped in lakhs"
+    assert all(row[3].is_date for row in cells), "the oldest receipt's day, a date"
     screen.tabs.setCurrentWidget(screen.deposit_form)
     assert not screen.export_button.isEnabled()

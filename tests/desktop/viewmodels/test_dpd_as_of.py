@@ -15,7 +15,6 @@ from tenacity import wait_none
 
 from desktop.cache.store import Cache
 from desktop.sync.engine import SyncEngine
-from desktop.viewmodels import desk_dpd_as_of
 from desktop.viewmodels.disputes import DisputesViewModel
 from desktop.viewmodels.loan_detail import LoanDetailViewModel
 from desktop.viewmodels.loans import LoanFilter, LoanSort, LoansQuery
@@ -88,7 +87,7 @@ def test_a_pull_that_only_moves_the_day_end_shows_every_overdue_loan_a_day_later
     report = _engine(DayEndOnly(DPD_AS_OF + timedelta(days=1)), cache).sync()
 
     assert (report.ok, report.pulled) == (True, 0)
-    assert desk_dpd_as_of(cache) == DPD_AS_OF + timedelta(days=1)
+    assert cache.dpd_as_of() == DPD_AS_OF + timedelta(days=1)
     after = _dpd_by_account(cache)
     assert after == {account: dpd + 1 if dpd else 0 for account, dpd in before.items()}, (
         "an overdue loan is a day older, a current one stays current"
