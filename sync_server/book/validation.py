@@ -149,7 +149,7 @@ class Checker:
                 row.number,
                 _col("loans", "branch_code"),
                 branch,
-                "unknown branch: not in the branches sheet nor in LoanDesk",
+                f"unknown branch {branch}: not in the branches sheet nor in LoanDesk",
             )
             good = False
         if row["product_code"] not in self.plan.strategies:
@@ -158,7 +158,7 @@ class Checker:
                 row.number,
                 _col("loans", "product_code"),
                 row["product_code"],
-                "unknown product: not in the products sheet nor in LoanDesk",
+                f"unknown product {row['product_code']}: not in the products sheet nor in LoanDesk",
             )
             good = False
         collector = row["collector"]
@@ -168,7 +168,7 @@ class Checker:
                 row.number,
                 _col("loans", "collector"),
                 collector,
-                "unknown collector: no active LoanDesk collector has this username",
+                f"unknown collector {collector}: no active LoanDesk collector has this username",
             )
             good = False
         if row["first_due_date"] <= row["disbursement_date"]:
