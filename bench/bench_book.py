@@ -3,6 +3,7 @@ the whole import (read, check, replay, write, settle), beside a plain bulk inser
 rows, on SQLite and PostgreSQL; then the next night's day-end and the one after it.
 
     .venv/bin/python -m bench.bench_book --loans 2000 --db both
+    .venv/bin/python -m bench.bench_book --quick --db sqlite    # 200 loans: a smoke run in seconds
 
 The workbook is generated first (not timed): loans disbursed over the past two years, each with
 the lender's own schedule, and twelve monthly payments of which one loan in five misses some
@@ -54,6 +55,9 @@ from sync_server.jobs import tasks
 from sync_server.principal import Principal
 
 TODAY = date(2026, 11, 27)
+QUICK_LOANS = 200
+"""--quick: enough loans for every line of the report (arrears, allocation, both nights) in
+seconds; tests/sync_server/book/test_bench_book.py runs it so the benchmark cannot rot."""
 PLAIN_TABLES = ("loans", "schedule_rows", "payments", "allocations")
 
 
@@ -210,7 +214,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loans", type=int, default=2_000)
     parser.add_argument("--db", choices=("sqlite", "pg", "both"), default="both")
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument(
+        "--quick", action="store_true", help=f"{QUICK_LOANS} loans, whatever --loans says"
+    )
     args = parser.parse_args(argv)
+    if args.quick:
+        args.loans = QUICK_LOANS
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "book.xlsx"
         started = time.perf_counter()
