@@ -23,7 +23,6 @@ import argparse
 import os
 import statistics
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -34,14 +33,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import uvicorn
 from sqlalchemy import Uuid, bindparam, text
 
 from desktop.cache.store import Cache
 from desktop.sync.api import ApiClient
 from desktop.sync.engine import SyncEngine
 from desktop.sync.outbox import record_payment
-from harness.ports import free_port
+from harness.live import serve
 from harness.postgres import scratch_database
 from loancore.contract import PaymentPayload, SyncCommand, new_command_id
 from loancore.roles import Role
@@ -106,22 +104,8 @@ class Figures:
 
 @contextmanager
 def _serve(settings: Settings, db: Database) -> Iterator[str]:
-    port = free_port()
-    app = create_app(settings=settings, db=db)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise SystemExit("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
+    with serve(create_app(settings=settings, db=db), startup_timeout=20, stop_timeout=20) as url:
+        yield url
 
 
 def _book_sql(kind: str, loans: int, today: date) -> list[str]:
