@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sync_server.book.reader import Row, stream_sheets
+from sync_server.book.reader import Problem, Row, stream_sheets
 from sync_server.book.service import IMPORTED_SHEETS
 from sync_server.book.template import PAYMENTS
 from sync_server.book.validation import check_book
@@ -42,7 +42,7 @@ def test_no_schedule_or_payment_row_is_held_once_the_sheets_are_read(
         if name == PAYMENTS.name:
             alive_at_end.append(_rows_alive())
 
-    problems: list = []
+    problems: list[Problem] = []
     before = _rows_alive()
     with db.read_only() as session:
         plan = check_book(
