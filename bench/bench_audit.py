@@ -21,14 +21,12 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
-import psycopg
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from harness.postgres import scratch_database
 from loancore.roles import Role
 from sync_server.audit import service as audit
 from sync_server.audit.chain import GENESIS, canonical, legacy_hash
@@ -106,23 +104,6 @@ def new_record(session: Session, n: int) -> None:
     )
 
 
-@contextmanager
-def _pg_database() -> Iterator[str]:
-    url = make_url(PG_URL)
-    name = f"loandesk_bench_audit_{os.getpid()}"
-    admin = psycopg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, dbname=url.database
-    )
-    admin.autocommit = True
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
 def run_writers(
     db: Database, append: Callable[[Session, int], None], writers: int, each: int, work_ms: float
 ) -> float:
@@ -183,7 +164,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.writers, args.transactions, args.backlog = [1, 8], 30, 2000
-    with _pg_database() as url:
+    with scratch_database(PG_URL, f"loandesk_bench_audit_{os.getpid()}") as url:
         capacity = Capacity(active_requests=max(args.writers) + 4)
         db = Database(url, capacity=capacity)
         upgrade(db.engine)

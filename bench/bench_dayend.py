@@ -36,10 +36,9 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
 
+from harness.postgres import scratch_database
 from sync_server.clock import FixedClock
 from sync_server.db.engine import Database
 from sync_server.db.migrate import upgrade
@@ -66,25 +65,13 @@ def database(kind: str, root: Path) -> Iterator[Database]:
         finally:
             db.dispose()
         return
-    url = make_url(PG_URL)
-    name = f"loandesk_bench_dayend_{os.getpid()}"
-    admin = psycopg.connect(
-        host=url.host,
-        port=url.port or 5432,
-        user=url.username,
-        dbname=url.database,
-        autocommit=True,
-    )
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.execute(f'CREATE DATABASE "{name}"')
-    db = Database(url.set(database=name).render_as_string(hide_password=False))
-    upgrade(db.engine)
-    try:
-        yield db
-    finally:
-        db.dispose()
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with scratch_database(PG_URL, f"loandesk_bench_dayend_{os.getpid()}") as url:
+        db = Database(url)
+        upgrade(db.engine)
+        try:
+            yield db
+        finally:
+            db.dispose()
 
 
 def _sql(kind: str, loans: int, installments: int, *, ledger: bool = False) -> list[str]:

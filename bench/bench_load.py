@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,6 +45,7 @@ from sqlalchemy import func, select
 
 from bench import load_async
 from bench.bench_dayend import database
+from harness.ports import free_port
 from loancore.contract import PROTOCOL_VERSION, new_command_id
 from sync_server.clock import Clock
 from sync_server.db.engine import Database
@@ -157,13 +157,6 @@ def build_book(db: Database, loans: int) -> Book:
     return Book(ids, tuple((name, tuple(loans)) for name, loans in worked.items()))
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextmanager
 def server_process(
     url: str,
@@ -178,7 +171,7 @@ def server_process(
     """`python main.py server` on a free loopback port, its own process (its own GIL, as in
     production), with `workers` processes (each seen answering before this yields); stopped
     on exit, killed if it does not stop within 15 s."""
-    port = _free_port()
+    port = free_port()
     command = [
         sys.executable,
         str(ROOT / "main.py"),

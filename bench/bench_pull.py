@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import socket
 import tempfile
 import time
 from collections.abc import Iterator
@@ -45,6 +44,7 @@ from desktop.cache.store import Cache
 from desktop.sync.api import ApiClient
 from desktop.sync.engine import FIRST_PAGE, PULL_PAGE, SyncEngine, SyncProgress
 from desktop.viewmodels.loans import LoansQuery, list_scope
+from harness.ports import free_port
 from loancore.roles import Role
 from sync_server.auth.tokens import issue_access_token
 from sync_server.config import Settings
@@ -119,15 +119,9 @@ def _run_server(url: str, port: int, old: bool) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def _server(url: str, old: bool) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     process = multiprocessing.get_context("spawn").Process(
         target=_run_server, args=(url, port, old), daemon=True
     )

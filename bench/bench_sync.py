@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -35,15 +33,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import psycopg
-import uvicorn
 from sqlalchemy import Uuid, bindparam, text
-from sqlalchemy.engine import make_url
 
 from desktop.cache.store import Cache
 from desktop.sync.api import ApiClient
 from desktop.sync.engine import SyncEngine
 from desktop.sync.outbox import record_payment
+from harness.live import serve
+from harness.postgres import scratch_database
 from loancore.contract import PaymentPayload, SyncCommand, new_command_id
 from loancore.roles import Role
 from loancore.schedule import build_schedule, emi_amount
@@ -106,49 +103,9 @@ class Figures:
 
 
 @contextmanager
-def _pg_database() -> Iterator[str]:
-    url = make_url(PG_URL)
-    name = f"loandesk_bench_sync_{os.getpid()}"
-    admin = psycopg.connect(
-        host=url.host,
-        port=url.port or 5432,
-        user=url.username,
-        dbname=url.database,
-        autocommit=True,
-    )
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
 def _serve(settings: Settings, db: Database) -> Iterator[str]:
-    port = _free_port()
-    app = create_app(settings=settings, db=db)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise SystemExit("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
+    with serve(create_app(settings=settings, db=db), startup_timeout=20, stop_timeout=20) as url:
+        yield url
 
 
 def _book_sql(kind: str, loans: int, today: date) -> list[str]:
@@ -491,7 +448,11 @@ def main(argv: list[str] | None = None) -> int:
 @contextmanager
 def _database(kind: str, root: Path) -> Iterator[str]:
     """A migrated, empty database of `kind` for one run."""
-    with _pg_database() if kind == "pg" else _sqlite_file(root) as url:
+    with (
+        scratch_database(PG_URL, f"loandesk_bench_sync_{os.getpid()}")
+        if kind == "pg"
+        else _sqlite_file(root) as url
+    ):
         db = Database(url)
         upgrade(db.engine)
         db.dispose()

@@ -6,7 +6,6 @@ Every wait is bounded.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,12 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+# Run as `python scripts/<name>.py`, the repository itself is not on the path.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from harness.ports import free_port  # noqa: E402  (needs the repository on the path, above)
+
 DEMO_PASSWORD = "LoanDesk-demo-2026"
 """Every demo user's password (`main.py demo`)."""
 SERVER_START_S = 60
@@ -24,12 +29,6 @@ SERVER_START_S = 60
 
 class DemoServerFailed(RuntimeError):
     """The demo server exited, or did not answer in time."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

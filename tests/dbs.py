@@ -23,6 +23,7 @@ from pathlib import Path
 import psycopg
 from sqlalchemy.engine import make_url
 
+from harness import postgres as scratch
 from sync_server.db.engine import Database
 from sync_server.db.migrate import upgrade
 from tests import pg_reset
@@ -52,18 +53,11 @@ def pg_available() -> str | None:
 
 
 def _admin_connect(dbname: str | None = None) -> psycopg.Connection:
-    url = make_url(PG_URL)
-    return psycopg.connect(
-        host=url.host,
-        port=url.port or 5432,
-        user=url.username,
-        dbname=dbname or url.database,
-        autocommit=True,
-    )
+    return scratch.admin_connection(PG_URL, dbname)
 
 
 def _pg_url_for(dbname: str) -> str:
-    return make_url(PG_URL).set(database=dbname).render_as_string(hide_password=False)
+    return scratch.url_for(PG_URL, dbname)
 
 
 def _sqlite_template(root: Path) -> Path:
@@ -85,8 +79,7 @@ def _pg_template() -> str:
         if name is None:
             name = f"loandesk_tmpl_{os.getpid()}"
             with _admin_connect() as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-                conn.execute(f'CREATE DATABASE "{name}"')
+                scratch.create_database(conn, name)
             db = Database(_pg_url_for(name))
             upgrade(db.engine)
             db.dispose()
@@ -141,8 +134,7 @@ _dropper = _Dropper()
 def _copy_of(template: str) -> str:
     name = f"loandesk_t_{os.getpid()}_{next(_counter)}"
     with _admin_connect() as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        scratch.create_database(conn, name, template=template)
     with _lock:
         _ours.add(name)
     return name
@@ -150,7 +142,7 @@ def _copy_of(template: str) -> str:
 
 def _drop_now(name: str) -> None:
     with _admin_connect() as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        scratch.drop_database(conn, name)
 
 
 def _put_back(name: str) -> tuple[str, bool]:

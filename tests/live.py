@@ -1,46 +1,9 @@
-"""A real uvicorn server on a free loopback port, in a thread, for end-to-end tests."""
+"""The end-to-end tests' live server and free port: the harness's own (harness/), named here
+so that the tests import them from one place of their own."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from harness.live import serve
+from harness.ports import free_port
 
-import uvicorn
-from fastapi import FastAPI
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def serve(app: FastAPI, *, startup_timeout: float = 10.0) -> Iterator[str]:
-    """Yields the base URL; stops the server (bounded wait) on exit."""
-    port = free_port()
-    # proxy_headers off, as main.py runs it: the app alone decides whose X-Forwarded-For counts.
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="off",
-        proxy_headers=False,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + startup_timeout
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+__all__ = ["free_port", "serve"]

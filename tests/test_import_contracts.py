@@ -48,6 +48,16 @@ PLANTS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "desk-screens-are-thin": (("desktop",), "desktop/screens", "import desktop.cache.store"),
     "desk-viewmodels-have-no-qt": (("desktop",), "desktop/viewmodels", "import desktop.qt"),
     "desk-sync-has-no-qt": (("desktop",), "desktop/sync", "import desktop.qt"),
+    "product-has-no-harness": (
+        ("loancore", "sync_server", "desktop", "harness"),
+        "sync_server/book",
+        "from harness.ports import free_port",
+    ),
+    "harness-stands-alone": (
+        ("loancore", "sync_server", "desktop", "harness"),
+        "harness",
+        "import sync_server.clock",
+    ),
     "desk-viewmodels-speak-no-sql": (
         ("desktop",),
         "desktop/viewmodels",

@@ -205,14 +205,17 @@ class _ReadCounter:
         self.in_sheet = 0
 
 
-def read_sheets(
+def stream_sheets(
     path: Path,
     wanted: tuple[str, ...],
     problems: list[Problem],
     progress: Progress | None = None,
-) -> dict[str, list[Row]]:
-    """The rows of each sheet in `wanted` (a required sheet that is absent is a problem; an
-    optional one reads as empty), streamed in the template's order."""
+) -> Iterator[tuple[str, Iterator[Row]]]:
+    """Each sheet in `wanted`, in the template's order, with its good rows as a stream (a
+    required sheet that is absent is a problem; an optional one streams no rows). A sheet's
+    rows are read only as the caller takes them, so a caller that checks each row as it comes
+    and keeps only what it needs never holds the whole workbook: take a sheet's rows before
+    asking for the next sheet. The workbook is closed when the stream ends or is dropped."""
     book = open_workbook(path)
     try:
         names = {_normalise(n): n for n in book.sheetnames}
@@ -221,7 +224,6 @@ def read_sheets(
         ]
         total = sum(sheet_rows(book[n]) for n in present) if progress else 0
         counter = _ReadCounter(progress, total)
-        out: dict[str, list[Row]] = {}
         for spec in SHEETS:
             if spec.name not in wanted:
                 continue
@@ -231,11 +233,21 @@ def read_sheets(
                     problems.append(
                         Problem(spec.name, 0, "", "", f"sheet '{spec.name}' is missing")
                     )
-                out[spec.name] = []
+                yield spec.name, iter(())
                 continue
             reader = SheetReader(spec, problems)
-            out[spec.name] = list(reader.rows(book[actual], counter.tick if progress else None))
+            yield spec.name, reader.rows(book[actual], counter.tick if progress else None)
             counter.sheet_done()
-        return out
     finally:
         book.close()
+
+
+def read_sheets(
+    path: Path,
+    wanted: tuple[str, ...],
+    problems: list[Problem],
+    progress: Progress | None = None,
+) -> dict[str, list[Row]]:
+    """The rows of each sheet in `wanted`, all held at once: for small workbooks (the
+    convergence report's positions sheet); an import streams them (`stream_sheets`)."""
+    return {name: list(rows) for name, rows in stream_sheets(path, wanted, problems, progress)}

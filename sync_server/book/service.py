@@ -1,7 +1,8 @@
 """Importing the lender's Excel loan book: read, check, then write all of it or none of it.
 
-`import_book` streams the workbook (reader.py), checks every row against the file and the book
-(validation.py), and, unless it is a dry run, writes the loans in chunks inside ONE transaction:
+`import_book` streams the workbook (reader.py) through the checks of every row against the file
+and the book (validation.py), keeping of the schedule and payments rows only what the plan
+needs, and, unless it is a dry run, writes the loans in chunks inside ONE transaction:
 facts and schedules through `create_loans_bulk`, each loan's payment history replayed with the
 loancore waterfall (replay.py) and written set-wise (writer.py). The imported loans then land
 settled: the day-end's own delinquency, legal-escalation and snapshot steps run for the book's
@@ -27,7 +28,7 @@ from loancore.roles import Action, can
 from loancore.schedule import build_schedule
 from sync_server.audit import service as audit
 from sync_server.book.plan import BookPlan, PlannedLoan
-from sync_server.book.reader import Problem, Progress, read_sheets
+from sync_server.book.reader import Problem, Progress, stream_sheets
 from sync_server.book.replay import Ledger, NotBookable, replay
 from sync_server.book.template import LOANS, PAYMENTS, SCHEDULE
 from sync_server.book.validation import check_book
@@ -178,20 +179,17 @@ def import_book(
         raise Forbidden(f"A {actor.role.value} cannot import loan books")
     started = time.perf_counter()
     out = ImportOutcome(path.name, _file_hash(path), dry_run, new_only)
-    sheets = read_sheets(path, IMPORTED_SHEETS, out.problems, progress)
-    _stop_if(cancelled)
     with db.read_only() as session:
         require_enabled(session, "loan_import")
         plan = check_book(
             session,
-            sheets,
+            stream_sheets(path, IMPORTED_SHEETS, out.problems, progress),
             business_date=clock.business_date(),
             new_only=new_only,
             problems=out.problems,
             progress=progress,
         )
         out.as_of = _settle_day(session, clock)
-    del sheets
     _stop_if(cancelled)
     out.existing = plan.existing
     if out.problems:

@@ -9,7 +9,7 @@ loans already on the book that a "new loans only" import leaves as they are.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -27,6 +27,8 @@ from sync_server.db.models import Branch, Loan, Product, User
 
 LOOKUP_CHUNK = 900
 """Values per IN (...) list: below SQLite's older limit of 999 bound parameters."""
+CHECK_EVERY = 1000
+"""Loans' schedules checked between two progress reports."""
 
 
 def _col(spec_name: str, key: str) -> str:
@@ -66,6 +68,10 @@ class Checker:
     listed: set[str] = field(default_factory=set)
     """Every account number of the loans sheet: a schedule or payment row of a loan refused
     for its own reasons is not reported again as belonging to no loan."""
+    schedule_lines: defaultdict[str, list[tuple[int, Installment]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    """The schedule sheet's installments by account, with their row numbers, until checked."""
 
     def add(self, sheet: str, row: int, column: str, value: object, problem: str) -> None:
         shown = "" if value is None else str(value)
@@ -149,7 +155,7 @@ class Checker:
                 row.number,
                 _col("loans", "branch_code"),
                 branch,
-                "unknown branch: not in the branches sheet nor in LoanDesk",
+                f"unknown branch {branch}: not in the branches sheet nor in LoanDesk",
             )
             good = False
         if row["product_code"] not in self.plan.strategies:
@@ -158,7 +164,7 @@ class Checker:
                 row.number,
                 _col("loans", "product_code"),
                 row["product_code"],
-                "unknown product: not in the products sheet nor in LoanDesk",
+                f"unknown product {row['product_code']}: not in the products sheet nor in LoanDesk",
             )
             good = False
         collector = row["collector"]
@@ -168,7 +174,7 @@ class Checker:
                 row.number,
                 _col("loans", "collector"),
                 collector,
-                "unknown collector: no active LoanDesk collector has this username",
+                f"unknown collector {collector}: no active LoanDesk collector has this username",
             )
             good = False
         if row["first_due_date"] <= row["disbursement_date"]:
@@ -233,9 +239,10 @@ class Checker:
         return planned
 
     def schedules(
-        self, rows: list[Row], planned: dict[str, PlannedLoan], skipped: set[str]
+        self, rows: Iterable[Row], planned: dict[str, PlannedLoan], skipped: set[str]
     ) -> None:
-        by_account: dict[str, list[Row]] = defaultdict(list)
+        """Each schedule row of a planned loan kept as its installment (and its row number), not
+        as the row read: the sheet streams through, the installments stay for `check_schedules`."""
         for row in rows:
             account = str(row["account_no"])
             if account in skipped or (account in self.listed and account not in planned):
@@ -249,16 +256,30 @@ class Checker:
                     "no loan with this account number in the loans sheet",
                 )
                 continue
-            by_account[account].append(row)
-        for account, lines in by_account.items():
-            loan = planned[account]
-            lines.sort(key=lambda r: (r["installment_no"], r.number))
-            schedule = tuple(
-                Installment(
-                    r["installment_no"], r["due_date"], r["principal_due"], r["interest_due"]
+            self.schedule_lines[account].append(
+                (
+                    row.number,
+                    Installment(
+                        row["installment_no"],
+                        row["due_date"],
+                        row["principal_due"],
+                        row["interest_due"],
+                    ),
                 )
-                for r in lines
             )
+
+    def check_schedules(
+        self, planned: dict[str, PlannedLoan], tick: Callable[[int], None] | None
+    ) -> None:
+        """Each loan's own schedule checked whole (it may be spread over the sheet): it sums
+        to the principal, starts on the first due date, has a row a month of the tenure."""
+        lines_of, self.schedule_lines = self.schedule_lines, defaultdict(list)
+        for done, (account, lines) in enumerate(lines_of.items(), start=1):
+            if tick and done % CHECK_EVERY == 0:
+                tick(done)
+            loan = planned[account]
+            lines.sort(key=lambda line: (line[1].seq, line[0]))
+            schedule = tuple(installment for _, installment in lines)
             errors = check_schedule(loan.row["principal"], schedule)
             if schedule[0].due_date != loan.row["first_due_date"]:
                 errors.append(
@@ -274,7 +295,7 @@ class Checker:
                 column = "principal_due" if "principal parts" in error else "installment_no"
                 self.add(
                     "schedule",
-                    lines[-1].number,
+                    lines[-1][0],
                     _col("schedule", column),
                     account,
                     f"schedule of {account}: {error}",
@@ -284,7 +305,9 @@ class Checker:
             else:
                 loan.schedule = schedule
 
-    def payments(self, rows: list[Row], planned: dict[str, PlannedLoan], skipped: set[str]) -> None:
+    def payments(
+        self, rows: Iterable[Row], planned: dict[str, PlannedLoan], skipped: set[str]
+    ) -> None:
         references: dict[tuple[str, str, str], int] = {}
         for row in rows:
             account = str(row["account_no"])
@@ -381,31 +404,42 @@ def _differences(row: Row, facts: Sequence[object]) -> list[str]:
 
 def check_book(
     session: Session,
-    sheets: dict[str, list[Row]],
+    sheets: Iterable[tuple[str, Iterable[Row]]],
     *,
     business_date: date,
     new_only: bool,
     problems: list[Problem],
     progress: Progress | None = None,
 ) -> BookPlan:
+    """The plan of a workbook whose sheets come in the template's order (`stream_sheets`).
+    The reference sheets and the loans sheet are held whole (every later row is checked
+    against them); the schedule and payments sheets, the bulk of a book, are checked row by
+    row as they stream and only what the plan needs of each row is kept. The schedules are
+    checked loan by loan once the sheets are read (the "checking" phase)."""
     checker = Checker(session, business_date, new_only, problems)
-    total, done = sum(len(rows) for rows in sheets.values()), 0
+    planned: dict[str, PlannedLoan] = {}
+    skipped: set[str] = set()
+    for name, rows in sheets:
+        if name == "branches":
+            checker.branches(list(rows))
+        elif name == "products":
+            checker.products(list(rows))
+        elif name == "collectors":
+            checker.collectors(list(rows))
+        elif name == LOANS.name:
+            planned = checker.loans(list(rows))
+            skipped = set(checker.plan.existing)
+        elif name == SCHEDULE.name:
+            checker.schedules(rows, planned, skipped)
+        elif name == PAYMENTS.name:
+            checker.payments(rows, planned, skipped)
+    total = len(planned)
 
-    def checked(*names: str) -> None:
-        nonlocal done
-        done += sum(len(sheets.get(name, [])) for name in names)
+    def tick(done: int) -> None:
         if progress:
             progress("checking", done, total)
 
-    checker.branches(sheets.get("branches", []))
-    checker.products(sheets.get("products", []))
-    checker.collectors(sheets.get("collectors", []))
-    planned = checker.loans(sheets.get(LOANS.name, []))
-    checked("branches", "products", "collectors", LOANS.name)
-    skipped = set(checker.plan.existing)
-    checker.schedules(sheets.get(SCHEDULE.name, []), planned, skipped)
-    checked(SCHEDULE.name)
-    checker.payments(sheets.get(PAYMENTS.name, []), planned, skipped)
-    checked(PAYMENTS.name)
+    checker.check_schedules(planned, tick)
+    tick(total)
     checker.plan.loans = list(planned.values())
     return checker.plan

@@ -66,6 +66,9 @@ class Mess:
     schedule_not_summing: bool = False
     payment_before_disbursement: bool = False
     bad_amount: bool = False
+    unknown_branch: bool = False
+    new_branch: bool = False
+    """A second branch, MUM01, in the branches sheet (an import creates it) and one loan in it."""
 
 
 def _header(name: str) -> list[str]:
@@ -99,6 +102,8 @@ def messy_book(
     branches = book.create_sheet("branches")
     branches.append(_header("branches"))
     branches.append(["PUN01", "Pune Camp"])
+    if mess.new_branch:
+        branches.append(["MUM01", "Mumbai Fort"])
     ws = book.create_sheet("loans")
     ws.append(_header("loans"))
     if mess.merged_header:
@@ -117,6 +122,11 @@ def messy_book(
         assigned = collector
         if mess.unknown_collector and n == 2:
             assigned = "col.nobody"
+        office = "PUN01"
+        if mess.unknown_branch and n == 3:
+            office = "PUN99"
+        elif mess.new_branch and n == 4:
+            office, assigned = "MUM01", ""
         ws.append(
             [
                 account,
@@ -124,7 +134,7 @@ def messy_book(
                 f"Borrower {n + 1}",
                 "98765 43210",
                 "Camp, Pune",
-                "PUN01",
+                office,
                 "PL",
                 f"₹ {principal:,}" if n % 2 else principal,
                 "18.5" if n % 3 else 24,
@@ -136,6 +146,8 @@ def messy_book(
         )
         if mess.unknown_collector and n == 2:
             planted["unknown_collector"] = ("loans", ws.max_row, "M")
+        if mess.unknown_branch and n == 3:
+            planted["unknown_branch"] = ("loans", ws.max_row, "F")
         if n % 2 == 0:
             ws.append([None] * 3)  # blank rows between loans, as hand-kept sheets have
         if n == 1:  # this loan brings its own schedule
@@ -187,3 +199,54 @@ def messy_book(
         planted["duplicate_account"] = ("loans", ws.max_row, "A")
     book.save(path)
     return planted
+
+
+GO_LIVE = date(2026, 11, 26)
+"""The day-end an import on 27-11-2026 settles a fresh book as of (yesterday)."""
+LATE_DISBURSED = date(2026, 8, 24)
+LATE_FIRST_DUE = date(2026, 9, 24)
+
+
+def go_live_book(path: Path) -> dict[str, list[date]]:
+    """Two tidy loans disbursed 24-08-2026 (EMIs due on the 24th) for an import settled as of
+    26-11-2026: PUN01-LATE pays its first EMI on the day and nothing since, so at go-live its
+    24-10 EMI is 34 days late (past the late-charge day, under the old book) and its 24-11 EMI
+    3 days late (its charge day, DPD 5, falls on 28-11, after go-live); PUN01-PAID pays every
+    EMI on its due date. Returns each loan's payment dates."""
+    book = Workbook()
+    book.active.title = "README"
+    branches = book.create_sheet("branches")
+    branches.append(_header("branches"))
+    branches.append(["PUN01", "Pune Camp"])
+    loans = book.create_sheet("loans")
+    loans.append(_header("loans"))
+    payments = book.create_sheet("payments")
+    payments.append(_header("payments"))
+    schedule = build_schedule(1_00_000_00, 1800, 12, LATE_FIRST_DUE)
+    paid = {
+        "PUN01-LATE": [schedule[0].due_date],
+        "PUN01-PAID": [row.due_date for row in schedule if row.due_date <= GO_LIVE],
+    }
+    for n, (account, dates) in enumerate(paid.items()):
+        loans.append(
+            [
+                account,
+                f"CL{n}",
+                f"Borrower {account}",
+                "",
+                "",
+                "PUN01",
+                "PL",
+                "1,00,000",
+                "18",
+                12,
+                LATE_DISBURSED.strftime("%d-%m-%Y"),
+                LATE_FIRST_DUE.strftime("%d-%m-%Y"),
+                COLLECTOR,
+            ]
+        )
+        for k, (row, on) in enumerate(zip(schedule, dates, strict=False)):
+            emi = (row.principal_due + row.interest_due) / 100
+            payments.append([account, on.strftime("%d-%m-%Y"), emi, "upi", f"UPI-{n}-{k}", "no"])
+    book.save(path)
+    return paid
