@@ -44,7 +44,7 @@ _COLLECTOR = uuid.UUID(int=1)
 Line = tuple[date, str, str, int]
 
 
-def _borrower(i: int) -> dict[str, Any]:
+def borrower_row(i: int) -> dict[str, Any]:
     return {
         "id": uuid.UUID(int=10**6 + i),
         "customer_no": f"C{i}",
@@ -56,7 +56,7 @@ def _borrower(i: int) -> dict[str, Any]:
     }
 
 
-def _loan(i: int, emi: int) -> dict[str, Any]:
+def loan_row(i: int, emi: int) -> dict[str, Any]:
     return {
         "id": uuid.UUID(int=2 * 10**6 + i),
         "account_no": f"LN{100000 + i}",
@@ -75,7 +75,7 @@ def _loan(i: int, emi: int) -> dict[str, Any]:
     }
 
 
-def _payment(i: int, amount: int, mode: str, reference: str, on: date) -> dict[str, Any]:
+def payment_row(i: int, amount: int, mode: str, reference: str, on: date) -> dict[str, Any]:
     return {
         "id": uuid.UUID(int=3 * 10**6 + i),
         "loan_id": uuid.UUID(int=2 * 10**6 + i),
@@ -94,7 +94,8 @@ def _payment(i: int, amount: int, mode: str, reference: str, on: date) -> dict[s
     }
 
 
-def _org(db: Database) -> int:
+def org(db: Database) -> int:
+    """Branch BR01, its collector, the product and the collection account; the account's id."""
     with db.unit_of_work() as session:
         session.add(Branch(id=1, code="BR01", name="Pune Camp", created_at=_NOW))
         session.add(Product(code="PL", name="Personal", allocation_strategy="installments_first"))
@@ -123,7 +124,7 @@ def _org(db: Database) -> int:
 def build_book(db: Database, payments: int, seed: int = 19) -> bytes:
     """Store the book and return the statement file that answers it."""
     rng = random.Random(seed)
-    account_id = _org(db)
+    account_id = org(db)
     rows: dict[str, list[dict[str, Any]]] = {"borrowers": [], "loans": [], "payments": []}
     deposits: list[dict[str, Any]] = []
     receipts: list[dict[str, Any]] = []
@@ -131,11 +132,11 @@ def build_book(db: Database, payments: int, seed: int = 19) -> bytes:
     for i in range(payments):
         emi = EMIS[rng.randrange(len(EMIS))]
         on = AS_OF - timedelta(days=rng.randrange(40))
-        rows["borrowers"].append(_borrower(i))
-        rows["loans"].append(_loan(i, emi))
+        rows["borrowers"].append(borrower_row(i))
+        rows["loans"].append(loan_row(i, emi))
         if i % 25 == 0:
             slip = f"S{i:06d}"
-            rows["payments"].append(_payment(i, emi, "cash", f"RB-{i:06d}", on))
+            rows["payments"].append(payment_row(i, emi, "cash", f"RB-{i:06d}", on))
             deposit = uuid.UUID(int=4 * 10**6 + i)
             deposits.append(
                 {
@@ -154,7 +155,7 @@ def build_book(db: Database, payments: int, seed: int = 19) -> bytes:
             continue
         mode = ("neft", "upi", "imps")[i % 3]
         utr = f"HDFCN5{i:016d}" if mode == "neft" else f"{300000000000 + i}"
-        rows["payments"].append(_payment(i, emi, mode, utr, on))
+        rows["payments"].append(payment_row(i, emi, mode, utr, on))
         lines.extend(_credits(rng, i, on + timedelta(days=rng.choice((0, 0, 1, -1, 2))), emi))
     with db.unit_of_work() as session:
         session.execute(insert(Borrower), rows["borrowers"])

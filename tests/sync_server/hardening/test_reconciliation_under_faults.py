@@ -143,7 +143,8 @@ def _match_step_done(db: Database) -> bool:
     return any("match" in steps for _, steps, _ in _ledger(db))
 
 
-def _importing_or_matching(db: Database) -> bool:
+def _run_begun(db: Database) -> bool:
+    """The import has committed and the job ledger holds its run: matching is under way."""
     return bool(_ledger(db))
 
 
@@ -153,7 +154,7 @@ def _wait_for(
     for _ in range(RUN_TIMEOUT_S * 20):
         if process.poll() is not None or ready(db):
             return
-        time.sleep(0.02)
+        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -194,7 +195,7 @@ def test_a_reconciliation_killed_at_random_or_raced_by_two_processes_ends_as_one
         db, url, statement = fresh_books()
         process = _import(url, statement)
         if kill % 2 == 0:  # inside the run: the ledger row is there, matching under way
-            _wait_for(db, process, _importing_or_matching)
+            _wait_for(db, process, _run_begun)
             time.sleep(rng.uniform(0.0, 0.5))
         else:  # anywhere in the command's life, interpreter start and import included
             time.sleep(rng.uniform(0.0, whole_run))
