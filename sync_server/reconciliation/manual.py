@@ -41,7 +41,7 @@ from sync_server.db.models import (
 from sync_server.db.types import utcnow
 from sync_server.errors import Conflict, NotFound, SameMakerAndChecker, ValidationFailed
 from sync_server.principal import Principal
-from sync_server.reconciliation.matches import expected_entries
+from sync_server.reconciliation.matches import expected_entries, one_matcher_at_a_time
 from sync_server.reconciliation.periods import refuse_if_locked
 from sync_server.reconciliation.windows import Windows, windows_on
 
@@ -155,6 +155,7 @@ def match_manually(
     said = reason.strip()
     if not said:
         raise ValidationFailed("Say why this line is this entry")
+    one_matcher_at_a_time(session)
     line = session.get(BankLine, line_id, with_for_update=True)
     if line is None:
         raise NotFound("There is no such bank line")

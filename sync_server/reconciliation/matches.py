@@ -13,11 +13,12 @@ payment names no account: any of the lender's collection accounts may show it.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from loancore.dates import business_date
@@ -46,6 +47,20 @@ from sync_server.reconciliation.windows import DOMAIN_WINDOWS
 from sync_server.settings.service import settings_on
 
 REFERENCE_LOOKBACK = timedelta(days=DOMAIN_WINDOWS.reference_lookback_days)
+_MATCHING_LOCK = int.from_bytes(
+    hashlib.sha256(b"loandesk:bank-matching").digest()[:8], "big", signed=True
+)
+
+
+def one_matcher_at_a_time(session: Session) -> None:
+    """Before reading what is still unmatched: the job's match step and a person's manual
+    match each read a payment or deposit as free and then store a match for it, and nothing in
+    the database refuses two live matches of one entry (the unique index is per line). On
+    PostgreSQL they queue on a lock held to the end of the transaction, so the later one reads
+    the earlier one's match; SQLite's writers already queue (BEGIN IMMEDIATE). A manual match
+    waits at most the job's match step, seconds."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MATCHING_LOCK})
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,7 @@ def match_bank_lines(
     """`thresholds` are the matching windows in force today (sync_server.settings) unless a
     caller names others."""
     require_enabled(session, "reconciliation")
+    one_matcher_at_a_time(session)
     if thresholds is None:
         thresholds = settings_on(session, business_date(utcnow())).matching
     live = select(BankMatch.bank_line_id).where(BankMatch.unmatched_at.is_(None))

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from sync_server.audit import service as audit
@@ -33,6 +33,9 @@ from sync_server.reconciliation.statements import (
 NARRATION_LIMIT = 1000
 REFERENCE_LIMIT = 64
 _LOOKUP_CHUNK = 500
+_IMPORT_LOCK = int.from_bytes(
+    hashlib.sha256(b"loandesk:statement-import").digest()[:8], "big", signed=True
+)
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,7 @@ def import_statement_file(
             f"line 1: the file holds statements of {len(accounts)} accounts; "
             "import it without --account so each goes to its own"
         )
+    _one_import_at_a_time(session)
     file_sha = hashlib.sha256(data).hexdigest()
     new_accounts: list[str] = []
     imported = []
@@ -128,6 +132,16 @@ def import_statement_file(
         },
     )
     return report
+
+
+def _one_import_at_a_time(session: Session) -> None:
+    """Two imports of one file at once (finance uploads it while the operator runs the
+    command) would each find its lines absent and the second would die on the fingerprint
+    index. On PostgreSQL the imports queue on a lock held to the end of the transaction, so
+    the second finds the first's lines already there; SQLite's writers already queue
+    (BEGIN IMMEDIATE). Imports are a few a day: one queue for all of them costs nothing."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _IMPORT_LOCK})
 
 
 def _check_fits(line: StatementLine) -> None:

@@ -6,15 +6,18 @@ then right about what the server says.
 Each operation gets a few generated requests, valid ones and invalid ones, in this one test
 (not one test per operation: each test pays for a fresh database and a server). Failures are
 collected, not raised, so one run reports them all. `LOANDESK_FUZZ_EXAMPLES` raises the count
-for the long run (README, "Long suites").
+for the long run (README, "Long suites"). Each pass prints its figure (`[fuzz] ...`: requests
+sent, server errors, schema violations, per role and database) and, with
+`LOANDESK_FUZZ_FIGURES=FILE`, appends it to FILE as one JSON line.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -86,6 +89,31 @@ def fuzz_app(settings_: Settings, db: Database, clock: FixedClock) -> FastAPI:
 
 
 @dataclass
+class Tally:
+    """What a fuzz pass sent and what came back wrong: the figure the long run reports."""
+
+    requests: int = 0
+    server_errors: int = 0
+    schema_violations: int = 0
+    """Answers the document does not describe: status, content type, headers or body."""
+
+
+def report_figure(role: str, db_kind: str, tally: Tally, operations: int, examples: int) -> None:
+    """One line in the pytest output (with -s), and one JSON line in $LOANDESK_FUZZ_FIGURES."""
+    print(
+        f"\n[fuzz] as {role} [{db_kind}]: {tally.requests} requests over {operations} operations "
+        f"(up to {examples} examples each): {tally.server_errors} server errors, "
+        f"{tally.schema_violations} schema violations",
+        flush=True,
+    )
+    path = os.environ.get("LOANDESK_FUZZ_FIGURES")
+    if path:
+        record = {"role": role, "db": db_kind, "operations": operations, "examples": examples}
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps({**record, **asdict(tally)}) + "\n")
+
+
+@dataclass
 class Live:
     url: str
     tokens: dict[str, dict[str, str]]
@@ -106,18 +134,25 @@ def live(fuzz_app: FastAPI, db: Database, clock: FixedClock) -> Iterator[Live]:
         yield Live(url, {"admin": actors.headers(admin), "collector": actors.headers(collector)})
 
 
-def _fuzz(live: Live, headers: dict[str, str], examples: int) -> list[str]:
+def _fuzz(
+    live: Live, headers: dict[str, str], examples: int, tally: Tally
+) -> tuple[list[str], int]:
+    """The failures found, and how many operations were fuzzed."""
     schema = schemathesis.openapi.from_url(f"{live.url}/openapi.json")
     found: list[str] = []
+    operations = 0
     for result in schema.get_all_operations():
         operation = result.ok()
         if headers and (operation.method.upper(), operation.path) in STATEFUL_QUIRKS:
             continue
-        found.extend(_fuzz_operation(live.url, operation, headers, examples))
-    return found
+        operations += 1
+        found.extend(_fuzz_operation(live.url, operation, headers, examples, tally))
+    return found, operations
 
 
-def _fuzz_operation(url: str, operation: Any, headers: dict[str, str], examples: int) -> list[str]:
+def _fuzz_operation(
+    url: str, operation: Any, headers: dict[str, str], examples: int, tally: Tally
+) -> list[str]:
     found: list[str] = []
     strategy = st.one_of(
         operation.as_strategy(GenerationMode.POSITIVE),
@@ -135,9 +170,14 @@ def _fuzz_operation(url: str, operation: Any, headers: dict[str, str], examples:
     @given(case=strategy)
     def run(case: Any) -> None:
         response = case.call(base_url=url, headers=headers, timeout=30)
+        tally.requests += 1
         try:
             case.validate_response(response, checks=CHECKS, headers=headers)
         except (AssertionError, BaseExceptionGroup) as exc:  # collected, reported together
+            if response.status_code >= 500:
+                tally.server_errors += 1
+            else:
+                tally.schema_violations += 1
             found.append(f"{operation.label}: {response.status_code}: {exc}"[:1500])
 
     run()
@@ -146,14 +186,21 @@ def _fuzz_operation(url: str, operation: Any, headers: dict[str, str], examples:
 
 @pytest.mark.parametrize("role", ["admin", "collector"])
 def test_no_generated_request_gets_a_server_error_or_an_undocumented_answer(
-    live: Live, role: str
+    live: Live, role: str, db_kind: str
 ) -> None:
-    found = _fuzz(live, live.tokens[role], EXAMPLES)
+    tally = Tally()
+    found, operations = _fuzz(live, live.tokens[role], EXAMPLES, tally)
+    report_figure(role, db_kind, tally, operations, EXAMPLES)
+    assert tally.requests >= operations
     assert not found, f"{len(found)} failures:\n" + "\n\n".join(found[:40])
 
 
-def test_without_a_token_every_operation_answers_a_documented_refusal(live: Live) -> None:
-    found = _fuzz(live, {}, 2)
+def test_without_a_token_every_operation_answers_a_documented_refusal(
+    live: Live, db_kind: str
+) -> None:
+    tally = Tally()
+    found, operations = _fuzz(live, {}, 2, tally)
+    report_figure("nobody (no token)", db_kind, tally, operations, 2)
     assert not found, f"{len(found)} failures:\n" + "\n\n".join(found[:40])
 
 
