@@ -54,11 +54,11 @@ _MATCHING_LOCK = int.from_bytes(
 
 def one_matcher_at_a_time(session: Session) -> None:
     """Before reading what is still unmatched: the job's match step and a person's manual
-    match each read a payment or deposit as free and then store a match for it, and nothing in
-    the database refuses two live matches of one entry (the unique index is per line). On
-    PostgreSQL they queue on a lock held to the end of the transaction, so the later one reads
-    the earlier one's match; SQLite's writers already queue (BEGIN IMMEDIATE). A manual match
-    waits at most the job's match step, seconds."""
+    match each read a payment or deposit as free and then store a match for it. On PostgreSQL
+    they queue on a lock held to the end of the transaction, so the later one reads the earlier
+    one's match and a person gets a clear refusal; SQLite's writers already queue (BEGIN
+    IMMEDIATE). The unique live-match indexes per payment and per deposit (migration 0019) are
+    the last wall behind this lock. A manual match waits at most the job's match step, seconds."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MATCHING_LOCK})
 

@@ -99,7 +99,8 @@ class BankMatch(Base):
     """A bank line matched to one payment or one cash deposit, with the step and the reason.
 
     Unmatching does not delete: it stamps `unmatched_at`, so the history of a line stays; at
-    most one match per line is live at a time.
+    most one match per line, per payment and per deposit is live at a time, and the database
+    refuses a second (the matchers' lock gives the clear refusal first).
     """
 
     __tablename__ = "bank_matches"
@@ -109,6 +110,20 @@ class BankMatch(Base):
         Index(
             "uq_bank_matches_live_line",
             "bank_line_id",
+            unique=True,
+            sqlite_where=text("unmatched_at IS NULL"),
+            postgresql_where=text("unmatched_at IS NULL"),
+        ),
+        Index(
+            "uq_bank_matches_live_payment",
+            "payment_id",
+            unique=True,
+            sqlite_where=text("unmatched_at IS NULL"),
+            postgresql_where=text("unmatched_at IS NULL"),
+        ),
+        Index(
+            "uq_bank_matches_live_deposit",
+            "deposit_id",
             unique=True,
             sqlite_where=text("unmatched_at IS NULL"),
             postgresql_where=text("unmatched_at IS NULL"),
