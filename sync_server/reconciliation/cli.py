@@ -2,7 +2,13 @@
 
 Prints what each statement added and what was already there, then runs the reconciliation job
 (the job ledger, keyed by the file: the import stands even if the job is refused) and prints
-its counts; a refused file prints its reason (the line and why) and changes nothing. Dates print as DD-MM-YYYY, as everywhere a person reads them.
+its counts; a refused file prints its reason (the line and why) and changes nothing. Dates print
+as DD-MM-YYYY, as everywhere a person reads them.
+
+An import that waits out the database's write wait behind another import or job (SQLite's
+write lock, PostgreSQL's lock_timeout) ends with one sentence and exit code 75 (EX_TEMPFAIL:
+try again), not a traceback; nothing of the waiting step was committed, and running the same
+command again finds any lines already imported and adds none twice.
 """
 
 from __future__ import annotations
@@ -14,11 +20,21 @@ from pathlib import Path
 from typing import TextIO
 
 from sync_server.clock import Clock
-from sync_server.db.engine import Database
+from sync_server.db.engine import Database, DatabaseBusy
 from sync_server.errors import LoanDeskError
 from sync_server.principal import SYSTEM
 from sync_server.reconciliation.service import import_statement_file
 from sync_server.reconciliation.tasks import import_key, run_reconciliation
+
+BUSY = 75
+"""EX_TEMPFAIL: the database was busy; the same command may simply be run again."""
+
+
+def _busy(db: Database, what: str, kept: str) -> str:
+    return (
+        f"busy: {what} waited {db.capacity.write_wait_seconds:g} s for another import or job "
+        f"to finish and gave up, so {kept}; run the same command again in a minute"
+    )
 
 
 def _lines(count: int) -> str:
@@ -52,6 +68,9 @@ def import_statement_command(
     except LoanDeskError as error:
         print(f"refused: {file.name}: {error.message}; nothing was imported", file=out)
         return 1
+    except DatabaseBusy:
+        print(_busy(db, f"the import of {file.name}", "nothing was imported"), file=out)
+        return BUSY
     for code in report.new_accounts:
         print(f"new bank account {code}", file=out)
     for s in report.statements:
@@ -72,6 +91,9 @@ def import_statement_command(
     except LoanDeskError as error:
         print(f"matching not run: {error.message}", file=out)
         return 1
+    except DatabaseBusy:
+        print(_busy(db, "matching", "the import stands but is not matched yet"), file=out)
+        return BUSY
     counts = job.counts
     if job.status == "already_done":
         print("matching: this file was reconciled already; nothing new to match", file=out)
