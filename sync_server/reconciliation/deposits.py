@@ -7,6 +7,11 @@ it is already in, and the database (the receipt's payment is the key) refuses it
 Cash received and not yet deposited is the collector's cash in hand: read here per collector,
 with the age of the oldest receipt, since cash held outside the bank is the first sign of
 misappropriation.
+
+A branch manager naming another branch's receipt or bank account is denied (403, audited as
+denied) like any other object of another branch, and the answer names nothing of it: not the
+receipt's number, not the other branch. Finance and admins, who deposit for any branch, are
+told which receipt or account does not fit the branch they named (422).
 """
 
 from __future__ import annotations
@@ -104,9 +109,10 @@ def make_deposit(
     if not wanted or len(wanted) > MAX_RECEIPTS_PER_DEPOSIT:
         raise ValidationFailed(f"A deposit carries 1 to {MAX_RECEIPTS_PER_DEPOSIT} receipts")
     refuse_if_locked(session, "This deposit", deposit_date)
-    account = account_for_deposit(session, bank_account, branch)
+    account = _account(session, actor, bank_account, branch)
     receipts = list(session.execute(select(Payment).where(Payment.id.in_(wanted))).scalars())
-    _check_receipts(session, receipts, wanted, branch, deposit_date)
+    _check_branch(actor, receipts, branch)
+    _check_receipts(session, receipts, wanted, deposit_date)
     deposit = CashDeposit(
         id=uuid.uuid4(),
         branch_id=branch,
@@ -148,11 +154,31 @@ def make_deposit(
     return deposit
 
 
+def _account(session: Session, actor: Principal, code: str, branch: int) -> BankAccount:
+    """The account the deposit goes into; a branch manager's own branch's (or a shared one)."""
+    if actor.role is Role.BRANCH_MANAGER:
+        wanted = code.strip().upper()
+        owner = session.scalar(select(BankAccount.branch_id).where(BankAccount.code == wanted))
+        if owner is not None and owner != branch:
+            raise Forbidden(f"Bank account {wanted} is not one your branch deposits into")
+    return account_for_deposit(session, code, branch)
+
+
+def _check_branch(actor: Principal, receipts: list[Payment], branch: int) -> None:
+    """Before any other check of the receipts, so that no answer about another branch's
+    receipt (its number, mode or state) reaches a branch manager."""
+    far = next((p for p in receipts if p.branch_id != branch), None)
+    if far is None:
+        return
+    if actor.role is Role.BRANCH_MANAGER:
+        raise Forbidden("A receipt you named is not of your branch; deposit your own branch's cash")
+    raise ValidationFailed(f"Receipt {far.reference} belongs to another branch")
+
+
 def _check_receipts(
     session: Session,
     receipts: list[Payment],
     wanted: list[uuid.UUID],
-    branch: int,
     deposit_date: date,
 ) -> None:
     found = {p.id for p in receipts}
@@ -164,8 +190,6 @@ def _check_receipts(
             raise ValidationFailed(f"Receipt {p.reference} is a {p.mode} payment, not cash")
         if p.status != "posted":
             raise ValidationFailed(f"Receipt {p.reference} is {p.status}, not posted")
-        if p.branch_id != branch:
-            raise ValidationFailed(f"Receipt {p.reference} belongs to another branch")
         if p.payment_date > deposit_date:
             raise ValidationFailed(
                 f"Receipt {p.reference} is dated {format_date(p.payment_date)}, after the deposit"

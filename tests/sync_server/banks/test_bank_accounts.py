@@ -228,10 +228,8 @@ def test_a_deposit_goes_only_into_an_account_of_its_branch_and_none_before_one_i
     other = desk.actors.branch("BR02", "Nashik Road")
     assert _create(desk, {**PNC, "branch_id": other}).status_code == 201
     wrong = desk.http.post(f"{RECON}/deposits", json=deposit, headers=manager)
-    assert wrong.status_code == 422
-    assert wrong.json()["detail"] == (
-        "Bank account HDFC-PNC takes the cash of Nashik Road, not of Pune Camp"
-    )
+    assert wrong.status_code == 403, "another branch's account, like any of its objects"
+    assert wrong.json()["detail"] == "Bank account HDFC-PNC is not one your branch deposits into"
     moved = desk.http.patch(
         f"{URL}/HDFC-PNC", json={"branch_id": desk.branch_id}, headers=desk.headers(desk.admin)
     )

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from loancore.roles import Role
-from sync_server.db.models import AuditEntry, CashDeposit, CashDepositReceipt
+from sync_server.db.models import AuditEntry, BankAccount, CashDeposit, CashDepositReceipt
 from tests.sync_server.payments.conftest import _cheap_password_hashing, app, desk
-from tests.sync_server.payments.helpers import Desk
+from tests.sync_server.payments.helpers import Desk, book_loan, new_loan
 from tests.sync_server.reconciliation.book import API, Finance, finance_desk, hdfc_csv
 
 __all__ = ["_cheap_password_hashing", "app", "desk"]
@@ -55,8 +55,8 @@ def test_only_cash_receipts_of_the_own_branch_go_into_a_deposit(fin: Finance) ->
     elsewhere = fin.desk.actors.branch("BR02", "Nashik Road")
     stranger = fin.desk.actors.user(Role.BRANCH_MANAGER, branch_id=elsewhere)
     answer = fin.deposit([cash], "00126", TODAY, by=stranger)
-    assert answer.status_code == 422
-    assert answer.json()["detail"] == "Receipt RB-000103 belongs to another branch"
+    assert answer.status_code == 403
+    assert "RB-000103" not in answer.text
     collector = fin.deposit([cash], "00126", TODAY, by=fin.desk.collector)
     assert collector.status_code == 403
     auditor = fin.deposit([cash], "00126", TODAY, by=fin.auditor)
@@ -66,7 +66,86 @@ def test_only_cash_receipts_of_the_own_branch_go_into_a_deposit(fin: Finance) ->
         refusals = session.scalars(
             select(AuditEntry.outcome).where(AuditEntry.action == "deposit.make")
         ).all()
-    assert refusals.count("refused") == 2
+    assert (refusals.count("refused"), refusals.count("denied")) == (1, 1)
+
+
+def _deposit_outcomes(fin: Finance) -> list[tuple[str, str | None]]:
+    with fin.desk.db.read_only() as session:
+        return [
+            (outcome, detail)
+            for outcome, detail in session.execute(
+                select(AuditEntry.outcome, AuditEntry.detail)
+                .where(AuditEntry.action == "deposit.make")
+                .order_by(AuditEntry.id)
+            )
+        ]
+
+
+def test_a_branch_manager_naming_another_branchs_receipt_is_denied_and_told_nothing_of_it(
+    fin: Finance,
+) -> None:
+    """Whatever the far receipt is (cash, not cash, already deposited), the manager learns
+    only that it is not theirs: never its number, mode or deposit."""
+    own = fin.pay(1000, "cash", "RB-000104", TODAY)
+    elsewhere = fin.desk.actors.branch("BR02", "Nashik Road")
+    far_collector = fin.desk.actors.user(Role.COLLECTOR, branch_id=elsewhere)
+    far_loan = book_loan(
+        fin.desk.db,
+        new_loan(elsewhere, account_no="LN0900", customer_no="C0900", collector_id=far_collector),
+    )
+    far = fin.desk.pay(
+        2000, mode="upi", reference="301234567009", loan_id=far_loan, by=far_collector
+    )
+    assert far.status_code == 201, far.text
+    answer = fin.deposit([own, far.json()["id"]], "00127", TODAY)
+    assert answer.status_code == 403
+    assert answer.json()["detail"] == (
+        "A receipt you named is not of your branch; deposit your own branch's cash"
+    )
+    assert "301234567009" not in answer.text and "upi" not in answer.text
+    assert _deposit_outcomes(fin) == [
+        ("denied", "forbidden: " + answer.json()["detail"]),
+    ]
+    with fin.desk.db.read_only() as session:
+        assert session.scalar(select(func.count()).select_from(CashDeposit)) == 0
+    # Finance deposits for any branch: naming the branch, it is told which receipt is not.
+    told = fin.http.post(
+        f"{API}/deposits",
+        json={
+            "branch_id": fin.desk.branch_id,
+            "bank_account": "HDFC01",
+            "slip_no": "00127",
+            "deposit_date": TODAY.isoformat(),
+            "receipt_ids": [own, far.json()["id"]],
+        },
+        headers=fin.as_(fin.finance),
+    )
+    assert told.status_code == 422
+    assert told.json()["detail"] == "Receipt 301234567009 belongs to another branch"
+
+
+def test_a_branch_manager_naming_another_branchs_bank_account_is_denied(
+    fin: Finance,
+) -> None:
+    own = fin.pay(1000, "cash", "RB-000105", TODAY)
+    elsewhere = fin.desk.actors.branch("BR02", "Nashik Road")
+    with fin.desk.db.unit_of_work() as session:
+        session.add(BankAccount(code="SBI-NSK", currency="INR", branch_id=elsewhere))
+    body = {
+        "bank_account": "sbi-nsk",
+        "slip_no": "00128",
+        "deposit_date": TODAY.isoformat(),
+        "receipt_ids": [own],
+    }
+    answer = fin.http.post(f"{API}/deposits", json=body, headers=fin.as_(fin.desk.manager))
+    assert answer.status_code == 403
+    assert answer.json()["detail"] == "Bank account SBI-NSK is not one your branch deposits into"
+    assert "Nashik" not in answer.text
+    assert _deposit_outcomes(fin) == [("denied", "forbidden: " + answer.json()["detail"])]
+    with fin.desk.db.read_only() as session:
+        assert session.scalar(select(func.count()).select_from(CashDeposit)) == 0
+    # An account shared by all branches (no branch) takes the manager's deposit.
+    assert fin.deposit([own], "00128", TODAY).status_code == 201
 
 
 def test_cash_in_hand_is_shown_per_collector_with_its_age_until_deposited(fin: Finance) -> None:
