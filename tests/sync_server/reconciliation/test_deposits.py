@@ -102,7 +102,8 @@ def test_a_branch_manager_naming_another_branchs_receipt_is_denied_and_told_noth
     assert answer.json()["detail"] == (
         "A receipt you named is not of your branch; deposit your own branch's cash"
     )
-    assert "301234567009" not in answer.text and "upi" not in answer.text
+    assert "301234567009" not in answer.text
+    assert "upi" not in answer.text
     assert _deposit_outcomes(fin) == [
         ("denied", "forbidden: " + answer.json()["detail"]),
     ]
