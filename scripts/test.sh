@@ -17,8 +17,4 @@ fi
 echo "test: loancore's tests, with 100% branch coverage of loancore required"
 bash scripts/run_tests.sh tests/loancore --cov=loancore --cov-branch \
   --cov-report=term-missing:skip-covered --cov-fail-under=100
-# The rest in two worker processes (LOANDESK_TEST_WORKERS), a test file to a worker: much of
-# the suite waits on servers it started, on PostgreSQL and on sleeps of the fault tests, and a
-# single process leaves a core idle meanwhile. Each worker has its own databases (named by pid,
-# tests/dbs.py), data directories and free ports.
-bash scripts/run_tests.sh --ignore=tests/loancore -n "${LOANDESK_TEST_WORKERS:-2}" --dist loadfile
+bash scripts/run_tests.sh --ignore=tests/loancore

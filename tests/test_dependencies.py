@@ -17,7 +17,6 @@ NOT_IMPORTED = {
     "types-requests": "type stubs that mypy reads",
     "pytest-qt": "a pytest plugin: its qtbot fixture is used, never imported",
     "pytest-cov": "a pytest plugin: scripts/test.sh asks it for loancore's branch coverage",
-    "pytest-xdist": "a pytest plugin: scripts/test.sh runs the suite in two workers with it",
     "ruff": "a command (scripts/lint.sh)",
     "mypy": "a command (scripts/lint.sh)",
     "pyinstaller": "a command (scripts/ci_bundle.py builds the desk bundle with it)",
