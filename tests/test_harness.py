@@ -45,6 +45,8 @@ def _use_and_fail(name: str, seen: list[bool], left_open: list[psycopg.Connectio
 def test_a_scratch_database_is_there_inside_and_gone_after_even_on_failure() -> None:
     problem = dbs.pg_available()
     if problem:
+        if os.environ.get("LOANDESK_REQUIRE_PG") == "1":
+            pytest.fail(f"PostgreSQL is required (LOANDESK_REQUIRE_PG=1): {problem}")
         pytest.skip(problem)
     name = f"loandesk_harness_{os.getpid()}"
     seen: list[bool] = []
