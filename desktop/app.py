@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from desktop.auth import SessionManager, UserSession
 from desktop.cache.store import Cache
+from desktop.collector import collect_on_ui_thread
 from desktop.errors import show_error
 from desktop.operations import QueryOp
 from desktop.qt import QApplication, QGuiApplication, QIcon, QMessageBox, QObject, Qt
@@ -153,6 +154,7 @@ def run(argv: list[str], server_url: str | None = None) -> int:
     app.setApplicationName("LoanDesk")
     app.setOrganizationName("LoanDesk")
     apply_look(app)
+    collect_on_ui_thread(app)
     app.setWindowIcon(QIcon(str(resource_path("icons", "loandesk.png"))))
     try:
         settings = ClientSettings.load()

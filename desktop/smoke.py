@@ -108,6 +108,7 @@ def smoke(
 
     from desktop.app import Shell
     from desktop.auth import SessionManager, SignInError
+    from desktop.collector import collect_on_ui_thread
     from desktop.qt import QApplication
     from desktop.resources import apply_look
     from desktop.settings import ClientSettings
@@ -115,6 +116,7 @@ def smoke(
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     apply_look(app)
+    collect_on_ui_thread(app)
     qt_ready = time.monotonic() - started
 
     settings = ClientSettings.load()

@@ -3,6 +3,8 @@ user's real LoanDesk folders."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,3 +26,25 @@ def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOANDESK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("LOANDESK_JWT_SECRET", "test-secret-" + "x" * 40)
     monkeypatch.delenv("LOANDESK_DATABASE_URL", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _cycles_collected_on_the_main_thread(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Once a Qt application exists, cyclic garbage is collected on the main thread only, as in
+    the desk itself (desktop/collector.py): a server thread in a test that collects a widget
+    caught in a cycle kills the whole run with a segmentation fault. After each test the
+    collector catches up on what the thresholds call for, so suites that never spin Qt's loop
+    do not grow."""
+    if "qapp" in request.fixturenames:
+        from desktop.collector import collect_on_ui_thread
+
+        collect_on_ui_thread(request.getfixturevalue("qapp"))
+    yield
+    if "PySide6.QtWidgets" not in sys.modules:
+        return
+    from desktop.collector import collect_on_ui_thread
+    from desktop.qt import QApplication
+
+    app = QApplication.instance()
+    if app is not None:
+        collect_on_ui_thread(app).check()
