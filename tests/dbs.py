@@ -17,6 +17,7 @@ import itertools
 import os
 import queue
 import shutil
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -190,6 +191,24 @@ def fresh_database_url(kind: str, tmp_root: Path, template_root: Path) -> str:
     with _lock:
         name = _spare.pop() if _spare else None
     return _pg_url_for(name or _copy_of(template_name))
+
+
+def copy_database(url: str, tmp_root: Path) -> str:
+    """A whole copy of the database at `url` (its data too), for a book built once and read by
+    several tests. On PostgreSQL nothing may be connected to the source while it is copied."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        target = tmp_root / f"server-copy-{next(_counter)}.db"
+        source = sqlite3.connect(str(parsed.database))
+        copy = sqlite3.connect(target)
+        try:
+            source.backup(copy)
+        finally:
+            copy.close()
+            source.close()
+        return f"sqlite:///{target}"
+    assert parsed.database
+    return _pg_url_for(_copy_of(parsed.database))
 
 
 def drop_database(url: str) -> None:

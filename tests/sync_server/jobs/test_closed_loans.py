@@ -3,16 +3,21 @@ keeps what it was."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 
-from sync_server.db.engine import Database
+import pytest
+
 from sync_server.db.models import Loan, LoanState
 from sync_server.loans.book import loan_dues
 from sync_server.loans.detail import loan_detail
 from sync_server.loans.queries import LoanFilters, LoanSort, list_loans
 from sync_server.loans.service import write_off
 from sync_server.sync.views import loan_views
-from tests.sync_server.jobs.lender_book import Lender, lender
+from tests.sync_server.jobs.built_once import BuiltOnce
+from tests.sync_server.jobs.lender_book import Lender
 
 DISBURSED = date(2026, 1, 5)
 FIRST_DUE = date(2026, 2, 5)
@@ -22,12 +27,30 @@ LATER = CLOSED_ON + timedelta(days=26)
 CLEARED = (0, "current", "standard", 0)
 
 
-def _npa_loan(book: Lender) -> object:
+def _npa_loan(book: Lender) -> uuid.UUID:
     loan_id = book.loan(DISBURSED, FIRST_DUE)
     book.run_through(DISBURSED)
     book.run_through(NPA_NIGHT)
     assert book.figures(loan_id)[:3] == (97, "90+", "NPA")
     return loan_id
+
+
+@pytest.fixture(scope="module")
+def _npa_books(
+    tmp_path_factory: pytest.TempPathFactory, _template_root: Path
+) -> Iterator[BuiltOnce[uuid.UUID]]:
+    books = BuiltOnce(_npa_loan, tmp_path_factory.mktemp("npa"), _template_root)
+    yield books
+    books.drop()
+
+
+@pytest.fixture
+def npa_book(
+    db_kind: str, tmp_path: Path, _npa_books: BuiltOnce[uuid.UUID]
+) -> Iterator[tuple[Lender, uuid.UUID]]:
+    """One loan NPA at DPD 97 after a night-by-night run, in a database of the test's own."""
+    with _npa_books.copy(db_kind, tmp_path) as (book, loan_id):
+        yield book, loan_id
 
 
 def _readers(book: Lender, loan_id: object) -> tuple[object, ...]:
@@ -44,9 +67,11 @@ def _readers(book: Lender, loan_id: object) -> tuple[object, ...]:
     )
 
 
-def test_a_loan_closed_while_npa_has_dpd_0_and_no_bucket_every_night_after(db: Database) -> None:
-    book = lender(db)
-    loan_id = _npa_loan(book)
+def test_a_loan_closed_while_npa_has_dpd_0_and_no_bucket_every_night_after(
+    npa_book: tuple[Lender, uuid.UUID],
+) -> None:
+    book, loan_id = npa_book
+    db = book.db
     with db.read_only() as session:
         owed = sum(
             r.interest_outstanding + r.principal_outstanding
@@ -67,9 +92,11 @@ def test_a_loan_closed_while_npa_has_dpd_0_and_no_bucket_every_night_after(db: D
     assert book.on(loan_id, CLOSED_ON) is None  # type: ignore[arg-type]
 
 
-def test_a_written_off_loan_has_dpd_0_and_no_bucket_from_the_write_off(db: Database) -> None:
-    book = lender(db)
-    loan_id = _npa_loan(book)
+def test_a_written_off_loan_has_dpd_0_and_no_bucket_from_the_write_off(
+    npa_book: tuple[Lender, uuid.UUID],
+) -> None:
+    book, loan_id = npa_book
+    db = book.db
     with db.unit_of_work() as session:
         loan = session.get(Loan, loan_id)
         assert loan is not None
