@@ -53,3 +53,17 @@ class BuiltOnce(Generic[T]):
         for url, _, _ in self._built.values():
             dbs.drop_database(url)
         self._built.clear()
+
+
+@contextmanager
+def twin_of(book: Lender, tmp_path: Path) -> Iterator[Lender]:
+    """A second book equal to `book` as it stands (its database copied), to be taken down
+    another road: one clean run beside a disturbed one without building the common part twice."""
+    book.db.dispose()  # nothing may hold the source open while PostgreSQL copies it
+    twin_url = dbs.copy_database(book.db.url, tmp_path)
+    database = Database(twin_url)
+    try:
+        yield dataclasses.replace(book, db=database, ids=copy.deepcopy(book.ids))
+    finally:
+        database.dispose()
+        dbs.drop_database(twin_url)

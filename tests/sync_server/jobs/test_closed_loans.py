@@ -53,13 +53,13 @@ def npa_book(
         yield book, loan_id
 
 
-def _readers(book: Lender, loan_id: object) -> tuple[object, ...]:
+def _readers(book: Lender, loan_id: uuid.UUID) -> tuple[object, ...]:
     """DPD and bucket as the loan list, the loan detail and a pull give them."""
     with book.db.read_only() as session:
         page = list_loans(session, book.admin, LoanFilters(), LoanSort(), None, 50)
         (summary,) = [item for item in page.items if item.id == loan_id]
-        detail = loan_detail(session, book.db, book.admin, loan_id)  # type: ignore[arg-type]
-        pulled = loan_views(session, [loan_id])[loan_id]  # type: ignore[index]
+        detail = loan_detail(session, book.db, book.admin, loan_id)
+        pulled = loan_views(session, [loan_id])[loan_id]
     return (
         (summary.dpd, summary.bucket),
         (detail.position.dpd, detail.position.collections_dpd, detail.position.bucket),
@@ -74,22 +74,23 @@ def test_a_loan_closed_while_npa_has_dpd_0_and_no_bucket_every_night_after(
     db = book.db
     with db.read_only() as session:
         owed = sum(
-            r.interest_outstanding + r.principal_outstanding
-            for r in loan_dues(session, loan_id)[0]  # type: ignore[arg-type]
+            r.interest_outstanding + r.principal_outstanding for r in loan_dues(session, loan_id)[0]
         )
-        owed += sum(c.outstanding for c in loan_dues(session, loan_id)[1])  # type: ignore[arg-type]
-    assert book.pay(loan_id, owed, CLOSED_ON, foreclosure=True) == "posted"  # type: ignore[arg-type]
+        owed += sum(c.outstanding for c in loan_dues(session, loan_id)[1])
+    assert book.pay(loan_id, owed, CLOSED_ON, foreclosure=True) == "posted"
     with db.read_only() as session:
         loan = session.get(Loan, loan_id)
         assert loan is not None
         assert (loan.status, loan.closed_on) == ("closed", CLOSED_ON)
-    assert book.figures(loan_id) == CLEARED  # type: ignore[arg-type]
+    assert book.figures(loan_id) == CLEARED
     book.run_through(LATER)
 
-    assert book.figures(loan_id) == CLEARED  # type: ignore[arg-type]
+    assert book.figures(loan_id) == CLEARED
     assert _readers(book, loan_id) == ((0, None), (0, 0, None), (None, None, 0))
-    assert book.on(loan_id, NPA_NIGHT)[:3] == (97, "90+", "NPA")  # type: ignore[arg-type, index]
-    assert book.on(loan_id, CLOSED_ON) is None  # type: ignore[arg-type]
+    npa_night = book.on(loan_id, NPA_NIGHT)
+    assert npa_night is not None
+    assert npa_night[:3] == (97, "90+", "NPA")
+    assert book.on(loan_id, CLOSED_ON) is None
 
 
 def test_a_written_off_loan_has_dpd_0_and_no_bucket_from_the_write_off(
@@ -107,6 +108,8 @@ def test_a_written_off_loan_has_dpd_0_and_no_bucket_from_the_write_off(
         state = session.get(LoanState, loan_id)
         assert state is not None
         assert state.npa_since is None
-    assert book.figures(loan_id) == CLEARED  # type: ignore[arg-type]
+    assert book.figures(loan_id) == CLEARED
     assert _readers(book, loan_id) == ((0, None), (0, 0, None), (None, None, 0))
-    assert book.on(loan_id, NPA_NIGHT)[:3] == (97, "90+", "NPA")  # type: ignore[arg-type, index]
+    npa_night = book.on(loan_id, NPA_NIGHT)
+    assert npa_night is not None
+    assert npa_night[:3] == (97, "90+", "NPA")
