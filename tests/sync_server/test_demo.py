@@ -35,6 +35,7 @@ from sync_server.db.models import (
 )
 from sync_server.demo import (
     DEMO_PASSWORD,
+    DemoSummary,
     demo_users,
     describe,
     plan_demo,
@@ -283,8 +284,39 @@ LIVED_LOANS = 48
 """Enough loans for every one of the six collectors to have accounts every week."""
 
 
-def test_the_last_weeks_are_lived_day_by_day_and_scored_by_the_weekly_job(db: Database) -> None:
-    summary = seed_demo(db, loans=LIVED_LOANS, seed=7, today=TODAY)
+@pytest.fixture(scope="module")
+def _lived_books() -> Iterator[dict[str, tuple[str, DemoSummary]]]:
+    built: dict[str, tuple[str, DemoSummary]] = {}
+    yield built
+    for url, _ in built.values():
+        dbs.drop_database(url)
+
+
+@pytest.fixture
+def lived_demo(
+    db_kind: str,
+    _lived_books: dict[str, tuple[str, DemoSummary]],
+    tmp_path_factory: pytest.TempPathFactory,
+    _template_root: Path,
+) -> Iterator[tuple[Database, DemoSummary]]:
+    """The demo with its last weeks lived day by day, seeded once per database kind (forty
+    day-ends and five weekly runs): the tests that take it only read it."""
+    if db_kind not in _lived_books:
+        url = dbs.fresh_database_url(db_kind, tmp_path_factory.mktemp("lived"), _template_root)
+        seeded = Database(url)
+        summary = seed_demo(seeded, loans=LIVED_LOANS, seed=7, today=TODAY)
+        seeded.dispose()
+        _lived_books[db_kind] = (url, summary)
+    url, summary = _lived_books[db_kind]
+    database = Database(url)
+    yield database, summary
+    database.dispose()
+
+
+def test_the_last_weeks_are_lived_day_by_day_and_scored_by_the_weekly_job(
+    lived_demo: tuple[Database, DemoSummary],
+) -> None:
+    db, summary = lived_demo
     yesterday = TODAY - timedelta(days=1)
     first = cut_off(TODAY)
     assert first == date(2026, 10, 19)  # Friday 27-11: the last closed week began 16-11
@@ -333,10 +365,12 @@ def test_the_last_weeks_are_lived_day_by_day_and_scored_by_the_weekly_job(db: Da
     assert {status for *_, status in runs} == {"done"}
 
 
-def test_each_day_end_saw_only_the_payments_made_by_its_day(db: Database) -> None:
+def test_each_day_end_saw_only_the_payments_made_by_its_day(
+    lived_demo: tuple[Database, DemoSummary],
+) -> None:
     """A payment made late shows as overdue at the day-ends before it, and the book at the end
     is what one day-end for yesterday makes of the final positions."""
-    seed_demo(db, loans=LIVED_LOANS, seed=7, today=TODAY)
+    db, _ = lived_demo
     first, yesterday = cut_off(TODAY), TODAY - timedelta(days=1)
     plan = {p.new.account_no: p for p in plan_demo(LIVED_LOANS, 7, TODAY)}
     with db.read_only() as session:
