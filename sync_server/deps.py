@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager, asynccontextmanager
 from datetime import date
+from types import TracebackType
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Request
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
@@ -25,28 +28,73 @@ from sync_server.db.engine import Database
 from sync_server.ratelimit import caller_address
 
 
-def get_db(request: Request) -> Database:
+def database_of(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+# The dependencies that only look something up on the app are coroutines: FastAPI runs a plain
+# function dependency in a worker thread, and a read that queued for the thread pool once per
+# lookup (ten times per request) crowded the pool the database pool is sized against.
+
+
+async def get_db(request: Request) -> Database:
+    return database_of(request)
 
 
 _COMMITS = "loandesk_commits_at_end"
 
 
-def get_session(request: Request) -> Iterator[Session]:
+# A session is made on the event loop (a Session object takes no connection until its first
+# statement) and, as a request's sessions are ended in the endpoint's own thread, its exit
+# finds nothing left to do there; only a session still in a transaction (an endpoint that
+# never ran to its end) is ended in a worker thread. Two fewer hand-offs per request.
+
+
+@asynccontextmanager
+async def _ended(manager: AbstractContextManager[Session], session: Session) -> AsyncIterator[None]:
+    try:
+        yield
+    except BaseException as exc:
+        await _leave(manager, session, (type(exc), exc, exc.__traceback__))
+        raise
+    await _leave(manager, session, (None, None, None))
+
+
+async def _leave(
+    manager: AbstractContextManager[Session],
+    session: Session,
+    failure: tuple[type[BaseException] | None, BaseException | None, TracebackType | None],
+) -> None:
+    if session.in_transaction():
+        await anyio.to_thread.run_sync(lambda: manager.__exit__(*failure))
+    else:
+        manager.__exit__(*failure)
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One unit of work per request: commit once as the endpoint returns (before the answer
     is serialised), or roll back on any error."""
-    with get_db(request).unit_of_work() as session:
-        session.info[_COMMITS] = True
+    manager = database_of(request).unit_of_work()
+    session = manager.__enter__()
+    session.info[_COMMITS] = True
+    async with _ended(manager, session):
         yield session
 
 
-def get_read_session(request: Request) -> Iterator[Session]:
+async def get_read_session(request: Request) -> AsyncIterator[Session]:
     """Reads for one request; on PostgreSQL each statement is bounded by the read timeout."""
-    settings = get_settings(request)
-    with get_db(request).read_only(
+    settings = settings_of(request)
+    manager = database_of(request).read_only(
         statement_timeout_seconds=settings.capacity.read_statement_timeout_seconds
-    ) as session:
+    )
+    session = manager.__enter__()
+    async with _ended(manager, session):
         yield session
 
 
@@ -94,17 +142,16 @@ def end_sessions_in_endpoints(router: APIRouter) -> None:
         route.dependant.call = route.endpoint
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 
 
-def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+async def get_settings(request: Request) -> Settings:
+    return settings_of(request)
 
 
-def get_business_date(clock: Annotated[Clock, Depends(get_clock)]) -> date:
+async def get_business_date(clock: Annotated[Clock, Depends(get_clock)]) -> date:
     return clock.business_date()
 
 

@@ -36,9 +36,10 @@ QueryDate = Annotated[date, Field(ge=date(1900, 1, 1), le=date(9999, 12, 30))]
 in UTC, and 9999-12-31 has no next day to end a range with."""
 
 
-def refuse_control_characters(request: Request) -> None:
+async def refuse_control_characters(request: Request) -> None:
     """No query value and no path segment may carry a control character (a `%00` in `?q=`
-    used to match every loan on SQLite and fail the transaction on PostgreSQL)."""
+    used to match every loan on SQLite and fail the transaction on PostgreSQL). A check of a
+    few strings: answered on the event loop, not queued for a worker thread."""
     texts = [
         *((f"query parameter '{k}'", f"{k}{v}") for k, v in request.query_params.multi_items()),
         *((f"path parameter '{k}'", str(v)) for k, v in request.path_params.items()),

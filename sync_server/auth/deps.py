@@ -12,18 +12,21 @@ neither, so a check hidden inside a service cannot stand in for a declared one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import functools
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from loancore.roles import Action, Role, can
 from sync_server.audit import service as audit
 from sync_server.auth.tokens import decode_access_token
+from sync_server.db.engine import Database
 from sync_server.db.models import User
 from sync_server.deps import ClockDep, DbDep, SettingsDep, client_address
 from sync_server.errors import Forbidden, NotAuthenticated, TooManyRequests
@@ -80,27 +83,33 @@ def _deny(request: Request, db: DbDep, principal: Principal, action: str) -> For
     return Forbidden(f"Your role ({principal.role.value}) may not do this")
 
 
-def require(action: Action) -> Callable[..., Principal]:
+async def _denied(request: Request, db: Database, principal: Principal, action: str) -> Forbidden:
+    """The permission check itself is a lookup, answered on the event loop; only a refusal,
+    which writes its audit row, goes to a worker thread."""
+    return await anyio.to_thread.run_sync(functools.partial(_deny, request, db, principal, action))
+
+
+def require(action: Action) -> Callable[..., Awaitable[Principal]]:
     """A dependency that lets the request through only when the role may do `action`;
     a refusal is audited (in its own transaction) before the 403 is returned."""
 
-    def dependency(request: Request, principal: CurrentPrincipal, db: DbDep) -> Principal:
+    async def dependency(request: Request, principal: CurrentPrincipal, db: DbDep) -> Principal:
         if not can(principal.role, action):
-            raise _deny(request, db, principal, action.value)
+            raise await _denied(request, db, principal, action.value)
         return principal
 
     dependency.actions = (action,)  # type: ignore[attr-defined]  # read by the permission walk test
     return dependency
 
 
-def require_any(*actions: Action) -> Callable[..., Principal]:
+def require_any(*actions: Action) -> Callable[..., Awaitable[Principal]]:
     """For endpoints that several permissions open, e.g. a list both auditors and admins read."""
     if not actions:
         raise ValueError("require_any needs at least one action")
 
-    def dependency(request: Request, principal: CurrentPrincipal, db: DbDep) -> Principal:
+    async def dependency(request: Request, principal: CurrentPrincipal, db: DbDep) -> Principal:
         if not any(can(principal.role, action) for action in actions):
-            raise _deny(request, db, principal, "|".join(a.value for a in actions))
+            raise await _denied(request, db, principal, "|".join(a.value for a in actions))
         return principal
 
     dependency.actions = actions  # type: ignore[attr-defined]  # read by the permission walk test
