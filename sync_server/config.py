@@ -83,7 +83,9 @@ class Capacity:
     its own transaction (`pool_size`). So no admitted request waits for a thread or a connection; the pool timeout
     is a backstop that answers 503, never a queue. Beyond `active_requests`, up to
     `queued_requests` wait (first come, first served) for at most `queue_wait_seconds`; the
-    rest are answered at once with 503 and Retry-After, which the desk honours.
+    rest are answered at once with 503 and Retry-After, which the desk honours: a spread of
+    `retry_after_seconds` to that plus `retry_after_spread_seconds`, so those shed together
+    do not all come back together.
 
     Writes (every method but GET and HEAD: a push, a payment, a sign-in) have their own few
     places. They take turns on the database anyway (SQLite's write lock; on PostgreSQL the
@@ -116,6 +118,7 @@ class Capacity:
     queued_requests: int = 100
     queue_wait_seconds: float = 0.25
     retry_after_seconds: int = 1
+    retry_after_spread_seconds: int = 2
     worker_threads: int = 40
     pool_timeout_seconds: float = 10.0
     write_wait_seconds: float = 20.0
@@ -138,8 +141,10 @@ class Capacity:
                 "worker_threads must exceed the admitted requests (reads, writes and reports) "
                 "by at least 4, so an admitted request never waits for a thread"
             )
-        if self.retry_after_seconds < 1:
-            raise ValueError("retry_after_seconds must be at least 1")
+        if self.retry_after_seconds < 1 or self.retry_after_spread_seconds < 0:
+            raise ValueError(
+                "retry_after_seconds must be at least 1, retry_after_spread_seconds not negative"
+            )
 
     @property
     def admitted(self) -> int:

@@ -5,6 +5,7 @@ Pure ASGI so that streaming bodies are counted as they arrive."""
 from __future__ import annotations
 
 import json
+import random
 
 import anyio
 import anyio.to_thread
@@ -176,14 +177,7 @@ class AdmissionMiddleware:
         self._lanes: dict[str, anyio.Semaphore] = {}
         self._waiting = 0
         self.shed = 0
-        self._retry_after = {
-            lane: str(seconds).encode()
-            for lane, seconds in (
-                (_READ, capacity.retry_after_seconds),
-                (_WRITE, capacity.retry_after_seconds),
-                (_REPORT, capacity.report_retry_after_seconds),
-            )
-        }
+        self._jitter = random.Random()  # noqa: S311 (a spread of waits, not a secret)
 
     def _lane(self, scope: Scope) -> str:
         """Reports (paths under `reports_prefix`: seconds of reading the whole book) have their
@@ -217,6 +211,17 @@ class AdmissionMiddleware:
         }[lane]
         return limit - self._lanes[lane].value
 
+    def _retry_after(self, lane: str) -> bytes:
+        """A shed read or write is asked back after a spread of seconds, not all after the
+        same one: a crowd shed together would otherwise return together and be shed again.
+        A report is asked back after its own, longer wait."""
+        if lane == _REPORT:
+            return str(self.capacity.report_retry_after_seconds).encode()
+        low = self.capacity.retry_after_seconds
+        return str(
+            self._jitter.randint(low, low + self.capacity.retry_after_spread_seconds)
+        ).encode()
+
     async def _busy(self, send: Send, lane: str = _READ) -> None:
         self.shed += 1
         ADMISSION_SHED.inc()
@@ -229,7 +234,7 @@ class AdmissionMiddleware:
                 "status": 503,
                 "headers": [
                     (b"content-type", b"application/json"),
-                    (b"retry-after", self._retry_after[lane]),
+                    (b"retry-after", self._retry_after(lane)),
                 ],
             }
         )

@@ -234,6 +234,16 @@ def test_beyond_the_queue_a_write_is_refused_at_once_while_reads_and_health_stil
             )
             assert _busy(shed)
             assert shed.json()["error"] == "server_busy"
+            waits = [
+                client.post(
+                    "/api/v1/branches", json={"code": "BR11", "name": "Wai"}, headers=admin
+                ).headers["retry-after"]
+                for _ in range(30)
+            ]
+            # Asked back after a spread of 1 to 3 s, so a crowd shed together does not return
+            # together.
+            assert set(waits) <= {"1", "2", "3"}, waits
+            assert len(set(waits)) > 1, waits
             assert client.get("/api/v1/loans", headers=admin).status_code == 200
             assert client.get("/api/v1/health").status_code == 200
         writer.join(timeout=60)
