@@ -68,6 +68,7 @@ class AuditEntry(Base):
     __tablename__ = "audit_log"
     __table_args__ = (
         Index("ix_audit_log_entity", "entity", "entity_id"),
+        Index("ix_audit_log_entity_id", "entity_id"),
         Index("ix_audit_log_actor_at", "actor_id", "at"),
     )
 
