@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.bench_mis --loans 100000 --db sqlite
     .venv/bin/python -m bench.bench_mis --sizes 100000,1000000 --db both
     .venv/bin/python -m bench.bench_mis --quick --db both
+    .venv/bin/python -m bench.bench_mis --loans 20000 --db sqlite --ledger --as-of 2026-10-31
 
 The book is the day-end benchmark's (bench/bench_dayend.py: built by set-based SQL, recursive
 CTEs on SQLite and generate_series on PostgreSQL, never the ORM; one in five loans behind, one
@@ -50,11 +51,12 @@ PostgreSQL at 1,000,000 was not run: its build alone took 677 s at 300,000 on th
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +69,9 @@ from sync_server.reports.service import mis_figures
 from sync_server.reports.xlsx import render_xlsx
 
 PLAIN = "SELECT count(*), sum(principal_outstanding) FROM loan_state"
+LEDGER_MARK = "lg_position AS"
+"""A common table expression only a book read from the ledger has (jobs/ledger_state.py): a
+statement holding it twice reads two dates' books from the ledger."""
 
 
 class Statements:
@@ -98,6 +103,17 @@ class Statements:
     def slowest(self) -> tuple[float, str]:
         return max(self.times, default=(0.0, ""))
 
+    def ledger_reads(self) -> tuple[int, float]:
+        """How many books the statements read from the ledger, and the seconds of the
+        statements that did."""
+        reads = [(s.count(LEDGER_MARK), t) for t, s in self.times if LEDGER_MARK in s]
+        return sum(n for n, _ in reads), sum(t for _, t in reads)
+
+
+def _load() -> str:
+    """The machine is shared: a time means little without the load it was taken under."""
+    return " ".join(f"{n:.2f}" for n in os.getloadavg())
+
 
 def _size(db: Database, kind: str, root: Path) -> tuple[int, int, int]:
     """(schedule rows, history versions, database bytes)."""
@@ -113,10 +129,17 @@ def _size(db: Database, kind: str, root: Path) -> tuple[int, int, int]:
     return schedule, history, size
 
 
-def bench(kind: str, loans: int, installments: int) -> None:
+def bench(
+    kind: str, loans: int, installments: int, as_of: date = AS_OF, *, ledger: bool = False
+) -> None:
+    """`as_of` before AS_OF (the first day-end's date) is before the book's history: its book,
+    like the earlier month-ends', is read from the ledger."""
     with tempfile.TemporaryDirectory() as root, database(kind, Path(root)) as db:
-        built = build(db, kind, loans, installments)
-        print(f"[{kind}] built {loans:,} loans x {installments} installments in {built:.1f} s")
+        built = build(db, kind, loans, installments, ledger=ledger)
+        what = " with payments and allocation lines" if ledger else ""
+        print(
+            f"[{kind}] built {loans:,} loans x {installments} installments{what} in {built:.1f} s"
+        )
         print(f"[{kind}] day-end {AS_OF}: {timed_day_end(db, AS_OF):.2f} s")
         schedule, history, size = _size(db, kind, Path(root))
         print(
@@ -130,7 +153,7 @@ def bench(kind: str, loans: int, installments: int) -> None:
             plain = time.perf_counter() - started
             started = time.perf_counter()
             with statements.watch(db):
-                figures = mis_figures(session, AS_OF)
+                figures = mis_figures(session, as_of)
             mis = time.perf_counter() - started
         now = datetime.now(UTC)
         started = time.perf_counter()
@@ -138,12 +161,18 @@ def bench(kind: str, loans: int, installments: int) -> None:
         workbook = render_xlsx(figures, now)
         documents = time.perf_counter() - started
         slow, statement = statements.slowest()
+        reads, reading = statements.ledger_reads()
+        print(f"[{kind}] MIS as of {as_of} (the history begins {AS_OF}), load average {_load()}")
         print(
             f"[{kind}] plain count and sum ({count:,} loans, {int(total):,} paise): {plain:.3f} s"
         )
         print(
             f"[{kind}] MIS figures ({figures.loans:,} loans in the book): {mis:.2f} s in "
             f"{len(statements.times)} statements; slowest {slow:.2f} s: {statement[:90]}…"
+        )
+        print(
+            f"[{kind}] ledger reads: {reads} (books read from the ledger, in statements "
+            f"taking {reading:.2f} s of the {mis:.2f} s)"
         )
         print(
             f"[{kind}] PDF ({len(pages):,} bytes) and XLSX ({len(workbook):,} bytes): "
@@ -159,6 +188,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", choices=("sqlite", "pg", "both"), default="both")
     parser.add_argument("--installments", type=int, default=24)
     parser.add_argument("--quick", action="store_true", help="500 loans: a smoke run")
+    parser.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        default=AS_OF,
+        help=f"the MIS's date (default {AS_OF}, the first day-end); an earlier one is before the "
+        "history and its book is read from the ledger",
+    )
+    parser.add_argument(
+        "--ledger",
+        action="store_true",
+        help="build each paid installment's payment and allocation lines too, so the books "
+        "read from the ledger and the collections read real lines",
+    )
     args = parser.parse_args(argv)
     sizes = (
         [int(s.replace(",", "").replace("_", "")) for s in args.sizes.split(",")]
@@ -169,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         sizes = [500]
     for loans in sizes:
         for kind in ("sqlite", "pg") if args.db == "both" else (args.db,):
-            bench(kind, loans, args.installments)
+            bench(kind, loans, args.installments, args.as_of, ledger=args.ledger)
     return 0
 
 
