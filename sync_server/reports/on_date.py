@@ -55,11 +55,12 @@ _COLUMNS = (
 
 def _book_table(day: date) -> Table:
     """The temporary table one date's book is kept in for one MIS, typed as the loan history
-    is (so a loan id compares with `loans.id` as the history's does on both databases)."""
+    is (so a loan id compares with `loans.id` as the history's does on both databases). A
+    loan is in a book once: its key says so, and serves the roll matrix's join of two dates."""
     return Table(
         f"mis_book_{day:%Y%m%d}",
         MetaData(),
-        Column("loan_id", Uuid),
+        Column("loan_id", Uuid, primary_key=True),
         Column("branch_id", Integer),
         Column("dpd", Integer),
         Column("collections_dpd", Integer),
@@ -104,7 +105,7 @@ class BookOnDate:
             self._prepared = True
         settings = delinquency_settings(self.session, day)
         # The settings' NPA threshold of that night, written in as a number (an int of the
-        # lender's settings, never text).
+        # lender's settings, never text), as the book's other readings of it are.
         ledger = _NPA.sub(
             str(int(settings.npa_dpd)), book_as_of_sql(self.session, settings, ":as_of")
         )
