@@ -32,6 +32,7 @@ from reportlab.platypus import (
 from sync_server.reports.figures import BUCKETS, LEFT_BOOK, MisFigures, QueueLine, Ratio
 from sync_server.reports.fonts import FONT, FONT_BOLD, register_fonts
 from sync_server.reports.query import IST
+from sync_server.reports.roll_chart import roll_page
 from sync_server.reports.wording import count, day, percent, rupees
 
 TITLE = ParagraphStyle("title", fontName=FONT_BOLD, fontSize=22, leading=28, spaceAfter=12)
@@ -294,13 +295,21 @@ def _story(f: MisFigures, generated_at: datetime) -> list[Any]:
             + [["Under open dispute", count(f.disputed_loans), rupees(f.disputed_outstanding), ""]],
             [45 * mm, 30 * mm, 55 * mm, 30 * mm],
         ),
-        Paragraph(f"Roll matrix: loans by bucket at {day(f.roll_from)} (rows) and now", HEADING),
-        _table(
-            [["From \\ to", *BUCKETS, LEFT_BOOK, "Total"]]
-            + [[r.from_bucket, *(count(n) for n in r.counts), count(sum(r.counts))] for r in f.roll]
-        ),
         Paragraph("Collection efficiency and PAR 30, six months", HEADING),
         _trend_chart(f),
+        PageBreak(),
+        *roll_page(
+            f,
+            HEADING,
+            NOTE,
+            _table(
+                [["From \\ to", *BUCKETS, LEFT_BOOK, "Total"]]
+                + [
+                    [r.from_bucket, *(count(n) for n in r.counts), count(sum(r.counts))]
+                    for r in f.roll
+                ]
+            ),
+        ),
         PageBreak(),
         Paragraph("Legal cases and promises this month", HEADING),
         _table(

@@ -33,7 +33,7 @@ from sync_server.reports.figures import (
     RollRow,
     TrendPoint,
 )
-from sync_server.reports.on_date import BookOnDate
+from sync_server.reports.on_date import BookOnDate, books_on_dates
 from sync_server.reports.query import (
     Scope,
     UnknownBranch,
@@ -243,9 +243,15 @@ def _total(book: BookOnDate, scope: Scope, day: date) -> tuple[int, int]:
 
 
 def mis_figures(session: Session, day: date, branch: str | None = None) -> MisFigures:
-    """Every MIS figure as of the day-end of `day`, for one branch's code or the whole lender."""
+    """Every MIS figure as of the day-end of `day`, for one branch's code or the whole lender
+    (each date's book read from the ledger once, and its table dropped after)."""
     scope = Scope(session, branch)
-    book = BookOnDate(session)
+    with books_on_dates(session) as book:
+        return _figures(book, scope, day, branch)
+
+
+def _figures(book: BookOnDate, scope: Scope, day: date, branch: str | None) -> MisFigures:
+    session = book.session
     start = month_start(day)
     loans, outstanding = _total(book, scope, day)
     disbursed_loans, disbursed = _disbursed(session, scope, start, day)
