@@ -14,6 +14,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
+from starlette.routing import BaseRoute
 
 from loancore.contract import PROTOCOL_VERSION
 from sync_server.clock import Clock
@@ -139,6 +141,26 @@ def create_app(
         reader or validator; it is the request's fault, whatever route it reached."""
         return JSONResponse(
             {"error": "validation_failed", "detail": NESTED_TOO_DEEPLY}, status_code=422
+        )
+
+    @app.exception_handler(ClientDisconnect)
+    async def _hung_up(request: Request, _: ClientDisconnect) -> JSONResponse:
+        """The client went away while its body was being read (the desk closed, a proxy cut
+        the connection): the request was never whole, so nothing was done. That is the
+        network's doing, not a fault here, so it is one info line (the route's template,
+        nothing the client sent) and a 400 nobody is left to read; an error line would page
+        an operator for every dropped connection."""
+        route = request.scope.get("route")
+        template = getattr(route, "path", None) if isinstance(route, BaseRoute) else None
+        if template and not template.startswith(API_PREFIX):
+            template = API_PREFIX + template  # a feature router's path, without its prefix
+        log.info(
+            "client hung up before its request was read",
+            extra={"event": "client_disconnect", "route": template or "unrouted"},
+        )
+        return JSONResponse(
+            {"error": "client_disconnected", "detail": "The request was cut short"},
+            status_code=400,
         )
 
     @app.exception_handler(IntegrityError)
