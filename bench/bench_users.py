@@ -1,0 +1,384 @@
+"""A hundred people at work at once: collectors syncing, branch managers reading, finance
+producing the MIS and importing a statement, against real server processes.
+
+    .venv/bin/python -m bench.bench_users --db both --processes 1,2,4   # 100 users, 60 s, 2,000 loans
+    .venv/bin/python -m bench.bench_users --quick                       # 10 users, 3 s, 300 loans
+
+A demo book (sync_server.demo, the real write paths) is seeded once per database kind; each
+level (one server process, or several on PostgreSQL through `main.py server --workers N`)
+gets a fresh copy of it, so every level starts from the same book. Access tokens are minted
+with the server's secret (signing in, argon2, is not what is measured). The users are
+bench/users_load.py's, on one asyncio loop in this process.
+
+Baseline, in the same run on the same server: each endpoint used by one user alone before the
+mix starts ("alone p50"), so the figures under load read as a ratio on a shared machine.
+
+Printed per level and endpoint: count, requests/s, p50/p95/p99, shed (503 + Retry-After,
+retried) and errors; payments/s; then every payment minted is looked for in the database
+(exactly once) and the audit chain is sealed and verified. The goals beside the figures: p99
+under 100 ms for the desk's quick reads, under 1 s for a 100-command push, 0 errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sqlite3
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from bench import users_load
+from bench.bench_dayend import database
+from bench.bench_load import _count_payments, server_process
+from bench.bench_processes import tokens_for
+from bench.users_load import READS, Collector, Manager, Mix, Office, Tally, percentile
+from harness.postgres import admin_connection, create_database, drop_database, url_for
+from loancore.roles import Role
+from sync_server.audit.sealer import seal
+from sync_server.audit.service import verify_chain
+from sync_server.clock import Clock
+from sync_server.db.engine import Database
+from sync_server.db.models import BankAccount, Branch, Loan, LoanState, User
+from sync_server.demo import seed_demo
+from sync_server.reports.generate import last_day_end
+
+READ_P99_MS = 100.0
+PUSH_P99_MS = 1000.0
+ALONE_ROUNDS = 8
+
+
+@dataclass
+class Level:
+    kind: str
+    processes: int
+    mix: Mix
+    tally: Tally
+    alone: Tally
+    client_cpu: float = 0.0
+    in_database: int = -1
+    chain_ok: bool = False
+    chain_checked: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def minted(self) -> int:
+        return len(self.tally.minted) + len(self.alone.minted)
+
+
+def read_office(db: Database) -> Office:
+    """The seeded book's people and loans, as the users need them."""
+    with db.read_only() as session:
+        worked: dict[str, list[object]] = {}
+        for name, loan_id in session.execute(
+            select(User.username, Loan.id)
+            .join(Loan, Loan.collector_id == User.id)
+            .join(LoanState, LoanState.loan_id == Loan.id)
+            .where(Loan.status == "active", LoanState.principal_outstanding > 10_000_00)
+            .order_by(User.username, Loan.id)
+        ):
+            worked.setdefault(str(name), []).append(loan_id)
+        branch_loans: dict[str, list[object]] = {}
+        for name, loan_id in session.execute(
+            select(User.username, Loan.id)
+            .join(Loan, Loan.branch_id == User.branch_id)
+            .where(User.role == Role.BRANCH_MANAGER.value)
+            .order_by(User.username, Loan.id)
+        ):
+            branch_loans.setdefault(str(name), []).append(loan_id)
+        finance = session.execute(
+            select(User.username).where(User.role == Role.FINANCE.value).order_by(User.username)
+        ).scalars()
+        accounts = session.execute(
+            select(BankAccount.account_no)
+            .join(Branch, Branch.id == BankAccount.branch_id)
+            .order_by(BankAccount.code)
+        ).scalars()
+        last = last_day_end(session)
+        office = Office(
+            collectors=tuple(Collector(n, tuple(v)) for n, v in worked.items()),  # type: ignore[arg-type]
+            managers=tuple(Manager(n, tuple(v)) for n, v in branch_loans.items()),  # type: ignore[arg-type]
+            finance=tuple(finance),
+            bank_accounts=tuple(a for a in accounts if a),
+            mis_date=last or Clock().business_date(),
+            business_date=Clock().business_date(),
+        )
+    if not (office.collectors and office.managers and office.finance and office.bank_accounts):
+        raise RuntimeError("the seeded book lacks collectors, managers, finance or bank accounts")
+    return office
+
+
+@contextmanager
+def copy_of(url: str, root: Path, label: str) -> Iterator[str]:
+    """A copy of the seeded database for one level (nothing may be connected to it)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        target = root / f"users-{label}.db"
+        source, copy = sqlite3.connect(str(parsed.database)), sqlite3.connect(target)
+        try:
+            source.backup(copy)
+        finally:
+            copy.close()
+            source.close()
+        yield f"sqlite:///{target}"
+        return
+    name = f"{parsed.database}_{label}"
+    with admin_connection(url) as admin:
+        create_database(admin, name, template=parsed.database)
+        try:
+            yield url_for(url, name)
+        finally:
+            drop_database(admin, name)
+
+
+async def alone(base: str, office: Office, tokens: dict[str, str]) -> Tally:
+    """Each endpoint used by one user with the server otherwise idle: the baseline."""
+    import ssl
+
+    tally, tls = Tally(), ssl.create_default_context()
+    who, boss, money = office.collectors[0], office.managers[0], office.finance[0]
+    async with (
+        users_load.client(base, tokens[who.username], tls) as c,
+        users_load.client(base, tokens[boss.username], tls) as m,
+        users_load.client(base, tokens[money], tls) as f,
+    ):
+        cursor = await users_load.pull_all(tally, c, 0)
+        today = office.business_date.isoformat()
+        for n in range(ALONE_ROUNDS):
+            batch = [
+                users_load._payment(
+                    who.loans[(n * users_load.BATCH + k) % len(who.loans)], k, "alone", today
+                )
+                for k in range(users_load.BATCH)
+            ]
+            if n < 3:
+                await users_load.push_batch(tally, c, batch, "users-load-alone")
+            cursor = await users_load.pull_all(tally, c, cursor)
+            bucket = users_load.BUCKETS[n % len(users_load.BUCKETS)]
+            await users_load.send(
+                tally, m, "loans by bucket", "GET", "/api/v1/loans", params={"bucket": bucket}
+            )
+            await users_load.send(
+                tally, m, "loan detail", "GET", f"/api/v1/loans/{boss.loans[n % len(boss.loans)]}"
+            )
+            await users_load.send(tally, m, "dashboard", "GET", "/api/v1/dashboard")
+        await users_load.finance(tally, f, office, 999, 0.0, 0.0)
+    return tally
+
+
+def run_level(
+    kind: str,
+    url: str,
+    root: Path,
+    office: Office,
+    mix: Mix,
+    processes: int,
+    seconds: float,
+    think: float,
+    sync_every: float,
+) -> Level:
+    """One server (or `processes` of them on PostgreSQL) on the database at `url`: the
+    baseline, the mix, then the checks."""
+    db = Database(url)
+    try:
+        tokens = tokens_for(
+            db,
+            url,
+            sorted(
+                {c.username for c in office.collectors}
+                | {m.username for m in office.managers}
+                | set(office.finance)
+            ),
+        )
+        with server_process(url, root, workers=processes) as base:
+            baseline = asyncio.run(alone(base, office, tokens))
+            cpu = time.process_time()
+            tally = asyncio.run(
+                users_load.run_users(base, office, tokens, mix, seconds, think, sync_every)
+            )
+            level = Level(kind, processes, mix, tally, baseline)
+            level.client_cpu = (time.process_time() - cpu) / tally.seconds if tally.seconds else 0.0
+        level.in_database = _count_payments(db, tally.minted + baseline.minted)
+        seal(db)
+        with db.read_only() as session:
+            report = verify_chain(session)
+            level.chain_ok, level.chain_checked = report.ok, report.checked
+            if not report.ok:
+                level.notes.append(
+                    f"audit chain broken at {report.first_broken_id}: {report.problem}"
+                )
+            counted = session.execute(select(func.count()).select_from(BankAccount)).scalar_one()
+            if counted > len(office.bank_accounts) + 1:
+                level.notes.append(
+                    f"{counted} bank accounts: statements made accounts of their own"
+                )
+        return level
+    finally:
+        db.dispose()
+
+
+def goals(level: Level) -> list[tuple[str, bool]]:
+    t = level.tally
+    worst = max(READS, key=lambda e: percentile(t.ms[e], 0.99) if t.ms[e] else -1.0)
+    read_p99 = percentile(t.ms[worst], 0.99)
+    push_p99 = percentile(t.ms["push"], 0.99)
+    errors = sum(t.errors.values()) + sum(t.given_up.values()) + sum(level.alone.errors.values())
+    once = (
+        level.in_database == level.minted
+        and t.unsettled == 0
+        and level.alone.unsettled == 0
+        and t.refused == 0
+        and t.applied + level.alone.applied == level.minted
+    )
+    return [
+        (
+            f"reads p99 < {READ_P99_MS:.0f} ms: worst {read_p99:.0f} ms ({worst})",
+            read_p99 < READ_P99_MS,
+        ),
+        (
+            f"a {users_load.BATCH}-command push p99 < 1 s: {push_p99:.0f} ms a request; "
+            f"{percentile(t.batch_ms, 0.99):.0f} ms a batch with its turns waited",
+            push_p99 < PUSH_P99_MS,
+        ),
+        (f"0 errors: {errors}", errors == 0),
+        (
+            f"every payment applied exactly once: {level.minted:,} minted, "
+            f"{t.applied + level.alone.applied:,} applied, {level.in_database:,} in the database",
+            once,
+        ),
+        (f"audit chain verifies: {level.chain_checked:,} entries", level.chain_ok),
+    ]
+
+
+def report(level: Level, loans: int, seconds_built: float) -> list[str]:
+    t, mix = level.tally, level.mix
+    one, five, _ = os.getloadavg()
+    lines = [
+        f"[{level.kind}, {level.processes} process{'es' if level.processes > 1 else ''}] demo book of "
+        f"{loans:,} loans (seeded in {seconds_built:.0f} s); {mix.collectors + mix.managers + mix.finance} users "
+        f"({mix.collectors} collectors, {mix.managers} managers, {mix.finance} finance) for {t.seconds:.0f} s; "
+        f"client CPU {level.client_cpu:.0%} of a core; load average {one:.2f} {five:.2f} ({os.cpu_count()} cores)",
+        f"  {'endpoint':<18}{'count':>7}{'req/s':>8}{'p50':>7}{'p95':>7}{'p99':>7} ms{'alone p50':>11}"
+        f"{'x alone':>8}{'shed':>6}{'errors':>7}",
+    ]
+    for endpoint in users_load.ENDPOINTS:
+        ms, base = t.ms[endpoint], percentile(level.alone.ms[endpoint], 0.5)
+        p50 = percentile(ms, 0.5)
+        lines.append(
+            f"  {endpoint:<18}{len(ms):>7}{len(ms) / t.seconds:>8.1f}{p50:>7.0f}"
+            f"{percentile(ms, 0.95):>7.0f}{percentile(ms, 0.99):>7.0f}   {base:>8.0f}ms"
+            f"{p50 / base if base else float('nan'):>8.1f}{t.shed[endpoint]:>6}{t.errors[endpoint] + t.given_up[endpoint]:>7}"
+        )
+    lines.append(
+        f"  payments: {t.applied / t.seconds:.0f}/s applied under load; batches of {users_load.BATCH}: "
+        f"{len(t.batch_ms)}, p50 {percentile(t.batch_ms, 0.5):.0f} ms, p99 {percentile(t.batch_ms, 0.99):.0f} ms "
+        f"(from the first send, shed turns waited); refused {t.refused}, unsettled {t.unsettled}"
+    )
+    if t.problems:
+        lines.append(f"  first problems: {sorted(set(t.problems))[:4]}")
+    lines += [f"  note: {n}" for n in level.notes]
+    lines += [f"  goal {'met   ' if ok else 'MISSED'} {label}" for label, ok in goals(level)]
+    return lines
+
+
+def run(
+    kind: str,
+    url: str,
+    root: Path,
+    *,
+    loans: int,
+    users: int,
+    seconds: float,
+    processes: tuple[int, ...],
+    think: float,
+    sync_every: float,
+    copies: bool = True,
+) -> list[str]:
+    """Seed the book at `url` (migrated, empty), then each level on a copy of it (or, with
+    `copies` False and one level, on the book itself); the printed lines."""
+    db = Database(url)
+    started = time.perf_counter()
+    try:
+        seed_demo(db, loans=loans, today=Clock().business_date())
+        office = read_office(db)
+    finally:
+        db.dispose()
+    built = time.perf_counter() - started
+    lines: list[str] = []
+    for n in processes:
+        if n > 1 and kind == "sqlite":
+            lines.append(
+                f"[sqlite, {n} processes] skipped: several server processes need PostgreSQL"
+            )
+            continue
+        mix = Mix.of(users)
+        if copies:
+            with copy_of(url, root, f"p{n}") as level_url:
+                level = run_level(kind, level_url, root, office, mix, n, seconds, think, sync_every)
+        else:
+            level = run_level(kind, url, root, office, mix, n, seconds, think, sync_every)
+        lines += report(level, loans, built)
+        print("\n".join(report(level, loans, built)), flush=True)
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--users", type=int, default=100)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--loans", type=int, default=2000)
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "pg", "both"), default="both")
+    parser.add_argument(
+        "--processes", default="1,2", help="server processes per level (several: PostgreSQL only)"
+    )
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=1.0,
+        help="managers' and finance's mean pause between actions, s",
+    )
+    parser.add_argument(
+        "--sync-every",
+        type=float,
+        default=5.0,
+        help="collectors' mean pause between sync rounds, s",
+    )
+    parser.add_argument("--quick", action="store_true", help="10 users, 3 s, 300 loans")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.users, args.seconds, args.loans = 10, 3.0, 300
+    kinds = {"sqlite": ("sqlite",), "postgresql": ("pg",), "pg": ("pg",), "both": ("sqlite", "pg")}[
+        args.db
+    ]
+    processes = tuple(int(n) for n in args.processes.split(","))
+    for kind in kinds:
+        with tempfile.TemporaryDirectory() as root, database(kind, Path(root)) as db:
+            url = (
+                db.url.render_as_string(hide_password=False)
+                if hasattr(db.url, "render_as_string")
+                else str(db.url)
+            )
+            db.dispose()
+            run(
+                kind,
+                url,
+                Path(root),
+                loans=args.loans,
+                users=args.users,
+                seconds=args.seconds,
+                processes=processes,
+                think=args.think,
+                sync_every=args.sync_every,
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
