@@ -288,6 +288,18 @@ def report(level: Level, loans: int, seconds_built: float) -> list[str]:
     return lines
 
 
+def seed(url: str, loans: int) -> tuple[Office, float]:
+    """The demo book written into the migrated, empty database at `url`; who works where in
+    it, and the seconds it took."""
+    db = Database(url)
+    started = time.perf_counter()
+    try:
+        seed_demo(db, loans=loans, today=Clock().business_date())
+        return read_office(db), time.perf_counter() - started
+    finally:
+        db.dispose()
+
+
 def run(
     kind: str,
     url: str,
@@ -299,33 +311,22 @@ def run(
     processes: tuple[int, ...],
     think: float,
     sync_every: float,
-    copies: bool = True,
 ) -> list[str]:
-    """Seed the book at `url` (migrated, empty), then each level on a copy of it (or, with
-    `copies` False and one level, on the book itself); the printed lines."""
-    db = Database(url)
-    started = time.perf_counter()
-    try:
-        seed_demo(db, loans=loans, today=Clock().business_date())
-        office = read_office(db)
-    finally:
-        db.dispose()
-    built = time.perf_counter() - started
+    """Seed the book at `url` (migrated, empty), then each level on a copy of it; the lines
+    printed."""
+    office, built = seed(url, loans)
     lines: list[str] = []
     for n in processes:
         if n > 1 and kind == "sqlite":
-            lines.append(
-                f"[sqlite, {n} processes] skipped: several server processes need PostgreSQL"
-            )
-            continue
-        mix = Mix.of(users)
-        if copies:
-            with copy_of(url, root, f"p{n}") as level_url:
-                level = run_level(kind, level_url, root, office, mix, n, seconds, think, sync_every)
+            said = [f"[sqlite, {n} processes] skipped: several server processes need PostgreSQL"]
         else:
-            level = run_level(kind, url, root, office, mix, n, seconds, think, sync_every)
-        lines += report(level, loans, built)
-        print("\n".join(report(level, loans, built)), flush=True)
+            with copy_of(url, root, f"p{n}") as level_url:
+                level = run_level(
+                    kind, level_url, root, office, Mix.of(users), n, seconds, think, sync_every
+                )
+            said = report(level, loans, built)
+        print("\n".join(said), flush=True)
+        lines += said
     return lines
 
 
