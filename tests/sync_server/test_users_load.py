@@ -36,13 +36,16 @@ def test_ten_users_of_every_role_are_served_without_error_and_pay_exactly_once(
     )
     tally = level.tally
     assert tally.problems == []
-    assert not tally.errors and not tally.given_up
+    assert not tally.errors
+    assert not tally.given_up
     assert {e for e, ms in tally.ms.items() if ms} == set(users_load.ENDPOINTS)
     assert {e for e, ms in level.alone.ms.items() if ms} == set(users_load.ENDPOINTS)
-    assert tally.minted and len(tally.minted) % users_load.BATCH == 0
+    assert tally.minted
+    assert len(tally.minted) % users_load.BATCH == 0
     assert (tally.unsettled, tally.refused) == (0, 0)
     assert level.in_database == level.minted == tally.applied + level.alone.applied
-    assert level.chain_ok and level.chain_checked > 0
+    assert level.chain_ok
+    assert level.chain_checked > 0
     assert level.notes == []
     labels = dict(bench_users.goals(level))
     assert [
