@@ -89,6 +89,8 @@ class Tally:
     errors: Counter[str] = field(default_factory=Counter)
     shed: Counter[str] = field(default_factory=Counter)
     given_up: Counter[str] = field(default_factory=Counter)
+    lost: Counter[str] = field(default_factory=Counter)
+    """Requests that got no answer (connection dropped or timed out): errors too."""
     problems: list[str] = field(default_factory=list)
     batch_ms: list[float] = field(default_factory=list)
     """A push batch from its first send until every command has a final answer (turns waited
@@ -100,7 +102,8 @@ class Tally:
     seconds: float = 0.0
 
     def error(self, endpoint: str, what: str) -> None:
-        self.errors[endpoint] += 1
+        if not what.startswith("lost"):
+            self.errors[endpoint] += 1
         if len(self.problems) < 50:
             self.problems.append(f"{endpoint}: {what}")
 
@@ -112,6 +115,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+class Lost:
+    """No answer came (a dropped connection, a timeout): counted as an error, and a push is
+    sent again, as the desk sends again on a transport error (desktop/sync/engine.RETRYABLE)."""
+
+
+LOST = Lost()
+
+
 async def send(
     tally: Tally,
     http: httpx.AsyncClient,
@@ -119,16 +130,18 @@ async def send(
     method: str,
     url: str,
     **kw: Any,
-) -> httpx.Response | None:
+) -> httpx.Response | Lost | None:
     """One request until it is answered (a 503 waits its Retry-After and goes again, within
-    SEND_BOUND): the answer if it was a 2xx, else None with the error counted."""
+    SEND_BOUND): the answer if it was a 2xx; LOST when no answer came; None when the answer
+    was an error (counted) or the server stayed busy past the bound."""
     for _ in range(SEND_BOUND):
         started = time.perf_counter()
         try:
             answer = await http.request(method, url, **kw)
         except httpx.HTTPError as exc:
-            tally.error(endpoint, type(exc).__name__)
-            return None
+            tally.lost[endpoint] += 1
+            tally.error(endpoint, f"lost: {type(exc).__name__} {str(exc)[:80]}")
+            return LOST
         elapsed = (time.perf_counter() - started) * 1000
         if answer.status_code == 503 and answer.headers.get("Retry-After"):
             tally.shed[endpoint] += 1
@@ -160,7 +173,7 @@ async def pull_all(tally: Tally, http: httpx.AsyncClient, cursor: int) -> int:
             "/api/v1/sync/pull",
             params={"cursor": cursor, "limit": limit},
         )
-        if answer is None:
+        if not isinstance(answer, httpx.Response):
             return cursor
         page = answer.json()
         cursor = int(page["next_cursor"])
@@ -179,7 +192,9 @@ async def push_batch(
     for _ in range(SEND_BOUND):
         body = {"protocol_version": PROTOCOL_VERSION, "device_id": device, "commands": pending}
         answer = await send(tally, http, "push", "POST", "/api/v1/sync/push", json=body)
-        if answer is None:
+        if answer is LOST:
+            continue
+        if not isinstance(answer, httpx.Response):
             break
         status = {r["id"]: r["status"] for r in answer.json()["results"]}
         tally.applied += sum(1 for s in status.values() if s == "applied")
@@ -199,13 +214,14 @@ async def collector(
     n: int,
     until: float,
     mean: float,
+    cursor: int,
 ) -> None:
-    """The desk's sync round: pull the book (the first time all of it), then push the day's
-    payments in batches of BATCH, then pull what changed."""
+    """The desk's sync round: pull what changed since `cursor` (0: a new desk pulls the whole
+    book), then push the day's payments in batches of BATCH, then pull again."""
     rng, device = random.Random(n), f"users-load-{n}"
     today, sent = office.business_date.isoformat(), 0
     await asyncio.sleep(rng.random() * mean)  # desks open over a while, not at one instant
-    cursor = await pull_all(tally, http, 0)
+    cursor = await pull_all(tally, http, cursor)
     while True:
         batch = [
             _payment(who.loans[(sent + k) % len(who.loans)], sent + k, device, today)
@@ -319,8 +335,11 @@ async def run_users(
     seconds: float,
     think_s: float,
     sync_every: float,
+    cursors: dict[str, int],
 ) -> Tally:
-    """Every user of `mix` on this loop for `seconds` (each finishing its round); the tally."""
+    """Every user of `mix` on this loop for `seconds` (each finishing its round); the tally.
+    A collector's desks start from `cursors` (where yesterday's sync left them), or from 0, a
+    new desk pulling the whole book, for a collector not in it."""
     tally, tls = Tally(), ssl.create_default_context()
     jobs = []
     for n in range(mix.collectors):
@@ -338,7 +357,9 @@ async def run_users(
     async def one(http: httpx.AsyncClient, role: str, n: int, who: Any) -> None:
         async with http:
             if role == "c":
-                await collector(tally, http, who, office, n, until, sync_every)
+                await collector(
+                    tally, http, who, office, n, until, sync_every, cursors.get(who.username, 0)
+                )
             elif role == "m":
                 await manager(tally, http, who, n, until, think_s)
             else:
