@@ -23,13 +23,13 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 
-from bench.bench_load import FINAL, _payment
-from loancore.contract import PROTOCOL_VERSION
+from bench.bench_load import FINAL
+from loancore.contract import PROTOCOL_VERSION, new_command_id
 
 TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 """The desk's own (desktop/sync/api.py): connect 5 s, read 60 s."""
@@ -183,6 +183,28 @@ async def pull_all(tally: Tally, http: httpx.AsyncClient, cursor: int) -> int:
     return cursor
 
 
+def payment(
+    loans: tuple[uuid.UUID, ...], m: int, device: str, today: str, *, base_paise: int = 100
+) -> dict[str, Any]:
+    """The desk's `m`th cash payment: its loans in turn, each loan's amount one paisa more
+    every time round, so no payment repeats an earlier one's loan and amount (the same loan,
+    amount and collector within minutes is held as a suspected duplicate, not posted)."""
+    command_id = new_command_id()
+    return {
+        "id": str(command_id),
+        "type": "payment",
+        "device_id": device,
+        "device_time": datetime.now(UTC).isoformat(),
+        "payload": {
+            "loan_id": str(loans[m % len(loans)]),
+            "amount_paise": base_paise + m // len(loans),
+            "mode": "cash",
+            "reference": f"LD{command_id.hex[-12:].upper()}",
+            "payment_date": today,
+        },
+    }
+
+
 async def push_batch(
     tally: Tally, http: httpx.AsyncClient, commands: list[dict[str, Any]], device: str
 ) -> None:
@@ -223,10 +245,7 @@ async def collector(
     await asyncio.sleep(rng.random() * mean)  # desks open over a while, not at one instant
     cursor = await pull_all(tally, http, cursor)
     while True:
-        batch = [
-            _payment(who.loans[(sent + k) % len(who.loans)], sent + k, device, today)
-            for k in range(BATCH)
-        ]
+        batch = [payment(who.loans, sent + k, device, today) for k in range(BATCH)]
         sent += BATCH
         await push_batch(tally, http, batch, device)
         cursor = await pull_all(tally, http, cursor)
@@ -315,6 +334,17 @@ class Mix:
         return cls(collectors, max(1, users - collectors - money), money)
 
 
+def desk_share(collectors: tuple[Collector, ...], desks: int, n: int) -> Collector:
+    """Desk `n`'s collector, and the loans it works: desks sharing one collector's account
+    split the loans between them, as a collector's two phones carry different visits. (Two
+    desks paying the same loan the same amount would each be a suspected duplicate, held for
+    review rather than posted, which is not the day being measured.)"""
+    who = collectors[n % len(collectors)]
+    sharing = len(range(n % len(collectors), desks, len(collectors)))
+    share = who.loans[n // len(collectors) :: sharing]
+    return Collector(who.username, share or who.loans)
+
+
 def client(base: str, token: str, tls: ssl.SSLContext) -> httpx.AsyncClient:
     """One keep-alive connection per user, as the desk keeps one; the TLS context (unused on
     plain http) shared, or each client would load the CA bundle."""
@@ -343,7 +373,7 @@ async def run_users(
     tally, tls = Tally(), ssl.create_default_context()
     jobs = []
     for n in range(mix.collectors):
-        who = office.collectors[n % len(office.collectors)]
+        who = desk_share(office.collectors, mix.collectors, n)
         jobs.append((client(base, tokens[who.username], tls), "c", n, who))
     for n in range(mix.managers):
         boss = office.managers[n % len(office.managers)]

@@ -42,7 +42,7 @@ def test_ten_users_of_every_role_are_served_without_error_and_pay_exactly_once(
     assert {e for e, ms in level.alone.ms.items() if ms} == set(users_load.ENDPOINTS)
     assert tally.minted
     assert len(tally.minted) % users_load.BATCH == 0
-    assert (tally.unsettled, tally.refused) == (0, 0)
+    assert (tally.unsettled, tally.refused, level.held) == (0, 0, 0)
     assert level.in_database == level.minted == tally.applied + level.alone.applied
     assert level.chain_ok
     assert level.chain_checked > 0
