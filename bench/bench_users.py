@@ -221,6 +221,8 @@ def run_level(kind: str, url: str, root: Path, office: Office, plan: Plan, proce
             )
             level = Level(kind, processes, mix, tally, baseline)
             level.client_cpu = (time.process_time() - cpu) / tally.seconds if tally.seconds else 0.0
+            asyncio.run(users_load.drain(base, tally))
+            asyncio.run(users_load.drain(base, baseline))
         level.in_database = _count_payments(db, tally.minted + baseline.minted)
         level.held = _held(db, tally.minted + baseline.minted)
         seal(db)
@@ -318,7 +320,8 @@ def report(level: Level, loans: int, seconds_built: float, plan: Plan) -> list[s
     lines.append(
         f"  payments: {t.applied / t.seconds:.0f}/s applied under load; batches of {users_load.BATCH}: "
         f"{len(t.batch_ms)}, p50 {percentile(t.batch_ms, 0.5):.0f} ms, p99 {percentile(t.batch_ms, 0.99):.0f} ms "
-        f"(from the first send, shed turns waited); refused {t.refused}, unsettled {t.unsettled}, "
+        f"(from the first send, shed turns waited); refused {t.refused}; given up on and sent again "
+        f"after the clock {t.drained}, still unsettled {t.unsettled}; "
         f"held for review as suspected duplicates {level.held}"
     )
     if t.problems:

@@ -42,7 +42,7 @@ FIRST_PAGE, PULL_PAGE = 200, 5000
 """The desk's pull pages (desktop/sync/engine.py): a small first one, then full ones."""
 SEND_BOUND = 30
 """How often one request may be sent again after a 503 or a lost answer before it is given up
-(a push's commands then count as unsettled: the desk would keep them in its outbox)."""
+(a push's commands then wait in a backlog, sent again after the clock: see `drain`)."""
 RETRY_AFTER_CAP = 10.0
 STATEMENT_LINES = 20
 
@@ -99,6 +99,11 @@ class Tally:
     applied: int = 0
     refused: int = 0
     unsettled: int = 0
+    """Commands still without a final answer after the drain."""
+    backlog: list[tuple[str, str, list[dict[str, Any]]]] = field(default_factory=list)
+    """Batches given up on during the run: (authorization, device, commands not final)."""
+    drained: int = 0
+    """Commands answered for good only in the drain, after the clock."""
     seconds: float = 0.0
 
     def error(self, endpoint: str, what: str) -> None:
@@ -225,7 +230,38 @@ async def push_batch(
         if not pending:
             tally.batch_ms.append((time.perf_counter() - started) * 1000)
             return
-    tally.unsettled += len(pending)
+    tally.backlog.append((http.headers["Authorization"], device, pending))
+
+
+async def drain(base: str, tally: Tally, seconds: float = 300.0) -> None:
+    """After the clock: every batch a desk gave up on (the server stayed busy past
+    SEND_BOUND sends) sent again, one desk after another, until each command has a final
+    answer, as the desk's outbox sends it on the next sync. Not timed; what is still not
+    final after `seconds` counts as unsettled."""
+    until = time.monotonic() + seconds
+    for authorization, device, pending in tally.backlog:
+        headers = {"Authorization": authorization, "X-LoanDesk-Protocol": str(PROTOCOL_VERSION)}
+        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=TIMEOUT) as http:
+            while pending and time.monotonic() < until:
+                body = {"protocol_version": PROTOCOL_VERSION, "device_id": device}
+                try:
+                    answer = await http.post(
+                        "/api/v1/sync/push", json={**body, "commands": pending}
+                    )
+                except httpx.HTTPError:
+                    await asyncio.sleep(1.0)
+                    continue
+                if answer.status_code == 503:
+                    await asyncio.sleep(float(answer.headers.get("Retry-After", "1")))
+                    continue
+                if answer.status_code != 200:
+                    break
+                status = {r["id"]: r["status"] for r in answer.json()["results"]}
+                tally.applied += sum(1 for s in status.values() if s == "applied")
+                tally.drained += sum(1 for s in status.values() if s in FINAL)
+                tally.refused += sum(1 for s in status.values() if s in ("conflict", "rejected"))
+                pending = [c for c in pending if status.get(c["id"]) not in FINAL]
+        tally.unsettled += len(pending)
 
 
 async def collector(
