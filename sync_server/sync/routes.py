@@ -1,7 +1,7 @@
 """Sync endpoints: devices push their queued commands and pull what changed since their cursor.
 
-Push runs each command in its own transaction (see service.py), so it takes the database, not
-the request's unit of work. An outdated client is told to upgrade (426) before its body is read,
+Push opens its own transactions (a run of payments in one, other commands each in their own:
+see batch.py), so it takes the database, not the request's unit of work. An outdated client is told to upgrade (426) before its body is read,
 whatever shape that body has.
 """
 
@@ -31,8 +31,8 @@ from sync_server.errors import NESTED_TOO_DEEPLY, UpgradeRequired, ValidationFai
 from sync_server.ops.metrics import observe_push
 from sync_server.params import Cursor
 from sync_server.principal import Principal
+from sync_server.sync import batch
 from sync_server.sync import pull as pull_service
-from sync_server.sync import service
 
 router = APIRouter(tags=["sync"])
 
@@ -114,7 +114,7 @@ def push(
     clock: ClockDep,
 ) -> PushResponse:
     business_date, now = clock.business_date(), clock.now()
-    results = service.push(db, principal, list(body.commands), business_date=business_date, now=now)
+    results = batch.push(db, principal, list(body.commands), business_date=business_date, now=now)
     observe_push(body.commands, results)
     return PushResponse(results=results, business_date=business_date, server_time=now)
 

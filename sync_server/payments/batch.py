@@ -1,0 +1,462 @@
+"""Posting a batch of pushed payments in one transaction, with the rules of the one path.
+
+`service.record_payment` judges one payment with some twenty statements; a collector's evening
+push brings hundreds. Here the batch's loans are locked up front in one order (by id, then the
+borrowers of its cash payments, by id), everything the rules read is read once for the whole
+batch, and each payment is then judged in the order it was entered, in memory, by the same
+loancore rules and in the same order of checks as `record_payment`: the kill switch, the role,
+the loan and its scope, the acceptance rules, the duplicate reference, the suspected duplicate,
+and only then the waterfall. A later payment sees what the earlier ones of the batch did (the
+loan's dues, the borrower's cash of the day, the references, the recent payments).
+
+A refused payment writes nothing but its refusal on the audit log, as `refusals_audited` does,
+so it needs no savepoint of its own: nothing of it is written before it is judged. What the
+accepted ones change is written by `write`, one statement per kind of row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, insert, select
+from sqlalchemy.orm import Session
+
+from loancore.acceptance import (
+    LoanFacts,
+    PaymentDraft,
+    PaymentMode,
+    RecentPayment,
+    check_payment,
+    duplicate_reference_refusal,
+    normalise_reference,
+    suspected_duplicate_of,
+)
+from loancore.allocation import Allocation
+from loancore.contract import PaymentPayload
+from loancore.foreclosure import split_payment
+from loancore.money import format_rupees
+from loancore.roles import Action
+from sync_server.audit import service as audit
+from sync_server.auth.access import require_loan_in_scope, require_permission
+from sync_server.db.models import AllocationLine, Borrower, ChangeLogEntry, Charge, Loan, Payment
+from sync_server.db.types import utcnow
+from sync_server.errors import FeatureDisabled, Forbidden, LoanDeskError, NotFound
+from sync_server.flags.service import require_enabled
+from sync_server.loans import position_sql as sql
+from sync_server.loans.payment_views import new_payment_view
+from sync_server.payments.ledger import Ledger, load, read_ledgers
+from sync_server.payments.on_record import DuplicateReference, locked_through
+from sync_server.payments.service import PaymentRefusalError, payment_facts
+from sync_server.principal import Principal
+from sync_server.settings.service import settings_on
+
+_PAYMENTS = cast(Table, Payment.__table__)
+_LIVE = _PAYMENTS.c.status.in_(("posted", "pending_review"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Audit:
+    action: str
+    entity: str
+    entity_id: object
+    outcome: str = "ok"
+    before: Any = None
+    after: Any = None
+    detail: str | None = None
+
+
+@dataclass(slots=True)
+class _Rows:
+    """What the accepted payments write, in the order they were accepted."""
+
+    payments: list[dict[str, Any]] = field(default_factory=list)
+    charges: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    audit: list[_Audit] = field(default_factory=list)
+
+
+def already_recorded(session: Session, payment_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these ids are payments already (e.g. posted over REST under the same id):
+    those take the one-by-one path, which answers them as `record_payment` does."""
+    if not payment_ids:
+        return set()
+    found = session.execute(select(Payment.id).where(Payment.id.in_(payment_ids))).scalars()
+    return set(found)
+
+
+class PaymentBatch:
+    """The batch's loans, locked, and everything the rules read, read once."""
+
+    def __init__(
+        self,
+        session: Session,
+        actor: Principal,
+        payloads: list[PaymentPayload],
+        *,
+        business_date: date,
+        now: datetime,
+    ) -> None:
+        self.session, self.actor = session, actor
+        self.business_date, self.now = business_date, now
+        self.loans = read_ledgers(session, [payload.loan_id for payload in payloads])
+        borrowers = sorted(
+            {
+                self.loans[p.loan_id].borrower_id
+                for p in payloads
+                if p.mode == PaymentMode.CASH and p.loan_id in self.loans
+            }
+        )
+        if borrowers:
+            # 269ST sums a borrower's cash across their loans: serialise on the borrower too.
+            session.execute(
+                select(Borrower.id)
+                .where(Borrower.id.in_(borrowers))
+                .order_by(Borrower.id)
+                .with_for_update()
+            )
+        self.ledgers = load(session, self.loans)
+        self.intake_off: FeatureDisabled | None = None
+        try:
+            require_enabled(session, "payments_intake")
+        except FeatureDisabled as off:
+            self.intake_off = off
+        self.rules = settings_on(session, business_date).acceptance
+        self.locked_through = locked_through(session)
+        self.cash = self._cash_taken(borrowers, payloads)
+        self.references = self._references(payloads)
+        self.recent = self._recent()
+        self.rows = _Rows()
+
+    def _cash_taken(
+        self, borrowers: list[uuid.UUID], payloads: list[PaymentPayload]
+    ) -> dict[tuple[uuid.UUID, date], int]:
+        days = sorted({p.payment_date for p in payloads if p.mode == PaymentMode.CASH})
+        if not borrowers or not days:
+            return {}
+        c = _PAYMENTS.c
+        rows = self.session.execute(
+            select(c.borrower_id, c.payment_date, c.amount_paise).where(
+                c.borrower_id.in_(borrowers),
+                c.payment_date.in_(days),
+                c.mode == PaymentMode.CASH.value,
+                _LIVE,
+            )
+        )
+        taken: dict[tuple[uuid.UUID, date], int] = defaultdict(int)
+        for borrower, day, amount in rows:
+            taken[(borrower, day)] += int(amount)
+        return taken
+
+    def _references(
+        self, payloads: list[PaymentPayload]
+    ) -> dict[tuple[uuid.UUID, str], tuple[uuid.UUID, date, int]]:
+        """The first live payment of each (loan, reference) of the batch, as
+        `on_record.refuse_duplicate_reference` finds it."""
+        references = sorted({normalise_reference(p.mode, p.reference) for p in payloads})
+        if not self.loans or not references:
+            return {}
+        c = _PAYMENTS.c
+        rows = self.session.execute(
+            select(c.loan_id, c.reference, c.id, c.payment_date, c.amount_paise)
+            .where(c.loan_id.in_(sorted(self.loans)), c.reference.in_(references), _LIVE)
+            .order_by(c.recorded_at)
+        )
+        first: dict[tuple[uuid.UUID, str], tuple[uuid.UUID, date, int]] = {}
+        for loan_id, reference, payment_id, day, amount in rows:
+            first.setdefault((loan_id, reference), (payment_id, day, int(amount)))
+        return first
+
+    def _recent(self) -> dict[uuid.UUID, list[RecentPayment]]:
+        """This collector's live payments on the batch's loans entered within the suspect
+        window either side of now (on_record.suspected_duplicate)."""
+        recent: dict[uuid.UUID, list[RecentPayment]] = defaultdict(list)
+        if not self.loans:
+            return recent
+        window = timedelta(minutes=self.rules.suspect_window_minutes)
+        c = _PAYMENTS.c
+        rows = self.session.execute(
+            select(c.id, c.loan_id, c.amount_paise, c.mode, c.payment_date, c.recorded_at).where(
+                c.loan_id.in_(sorted(self.loans)),
+                c.recorded_by == self.actor.user_id,
+                c.recorded_at >= self.now - window,
+                c.recorded_at <= self.now + window,
+                _LIVE,
+            )
+        )
+        for payment_id, loan_id, amount, mode, day, at in rows:
+            recent[loan_id].append(self._recent_one(payment_id, loan_id, amount, mode, day, at))
+        return recent
+
+    def _recent_one(
+        self, payment_id: uuid.UUID, loan_id: uuid.UUID, amount: int, mode: str, day: date, at: Any
+    ) -> RecentPayment:
+        return RecentPayment(
+            payment_id=str(payment_id),
+            loan_id=str(loan_id),
+            amount=amount,
+            mode=PaymentMode(mode),
+            payment_date=day,
+            collector_id=str(self.actor.user_id),
+            entered_at=at,
+        )
+
+    def attempt(
+        self, action: str, entity: str, entity_id: object, outcome: str, detail: str
+    ) -> None:
+        """A refused or denied attempt, kept on the audit log in its place in the batch."""
+        self.rows.audit.append(_Audit(action, entity, entity_id, outcome, detail=detail))
+
+    def post(
+        self, payment_id: uuid.UUID, payload: PaymentPayload, device_id: str, content_hash: str
+    ) -> dict[str, Any]:
+        """Judge and book one payment; returns the command's result, or raises the refusal
+        `record_payment` would raise, after noting the attempt as it does."""
+        try:
+            if self.intake_off is not None:
+                raise FeatureDisabled(self.intake_off.message, code=self.intake_off.code)
+            require_permission(self.actor, Action.RECORD_PAYMENT, "record payments")
+            loan = self.loans.get(payload.loan_id)
+            if loan is None:
+                raise NotFound("There is no such loan")
+            require_loan_in_scope(self.actor, loan)
+            ledger = self.ledgers.get(loan.id)
+            if ledger is None:
+                raise NotFound("There is no such loan")
+            return self._accept(ledger, payment_id, payload, device_id, content_hash)
+        except LoanDeskError as exc:
+            outcome = "denied" if isinstance(exc, Forbidden) else "refused"
+            self.attempt(
+                "payment.record", "payment", payment_id, outcome, f"{exc.code}: {exc.message}"
+            )
+            raise
+
+    def _accept(
+        self,
+        ledger: Ledger,
+        payment_id: uuid.UUID,
+        payload: PaymentPayload,
+        device_id: str,
+        content_hash: str,
+    ) -> dict[str, Any]:
+        """`service._accept`, step for step, against the ledger."""
+        loan, dues = ledger.loan, ledger.dues()
+        mode = PaymentMode(payload.mode)
+        reference = normalise_reference(mode, payload.reference)
+        quote = ledger.closing_quote(dues, payload.payment_date)
+        draft = PaymentDraft(
+            loan_id=str(loan.id),
+            amount=payload.amount_paise,
+            mode=mode,
+            reference=reference,
+            payment_date=payload.payment_date,
+            foreclosure=payload.foreclosure,
+            backdate_reason=payload.backdate_reason,
+        )
+        facts = LoanFacts(
+            status=ledger.status,
+            disbursement_date=loan.disbursement_date,
+            closing_amount=quote.total,
+            locked_through=self.locked_through,
+        )
+        cash_key = (loan.borrower_id, draft.payment_date)
+        refusals = check_payment(
+            draft,
+            facts,
+            role=self.actor.role,
+            business_date=self.business_date,
+            cash_today_from_borrower=self.cash.get(cash_key, 0) if mode is PaymentMode.CASH else 0,
+            rules=self.rules,
+        )
+        if refusals:
+            raise PaymentRefusalError(
+                "; ".join(refusal.message for refusal in refusals), code=refusals[0].code
+            )
+        first = self.references.get((loan.id, reference))
+        if first is not None:
+            first_id, first_date, first_amount = first
+            refusal = duplicate_reference_refusal(mode, reference, str(first_id), first_date)
+            raise DuplicateReference(
+                f"{refusal.message} for {format_rupees(first_amount)}; this one was not recorded",
+                code=refusal.code,
+            )
+        payment = Payment(
+            id=payment_id,
+            loan_id=loan.id,
+            borrower_id=loan.borrower_id,
+            branch_id=loan.branch_id,
+            amount_paise=payload.amount_paise,
+            mode=mode.value,
+            reference=reference,
+            payment_date=payload.payment_date,
+            foreclosure=payload.foreclosure,
+            backdate_reason=payload.backdate_reason or None,
+            content_hash=content_hash,
+            recorded_by=self.actor.user_id,
+            recorded_at=self.now,
+            device_id=device_id,
+            suspected_duplicate_of=None,
+            posted_at=None,
+        )
+        found = suspected_duplicate_of(
+            draft, str(self.actor.user_id), self.now, self.recent[loan.id], self.rules
+        )
+        allocation = None
+        if found is not None:
+            payment.status = "pending_review"
+            payment.suspected_duplicate_of = uuid.UUID(found.payment_id)
+            self.rows.audit.append(
+                _Audit(
+                    "payment.hold",
+                    "payment",
+                    payment.id,
+                    after=payment_facts(payment),
+                    detail=f"suspected duplicate of payment {found.payment_id}",
+                )
+            )
+            self._change("payment", payment.id, loan)
+        else:
+            payment.status, payment.posted_at = "posted", self.now
+            allocation = self._post(ledger, payment, dues, quote)
+        self._keep(loan, payment, mode, reference)
+        return {"payment": new_payment_view(payment, allocation).model_dump(mode="json")}
+
+    def _post(self, ledger: Ledger, payment: Payment, dues: Any, quote: Any) -> Allocation:
+        """`service.post`, against the ledger."""
+        loan = ledger.loan
+        charge_id = None
+        if quote.foreclosure_charge and payment.amount_paise >= quote.total:
+            levied = uuid.uuid4()
+            self.rows.charges.append(
+                {
+                    "id": levied,
+                    "loan_id": loan.id,
+                    "kind": "fee",
+                    "reason": "foreclosure",
+                    "installment_seq": None,
+                    "amount_paise": quote.foreclosure_charge,
+                    "levied_on": payment.payment_date,
+                    "source_key": f"foreclosure:{payment.id}",
+                    "created_at": utcnow(),
+                }
+            )
+            self._change("charge", levied, loan)
+            ledger.levy(levied, quote.foreclosure_charge, payment.payment_date)
+            charge_id = str(levied)
+        allocation = split_payment(
+            payment.amount_paise,
+            dues.installments,
+            dues.charges,
+            payment.payment_date,
+            dues.strategy,
+            foreclosure=quote,
+            foreclosure_charge_id=charge_id,
+        )
+        self.rows.lines += [
+            {
+                "payment_id": payment.id,
+                "loan_id": loan.id,
+                "component": line.component.value,
+                "amount_paise": line.amount,
+                "installment_seq": line.installment_seq,
+                "charge_id": uuid.UUID(line.charge_id) if line.charge_id else None,
+                "advance": line.advance,
+                "reversal_id": None,
+            }
+            for line in allocation.lines
+        ]
+        after = ledger.apply(allocation, payment.payment_date)
+        self.rows.audit.append(
+            _Audit(
+                "payment.post",
+                "payment",
+                payment.id,
+                before=dues.position,
+                after={**after, "payment": payment_facts(payment)},
+            )
+        )
+        self._change("payment", payment.id, loan)
+        self._change("loan", loan.id, loan)
+        return allocation
+
+    def _keep(self, loan: Loan, payment: Payment, mode: PaymentMode, reference: str) -> None:
+        """An accepted payment (posted or held) is on record for the rest of the batch."""
+        self.rows.payments.append(
+            {column.key: getattr(payment, column.key) for column in _PAYMENTS.columns}
+        )
+        if mode is PaymentMode.CASH:
+            key = (loan.borrower_id, payment.payment_date)
+            self.cash[key] = self.cash.get(key, 0) + payment.amount_paise
+        self.references.setdefault(
+            (loan.id, reference), (payment.id, payment.payment_date, payment.amount_paise)
+        )
+        self.recent[loan.id].append(
+            self._recent_one(
+                payment.id,
+                loan.id,
+                payment.amount_paise,
+                mode.value,
+                payment.payment_date,
+                self.now,
+            )
+        )
+
+    def _change(self, entity: str, entity_id: object, loan: Loan) -> None:
+        self.rows.changes.append(
+            {
+                "entity": entity,
+                "entity_id": str(entity_id),
+                "op": "upsert",
+                "loan_id": loan.id,
+                "branch_id": loan.branch_id,
+                "collector_id": loan.collector_id,
+                "at": utcnow(),
+            }
+        )
+
+    def write(self) -> None:
+        """Everything the batch changed, one statement per kind of row; the audit entries in
+        the batch's order, after the rest, so the chain's head is held as briefly as may be."""
+        session, rows, now = self.session, self.rows, utcnow()
+        if rows.payments:
+            session.execute(insert(Payment), rows.payments)
+        if rows.charges:
+            session.execute(insert(Charge), rows.charges)
+        if rows.lines:
+            session.execute(
+                insert(AllocationLine), [{**line, "created_at": now} for line in rows.lines]
+            )
+        posted = [ledger for ledger in self.ledgers.values() if ledger.posted]
+        shifted = [row for ledger in posted for row in ledger.shifted()]
+        if shifted:
+            session.execute(sql.SHIFT, shifted)
+        if posted:
+            session.execute(sql.WRITE_POSITION, [ledger.stored_position(now) for ledger in posted])
+        closed = [ledger for ledger in posted if ledger.closed_on is not None]
+        if closed:
+            session.execute(
+                sql.CLEAR_DELINQUENCY_OF,
+                [{"b_loan": ledger.loan.id, "b_now": now} for ledger in closed],
+            )
+            session.execute(
+                sql.CLOSE_LOANS,
+                [{"b_loan": ledger.loan.id, "b_closed_on": ledger.closed_on} for ledger in closed],
+            )
+        if rows.changes:
+            session.execute(insert(ChangeLogEntry), rows.changes)
+        for entry in rows.audit:
+            audit.record(
+                session,
+                actor=self.actor,
+                action=entry.action,
+                entity=entry.entity,
+                entity_id=entry.entity_id,
+                before=entry.before,
+                after=entry.after,
+                outcome=entry.outcome,
+                detail=entry.detail,
+            )
