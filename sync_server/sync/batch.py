@@ -193,8 +193,17 @@ def _judge(
             command.device_id[:64], "payment", fingerprint, None, None, result
         )
         answers.append(CommandResult(id=command.id, status=CommandStatus.APPLIED, result=result))
-    if records:
-        session.execute(insert(SyncCommandRecord), records)
+    # A refusal's record has no result: left out of its INSERT (SQL NULL, as the one-by-one
+    # path stores it), not bound as None, which the JSON column would store as 'null'.
+    applied = [record for record in records if record["result"] is not None]
+    refused = [
+        {key: value for key, value in record.items() if key != "result"}
+        for record in records
+        if record["result"] is None
+    ]
+    for rows in (applied, refused):
+        if rows:
+            session.execute(insert(SyncCommandRecord), rows)
     batch.write()
     return answers
 
