@@ -17,7 +17,6 @@ accepted ones change is written by `write`, one statement per kind of row.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, cast
@@ -29,7 +28,6 @@ from loancore.acceptance import (
     LoanFacts,
     PaymentDraft,
     PaymentMode,
-    RecentPayment,
     check_payment,
     duplicate_reference_refusal,
     normalise_reference,
@@ -48,6 +46,12 @@ from sync_server.errors import FeatureDisabled, Forbidden, LoanDeskError, NotFou
 from sync_server.flags.service import require_enabled
 from sync_server.loans import position_sql as sql
 from sync_server.loans.payment_views import new_payment_view
+from sync_server.payments.batch_facts import (
+    cash_taken,
+    first_references,
+    recent_by_collector,
+    recent_payment,
+)
 from sync_server.payments.ledger import Ledger, load, read_ledgers
 from sync_server.payments.on_record import DuplicateReference, locked_through
 from sync_server.payments.service import PaymentRefusalError, payment_facts
@@ -78,15 +82,6 @@ class _Rows:
     lines: list[dict[str, Any]] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
     audit: list[_Audit] = field(default_factory=list)
-
-
-def already_recorded(session: Session, payment_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    """Which of these ids are payments already (e.g. posted over REST under the same id):
-    those take the one-by-one path, which answers them as `record_payment` does."""
-    if not payment_ids:
-        return set()
-    found = session.execute(select(Payment.id).where(Payment.id.in_(payment_ids))).scalars()
-    return set(found)
 
 
 class PaymentBatch:
@@ -127,83 +122,11 @@ class PaymentBatch:
             self.intake_off = off
         self.rules = settings_on(session, business_date).acceptance
         self.locked_through = locked_through(session)
-        self.cash = self._cash_taken(borrowers, payloads)
-        self.references = self._references(payloads)
-        self.recent = self._recent()
-        self.rows = _Rows()
-
-    def _cash_taken(
-        self, borrowers: list[uuid.UUID], payloads: list[PaymentPayload]
-    ) -> dict[tuple[uuid.UUID, date], int]:
-        days = sorted({p.payment_date for p in payloads if p.mode == PaymentMode.CASH})
-        if not borrowers or not days:
-            return {}
-        c = _PAYMENTS.c
-        rows = self.session.execute(
-            select(c.borrower_id, c.payment_date, c.amount_paise).where(
-                c.borrower_id.in_(borrowers),
-                c.payment_date.in_(days),
-                c.mode == PaymentMode.CASH.value,
-                _LIVE,
-            )
-        )
-        taken: dict[tuple[uuid.UUID, date], int] = defaultdict(int)
-        for borrower, day, amount in rows:
-            taken[(borrower, day)] += int(amount)
-        return taken
-
-    def _references(
-        self, payloads: list[PaymentPayload]
-    ) -> dict[tuple[uuid.UUID, str], tuple[uuid.UUID, date, int]]:
-        """The first live payment of each (loan, reference) of the batch, as
-        `on_record.refuse_duplicate_reference` finds it."""
-        references = sorted({normalise_reference(p.mode, p.reference) for p in payloads})
-        if not self.loans or not references:
-            return {}
-        c = _PAYMENTS.c
-        rows = self.session.execute(
-            select(c.loan_id, c.reference, c.id, c.payment_date, c.amount_paise)
-            .where(c.loan_id.in_(sorted(self.loans)), c.reference.in_(references), _LIVE)
-            .order_by(c.recorded_at)
-        )
-        first: dict[tuple[uuid.UUID, str], tuple[uuid.UUID, date, int]] = {}
-        for loan_id, reference, payment_id, day, amount in rows:
-            first.setdefault((loan_id, reference), (payment_id, day, int(amount)))
-        return first
-
-    def _recent(self) -> dict[uuid.UUID, list[RecentPayment]]:
-        """This collector's live payments on the batch's loans entered within the suspect
-        window either side of now (on_record.suspected_duplicate)."""
-        recent: dict[uuid.UUID, list[RecentPayment]] = defaultdict(list)
-        if not self.loans:
-            return recent
+        self.cash = cash_taken(session, borrowers, payloads)
+        self.references = first_references(session, self.loans, payloads)
         window = timedelta(minutes=self.rules.suspect_window_minutes)
-        c = _PAYMENTS.c
-        rows = self.session.execute(
-            select(c.id, c.loan_id, c.amount_paise, c.mode, c.payment_date, c.recorded_at).where(
-                c.loan_id.in_(sorted(self.loans)),
-                c.recorded_by == self.actor.user_id,
-                c.recorded_at >= self.now - window,
-                c.recorded_at <= self.now + window,
-                _LIVE,
-            )
-        )
-        for payment_id, loan_id, amount, mode, day, at in rows:
-            recent[loan_id].append(self._recent_one(payment_id, loan_id, amount, mode, day, at))
-        return recent
-
-    def _recent_one(
-        self, payment_id: uuid.UUID, loan_id: uuid.UUID, amount: int, mode: str, day: date, at: Any
-    ) -> RecentPayment:
-        return RecentPayment(
-            payment_id=str(payment_id),
-            loan_id=str(loan_id),
-            amount=amount,
-            mode=PaymentMode(mode),
-            payment_date=day,
-            collector_id=str(self.actor.user_id),
-            entered_at=at,
-        )
+        self.recent = recent_by_collector(session, actor, self.loans, now, window)
+        self.rows = _Rows()
 
     def attempt(
         self, action: str, entity: str, entity_id: object, outcome: str, detail: str
@@ -395,7 +318,8 @@ class PaymentBatch:
             (loan.id, reference), (payment.id, payment.payment_date, payment.amount_paise)
         )
         self.recent[loan.id].append(
-            self._recent_one(
+            recent_payment(
+                self.actor,
                 payment.id,
                 loan.id,
                 payment.amount_paise,

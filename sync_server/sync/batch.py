@@ -49,7 +49,8 @@ from sync_server.db.models import SyncCommandRecord
 from sync_server.db.types import utcnow
 from sync_server.errors import LoanDeskError
 from sync_server.flags.service import require_enabled
-from sync_server.payments.batch import PaymentBatch, already_recorded
+from sync_server.payments.batch import PaymentBatch
+from sync_server.payments.batch_facts import already_recorded
 from sync_server.principal import Principal
 from sync_server.sync.service import TRANSIENT, _Stored, _stored, _stored_in, apply_command
 
