@@ -325,11 +325,13 @@ def _queue(outbox: Cache, loans: list[uuid.UUID], payments: int, today: date, ta
 
 def _push_until_sent(engine: SyncEngine, outbox: Cache) -> int:
     """Push until the outbox is empty (a busy answer is sent again after a moment); returns
-    the number answered `applied`."""
+    the number posted: answered `applied`, or `duplicate` when a batch whose reply timed out
+    on the device (it waited its turn behind the other devices) was sent again."""
     applied = 0
     for _ in range(50):
         try:
-            applied += engine.push().answers.get("applied", 0)
+            answers = engine.push().answers
+            applied += answers.get("applied", 0) + answers.get("duplicate", 0)
         except Exception:  # a 503 or a dropped connection: the queue is intact, send again
             time.sleep(0.5)
         if outbox.outbox_size() == 0:

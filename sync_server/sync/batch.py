@@ -7,8 +7,9 @@ payment commands is one transaction:
 1. the run's loans are locked up front, in id order (then the borrowers of its cash payments,
    in id order), so two batches sharing loans queue behind one another and never deadlock
    (on SQLite the process write lock already serialises writers);
-2. the command records already stored for the run's ids are read under those locks, so a copy
-   of the run committed by a racing push is seen here and answered `duplicate`;
+2. the command records already stored for the run's ids are read (a resend's commands need
+   no lock: their record is their answer) and read again under the locks, so a copy of the
+   run committed by a racing push is seen here and answered `duplicate`;
 3. each command is answered in order as `service.apply_command` answers it: a resend or a
    repeat within the batch from its record (`duplicate`, or `conflict` for the same id with
    other content), a payment judged in memory against the loans as the run's earlier payments
@@ -145,9 +146,14 @@ def _judge(
     business_date: date,
     now: datetime,
 ) -> list[CommandResult]:
-    payloads = [command.payload for command in run if isinstance(command.payload, PaymentPayload)]
-    batch = PaymentBatch(session, actor, payloads, business_date=business_date, now=now)
+    # A resend is answered from its record alone: only the loans of commands not yet received
+    # are locked and read, and those commands' records are read again under the locks.
     stored = _stored_in(session, [command.id for command in run])
+    fresh = [command for command in run if command.id not in stored]
+    payloads = [c.payload for c in fresh if isinstance(c.payload, PaymentPayload)]
+    batch = PaymentBatch(session, actor, payloads, business_date=business_date, now=now)
+    if fresh:
+        stored |= _stored_in(session, [command.id for command in fresh])
     records: list[dict[str, object]] = []
     answers: list[CommandResult] = []
     for command in run:
