@@ -92,7 +92,7 @@ def push(
                 command,
                 business_date=business_date,
                 now=now,
-                earlier=_stored(db, command.id),
+                earlier=received.get(command.id),
             )
         )
     answers += _post_run(db, actor, run, business_date, now, received)
