@@ -376,31 +376,14 @@ class PaymentBatch:
 
 
 def _audit_all(session: Session, actor: Principal, entries: list[_Audit]) -> None:
-    """The batch's audit entries, in order, in the caller's transaction: in one INSERT where
-    the audit log offers `record_many` (the chain sealed after commit), else one `record`
-    each (the chain's head taken per entry)."""
-    record_many = getattr(audit, "record_many", None)
-    entry_type = getattr(audit, "Entry", None)
-    if record_many is not None and entry_type is not None:
-        record_many(
-            session,
-            [
-                entry_type(
-                    actor, e.action, e.entity, e.entity_id, e.before, e.after, e.outcome, e.detail
-                )
-                for e in entries
-            ],
-        )
-        return
-    for e in entries:
-        audit.record(
-            session,
-            actor=actor,
-            action=e.action,
-            entity=e.entity,
-            entity_id=e.entity_id,
-            before=e.before,
-            after=e.after,
-            outcome=e.outcome,
-            detail=e.detail,
-        )
+    """The batch's audit entries, in order, in the caller's transaction, in one INSERT (the
+    sealer chains them after commit, as it chains every entry)."""
+    audit.record_many(
+        session,
+        [
+            audit.Entry(
+                actor, e.action, e.entity, e.entity_id, e.before, e.after, e.outcome, e.detail
+            )
+            for e in entries
+        ],
+    )

@@ -117,7 +117,7 @@ def _post_run(
 ) -> list[CommandResult]:
     if not run:
         return []
-    resent = [_resent(received.get(command.id), command) for command in run]
+    resent = [_resent(actor, received.get(command.id), command) for command in run]
     if all(answer is not None for answer in resent):
         # A run sent again whole (its reply was lost): answered from the records read before
         # any write, as the one-by-one path answers it, without taking the write lock.
@@ -146,9 +146,12 @@ def _post_run(
     ]
 
 
-def _resent(earlier: _Stored | None, command: SyncCommand) -> CommandResult | None:
-    """The `duplicate` answer of a command already received with this content, else None."""
-    if earlier is None or earlier.type != str(command.type):
+def _resent(
+    actor: Principal, earlier: _Stored | None, command: SyncCommand
+) -> CommandResult | None:
+    """The `duplicate` answer of a command this user already sent with this content, else
+    None (another user's id is answered, and audited, in its place in the run: `_again`)."""
+    if earlier is None or earlier.type != str(command.type) or earlier.user_id != actor.user_id:
         return None
     if earlier.content_hash != content_hash(command):
         return None
@@ -182,7 +185,7 @@ def _judge(
         fingerprint = content_hash(command)
         earlier = stored.get(command.id)
         if earlier is not None:
-            answers.append(_again(batch, earlier, command, fingerprint))
+            answers.append(_again(batch, actor, earlier, command, fingerprint))
             continue
         payload = command.payload
         assert isinstance(payload, PaymentPayload)  # _in_run let only payments in
@@ -204,7 +207,7 @@ def _judge(
                 _record(actor, command, fingerprint, "rejected", code=code, reason=reason)
             )
             stored[command.id] = _Stored(
-                command.device_id[:64], "payment", fingerprint, code, reason, None
+                actor.user_id, command.device_id[:64], "payment", fingerprint, code, reason, None
             )
             answers.append(
                 CommandResult(
@@ -219,7 +222,7 @@ def _judge(
             _record(actor, command, fingerprint, "applied", received_at=now, result=result)
         )
         stored[command.id] = _Stored(
-            command.device_id[:64], "payment", fingerprint, None, None, result
+            actor.user_id, command.device_id[:64], "payment", fingerprint, None, None, result
         )
         answers.append(CommandResult(id=command.id, status=CommandStatus.APPLIED, result=result))
     # A refusal's record has no result: left out of its INSERT (SQL NULL, as the one-by-one
@@ -266,7 +269,11 @@ def _record(
 
 
 def _again(
-    batch: PaymentBatch, earlier: _Stored, command: SyncCommand, fingerprint: str
+    batch: PaymentBatch,
+    actor: Principal,
+    earlier: _Stored,
+    command: SyncCommand,
+    fingerprint: str,
 ) -> CommandResult:
     """`service._answer_again`, its conflict audited in its place in the batch."""
     if earlier.content_hash != fingerprint or earlier.type != str(command.type):
@@ -283,6 +290,16 @@ def _again(
             code="command_id_conflict",
             reason="A different command was already received under this id; it was not applied",
         )
+    if earlier.user_id != actor.user_id:
+        # Another user's id replayed: no more than "received" (as `service._answer_again`).
+        batch.attempt(
+            "sync.replay",
+            "sync_command",
+            command.id,
+            "refused",
+            "an id already received from another user",
+        )
+        return CommandResult(id=command.id, status=CommandStatus.DUPLICATE)
     return CommandResult(
         id=command.id,
         status=CommandStatus.DUPLICATE,

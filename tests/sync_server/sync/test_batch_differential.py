@@ -13,6 +13,7 @@ answers, in order, and the resulting rows must be the same, but for what legitim
 from __future__ import annotations
 
 import json
+import logging
 import random
 import shutil
 import uuid
@@ -276,8 +277,9 @@ def _charge_keys(db: Database) -> dict[Any, str]:
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_batch_push_answers_and_writes_as_the_one_by_one_push_did(
-    two: tuple[Database, Database, Book], seed: int
+    two: tuple[Database, Database, Book], seed: int, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="loandesk.sync")
     one_by_one, batched, world = two
     batches = Batches(random.Random(seed), world)
     kinds: set[str] = set()
@@ -303,6 +305,10 @@ def test_batch_push_answers_and_writes_as_the_one_by_one_push_did(
             return [_without_charge_ids(a.model_dump_json(), _charge_keys(db)) for a in answers]
 
         assert dumped(got, batched) == dumped(expected, one_by_one), f"push {push_no}"
+        # The batch path itself gave them: a run that failed and fell back to the one-by-one
+        # path would compare that path with itself.
+        fell_back = [r.getMessage() for r in caplog.records if "one by one" in r.getMessage()]
+        assert fell_back == [], f"push {push_no}"
         state, reference = _state(batched), _state(one_by_one)
         for table, rows in reference.items():
             assert state[table] == rows, f"push {push_no}: {table}"
