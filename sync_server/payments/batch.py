@@ -24,19 +24,10 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
-from loancore.acceptance import (
-    LoanFacts,
-    PaymentDraft,
-    PaymentMode,
-    check_payment,
-    duplicate_reference_refusal,
-    normalise_reference,
-    suspected_duplicate_of,
-)
+from loancore.acceptance import LoanFacts, PaymentMode, suspected_duplicate_of
 from loancore.allocation import Allocation
 from loancore.contract import PaymentPayload
 from loancore.foreclosure import split_payment
-from loancore.money import format_rupees
 from loancore.roles import Action
 from sync_server.audit import service as audit
 from sync_server.auth.access import require_loan_in_scope, require_permission
@@ -47,14 +38,23 @@ from sync_server.flags.service import require_enabled
 from sync_server.loans import position_sql as sql
 from sync_server.loans.payment_views import new_payment_view
 from sync_server.payments.batch_facts import (
+    cash_received,
     cash_taken,
     first_references,
     recent_by_collector,
     recent_payment,
 )
+from sync_server.payments.judging import (
+    cash_counted,
+    duplicate_reference,
+    new_payment,
+    payment_draft,
+    received_window,
+    refuse_unacceptable,
+)
 from sync_server.payments.ledger import Ledger, load, read_ledgers
-from sync_server.payments.on_record import DuplicateReference, locked_through
-from sync_server.payments.service import PaymentRefusalError, payment_facts
+from sync_server.payments.on_record import locked_through
+from sync_server.payments.service import payment_facts
 from sync_server.principal import Principal
 from sync_server.settings.service import settings_on
 
@@ -123,6 +123,7 @@ class PaymentBatch:
         self.rules = settings_on(session, business_date).acceptance
         self.locked_through = locked_through(session)
         self.cash = cash_taken(session, borrowers, payloads)
+        self.received = cash_received(session, borrowers, business_date)
         self.references = first_references(session, self.loans, payloads)
         window = timedelta(minutes=self.rules.suspect_window_minutes)
         self.recent = recent_by_collector(session, actor, self.loans, now, window)
@@ -168,62 +169,37 @@ class PaymentBatch:
     ) -> dict[str, Any]:
         """`service._accept`, step for step, against the ledger."""
         loan, dues = ledger.loan, ledger.dues()
-        mode = PaymentMode(payload.mode)
-        reference = normalise_reference(mode, payload.reference)
+        draft = payment_draft(loan, payload)
+        mode, reference = draft.mode, draft.reference
         quote = ledger.closing_quote(dues, payload.payment_date)
-        draft = PaymentDraft(
-            loan_id=str(loan.id),
-            amount=payload.amount_paise,
-            mode=mode,
-            reference=reference,
-            payment_date=payload.payment_date,
-            foreclosure=payload.foreclosure,
-            backdate_reason=payload.backdate_reason,
-        )
         facts = LoanFacts(
             status=ledger.status,
             disbursement_date=loan.disbursement_date,
             closing_amount=quote.total,
             locked_through=self.locked_through,
         )
-        cash_key = (loan.borrower_id, draft.payment_date)
-        refusals = check_payment(
+        refuse_unacceptable(
             draft,
             facts,
-            role=self.actor.role,
+            actor=self.actor,
             business_date=self.business_date,
-            cash_today_from_borrower=self.cash.get(cash_key, 0) if mode is PaymentMode.CASH else 0,
+            cash_today=cash_counted(
+                self.cash.get((loan.borrower_id, draft.payment_date), 0),
+                self.received.get(loan.borrower_id, 0),
+            ),
             rules=self.rules,
         )
-        if refusals:
-            raise PaymentRefusalError(
-                "; ".join(refusal.message for refusal in refusals), code=refusals[0].code
-            )
         first = self.references.get((loan.id, reference))
         if first is not None:
-            first_id, first_date, first_amount = first
-            refusal = duplicate_reference_refusal(mode, reference, str(first_id), first_date)
-            raise DuplicateReference(
-                f"{refusal.message} for {format_rupees(first_amount)}; this one was not recorded",
-                code=refusal.code,
-            )
-        payment = Payment(
-            id=payment_id,
-            loan_id=loan.id,
-            borrower_id=loan.borrower_id,
-            branch_id=loan.branch_id,
-            amount_paise=payload.amount_paise,
-            mode=mode.value,
-            reference=reference,
-            payment_date=payload.payment_date,
-            foreclosure=payload.foreclosure,
-            backdate_reason=payload.backdate_reason or None,
-            content_hash=content_hash,
-            recorded_by=self.actor.user_id,
-            recorded_at=self.now,
+            raise duplicate_reference(mode, reference, *first)
+        payment = new_payment(
+            payment_id,
+            loan,
+            draft,
+            actor=self.actor,
+            now=self.now,
             device_id=device_id,
-            suspected_duplicate_of=None,
-            posted_at=None,
+            content_hash=content_hash,
         )
         found = suspected_duplicate_of(
             draft, str(self.actor.user_id), self.now, self.recent[loan.id], self.rules
@@ -314,6 +290,10 @@ class PaymentBatch:
         if mode is PaymentMode.CASH:
             key = (loan.borrower_id, payment.payment_date)
             self.cash[key] = self.cash.get(key, 0) + payment.amount_paise
+            since, until = received_window(self.business_date)
+            if since <= self.now < until:
+                received = self.received.get(loan.borrower_id, 0)
+                self.received[loan.borrower_id] = received + payment.amount_paise
         self.references.setdefault(
             (loan.id, reference), (payment.id, payment.payment_date, payment.amount_paise)
         )

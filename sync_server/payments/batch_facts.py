@@ -10,12 +10,13 @@ from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from loancore.acceptance import PaymentMode, RecentPayment, normalise_reference
 from loancore.contract import PaymentPayload
 from sync_server.db.models import Payment
+from sync_server.payments.judging import received_window
 from sync_server.payments.on_record import LIVE_STATUSES
 from sync_server.principal import Principal
 
@@ -55,6 +56,29 @@ def cash_taken(
     for borrower, day, amount in rows:
         taken[(borrower, day)] += int(amount)
     return taken
+
+
+def cash_received(
+    session: Session, borrowers: list[uuid.UUID], business_date: date
+) -> dict[uuid.UUID, int]:
+    """Cash recorded from each borrower on `business_date`, whatever its payment dates
+    (`on_record.borrower_cash_received`, for all the batch's cash-paying borrowers at once)."""
+    if not borrowers:
+        return {}
+    since, until = received_window(business_date)
+    c = _PAYMENTS.c
+    rows = session.execute(
+        select(c.borrower_id, func.sum(c.amount_paise))
+        .where(
+            c.borrower_id.in_(borrowers),
+            c.recorded_at >= since,
+            c.recorded_at < until,
+            c.mode == PaymentMode.CASH.value,
+            _LIVE,
+        )
+        .group_by(c.borrower_id)
+    )
+    return {borrower: int(total) for borrower, total in rows}
 
 
 def first_references(
