@@ -3,7 +3,7 @@ and the first pull of a collector's book and of a whole branch, on SQLite and Po
 beside a baseline taken in the same run so the figures read as ratios on a shared machine.
 
     .venv/bin/python -m bench.bench_sync --quick
-    .venv/bin/python -m bench.bench_sync --db both --payments 10000 --devices 20
+    .venv/bin/python -m bench.bench_sync --db both --payments 10000 --devices 20 --one-by-one
 
 The server is a real process (`main.py server`, as an office starts it) on a free loopback
 port; the clients are the desktop's own SyncEngine and cache, one per device, pushing from
@@ -112,16 +112,20 @@ class Figures:
     build_seconds: float
     push: PushFigures
     pulls: tuple[PullFigures, ...]
+    one_by_one: PushFigures | None = None
+    """The same kind of push to a server applying each command on its own (--one-by-one)."""
 
 
 @contextmanager
-def _serve(settings: Settings, root: Path) -> Iterator[str]:
-    """The server as an office starts it (`main.py server`), in a process of its own."""
+def _serve(settings: Settings, root: Path, *, one_by_one: bool = False) -> Iterator[str]:
+    """The server as an office starts it (`main.py server`), in a process of its own; with
+    `one_by_one`, applying each pushed command in a transaction of its own (the baseline)."""
     port = free_port()
     env = {
         **os.environ,
         "LOANDESK_JWT_SECRET": settings.jwt_secret,
         "LOANDESK_DATA_DIR": str(root / "server-data"),
+        "LOANDESK_PUSH_ONE_BY_ONE": "1" if one_by_one else "0",
     }
     command = [
         sys.executable,
@@ -304,18 +308,21 @@ def _principal(user: User) -> Principal:
     return Principal(user.id, user.username, Role(user.role), user.branch_id)
 
 
-def _amount(n: int, loans: int) -> int:
-    """Amounts differ between payments on one loan, so none is held as a suspected duplicate."""
-    return (101 + (n // loans) % 50) * 100
+def _amount(n: int, loans: int, shift: int = 0) -> int:
+    """Amounts differ between payments on one loan, so none is held as a suspected duplicate
+    (a second push of the run takes `shift` 50: other amounts again)."""
+    return (101 + shift + (n // loans) % 50) * 100
 
 
-def _queue(outbox: Cache, loans: list[uuid.UUID], payments: int, today: date, tag: str) -> None:
+def _queue(
+    outbox: Cache, loans: list[uuid.UUID], payments: int, today: date, tag: str, shift: int
+) -> None:
     for n in range(payments):
         record_payment(
             outbox,
             PaymentPayload(
                 loan_id=loans[n % len(loans)],
-                amount_paise=_amount(n, len(loans)),
+                amount_paise=_amount(n, len(loans), shift),
                 mode="cash",
                 reference=f"RB{tag}{n:06d}",
                 payment_date=today,
@@ -373,16 +380,21 @@ def measure_push(
     payments: int,
     devices: int,
     root: Path,
+    *,
+    second: bool = False,
 ) -> PushFigures:
     """Each device (a collector of its own) queues its share of the payments on its own loans
     and all push at once; then the same batches are sent again; then the same payments are
-    posted by set-based SQL on as many of ravi's loans (the limit)."""
+    posted by set-based SQL on as many of ravi's loans (the limit). The `second` push of a run
+    (to a server pushing one by one) queues other payments and measures no limit again."""
     mine, theirs = loans
     today = datetime.now(IST).date()
     outboxes, apis, engines = [], [], []
+    tag, shift = ("B", 50) if second else ("A", 0)
     for n, name in enumerate(_collectors(devices)):
-        outbox = Cache(root / f"outbox-{name}.db")
-        _queue(outbox, mine[n::devices], len(range(n, payments, devices)), today, f"{n:02d}")
+        outbox = Cache(root / f"outbox-{tag}-{name}.db")
+        share = len(range(n, payments, devices))
+        _queue(outbox, mine[n::devices], share, today, f"{tag}{n:02d}", shift)
         api = ApiClient(base_url, token=tokens[name])
         outboxes.append(outbox)
         apis.append(api)
@@ -410,6 +422,8 @@ def measure_push(
     for api, outbox in zip(apis, outboxes, strict=True):
         api.close()
         outbox.close()
+    if second:
+        return PushFigures(payments, devices, sum(applied), seconds, resend_seconds, float("nan"))
     shares = [mine[n::devices] for n in range(devices)]
     limit = []
     for n, share in enumerate(shares):  # the devices' payments, on ravi's loans instead
@@ -475,8 +489,11 @@ def run(
     collector_loans: int,
     branch_loans: int,
     devices: int = 20,
+    *,
+    one_by_one: bool = False,
 ) -> Figures:
-    """One full measurement on a migrated, empty database at `url`."""
+    """One full measurement on a migrated, empty database at `url`; with `one_by_one`, then as
+    many other payments pushed to a server applying each command on its own."""
     if not 0 < collector_loans * 2 <= branch_loans:
         raise SystemExit("the devices' loans must be at most half the branch's")
     if not 0 < devices <= collector_loans:
@@ -495,9 +512,19 @@ def run(
                 measure_pull(db, base_url, tokens[name], users[name], root)
                 for name in ("asha", "meera")
             )
+        slow = None
+        if one_by_one:
+            with (
+                tempfile.TemporaryDirectory() as tmp,
+                _serve(settings, Path(tmp), one_by_one=True) as base_url,
+            ):
+                slow = measure_push(
+                    db, kind, base_url, tokens, users, split, payments, devices, Path(tmp),
+                    second=True,
+                )  # fmt: skip
     finally:
         db.dispose()
-    return Figures(kind, branch_loans, built, push, pulls)
+    return Figures(kind, branch_loans, built, push, pulls, slow)
 
 
 def report(figures: Figures) -> list[str]:
@@ -515,6 +542,13 @@ def report(figures: Figures) -> list[str]:
         f"[{k}]   baseline, same batches resent (all duplicates): {p.resend_seconds:.2f} s "
         f"({per_payment / per_resend:,.1f}x faster than posting)",
     ]
+    slow = figures.one_by_one
+    if slow is not None:
+        lines.append(
+            f"[{k}]   baseline, {slow.applied:,}/{slow.payments:,} other payments pushed the same "
+            f"way to a server applying each command on its own: {slow.per_second:,.0f} "
+            f"payments/s; the batch push is {p.per_second / slow.per_second:.1f}x it"
+        )
     for pull in figures.pulls:
         lines += [
             f"[{k}] first pull, {pull.who}: {pull.loans:,} loans ({pull.changes:,} changes, "
@@ -537,6 +571,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--collector-loans", type=int, default=2_000)
     parser.add_argument("--branch-loans", type=int, default=50_000)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument(
+        "--one-by-one",
+        action="store_true",
+        help="also push as many other payments to a server applying each command on its own",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.payments, args.collector_loans, args.branch_loans = 500, 200, 1_000
@@ -544,7 +583,13 @@ def main(argv: list[str] | None = None) -> int:
     for kind in ("sqlite", "pg") if args.db == "both" else (args.db,):
         with tempfile.TemporaryDirectory() as tmp, _database(kind, Path(tmp)) as url:
             figures = run(
-                kind, url, args.payments, args.collector_loans, args.branch_loans, args.devices
+                kind,
+                url,
+                args.payments,
+                args.collector_loans,
+                args.branch_loans,
+                args.devices,
+                one_by_one=args.one_by_one,
             )
         print("\n".join(report(figures)), flush=True)
     return 0

@@ -1,8 +1,9 @@
 """Applying pushed commands exactly once, one by one.
 
 A push applies its runs of payments together (`sync.batch`); every other command, and a run
-that met a database error, is applied here. Each command gets its own transaction, and its record in `sync_commands` (keyed by the
-client-minted id) is inserted FIRST in that transaction, before the handler runs. So the
+that met a database error, is applied here. Each command gets its own transaction, and its
+record in `sync_commands` (keyed by the client-minted id) is inserted FIRST in that
+transaction, before the handler runs. So the
 record and the effect commit together, and two racing copies of one command meet on the
 primary key before either does any work: the loser's insert waits for the winner's commit
 (PostgreSQL) or its turn at the write lock (SQLite), fails, rolls back, and answers from the

@@ -19,7 +19,13 @@ def test_the_sync_benchmark_runs_end_to_end_and_its_figures_add_up(
     database_url: str, db_kind: str
 ) -> None:
     figures = bench_sync.run(
-        db_kind, database_url, payments=12, collector_loans=4, branch_loans=10, devices=2
+        db_kind,
+        database_url,
+        payments=12,
+        collector_loans=4,
+        branch_loans=10,
+        devices=2,
+        one_by_one=True,
     )
     push = figures.push
     assert (push.payments, push.devices, push.applied) == (12, 2, 12)
@@ -39,7 +45,10 @@ def test_the_sync_benchmark_runs_end_to_end_and_its_figures_add_up(
         assert 0 < pull.apply_seconds < pull.seconds
         assert pull.empty_round_trip > 0
     lines = bench_sync.report(figures)
-    assert len(lines) == 4 + 3 * len(figures.pulls)
+    # The baseline: twelve other payments pushed to a server applying each on its own.
+    assert figures.one_by_one is not None
+    assert (figures.one_by_one.payments, figures.one_by_one.applied) == (12, 12)
+    assert len(lines) == 5 + 3 * len(figures.pulls)
     assert all(line.startswith(f"[{db_kind}]") for line in lines)
     assert not any("nan" in line or "inf" in line for line in lines)
     assert math.isfinite(figures.build_seconds)
