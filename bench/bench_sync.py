@@ -1,31 +1,36 @@
-"""Sync throughput over loopback: queued payments pushed per second, and the first pull of a
-collector's book and of a whole branch, on SQLite and PostgreSQL, each beside a baseline taken
-in the same run so the figures read as ratios on a shared machine.
+"""Sync throughput over loopback: queued payments pushed per second by many devices at once,
+and the first pull of a collector's book and of a whole branch, on SQLite and PostgreSQL, each
+beside a baseline taken in the same run so the figures read as ratios on a shared machine.
 
     .venv/bin/python -m bench.bench_sync --quick
-    .venv/bin/python -m bench.bench_sync --db both --payments 10000 --branch-loans 50000
+    .venv/bin/python -m bench.bench_sync --db both --payments 10000 --devices 20 --one-by-one
 
-The server runs in this process (uvicorn on a free loopback port) with the real clock; the
-client is the desktop's own SyncEngine and cache, so the figures include both sides' work.
-The book is built by bulk SQL (INSERT ... SELECT over a generated series and one schedule
-template), not the loan service, so 50,000 loans build in seconds.
+The server is a real process (`main.py server`, as an office starts it) on a free loopback
+port; the clients are the desktop's own SyncEngine and cache, one per device, pushing from
+their threads at once, so the figures include both sides' work. The book is built by bulk SQL
+(INSERT ... SELECT over a generated series and one schedule template), not the loan service,
+so 50,000 loans build in seconds.
 
-Baselines: for push, the same batches sent again (every command answered `duplicate`: the
-HTTP, JSON and lookup cost without posting) and a sample of payments posted in-process through
-the sync service (the server's own cost, no HTTP, no client); for pull, the same pages built
-in-process (the server's SQL and views), their JSON encoding, the client's cache apply, and the
-round trip of an empty pull.
+Baselines: for push, the limit (the same payments posted by set-based SQL straight into the
+database, no HTTP and no ORM: bench/sync_limit.py) and the same batches sent again (every
+command answered `duplicate`: the HTTP, JSON and lookup cost without posting); for pull, the
+same pages built in-process (the server's SQL and views), their JSON encoding, the client's
+cache apply, and the round trip of an empty pull.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -33,18 +38,18 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import requests
 from sqlalchemy import Uuid, bindparam, text
 
 from desktop.cache.store import Cache
 from desktop.sync.api import ApiClient
 from desktop.sync.engine import SyncEngine
 from desktop.sync.outbox import record_payment
-from harness.live import serve
+from harness.ports import free_port
 from harness.postgres import scratch_database
-from loancore.contract import PaymentPayload, SyncCommand, new_command_id
+from loancore.contract import PaymentPayload
 from loancore.roles import Role
 from loancore.schedule import build_schedule, emi_amount
-from sync_server.app import create_app
 from sync_server.auth.service import create_user
 from sync_server.auth.tokens import issue_access_token
 from sync_server.config import Settings
@@ -53,7 +58,8 @@ from sync_server.db.migrate import upgrade
 from sync_server.db.models import Branch, User
 from sync_server.principal import Principal
 from sync_server.sync import pull as pull_service
-from sync_server.sync import service as sync_service
+
+from .sync_limit import LimitPayment, post_set_based
 
 PG_URL = os.environ.get(
     "LOANDESK_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -62,22 +68,28 @@ IST = ZoneInfo("Asia/Kolkata")
 PRINCIPAL = 100_000_00
 RATE_BP = 1400
 TENURE = 24
-PUSH_BATCH = 500
+PUSH_BATCH = 200
+"""The desk's own batch size (desktop.sync.engine.SyncEngine)."""
+ROOT = Path(__file__).resolve().parents[1]
 PULL_PAGE = 5000
 
 
 @dataclass(frozen=True, slots=True)
 class PushFigures:
     payments: int
+    devices: int
     applied: int
     seconds: float
     resend_seconds: float
-    in_process: int
-    in_process_seconds: float
+    limit_seconds: float
 
     @property
     def per_second(self) -> float:
         return self.applied / self.seconds
+
+    @property
+    def limit_per_second(self) -> float:
+        return self.payments / self.limit_seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,15 +112,64 @@ class Figures:
     build_seconds: float
     push: PushFigures
     pulls: tuple[PullFigures, ...]
+    one_by_one: PushFigures | None = None
+    """The same kind of push to a server applying each command on its own (--one-by-one)."""
 
 
 @contextmanager
-def _serve(settings: Settings, db: Database) -> Iterator[str]:
-    with serve(create_app(settings=settings, db=db), startup_timeout=20, stop_timeout=20) as url:
-        yield url
+def _serve(settings: Settings, root: Path, *, one_by_one: bool = False) -> Iterator[str]:
+    """The server as an office starts it (`main.py server`), in a process of its own; with
+    `one_by_one`, applying each pushed command in a transaction of its own (the baseline)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "LOANDESK_JWT_SECRET": settings.jwt_secret,
+        "LOANDESK_DATA_DIR": str(root / "server-data"),
+        "LOANDESK_PUSH_ONE_BY_ONE": "1" if one_by_one else "0",
+    }
+    command = [
+        sys.executable,
+        "main.py",
+        "server",
+        "--db",
+        settings.database_url,
+        "--port",
+        str(port),
+        "--no-scheduler",
+        "--log-level",
+        "warning",
+        "--requests-per-minute",
+        str(10**6),
+        # The devices all push at once: they queue for their turn rather than being shed.
+        "--queue-wait",
+        "60",
+    ]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{base}/api/v1/health", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise SystemExit("the server did not start")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=20)
 
 
-def _book_sql(kind: str, loans: int, today: date) -> list[str]:
+def _book_sql(kind: str, loans: int, today: date, devices: int) -> list[str]:
     """Every loan has the same terms and dates (one installment 15 days overdue), so one
     schedule, computed once by loancore, serves as a template joined to every loan. Its
     delinquency is stored as the server stores it: the date it fell overdue (the first due
@@ -133,6 +194,9 @@ def _book_sql(kind: str, loans: int, today: date) -> list[str]:
         day, now, false = "DATE '{0}'", "TIMESTAMPTZ '{0}'", "FALSE"
         instant = "%Y-%m-%d %H:%M:%S.%f+00"
     stamp = now.format(datetime.now(UTC).strftime(instant))
+    # The first `mine` loans go round the device collectors (:c0, :c1, ...), the rest to ravi.
+    whens = " ".join(f"WHEN (i - 1) % {devices} = {n} THEN :c{n}" for n in range(devices))
+    collector = f"CASE WHEN i > :mine THEN :ravi {whens} END"
     cumulative, template = 0, []
     for row in rows:
         cumulative += row.amount_due
@@ -152,7 +216,7 @@ def _book_sql(kind: str, loans: int, today: date) -> list[str]:
         f"{uid.format('1000000000 + i')}, :branch, 'PL', {PRINCIPAL}, {RATE_BP}, {TENURE}, "
         f"{day.format(disbursed.isoformat())}, {day.format(first_due.isoformat())}, "
         f"{emi_amount(PRINCIPAL, RATE_BP, TENURE)}, "
-        f"CASE WHEN i <= :mine THEN :asha ELSE :ravi END, 'active', {stamp} FROM s",
+        f"{collector}, 'active', {stamp} FROM s",
         "INSERT INTO schedule_rows (loan_id, seq, due_date, principal_due, interest_due, cum_due) "
         f"{schedule} SELECT l.id, t.seq, t.due_date, t.principal_due, t.interest_due, t.cum_due "
         "FROM loans l CROSS JOIN t",
@@ -173,16 +237,22 @@ def _book_sql(kind: str, loans: int, today: date) -> list[str]:
     ]
 
 
+def _collectors(devices: int) -> list[str]:
+    return ["asha", *(f"collector{n:02d}" for n in range(2, devices + 1))]
+
+
 def build_book(
-    db: Database, kind: str, loans: int, mine: int
+    db: Database, kind: str, loans: int, mine: int, devices: int = 1
 ) -> tuple[dict[str, User], list[uuid.UUID], float]:
     """The users through the auth service (tokens need real ones), the loans by bulk SQL.
-    Returns the users, asha's loans and ravi's (first `mine` are asha's), and the build time."""
+    Returns the users, the loans (the first `mine` go round the `devices` collectors, asha
+    first; the rest are ravi's), and the build time."""
     started = time.perf_counter()
     with db.unit_of_work() as session:
         branch = Branch(code="BR01", name="Pune Camp")
         session.add(branch)
         session.flush()
+        roles = [(name, Role.COLLECTOR) for name in _collectors(devices)]
         users = {
             name: create_user(
                 session,
@@ -193,11 +263,7 @@ def build_book(
                 branch_id=branch.id,
                 password="correct horse battery staple",
             )
-            for name, role in (
-                ("asha", Role.COLLECTOR),
-                ("ravi", Role.COLLECTOR),
-                ("meera", Role.BRANCH_MANAGER),
-            )
+            for name, role in (*roles, ("ravi", Role.COLLECTOR), ("meera", Role.BRANCH_MANAGER))
         }
         session.execute(
             text(
@@ -208,14 +274,14 @@ def build_book(
         params: dict[str, Any] = {
             "branch": branch.id,
             "mine": mine,
-            "asha": users["asha"].id,
             "ravi": users["ravi"].id,
+            **{f"c{n}": users[name].id for n, name in enumerate(_collectors(devices))},
         }
-        for statement in _book_sql(kind, loans, datetime.now(IST).date()):
+        for statement in _book_sql(kind, loans, datetime.now(IST).date(), devices):
             binds = [
                 bindparam(key, value, type_=Uuid() if isinstance(value, uuid.UUID) else None)
                 for key, value in params.items()
-                if f":{key}" in statement
+                if re.search(rf":{key}\b", statement)
             ]
             session.execute(text(statement).bindparams(*binds))
     # The series numbers are the loan ids, so the loans need not be read back.
@@ -242,88 +308,135 @@ def _principal(user: User) -> Principal:
     return Principal(user.id, user.username, Role(user.role), user.branch_id)
 
 
-def _queue(outbox: Cache, loans: list[uuid.UUID], payments: int, today: date) -> None:
-    """Amounts differ between payments on one loan, so none is held as a suspected duplicate."""
+def _amount(n: int, loans: int, shift: int = 0) -> int:
+    """Amounts differ between payments on one loan, so none is held as a suspected duplicate
+    (a second push of the run takes `shift` 50: other amounts again)."""
+    return (101 + shift + (n // loans) % 50) * 100
+
+
+def _queue(
+    outbox: Cache, loans: list[uuid.UUID], payments: int, today: date, tag: str, shift: int
+) -> None:
     for n in range(payments):
         record_payment(
             outbox,
             PaymentPayload(
                 loan_id=loans[n % len(loans)],
-                amount_paise=(101 + (n // len(loans)) % 50) * 100,
+                amount_paise=_amount(n, len(loans), shift),
                 mode="cash",
-                reference=f"RB{n:08d}",
+                reference=f"RB{tag}{n:06d}",
                 payment_date=today,
             ),
         )
 
 
-def _in_process_push(db: Database, user: User, loans: list[uuid.UUID], count: int) -> float:
-    """The server's own cost of posting `count` payments: the sync service called directly."""
-    today, now = datetime.now(IST).date(), datetime.now(UTC)
-    commands = [
-        SyncCommand.model_validate(
-            {
-                "id": str(new_command_id()),
-                "type": "payment",
-                "device_id": "bench-in-process",
-                "device_time": now.isoformat(),
-                "payload": {
-                    "loan_id": str(loans[n % len(loans)]),
-                    "amount_paise": (101 + (n // len(loans)) % 50) * 100,
-                    "mode": "cash",
-                    "reference": f"IP{n:08d}",
-                    "payment_date": today.isoformat(),
-                },
-            }
-        )
-        for n in range(count)
-    ]
+def _push_until_sent(engine: SyncEngine, outbox: Cache) -> int:
+    """Push until the outbox is empty (a busy answer is sent again after a moment); returns
+    the number posted: answered `applied`, or `duplicate` when a batch whose reply timed out
+    on the device (it waited its turn behind the other devices) was sent again."""
+    applied = 0
+    for _ in range(50):
+        try:
+            answers = engine.push().answers
+            applied += answers.get("applied", 0) + answers.get("duplicate", 0)
+        except Exception:  # a 503 or a dropped connection: the queue is intact, send again
+            time.sleep(0.5)
+        if outbox.outbox_size() == 0:
+            break
+    return applied
+
+
+def _at_once(work: list[Callable[[], None]]) -> float:
+    """Run the callables in threads started together; the seconds until the last ends."""
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(work) + 1)
+
+    def run_one(job: Callable[[], None]) -> None:
+        try:
+            barrier.wait()
+            job()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run_one, args=(job,)) for job in work]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
     started = time.perf_counter()
-    for start in range(0, count, PUSH_BATCH):
-        answers = sync_service.push(
-            db, _principal(user), commands[start : start + PUSH_BATCH], business_date=today, now=now
-        )
-        refused = [a for a in answers if a.status != "applied"]
-        if refused:
-            raise SystemExit(f"in-process push refused: {refused[0]}")
+    for thread in threads:
+        thread.join(timeout=3600)
+    if errors:
+        raise errors[0]
     return time.perf_counter() - started
 
 
 def measure_push(
     db: Database,
+    kind: str,
     base_url: str,
     tokens: dict[str, str],
     users: dict[str, User],
-    mine: list[uuid.UUID],
-    theirs: list[uuid.UUID],
+    loans: tuple[list[uuid.UUID], list[uuid.UUID]],
     payments: int,
+    devices: int,
     root: Path,
+    *,
+    second: bool = False,
 ) -> PushFigures:
+    """Each device (a collector of its own) queues its share of the payments on its own loans
+    and all push at once; then the same batches are sent again; then the same payments are
+    posted by set-based SQL on as many of ravi's loans (the limit). The `second` kind of push
+    of a run (to a server pushing one by one) queues other payments and measures no limit."""
+    mine, theirs = loans
     today = datetime.now(IST).date()
-    outbox = Cache(root / "outbox.db")
-    _queue(outbox, mine, payments, today)
-    commands = [row.command for row in outbox.outbox()]
-    device = outbox.device_id()
-    api = ApiClient(base_url, token=tokens["asha"])
-    started = time.perf_counter()
-    report = SyncEngine(api, outbox, batch_size=PUSH_BATCH).push()
-    seconds = time.perf_counter() - started
-    outbox.close()
-    started = time.perf_counter()
-    for start in range(0, len(commands), PUSH_BATCH):
-        answers = api.push(commands[start : start + PUSH_BATCH], device)
-        if any(answer["status"] != "duplicate" for answer in answers):
-            raise SystemExit("a resent command was not answered as a duplicate")
-    resend = time.perf_counter() - started
-    api.close()
-    sample = min(len(theirs), max(50, payments // 10))
+    outboxes, apis, engines = [], [], []
+    tag, shift = ("B", 50) if second else ("A", 0)
+    for n, name in enumerate(_collectors(devices)):
+        outbox = Cache(root / f"outbox-{tag}-{name}.db")
+        share = len(range(n, payments, devices))
+        _queue(outbox, mine[n::devices], share, today, f"{tag}{n:02d}", shift)
+        api = ApiClient(base_url, token=tokens[name])
+        outboxes.append(outbox)
+        apis.append(api)
+        engines.append(SyncEngine(api, outbox, batch_size=PUSH_BATCH))
+    sent = [[row.command for row in outbox.outbox()] for outbox in outboxes]
+    applied: list[int] = []
+
+    def push_all(engine: SyncEngine, outbox: Cache) -> Callable[[], None]:
+        return lambda: applied.append(_push_until_sent(engine, outbox))
+
+    seconds = _at_once([push_all(e, o) for e, o in zip(engines, outboxes, strict=True)])
+
+    def resend(api: ApiClient, commands: list[dict[str, Any]], device: str) -> Callable[[], None]:
+        def again() -> None:
+            for start in range(0, len(commands), PUSH_BATCH):
+                answers = api.push(commands[start : start + PUSH_BATCH], device)
+                if any(answer["status"] != "duplicate" for answer in answers):
+                    raise SystemExit("a resent command was not answered as a duplicate")
+
+        return again
+
+    resend_seconds = _at_once(
+        [resend(a, c, o.device_id()) for a, c, o in zip(apis, sent, outboxes, strict=True)]
+    )
+    for api, outbox in zip(apis, outboxes, strict=True):
+        api.close()
+        outbox.close()
+    if second:
+        return PushFigures(payments, devices, sum(applied), seconds, resend_seconds, float("nan"))
+    shares = [mine[n::devices] for n in range(devices)]
+    limit = []
+    for n, share in enumerate(shares):  # the devices' payments, on ravi's loans instead
+        for j in range(len(range(n, payments, devices))):
+            loan = theirs[mine.index(share[j % len(share)])]
+            limit.append(LimitPayment(uuid.uuid4(), loan, _amount(j, len(share)), f"LM{n}-{j}"))
     return PushFigures(
         payments=payments,
-        applied=report.answers.get("applied", 0),
+        devices=devices,
+        applied=sum(applied),
         seconds=seconds,
-        resend_seconds=resend,
-        in_process=sample,
-        in_process_seconds=_in_process_push(db, users["ravi"], theirs, sample),
+        resend_seconds=resend_seconds,
+        limit_seconds=post_set_based(db, kind, users["ravi"].id, limit, PUSH_BATCH),
     )
 
 
@@ -369,51 +482,74 @@ def measure_pull(db: Database, base_url: str, token: str, user: User, root: Path
     )
 
 
-def run(kind: str, url: str, payments: int, collector_loans: int, branch_loans: int) -> Figures:
-    """One full measurement on a migrated, empty database at `url`."""
-    if not 0 < collector_loans < branch_loans:
-        raise SystemExit("the collector's loans must be some, not all, of the branch's")
+def run(
+    kind: str,
+    url: str,
+    payments: int,
+    collector_loans: int,
+    branch_loans: int,
+    devices: int = 20,
+    *,
+    one_by_one: bool = False,
+) -> Figures:
+    """One full measurement on a migrated, empty database at `url`; with `one_by_one`, first as
+    many other payments pushed to a server applying each command on its own."""
+    if not 0 < collector_loans * 2 <= branch_loans:
+        raise SystemExit("the devices' loans must be at most half the branch's")
+    if not 0 < devices <= collector_loans:
+        raise SystemExit("every device needs a loan of its own")
     db = Database(url)
-    settings = Settings(
-        database_url=url,
-        jwt_secret="bench-" + "x" * 40,
-        run_scheduler=False,
-        requests_per_user_per_minute=10**6,
-        requests_per_address_per_minute=10**6,
-    )
+    settings = Settings(database_url=url, jwt_secret="bench-" + "x" * 40, run_scheduler=False)
     try:
-        users, loans, built = build_book(db, kind, branch_loans, collector_loans)
+        users, loans, built = build_book(db, kind, branch_loans, collector_loans, devices)
         now = datetime.now(UTC)
         tokens = {name: issue_access_token(settings, user, now=now) for name, user in users.items()}
-        with tempfile.TemporaryDirectory() as tmp, _serve(settings, db) as base_url:
+        split = (loans[:collector_loans], loans[collector_loans : collector_loans * 2])
+        slow = None
+        if one_by_one:
+            # First, so the batch push meets the larger tables: the ratio errs against it.
+            with (
+                tempfile.TemporaryDirectory() as tmp,
+                _serve(settings, Path(tmp), one_by_one=True) as base_url,
+            ):
+                slow = measure_push(
+                    db, kind, base_url, tokens, users, split, payments, devices, Path(tmp),
+                    second=True,
+                )  # fmt: skip
+        with tempfile.TemporaryDirectory() as tmp, _serve(settings, Path(tmp)) as base_url:
             root = Path(tmp)
-            mine, theirs = loans[:collector_loans], loans[collector_loans:]
-            push = measure_push(db, base_url, tokens, users, mine, theirs, payments, root)
+            push = measure_push(db, kind, base_url, tokens, users, split, payments, devices, root)
             pulls = tuple(
                 measure_pull(db, base_url, tokens[name], users[name], root)
                 for name in ("asha", "meera")
             )
     finally:
         db.dispose()
-    return Figures(kind, branch_loans, built, push, pulls)
+    return Figures(kind, branch_loans, built, push, pulls, slow)
 
 
 def report(figures: Figures) -> list[str]:
     k, p = figures.kind, figures.push
     per_resend = p.resend_seconds / p.applied if p.applied else float("nan")
-    per_in_process = p.in_process_seconds / p.in_process
     per_payment = p.seconds / max(1, p.applied)
     lines = [
         f"[{k}] book: {figures.loans:,} loans x {TENURE} installments built in "
         f"{figures.build_seconds:.1f} s",
-        f"[{k}] push: {p.applied:,}/{p.payments:,} payments applied in {p.seconds:.1f} s = "
-        f"{p.per_second:,.0f} payments/s",
+        f"[{k}] push: {p.applied:,}/{p.payments:,} payments from {p.devices} devices at once "
+        f"in {p.seconds:.1f} s = {p.per_second:,.0f} payments/s",
+        f"[{k}]   limit, the same payments posted by set-based SQL straight into the database: "
+        f"{p.limit_per_second:,.0f} payments/s; the push reaches "
+        f"{p.per_second / p.limit_per_second:.2f}x of it",
         f"[{k}]   baseline, same batches resent (all duplicates): {p.resend_seconds:.2f} s "
         f"({per_payment / per_resend:,.1f}x faster than posting)",
-        f"[{k}]   baseline, {p.in_process:,} payments posted in-process: "
-        f"{p.in_process / p.in_process_seconds:,.0f} payments/s (end to end costs "
-        f"{per_payment / per_in_process:.2f}x the server's own work)",
     ]
+    slow = figures.one_by_one
+    if slow is not None:
+        lines.append(
+            f"[{k}]   baseline, {slow.applied:,}/{slow.payments:,} other payments pushed the same "
+            f"way to a server applying each command on its own: {slow.per_second:,.0f} "
+            f"payments/s; the batch push is {p.per_second / slow.per_second:.1f}x it"
+        )
     for pull in figures.pulls:
         lines += [
             f"[{k}] first pull, {pull.who}: {pull.loans:,} loans ({pull.changes:,} changes, "
@@ -432,15 +568,30 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "pg", "both"], default="both")
     parser.add_argument("--payments", type=int, default=10_000)
+    parser.add_argument("--devices", type=int, default=20)
     parser.add_argument("--collector-loans", type=int, default=2_000)
     parser.add_argument("--branch-loans", type=int, default=50_000)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument(
+        "--one-by-one",
+        action="store_true",
+        help="also push as many other payments to a server applying each command on its own",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.payments, args.collector_loans, args.branch_loans = 500, 200, 1_000
+        args.devices = 4
     for kind in ("sqlite", "pg") if args.db == "both" else (args.db,):
         with tempfile.TemporaryDirectory() as tmp, _database(kind, Path(tmp)) as url:
-            figures = run(kind, url, args.payments, args.collector_loans, args.branch_loans)
+            figures = run(
+                kind,
+                url,
+                args.payments,
+                args.collector_loans,
+                args.branch_loans,
+                args.devices,
+                one_by_one=args.one_by_one,
+            )
         print("\n".join(report(figures)), flush=True)
     return 0
 

@@ -188,6 +188,10 @@ class Settings(BaseSettings):
     """Where the scheduler writes the nightly encrypted backup; no nightly backup when unset."""
     backup_keep: int = 14
     """How many nightly backups the folder keeps; older ones are deleted after a new one."""
+    push_one_by_one: bool = False
+    """Apply every pushed command in a transaction of its own (the path before runs of payments
+    were posted together, sync.batch): the same answers, slower; a way back should the batch
+    path ever be in doubt, and the baseline bench/bench_sync.py --one-by-one measures."""
 
     @field_validator("trusted_proxies", "cors_origins", mode="before")
     @classmethod

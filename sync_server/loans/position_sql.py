@@ -256,3 +256,108 @@ def write_replayed(
             .values(status="closed", closed_on=bindparam("b_closed_on")),
             closed,
         )
+
+
+# Posting a batch (sync_server.payments.ledger): every loan of the batch read at once, each
+# statement with an expanding `loan_ids` list, so a batch costs the same few reads whatever
+# its size.
+_LOAN_IDS: Any = bindparam("loan_ids", expanding=True)
+_LOANS = cast(Table, Loan.__table__)
+LOCK_LOANS = select(Loan).where(Loan.id.in_(_LOAN_IDS)).order_by(Loan.id).with_for_update(of=Loan)
+"""The batch's loans locked in one order (by id) on PostgreSQL, so that two batches sharing
+loans queue behind one another instead of each holding what the other waits for."""
+POSITIONS_OF = (
+    select(
+        _STATE.c.loan_id,
+        _PRODUCT.c.allocation_strategy,
+        _PRODUCT.c.foreclosure_charge_paise,
+        _PRODUCT.c.floating_rate,
+        _STATE.c.last_payment_date,
+        *(_STATE.c[n] for n in POSITION_FIELDS),
+    )
+    .select_from(_STATE)
+    .join(_LOANS, _LOANS.c.id == _STATE.c.loan_id)
+    .join(_PRODUCT, _PRODUCT.c.code == _LOANS.c.product_code)
+    .where(_STATE.c.loan_id.in_(_LOAN_IDS))
+)
+INSTALLMENTS_OF = (
+    select(
+        _INSTALLMENTS.c.loan_id,
+        _INSTALLMENTS.c.seq,
+        _SCHEDULE.c.due_date,
+        _INSTALLMENTS.c.due_date,
+        _SCHEDULE.c.interest_due,
+        _SCHEDULE.c.principal_due,
+        _INSTALLMENTS.c.interest_paid,
+        _INSTALLMENTS.c.principal_paid,
+        _INSTALLMENTS.c.paid_off_on,
+    )
+    .join(_SCHEDULE, _INSTALLMENT_ROW)
+    .where(_INSTALLMENTS.c.loan_id.in_(_LOAN_IDS))
+    .order_by(_INSTALLMENTS.c.loan_id, _INSTALLMENTS.c.seq)
+)
+"""Every installment, paid or not: the foreclosure quote's accrual and the position's totals
+need them all, not only the open ones."""
+_PAID_PER_CHARGE = (
+    select(_LINES.c.charge_id, func.sum(_LINES.c.amount_paise).label("paid"))
+    .where(_LINES.c.loan_id.in_(_LOAN_IDS), _LINES.c.charge_id.is_not(None))
+    .group_by(_LINES.c.charge_id)
+    .subquery()
+)
+CHARGES_OF = (
+    select(
+        _CHARGES.c.loan_id,
+        _CHARGES.c.id,
+        _CHARGES.c.kind,
+        _CHARGES.c.levied_on,
+        _CHARGES.c.amount_paise,
+        func.coalesce(_PAID_PER_CHARGE.c.paid, 0),
+    )
+    .outerjoin(_PAID_PER_CHARGE, _PAID_PER_CHARGE.c.charge_id == _CHARGES.c.id)
+    .where(_CHARGES.c.loan_id.in_(_LOAN_IDS))
+    .order_by(_CHARGES.c.loan_id, _CHARGES.c.levied_on, _CHARGES.c.id)
+)
+LINE_TOTALS_OF = (
+    select(_LINES.c.loan_id, _LINES.c.component, func.sum(_LINES.c.amount_paise))
+    .where(
+        _LINES.c.loan_id.in_(_LOAN_IDS),
+        _LINES.c.component.in_(
+            (Component.PENAL.value, Component.FEE.value, Component.EXCESS.value)
+        ),
+    )
+    .group_by(_LINES.c.loan_id, _LINES.c.component)
+)
+"""What the loans' lines paid to charges and kept as excess, the two totals of the position
+that come from the lines rather than the installments."""
+WRITE_POSITION = (
+    update(_STATE)
+    .where(_STATE.c.loan_id == bindparam("b_loan"))
+    .values(
+        {
+            name: bindparam(f"b_{name}")
+            for name in (*POSITION_FIELDS, "oldest_unpaid_due", "last_payment_date")
+        }
+        | {"updated_at": bindparam("b_now", type_=LoanState.updated_at.type)}
+    )
+)
+CLEAR_DELINQUENCY_OF = (
+    update(_STATE)
+    .where(_STATE.c.loan_id == bindparam("b_loan"))
+    .values(
+        overdue_since=None,
+        collections_since=None,
+        bucket="current",
+        asset_class="standard",
+        npa_since=None,
+        arrears_paise=0,
+        oldest_unpaid_seq=None,
+        oldest_unpaid_due=None,
+        next_due_date=None,
+        updated_at=bindparam("b_now", type_=LoanState.updated_at.type),
+    )
+)
+CLOSE_LOANS = (
+    update(_LOANS)
+    .where(_LOANS.c.id == bindparam("b_loan"))
+    .values(status="closed", closed_on=bindparam("b_closed_on"))
+)

@@ -19,20 +19,13 @@ from loancore.acceptance import (
     PaymentDraft,
     PaymentMode,
     RecentPayment,
-    duplicate_reference_refusal,
     suspected_duplicate_of,
 )
-from loancore.dates import day_end_instant
-from loancore.money import format_rupees
 from sync_server.db.models import Payment, ReconciliationLock
-from sync_server.errors import Conflict
+from sync_server.payments.judging import duplicate_reference, received_window
 from sync_server.principal import Principal
 
 LIVE_STATUSES = ("posted", "pending_review")
-
-
-class DuplicateReference(Conflict):
-    code = "duplicate_reference"
 
 
 _PAYMENTS = cast(Table, Payment.__table__)
@@ -87,8 +80,7 @@ def borrower_cash_received(session: Session, borrower_id: uuid.UUID, day: date) 
     """Cash recorded from this borrower on business date `day`, whatever payment dates it
     carries: section 269ST is about the cash handed over on a day, and a part of it entered
     as yesterday's is still today's cash. The payment-date sum alone let it be split."""
-    since = day_end_instant(day - timedelta(days=1))
-    until = day_end_instant(day)
+    since, until = received_window(day)
     return int(
         session.execute(
             _CASH_RECEIVED, {"borrower_id": borrower_id, "since": since, "until": until}
@@ -112,11 +104,7 @@ def refuse_duplicate_reference(
     ).one_or_none()
     if first is not None:
         first_id, first_date, first_amount = first
-        refusal = duplicate_reference_refusal(mode, reference, str(first_id), first_date)
-        raise DuplicateReference(
-            f"{refusal.message} for {format_rupees(first_amount)}; this one was not recorded",
-            code=refusal.code,
-        )
+        raise duplicate_reference(mode, reference, first_id, first_date, int(first_amount))
 
 
 def suspected_duplicate(

@@ -17,13 +17,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from loancore.acceptance import (
-    LoanFacts,
-    PaymentDraft,
-    PaymentMode,
-    check_payment,
-    normalise_reference,
-)
+from loancore.acceptance import LoanFacts, PaymentMode
 from loancore.allocation import Allocation
 from loancore.contract import Payload, PaymentPayload, PaymentView
 from loancore.foreclosure import ForeclosureQuote, split_payment
@@ -44,7 +38,7 @@ from sync_server.db.models import (
     Payment,
 )
 from sync_server.db.types import utcnow
-from sync_server.errors import IdTaken, LoanDeskError, NotFound
+from sync_server.errors import IdTaken, NotFound
 from sync_server.flags.service import require_enabled
 from sync_server.loans.payment_views import new_payment_view, payment_view
 from sync_server.loans.position import (
@@ -55,6 +49,12 @@ from sync_server.loans.position import (
     read_dues,
 )
 from sync_server.payments.foreclosure import levy_foreclosure_charge
+from sync_server.payments.judging import (
+    cash_counted,
+    new_payment,
+    payment_draft,
+    refuse_unacceptable,
+)
 from sync_server.payments.on_record import (
     borrower_cash_on,
     borrower_cash_received,
@@ -64,13 +64,6 @@ from sync_server.payments.on_record import (
 )
 from sync_server.principal import Principal
 from sync_server.settings.service import settings_on
-
-
-class PaymentRefusalError(LoanDeskError):
-    """A payment the acceptance rules refuse; `code` is loancore's Refusal code."""
-
-    status = 422
-    code = "payment_refused"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,24 +150,15 @@ def _accept(
     content_hash: str,
 ) -> PaymentOutcome:
     dues = read_dues(session, loan)
-    mode = PaymentMode(payload.mode)
+    draft = payment_draft(loan, payload)
+    mode, reference = draft.mode, draft.reference
     if mode is PaymentMode.CASH:
         # 269ST sums the borrower's cash across all their loans: serialise on the borrower,
         # or two loans' locks would let two cash payments pass the limit together.
         session.execute(
             select(Borrower.id).where(Borrower.id == loan.borrower_id).with_for_update()
         )
-    reference = normalise_reference(mode, payload.reference)
     quote = closing_quote(session, loan, dues, payload.payment_date)
-    draft = PaymentDraft(
-        loan_id=str(loan.id),
-        amount=payload.amount_paise,
-        mode=mode,
-        reference=reference,
-        payment_date=payload.payment_date,
-        foreclosure=payload.foreclosure,
-        backdate_reason=payload.backdate_reason,
-    )
     facts = LoanFacts(
         status=loan.status,
         disbursement_date=loan.disbursement_date,
@@ -182,13 +166,13 @@ def _accept(
         locked_through=locked_through(session),
     )
     rules = settings_on(session, business_date).acceptance
-    refusals = check_payment(
+    refuse_unacceptable(
         draft,
         facts,
-        role=actor.role,
+        actor=actor,
         business_date=business_date,
-        cash_today_from_borrower=(
-            max(
+        cash_today=(
+            cash_counted(
                 borrower_cash_on(session, loan.borrower_id, draft.payment_date),
                 borrower_cash_received(session, loan.borrower_id, business_date),
             )
@@ -197,26 +181,15 @@ def _accept(
         ),
         rules=rules,
     )
-    if refusals:
-        raise PaymentRefusalError(
-            "; ".join(refusal.message for refusal in refusals), code=refusals[0].code
-        )
     refuse_duplicate_reference(session, loan.id, mode, reference)
-    payment = Payment(
-        id=payment_id,
-        loan_id=loan.id,
-        borrower_id=loan.borrower_id,
-        branch_id=loan.branch_id,
-        amount_paise=payload.amount_paise,
-        mode=mode.value,
-        reference=reference,
-        payment_date=payload.payment_date,
-        foreclosure=payload.foreclosure,
-        backdate_reason=payload.backdate_reason or None,
-        content_hash=content_hash,
-        recorded_by=actor.user_id,
-        recorded_at=now,
+    payment = new_payment(
+        payment_id,
+        loan,
+        draft,
+        actor=actor,
+        now=now,
         device_id=device_id,
+        content_hash=content_hash,
     )
     suspect = suspected_duplicate(session, actor, draft, now, rules)
     if suspect is not None:

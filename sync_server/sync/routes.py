@@ -1,8 +1,8 @@
 """Sync endpoints: devices push their queued commands and pull what changed since their cursor.
 
-Push runs each command in its own transaction (see service.py), so it takes the database, not
-the request's unit of work. An outdated client is told to upgrade (426) before its body is read,
-whatever shape that body has.
+Push opens its own transactions (a run of payments in one, other commands each in their own:
+see batch.py), so it takes the database, not the request's unit of work. An outdated client is
+told to upgrade (426) before its body is read, whatever shape that body has.
 """
 
 from __future__ import annotations
@@ -26,13 +26,13 @@ from loancore.contract import (
 )
 from loancore.roles import Action
 from sync_server.auth.deps import require
-from sync_server.deps import ClockDep, DbDep, ReadSessionDep
+from sync_server.deps import ClockDep, DbDep, ReadSessionDep, SettingsDep
 from sync_server.errors import NESTED_TOO_DEEPLY, UpgradeRequired, ValidationFailed
 from sync_server.ops.metrics import observe_push
 from sync_server.params import Cursor
 from sync_server.principal import Principal
+from sync_server.sync import batch, service
 from sync_server.sync import pull as pull_service
-from sync_server.sync import service
 
 router = APIRouter(tags=["sync"])
 
@@ -112,9 +112,11 @@ def push(
     body: Annotated[PushRequest, Depends(push_request)],
     db: DbDep,
     clock: ClockDep,
+    settings: SettingsDep,
 ) -> PushResponse:
     business_date, now = clock.business_date(), clock.now()
-    results = service.push(db, principal, list(body.commands), business_date=business_date, now=now)
+    apply = service.push_one_by_one if settings.push_one_by_one else batch.push
+    results = apply(db, principal, list(body.commands), business_date=business_date, now=now)
     observe_push(body.commands, results)
     return PushResponse(results=results, business_date=business_date, server_time=now)
 

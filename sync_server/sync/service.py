@@ -1,7 +1,9 @@
-"""Applying pushed commands exactly once.
+"""Applying pushed commands exactly once, one by one.
 
-Each command gets its own transaction, and its record in `sync_commands` (keyed by the
-client-minted id) is inserted FIRST in that transaction, before the handler runs. So the
+A push applies its runs of payments together (`sync.batch`); every other command, and a run
+that met a database error, is applied here. Each command gets its own transaction, and its
+record in `sync_commands` (keyed by the client-minted id) is inserted FIRST in that
+transaction, before the handler runs. So the
 record and the effect commit together, and two racing copies of one command meet on the
 primary key before either does any work: the loser's insert waits for the winner's commit
 (PostgreSQL) or its turn at the write lock (SQLite), fails, rolls back, and answers from the
@@ -51,7 +53,7 @@ the wire contract's final answers) and not recorded, so the device keeps the com
 the same command, under the same id, is applied once the switch is back on."""
 
 
-def push(
+def push_one_by_one(
     db: Database,
     actor: Principal,
     commands: list[SyncCommand],
@@ -59,7 +61,9 @@ def push(
     business_date: date,
     now: datetime,
 ) -> list[CommandResult]:
-    """Answer every command of a batch, each in a transaction of its own. What was already
+    """Answer every command of a batch, each in a transaction of its own: how a push was
+    applied before runs of payments were posted together, kept as the reference their answers
+    are compared with (tests/sync_server/sync/test_batch_differential.py). What was already
     received of the batch (a resend) is read in one query up front; a copy that commits after
     that read is still caught, by the primary key, when this one's record is inserted."""
     with db.read_only() as session:

@@ -10,7 +10,7 @@ import pytest
 from sync_server.db.engine import Database
 from sync_server.db.models import Loan, LoanState, Product
 from sync_server.loans.position import closing_quote, lock_loan, read_dues
-from sync_server.payments.service import PaymentRefusalError
+from sync_server.payments.judging import PaymentRefusalError
 from tests.sync_server.jobs.lender_book import Lender, lender
 
 DISBURSED = date(2026, 1, 5)

@@ -27,10 +27,21 @@ DISBURSED = date(2026, 6, 15)
 FIRST_DUE = date(2026, 7, 15)
 
 
-def book(db: Database, branch_id: int, account_no: str, collector: uuid.UUID | None) -> uuid.UUID:
+def book(
+    db: Database,
+    branch_id: int,
+    account_no: str,
+    collector: uuid.UUID | None,
+    *,
+    customer_no: str | None = None,
+) -> uuid.UUID:
+    """A loan of 1.2 lakh; its borrower is the customer `customer_no` (one of their own, by
+    default), so two loans may share one borrower."""
     new = NewLoan(
         account_no=account_no,
-        borrower=BorrowerDetails(f"C-{account_no}", "Asha Patil", "9800000001", "MG Road, Pune"),
+        borrower=BorrowerDetails(
+            customer_no or f"C-{account_no}", "Asha Patil", "9800000001", "MG Road, Pune"
+        ),
         branch_id=branch_id,
         product_code="PL",
         principal_paise=120_000_00,
