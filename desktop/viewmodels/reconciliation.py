@@ -164,18 +164,30 @@ class DepositRow:
 
 @dataclass(frozen=True, slots=True)
 class ImportSummary:
+    """What an import stored, and what became of its matching: `job` is the server's 'done'
+    (the counts are this run's), 'already_done' (this file was reconciled before) or 'queued'
+    (the statement is saved; the reconciliation running for another import or the night
+    matches it when it finishes, so the queues fill in a moment later)."""
+
     file_name: str
     added: int
     already_there: int
     matched: int
     unidentified: int
+    job: str = "done"
 
     @property
     def sentence(self) -> str:
-        return (
-            f"{self.file_name}: {self.added} lines added, {self.already_there} already there; "
-            f"{self.matched} matched automatically, {self.unidentified} unidentified"
-        )
+        stored = f"{self.file_name}: {self.added} lines added, {self.already_there} already there"
+        if self.job == "queued":
+            return (
+                f"{stored}. Saved. Its matching waits for the reconciliation running now "
+                "and runs as soon as that finishes: press Refresh in a minute to see the "
+                "result. No need to import the file again."
+            )
+        if self.job == "already_done":
+            return f"{stored}; this file was reconciled already, nothing new to match"
+        return f"{stored}; {self.matched} matched automatically, {self.unidentified} unidentified"
 
 
 def _queues(data: Any) -> Queues:
@@ -300,7 +312,8 @@ class ReconciliationViewModel:
     def import_statement(
         self, path: Path, account: str = "", column_mapping: str = ""
     ) -> ImportSummary:
-        """Send one statement file; the server imports all of it or none, then matches."""
+        """Send one statement file; the server imports all of it or none, then matches (or
+        queues the matching behind a reconciliation already running)."""
         try:
             size = path.stat().st_size
             if size > FILE_LIMIT:
@@ -322,13 +335,15 @@ class ReconciliationViewModel:
             ),
             "the import",
         )
-        counts = mapping(mapping(answer["job"], "the job")["counts"], "the job's counts")
+        job = mapping(answer["job"], "the job")
+        counts = mapping(job["counts"], "the job's counts")
         return ImportSummary(
             text(answer, "file_name"),
             whole(answer, "added"),
             whole(answer, "already_there"),
             int(counts.get("match", 0)),
             int(counts.get("unidentified", 0)),
+            text(job, "status"),
         )
 
     def cash_in_hand(self) -> tuple[CollectorCash, ...]:

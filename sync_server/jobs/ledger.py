@@ -6,6 +6,10 @@ last committed one; a finished (job, key) is never run again. Only one process r
 time: PostgreSQL gives a session advisory lock that dies with its connection; SQLite (always one
 machine) gets an OS file lock beside the database file, which dies with its process, so a
 crashed runner can never leave the job locked for good.
+
+A run may also be queued (`queue_run`): a row with status 'queued', written in the same
+transaction as whatever asked for it, for the lock's holder to run before it lets go
+(`next_queued`). Nothing waits on the lock, and nothing asked for is lost when it is busy.
 """
 
 from __future__ import annotations
@@ -61,7 +65,7 @@ def runner_name() -> str:
 class RunOutcome:
     job: str
     run_key: str
-    status: str  # done | already_done
+    status: str  # done | already_done | queued (another process holds the lock; see queue_run)
     counts: dict[str, int] = field(default_factory=dict)
     runner: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
@@ -135,6 +139,44 @@ def ledger_row(session: Session, job: str, run_key: str) -> JobRun | None:
     return session.execute(
         select(JobRun).where(JobRun.job == job, JobRun.run_key == run_key)
     ).scalar_one_or_none()
+
+
+QUEUED = "queued"
+
+
+def queue_run(session: Session, job: str, run_key: str) -> None:
+    """Asks for a run of (job, run_key) in the caller's transaction, so the ask commits with
+    what it is about (a statement's lines) or not at all. A run not begun is written 'queued',
+    a failed one is queued again; a done run stays done (a rerun is `already_done`) and one in
+    progress is left to its runner. Two askers for one key must be queued behind each other
+    by the caller (the statement imports are: service._one_import_at_a_time)."""
+    row = ledger_row(session, job, run_key)
+    if row is None:
+        session.add(
+            JobRun(
+                job=job,
+                run_key=run_key,
+                status=QUEUED,
+                runner=runner_name(),
+                started_at=utcnow(),
+                steps_done=[],
+                counts={},
+            )
+        )
+        session.flush()
+    elif row.status == "failed":
+        row.status = QUEUED
+
+
+def next_queued(db: Database, job: str) -> str | None:
+    """The run key queued longest for `job`, or None. For the holder of the job's lock."""
+    with db.read_only() as session:
+        return session.execute(
+            select(JobRun.run_key)
+            .where(JobRun.job == job, JobRun.status == QUEUED)
+            .order_by(JobRun.id)
+            .limit(1)
+        ).scalar_one_or_none()
 
 
 def already_running(db: Database, job: str) -> JobAlreadyRunning:

@@ -2,7 +2,7 @@
 
 Prints what each statement added and what was already there, then runs the reconciliation job
 (the job ledger, keyed by the file: the import stands even if the job is refused) and prints
-its counts; a refused file prints its reason (the line and why) and changes nothing. Dates print
+its counts, or that it is queued when the job is running elsewhere (its holder runs it); a refused file prints its reason (the line and why) and changes nothing. Dates print
 as DD-MM-YYYY, as everywhere a person reads them.
 
 An import that waits out the database's write wait behind another import or job (SQLite's
@@ -24,7 +24,7 @@ from sync_server.db.engine import Database, DatabaseBusy
 from sync_server.errors import LoanDeskError
 from sync_server.principal import SYSTEM
 from sync_server.reconciliation.service import import_statement_file
-from sync_server.reconciliation.tasks import import_key, run_reconciliation
+from sync_server.reconciliation.tasks import reconcile_import
 
 BUSY = 75
 """EX_TEMPFAIL: the database was busy; the same command may simply be run again."""
@@ -85,9 +85,7 @@ def import_statement_command(
     )
     try:
         business_date = today or Clock().business_date()
-        job = run_reconciliation(
-            db, import_key(hashlib.sha256(data).hexdigest()), business_date, actor=SYSTEM
-        )
+        job = reconcile_import(db, hashlib.sha256(data).hexdigest(), business_date, actor=SYSTEM)
     except LoanDeskError as error:
         print(f"matching not run: {error.message}", file=out)
         return 1
@@ -95,6 +93,13 @@ def import_statement_command(
         print(_busy(db, "matching", "the import stands but is not matched yet"), file=out)
         return BUSY
     counts = job.counts
+    if job.status == "queued":
+        print(
+            "matching: queued; the reconciliation job running now matches this file's lines "
+            "before it finishes",
+            file=out,
+        )
+        return 0
     if job.status == "already_done":
         print("matching: this file was reconciled already; nothing new to match", file=out)
         return 0

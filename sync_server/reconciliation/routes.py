@@ -51,7 +51,7 @@ from sync_server.reconciliation.schemas import (
 )
 from sync_server.reconciliation.service import import_statement_file
 from sync_server.reconciliation.statements import PRESETS
-from sync_server.reconciliation.tasks import import_key, run_reconciliation
+from sync_server.reconciliation.tasks import reconcile_import
 
 router = APIRouter(tags=["reconciliation"], prefix="/reconciliation")
 
@@ -104,7 +104,9 @@ def import_statement(
     account: AccountCode = None,
     mapping: MappingName = None,
 ) -> ImportOut:
-    """Import one statement file (all of it or none), then run the reconciliation job."""
+    """Import one statement file (all of it or none), then run the reconciliation job. When
+    the job is already running (another import's, the night's) the file is still imported and
+    the answer's job says 'queued': the running job's holder matches it before it stops."""
     sha = hashlib.sha256(data).hexdigest()
     try:
         with db.unit_of_work() as session:
@@ -128,7 +130,7 @@ def import_statement(
             detail=f"{exc.code}: {exc.message}"[:400],
         )
         raise
-    outcome = run_reconciliation(db, import_key(sha), today, actor=principal)
+    outcome = reconcile_import(db, sha, today, actor=principal)
     return ImportOut(
         file_name=report.file_name,
         statements=[

@@ -38,6 +38,10 @@ class ImportedStatementOut(_Out):
 
 
 class JobCounts(_Out):
+    """The file's reconciliation run: 'done' (counts are its own), 'already_done' (an earlier
+    import of the file was reconciled; no counts), or 'queued' (a running job matches it when
+    it finishes; no counts yet, the queues show the result)."""
+
     run_key: str
     status: str
     counts: dict[str, int]

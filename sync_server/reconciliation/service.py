@@ -4,6 +4,8 @@ The caller's unit of work is the boundary: a refused file raises before the firs
 an error part-way (say, the second statement's account is in another currency) rolls the
 whole file back. A line already present for the account (same fingerprint) is counted, not
 added, so the same statement imported twice, or two statements that overlap, add no line twice.
+The same transaction queues the file's reconciliation run in the job ledger (tasks.py), so a
+stored line is never left without a run asked for it, whoever holds the job at the time.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from sync_server.reconciliation.statements import (
     StatementRefused,
     read_statement,
 )
+from sync_server.reconciliation.tasks import queue_import
 
 NARRATION_LIMIT = 1000
 REFERENCE_LIMIT = 64
@@ -131,6 +134,7 @@ def import_statement_file(
             "lines_already_there": report.already_there,
         },
     )
+    queue_import(session, file_sha)
     return report
 
 

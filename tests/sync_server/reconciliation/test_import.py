@@ -227,7 +227,7 @@ def test_the_import_stands_when_matching_after_it_is_refused(
     def switched_off(*_: object, **__: object) -> None:
         raise FeatureDisabled("matching is switched off")
 
-    monkeypatch.setattr("sync_server.reconciliation.cli.run_reconciliation", switched_off)
+    monkeypatch.setattr("sync_server.reconciliation.cli.reconcile_import", switched_off)
     path = tmp_path / "hdfc.csv"
     path.write_bytes(hdfc(ROWS))
     out = io.StringIO()
