@@ -53,7 +53,8 @@ from sync_server.flags.service import require_enabled
 from sync_server.payments.batch import PaymentBatch
 from sync_server.payments.batch_facts import already_recorded
 from sync_server.principal import Principal
-from sync_server.sync.service import TRANSIENT, _Stored, _stored, _stored_in, apply_command
+from sync_server.sync import resend
+from sync_server.sync.service import TRANSIENT, apply_command
 
 log = logging.getLogger("loandesk.sync")
 
@@ -76,7 +77,7 @@ def push(
         paid_before = already_recorded(
             session, [c.id for c in commands if str(c.type) == "payment"]
         )
-        received = _stored_in(session, [command.id for command in commands])
+        received = resend.stored_in(session, [command.id for command in commands])
     answers: list[CommandResult] = []
     run: list[SyncCommand] = []
     for command in commands:
@@ -113,7 +114,7 @@ def _post_run(
     run: list[SyncCommand],
     business_date: date,
     now: datetime,
-    received: dict[uuid.UUID, _Stored],
+    received: dict[uuid.UUID, resend.Stored],
 ) -> list[CommandResult]:
     if not run:
         return []
@@ -140,28 +141,22 @@ def _post_run(
             command,
             business_date=business_date,
             now=now,
-            earlier=_stored(db, command.id),
+            earlier=resend.stored(db, command.id),
         )
         for command in run
     ]
 
 
 def _resent(
-    actor: Principal, earlier: _Stored | None, command: SyncCommand
+    actor: Principal, earlier: resend.Stored | None, command: SyncCommand
 ) -> CommandResult | None:
     """The `duplicate` answer of a command this user already sent with this content, else
-    None (another user's id is answered, and audited, in its place in the run: `_again`)."""
-    if earlier is None or earlier.type != str(command.type) or earlier.user_id != actor.user_id:
+    None (a conflict, or another user's id, is answered and audited in its place in the run:
+    `_again`)."""
+    if earlier is None:
         return None
-    if earlier.content_hash != content_hash(command):
-        return None
-    return CommandResult(
-        id=command.id,
-        status=CommandStatus.DUPLICATE,
-        code=earlier.code,
-        reason=earlier.reason,
-        result=earlier.result,
-    )
+    again = resend.answer_again(actor, earlier, command, content_hash(command))
+    return again.answer if again.refusal is None else None
 
 
 def _judge(
@@ -173,12 +168,12 @@ def _judge(
 ) -> list[CommandResult]:
     # A resend is answered from its record alone: only the loans of commands not yet received
     # are locked and read, and those commands' records are read again under the locks.
-    stored = _stored_in(session, [command.id for command in run])
+    stored = resend.stored_in(session, [command.id for command in run])
     fresh = [command for command in run if command.id not in stored]
     payloads = [c.payload for c in fresh if isinstance(c.payload, PaymentPayload)]
     batch = PaymentBatch(session, actor, payloads, business_date=business_date, now=now)
     if fresh:
-        stored |= _stored_in(session, [command.id for command in fresh])
+        stored |= resend.stored_in(session, [command.id for command in fresh])
     records: list[dict[str, object]] = []
     answers: list[CommandResult] = []
     for command in run:
@@ -206,7 +201,7 @@ def _judge(
             records.append(
                 _record(actor, command, fingerprint, "rejected", code=code, reason=reason)
             )
-            stored[command.id] = _Stored(
+            stored[command.id] = resend.Stored(
                 actor.user_id, command.device_id[:64], "payment", fingerprint, code, reason, None
             )
             answers.append(
@@ -221,7 +216,7 @@ def _judge(
         records.append(
             _record(actor, command, fingerprint, "applied", received_at=now, result=result)
         )
-        stored[command.id] = _Stored(
+        stored[command.id] = resend.Stored(
             actor.user_id, command.device_id[:64], "payment", fingerprint, None, None, result
         )
         answers.append(CommandResult(id=command.id, status=CommandStatus.APPLIED, result=result))
@@ -271,39 +266,18 @@ def _record(
 def _again(
     batch: PaymentBatch,
     actor: Principal,
-    earlier: _Stored,
+    earlier: resend.Stored,
     command: SyncCommand,
     fingerprint: str,
 ) -> CommandResult:
-    """`service._answer_again`, its conflict audited in its place in the batch."""
-    if earlier.content_hash != fingerprint or earlier.type != str(command.type):
+    """`resend.answer_again`, its refusal audited in its place in the batch."""
+    again = resend.answer_again(actor, earlier, command, fingerprint)
+    if again.refusal is not None:
         batch.attempt(
-            "sync.conflict",
-            "sync_command",
+            again.refusal.action,
+            again.refusal.entity,
             command.id,
-            "refused",
-            f"same id, different content (first pushed by device {earlier.device_id})",
+            again.refusal.outcome,
+            again.refusal.detail,
         )
-        return CommandResult(
-            id=command.id,
-            status=CommandStatus.CONFLICT,
-            code="command_id_conflict",
-            reason="A different command was already received under this id; it was not applied",
-        )
-    if earlier.user_id != actor.user_id:
-        # Another user's id replayed: no more than "received" (as `service._answer_again`).
-        batch.attempt(
-            "sync.replay",
-            "sync_command",
-            command.id,
-            "refused",
-            "an id already received from another user",
-        )
-        return CommandResult(id=command.id, status=CommandStatus.DUPLICATE)
-    return CommandResult(
-        id=command.id,
-        status=CommandStatus.DUPLICATE,
-        code=earlier.code,
-        reason=earlier.reason,
-        result=earlier.result,
-    )
+    return again.answer

@@ -8,14 +8,14 @@ record and the effect commit together, and two racing copies of one command meet
 primary key before either does any work: the loser's insert waits for the winner's commit
 (PostgreSQL) or its turn at the write lock (SQLite), fails, rolls back, and answers from the
 winner's stored record. A timeout or dropped reply on the device side is therefore always
-safe to answer by sending again.
+safe to answer by sending again. What a command already received is answered (duplicate,
+conflict, another user's replay) is decided in `sync.resend`, for this path and the batch's.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -44,6 +44,7 @@ from sync_server.errors import FeatureDisabled, IdTaken, LoanDeskError
 from sync_server.flags.service import require_enabled
 from sync_server.principal import Principal
 from sync_server.sync.commands import HANDLERS
+from sync_server.sync.resend import Stored, answer_again, stored, stored_in
 
 log = logging.getLogger("loandesk.sync")
 
@@ -68,7 +69,7 @@ def push_one_by_one(
     that read is still caught, by the primary key, when this one's record is inserted."""
     with db.read_only() as session:
         require_enabled(session, "sync_push")
-        received = _stored_in(session, [command.id for command in commands])
+        received = stored_in(session, [command.id for command in commands])
     return [
         apply_command(
             db,
@@ -89,7 +90,7 @@ def apply_command(
     *,
     business_date: date,
     now: datetime,
-    earlier: _Stored | None,
+    earlier: Stored | None,
 ) -> CommandResult:
     fingerprint = content_hash(command)
     if earlier is not None:
@@ -250,7 +251,7 @@ def _reject(
 def _after_race(
     db: Database, actor: Principal, command: SyncCommand, fingerprint: str
 ) -> CommandResult:
-    winner = _stored(db, command.id)
+    winner = stored(db, command.id)
     if winner is None:
         # Not our primary key: another unique rule (e.g. the same reference twice) refused it.
         return _reject(
@@ -267,81 +268,26 @@ def _after_race(
     return _answer_again(db, actor, winner, command, fingerprint)
 
 
-@dataclass(frozen=True, slots=True)
-class _Stored:
-    user_id: uuid.UUID
-    device_id: str
-    type: str
-    content_hash: str
-    code: str | None
-    reason: str | None
-    result: dict[str, Any] | None
-
-
-def _stored_in(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, _Stored]:
-    rows = session.execute(
-        select(
-            SyncCommandRecord.id,
-            SyncCommandRecord.user_id,
-            SyncCommandRecord.device_id,
-            SyncCommandRecord.type,
-            SyncCommandRecord.content_hash,
-            SyncCommandRecord.code,
-            SyncCommandRecord.reason,
-            SyncCommandRecord.result,
-        ).where(SyncCommandRecord.id.in_(ids))
-    )
-    return {command_id: _Stored(*stored) for command_id, *stored in rows}
-
-
-def _stored(db: Database, command_id: uuid.UUID) -> _Stored | None:
-    with db.read_only() as session:
-        return _stored_in(session, [command_id]).get(command_id)
-
-
 def _answer_again(
     db: Database,
     actor: Principal,
-    earlier: _Stored,
+    earlier: Stored,
     command: SyncCommand,
     fingerprint: str,
 ) -> CommandResult:
-    if earlier.content_hash != fingerprint or earlier.type != str(command.type):
+    """`resend.answer_again`, its refusal audited in a transaction of its own."""
+    again = answer_again(actor, earlier, command, fingerprint)
+    if again.refusal is not None:
         audit.record_attempt(
             db,
             actor=actor,
-            action="sync.conflict",
-            entity="sync_command",
+            action=again.refusal.action,
+            entity=again.refusal.entity,
             entity_id=command.id,
-            outcome="refused",
-            detail=f"same id, different content (first pushed by device {earlier.device_id})",
+            outcome=again.refusal.outcome,
+            detail=again.refusal.detail,
         )
-        return CommandResult(
-            id=command.id,
-            status=CommandStatus.CONFLICT,
-            code="command_id_conflict",
-            reason="A different command was already received under this id; it was not applied",
-        )
-    if earlier.user_id != actor.user_id:
-        # Another user's command id, replayed: the answer says no more than that it was
-        # received, so nobody reads a payment (or a refusal) through someone else's id.
-        audit.record_attempt(
-            db,
-            actor=actor,
-            action="sync.replay",
-            entity="sync_command",
-            entity_id=command.id,
-            outcome="refused",
-            detail="an id already received from another user",
-        )
-        return CommandResult(id=command.id, status=CommandStatus.DUPLICATE)
-    return CommandResult(
-        id=command.id,
-        status=CommandStatus.DUPLICATE,
-        code=earlier.code,
-        reason=earlier.reason,
-        result=earlier.result,
-    )
+    return again.answer
 
 
 def stored_results(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
