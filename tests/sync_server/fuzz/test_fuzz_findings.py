@@ -7,6 +7,7 @@
   (`missing_required_header`: a missing Authorization must be 401);
 - `?date_to=0` was 01-01-1970 and answered 200 (`negative_data_rejection`);
 - the MIS answered 404 for an unknown branch code, which its document did not list;
+- the MIS PDF of a branch with no loans failed drawing an empty trend line (500);
 - a refused mapping with a name longer than 64 characters was audited under that name, which
   PostgreSQL refused for the 64-character column: 503 (`not_a_server_error`).
 """
@@ -114,3 +115,19 @@ def test_a_refused_mapping_with_a_long_name_is_a_422_audited_under_its_name_cut_
             select(AuditEntry).where(AuditEntry.action == "statement.mapping_save")
         ).scalar_one()
         assert (entry.outcome, entry.entity_id) == ("refused", name[:64])
+
+
+def test_the_mis_of_a_branch_with_no_loans_is_a_pdf_not_a_500(
+    http: httpx.Client, actors: Actors, db: Database, clock: FixedClock
+) -> None:
+    """Six months with nothing to measure: reportlab cannot draw a line of no points."""
+    book(db, actors.branch(), "LN0001", None)
+    actors.branch(code="EMPTY", name="Nashik Road")
+    yesterday = clock.business_date() - timedelta(days=1)
+    tasks.run_day_end(db, yesterday, clock)
+    finance = actors.headers(actors.user(Role.FINANCE, username="empty-finance"))
+    answer = http.get(
+        f"/api/v1/reports/mis?as_of={yesterday}&branch=EMPTY&format=pdf", headers=finance
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.content.startswith(b"%PDF")
