@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Match
 
 from loancore.contract import PROTOCOL_VERSION
 from sync_server.clock import Clock
@@ -63,6 +63,26 @@ def _validation_detail(exc: RequestValidationError) -> str:
         where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path"))
         parts.append(f"{where or 'request'}: {error.get('msg', 'invalid')}")
     return "; ".join(parts)
+
+
+METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(app: FastAPI, path: str) -> str:
+    """Every method some route answers at `path`, for a 405's `Allow` (RFC 9110 15.5.6).
+    Starlette names only the methods of the first route whose path matched, and FastAPI makes
+    a route per method: `OPTIONS /api/v1/loans` was told `Allow: GET`, though POST is there.
+    Asked of the router itself (a fresh scope per method), so included routers answer too."""
+    allowed = [
+        method
+        for method in METHODS
+        if any(
+            route.matches({"type": "http", "path": path, "root_path": "", "method": method})[0]
+            is Match.FULL
+            for route in app.router.routes
+        )
+    ]
+    return ", ".join(allowed)
 
 
 def create_app(
@@ -119,14 +139,15 @@ def create_app(
         )
 
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated"}.get(
             exc.status_code, "http_error"
         )
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": allowed_methods(app, request.url.path)}
         return JSONResponse(
-            {"error": code, "detail": str(exc.detail)},
-            status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            {"error": code, "detail": str(exc.detail)}, status_code=exc.status_code, headers=headers
         )
 
     @app.exception_handler(RequestValidationError)

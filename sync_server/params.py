@@ -10,11 +10,12 @@ dependency): no route can forget it, and the answer reads the same everywhere.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated
 
 from fastapi import Query, Request
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from loancore.text import refuse_controls
 from sync_server.errors import ValidationFailed
@@ -31,9 +32,22 @@ Cursor = Annotated[int, Query(ge=0, le=INT64_MAX)]
 """A position in the change feed (64-bit sequence numbers)."""
 Days = Annotated[int, Field(ge=0, le=INT64_MAX)]
 """A number of days (days past due): a bound past any date is no bound, within 64 bits."""
-QueryDate = Annotated[date, Field(ge=date(1900, 1, 1), le=date(9999, 12, 30))]
-"""A business date asked about: 0001-01-01 at midnight IST is not an instant Python can hold
-in UTC, and 9999-12-31 has no next day to end a range with."""
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day(value: object) -> object:
+    """Pydantic reads a number as seconds since 1970, so `?date_to=0` was 01-01-1970 and
+    answered 200; the document says `format: date`, and only that spelling is a date here."""
+    if isinstance(value, str) and not ISO_DAY.fullmatch(value):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
+QueryDate = Annotated[
+    date, BeforeValidator(_iso_day), Field(ge=date(1900, 1, 1), le=date(9999, 12, 30))
+]
+"""A business date asked about, written YYYY-MM-DD: 0001-01-01 at midnight IST is not an
+instant Python can hold in UTC, and 9999-12-31 has no next day to end a range with."""
 
 
 async def refuse_control_characters(request: Request) -> None:

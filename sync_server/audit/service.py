@@ -82,6 +82,18 @@ class Entry:
     detail: str | None = None
 
 
+ENTITY_ID_MAX = 64
+"""audit_log.entity_id is VARCHAR(64)."""
+
+
+def _entity_id(value: object | None) -> str | None:
+    """The id as stored, cut to the column: a refusal is audited under what the request named,
+    and a request may name anything (a 200-character mapping name was refused with 422 on
+    SQLite, which does not enforce the length, and failed its audit row with 503 on PostgreSQL,
+    which does). The digest covers the stored value, so the chain checks as written."""
+    return None if value is None else str(value)[:ENTITY_ID_MAX]
+
+
 @dataclass(frozen=True, slots=True)
 class _Written:
     """An entry's columns as stored (what the digest covers)."""
@@ -110,7 +122,7 @@ class _Written:
             action=entry.action,
             outcome=entry.outcome,
             entity=entry.entity,
-            entity_id=str(entry.entity_id) if entry.entity_id is not None else None,
+            entity_id=_entity_id(entry.entity_id),
             before=canonical(entry.before),
             after=canonical(entry.after),
             detail=entry.detail,

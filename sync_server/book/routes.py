@@ -4,7 +4,6 @@ loan-book upload (check or import) and the parallel run's comparison, for the de
 from __future__ import annotations
 
 import tempfile
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -27,6 +26,7 @@ from sync_server.book.schemas import (
 from sync_server.book.service import import_book
 from sync_server.deps import BusinessDateDep, ClockDep, DbDep, ReadSessionDep, SessionDep
 from sync_server.errors import ValidationFailed
+from sync_server.params import QueryDate
 from sync_server.principal import Principal
 
 router = APIRouter(tags=["loans"])
@@ -148,7 +148,7 @@ def post_convergence(
     principal: ImportPrincipal,
     workbook: Upload,
     session: ReadSessionDep,
-    as_of: date,
+    as_of: QueryDate,
 ) -> ConvergenceOut:
     """The parallel run's comparison of the sheet sent as the body with LoanDesk at `as_of`."""
     with tempfile.TemporaryDirectory() as folder:

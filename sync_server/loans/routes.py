@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
@@ -49,7 +48,7 @@ from sync_server.loans.schemas import (
     LoanHistoryOut,
     LoanPageOut,
 )
-from sync_server.params import BranchId, Days
+from sync_server.params import BranchId, Days, QueryDate
 from sync_server.principal import Principal
 
 router = APIRouter(tags=["loans"])
@@ -123,8 +122,8 @@ def get_loan_history(
     session: ReadSessionDep,
     db: DbDep,
     today: BusinessDateDep,
-    from_: Annotated[date | None, Query(alias="from")] = None,
-    to: date | None = None,
+    from_: Annotated[QueryDate | None, Query(alias="from")] = None,
+    to: QueryDate | None = None,
 ) -> LoanHistoryOut:
     """DPD, bucket, class and arrears at each day-end from `from` to `to` (at most a year;
     by default the 30 days up to the last day-end), for whoever may see the loan."""
@@ -241,8 +240,8 @@ def change_schedule(loan_id: uuid.UUID, principal: EditLoan, db: DbDep) -> None:
     raise _refuse(db, principal, loan_id, financial_fact("schedule"))
 
 
-@router.put("/payments/{payment_id}", operation_id="replace_payment")
-@router.patch("/payments/{payment_id}", operation_id="change_payment")
-@router.delete("/payments/{payment_id}", operation_id="delete_payment")
+@router.put("/payments/{payment_id:uuid}", operation_id="replace_payment")
+@router.patch("/payments/{payment_id:uuid}", operation_id="change_payment")
+@router.delete("/payments/{payment_id:uuid}", operation_id="delete_payment")
 def change_payment(payment_id: uuid.UUID, principal: CorrectPayment, db: DbDep) -> None:
     raise _refuse(db, principal, payment_id, PAYMENT_CHANGED)

@@ -88,7 +88,7 @@ def pending_review(
     return payment_views(session, payments)
 
 
-@router.get("/payments/{payment_id}")
+@router.get("/payments/{payment_id:uuid}")
 def get_payment(
     payment_id: uuid.UUID, principal: ViewLoans, session: ReadSessionDep, db: DbDep
 ) -> PaymentView:
@@ -117,7 +117,7 @@ def loan_payments(
     return payment_views(session, payments)
 
 
-@router.post("/payments/{payment_id}/review")
+@router.post("/payments/{payment_id:uuid}/review")
 def review(
     payment_id: uuid.UUID,
     body: ReviewBody,
@@ -130,7 +130,7 @@ def review(
     )
 
 
-@router.post("/payments/{payment_id}/reversals", status_code=201)
+@router.post("/payments/{payment_id:uuid}/reversals", status_code=201)
 def request_reversal(
     payment_id: uuid.UUID,
     body: ReversalRequestBody,

@@ -209,34 +209,46 @@ def _plotted(ratio: Ratio) -> float | None:
     return None if ratio.bp is None else ratio.bp / 100
 
 
-def _trend_chart(f: MisFigures) -> Drawing:
-    """Six months of collection efficiency and PAR 30, in percent."""
+RED = colors.HexColor("#c0392b")
+NOTHING_TO_MEASURE = (
+    "Nothing to measure in these six months: no dues fell due and no loan was on the book "
+    "at any of their month-ends."
+)
+
+
+def _trend_chart(f: MisFigures) -> Drawing | Paragraph:
+    """Six months of collection efficiency and PAR 30, in percent. A series with no month to
+    measure is left out (reportlab cannot draw a line of no points: an MIS for a branch with
+    no loans yet was a 500), and with neither there is a sentence instead of an empty chart."""
+    series = [
+        (name, colour, values)
+        for name, colour, values in (
+            ("Collection efficiency", NAVY, [_plotted(p.efficiency) for p in f.trend]),
+            ("PAR 30", RED, [_plotted(p.par30) for p in f.trend]),
+        )
+        if any(value is not None for value in values)
+    ]
+    if not series:
+        return Paragraph(NOTHING_TO_MEASURE, NOTE)
     drawing = Drawing(170 * mm, 70 * mm)
     chart = HorizontalLineChart()
     chart.x, chart.y, chart.width, chart.height = 15 * mm, 16 * mm, 150 * mm, 48 * mm
-    chart.data = [
-        [_plotted(p.efficiency) for p in f.trend],
-        [_plotted(p.par30) for p in f.trend],
-    ]
+    chart.data = [values for _, _, values in series]
     chart.categoryAxis.categoryNames = [p.day.strftime("%m-%Y") for p in f.trend]
     chart.categoryAxis.labels.fontName = FONT
     chart.valueAxis.labels.fontName = FONT
     chart.valueAxis.valueMin = 0
     chart.valueAxis.labelTextFormat = "%d%%"
-    chart.lines[0].strokeColor = NAVY
-    chart.lines[0].strokeWidth = 2
-    chart.lines[1].strokeColor = colors.HexColor("#c0392b")
-    chart.lines[1].strokeWidth = 2
+    for index, (_, colour, _) in enumerate(series):
+        chart.lines[index].strokeColor = colour
+        chart.lines[index].strokeWidth = 2
     drawing.add(chart)
     legend = Legend()
     legend.x, legend.y = 20 * mm, 6 * mm
     legend.fontName = FONT
     legend.alignment = "right"
     legend.columnMaximum = 1
-    legend.colorNamePairs = [
-        (NAVY, "Collection efficiency"),
-        (colors.HexColor("#c0392b"), "PAR 30"),
-    ]
+    legend.colorNamePairs = [(colour, name) for name, colour, _ in series]
     drawing.add(legend)
     return drawing
 

@@ -35,7 +35,11 @@ DIGEST_HEADER = "X-Figures-SHA256"
                 media: {"schema": {"type": "string", "format": "binary"}}
                 for media in MEDIA_TYPES.values()
             },
-        }
+        },
+        404: {
+            "description": "No branch has the code named in `branch`",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+        },
     },
 )
 def get_mis(

@@ -2,7 +2,9 @@
 
 Push opens its own transactions (a run of payments in one, other commands each in their own:
 see batch.py), so it takes the database, not the request's unit of work. An outdated client is
-told to upgrade (426) before its body is read, whatever shape that body has.
+told to upgrade (426) before its body is read, whatever shape that body has; but only once
+its token is checked (the principal is each route's first dependency): without a valid token
+the answer is 401, and the protocol versions this server speaks are not told to a stranger.
 """
 
 from __future__ import annotations
@@ -107,8 +109,8 @@ async def push_request(request: Request, _: ProtocolDep) -> PushRequest:
     },
 )
 def push(
-    _: ProtocolDep,
     principal: SyncPrincipal,
+    _: ProtocolDep,
     body: Annotated[PushRequest, Depends(push_request)],
     db: DbDep,
     clock: ClockDep,
@@ -124,8 +126,8 @@ def push(
 @router.get("/sync/pull", response_model=PullResponse)
 def pull(
     request: Request,
-    protocol: ProtocolDep,
     principal: SyncPrincipal,
+    protocol: ProtocolDep,
     session: ReadSessionDep,
     clock: ClockDep,
     cursor: Cursor = 0,

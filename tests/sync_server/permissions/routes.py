@@ -69,7 +69,10 @@ def _endpoints(routes: Iterable[Any], depth: int) -> list[Endpoint]:
         served = getattr(route, "starlette_route", None) or route
         actions = actions_of(dependant) if readable else ()
         for method in _methods(served):
-            found.append(Endpoint(method, getattr(served, "path", ""), actions, readable))
+            # The path as documented: `/payments/{payment_id}`, not the `{payment_id:uuid}`
+            # the route is matched by.
+            path = getattr(served, "path_format", None) or getattr(served, "path", "")
+            found.append(Endpoint(method, path, actions, readable))
     return found
 
 
