@@ -23,7 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
-from desktop.cache.apply import CHILD_TABLES, apply_page
+from desktop.cache.apply import CHILD_TABLES, apply_page, landing
 from desktop.cache.models import (
     CacheBase,
     CachedInstallment,
@@ -300,8 +300,10 @@ class Cache:
 
         The lender's settings in force on the server's business date (`settings`, sent with
         every page) land in the same transaction; an older server sends none and the last
-        known (or DOMAIN.md's defaults) stay."""
-        with self.transaction() as session:
+        known (or DOMAIN.md's defaults) stay.
+
+        The page commits without waiting for the disk (`apply.landing` says why that is safe)."""
+        with landing(self.engine) as session:
             apply_page(session, changes)
             for key, value in (settings or {}).items():
                 session.merge(CachedSetting(key=str(key)[:64], value=value))

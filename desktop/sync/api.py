@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import requests
 
 from loancore.contract import PROTOCOL_VERSION
@@ -189,9 +190,12 @@ class ApiClient:
     def pull(self, cursor: int, limit: int = 1000) -> dict[str, Any]:
         """A page of changes. The server sends it gzipped (requests asks for that and
         unpacks it); the changes still to come after it, when the server says (its
-        `PULL_REMAINING_HEADER`), are put in the page as `remaining`."""
+        `PULL_REMAINING_HEADER`), are put in the page as `remaining`.
+
+        A full page is some 20 MB of JSON: it is read with orjson, several times quicker
+        than `json` (a branch's first pull parses some 200 MB)."""
         response = self._respond("GET", "/sync/pull", params={"cursor": cursor, "limit": limit})
-        answer: dict[str, Any] = _answer(response)
+        answer: dict[str, Any] = _answer(response, orjson.loads)
         left = response.headers.get(PULL_REMAINING_HEADER, "")
         if left.isdigit():
             answer.setdefault("remaining", int(left))
@@ -210,10 +214,12 @@ def _retry_after(response: requests.Response) -> float | None:
     return min(max(seconds, 0.0), RETRY_AFTER_CAP)
 
 
-def _answer(response: requests.Response) -> Any:
+def _answer(response: requests.Response, parse: Callable[[bytes], Any] | None = None) -> Any:
+    """The body of a success (read by `parse`, or requests' own JSON reading); a failure's
+    body as the typed exception its status calls for."""
     if response.status_code < 400:
         try:
-            return response.json()
+            return response.json() if parse is None else parse(response.content)
         except ValueError as exc:
             raise TransportError("The server's answer was cut short", kind="cut_short") from exc
     try:

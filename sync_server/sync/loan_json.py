@@ -11,7 +11,8 @@ booleans true/false); the tests compare the two on a book loan by loan.
 
 SQLite keeps a UUID as 32 hex digits and a boolean as 0/1, so there each such column is
 written into its JSON form in SQL; before 3.44 its aggregate takes no ORDER BY, so a list is
-aggregated over a subquery already in order (SQLite keeps that order).
+aggregated over a subquery already in order (SQLite keeps that order), and its texts are
+joined rather than parsed again (`_Json.listed`).
 """
 
 from __future__ import annotations
@@ -24,8 +25,12 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     ColumnElement,
+    Date,
+    Integer,
     Text,
     Uuid,
+    any_,
+    bindparam,
     case,
     cast,
     func,
@@ -33,7 +38,7 @@ from sqlalchemy import (
     literal_column,
     select,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.orm import Session
 
 from sync_server.db.models import (
@@ -76,6 +81,26 @@ class _Json:
         parts = [part for name, column in fields for part in (literal(name), column)]
         return func.json_build_object(*parts) if self.postgres else func.json_object(*parts)
 
+    def plain(self, fields: Sequence[tuple[str, Any]]) -> ColumnElement[Any]:
+        """An object of integers and dates, none of them NULL (a schedule row), as text.
+        PostgreSQL's `json_build_object` looks up each argument's output function, row after
+        row: for the 1.2 million installments of a branch it took three quarters of the
+        page's time, and `format` writes the same text a few times quicker. SQLite's
+        `json_object` is quick already."""
+        if not self.postgres:
+            return self.obj(fields)
+        template, values = [], []
+        for name, column in fields:
+            assert not column.expression.nullable, name
+            if isinstance(column.type, Date):
+                template.append(f'"{name}":"%s"')
+                values.append(func.to_char(column, "YYYY-MM-DD"))
+            else:
+                assert isinstance(column.type, Integer), name
+                template.append(f'"{name}":%s')
+                values.append(column)
+        return func.format("{" + ",".join(template) + "}", *values)
+
     def listed(
         self,
         element: ColumnElement[Any],
@@ -83,15 +108,36 @@ class _Json:
         source: Any,
     ) -> ColumnElement[Any]:
         """The JSON array of `element` over the rows of `source` (a correlated SELECT's
-        FROM and WHERE, as a select of nothing yet), in `order`; `[]` when there are none."""
+        FROM and WHERE, as a select of nothing yet), in `order`, as text; `[]` when there
+        are none.
+
+        The array is the elements' texts joined by commas. On SQLite, handing them to
+        `json_group_array` would parse each one again (a column read through a subquery
+        loses its JSON subtype), then the array once more; on PostgreSQL `json_agg` of
+        elements made as text would parse them too. The text is not typed as JSON, so
+        `view` places it, never `obj`."""
         if self.postgres:
-            agg = func.json_agg(aggregate_order_by(element, *order))
-            return func.coalesce(
-                source.add_columns(agg).scalar_subquery(), literal_column("'[]'::json")
+            joined = func.string_agg(
+                cast(element, Text), aggregate_order_by(literal_column("','"), *order)
             )
-        ordered = source.add_columns(element.label("item")).order_by(*order).subquery()
-        listed = select(func.json_group_array(func.json(ordered.c.item))).scalar_subquery()
-        return func.json(listed)
+            listed = source.add_columns(joined).scalar_subquery()
+        else:
+            ordered = source.add_columns(element.label("item")).order_by(*order).subquery()
+            listed = select(func.group_concat(ordered.c.item, literal(","))).scalar_subquery()
+        return func.coalesce(literal("[").concat(listed).concat("]"), literal("[]"))
+
+    def view(
+        self, fields: Sequence[tuple[str, Any]], lists: Sequence[tuple[str, Any]]
+    ) -> ColumnElement[Any]:
+        """The object of `fields` followed by the arrays of `lists` (each from `listed`), as
+        text: the object of `fields` is opened again (its closing brace cut off) and each
+        array's text appended under its name. Names and arrays are ours, so nothing there
+        needs escaping."""
+        head = cast(self.obj(fields), Text)
+        text: ColumnElement[Any] = func.substr(head, 1, func.length(head) - 1)
+        for name, listed in lists:
+            text = text.concat(f',"{name}":').concat(listed)
+        return text.concat("}")
 
 
 def _hyphenated(column: Any) -> ColumnElement[Any]:
@@ -106,6 +152,15 @@ def _hyphenated(column: Any) -> ColumnElement[Any]:
         part(1, 8) + "-" + part(9, 4) + "-" + part(13, 4) + "-" + part(17, 4) + "-" + part(21, 12)
     )
     return case((column.is_(None), literal_column("NULL")), else_=text)
+
+
+def _among(js: _Json, ids: list[uuid.UUID]) -> ColumnElement[bool]:
+    """`loans.id` among `ids`. On PostgreSQL one array parameter (`= ANY(:ids)`): a page's
+    5,000 ids as 5,000 parameters of an IN list made the driver split and rewrite a query
+    of that length on every page, and the server plan it anew."""
+    if js.postgres:
+        return Loan.id == any_(bindparam("ids", ids, type_=ARRAY(Uuid())))
+    return Loan.id.in_(ids)
 
 
 def _named(*columns: Any) -> list[tuple[str, Any]]:
@@ -123,7 +178,7 @@ def loan_texts(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
     ]
     borrower = js.obj([(name, js.value(column)) for name, column in _named(*_BORROWER)])
     installments = js.listed(
-        js.obj([(name, js.value(column)) for name, column in _INSTALLMENT]),
+        js.plain([(name, js.value(column)) for name, column in _INSTALLMENT]),
         [ScheduleRow.seq],
         select()
         .select_from(ScheduleRow)
@@ -157,22 +212,18 @@ def loan_texts(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
         .where(Charge.loan_id == Loan.id, outstanding > 0)
         .correlate(Loan),
     )
-    view = js.obj(
-        [
-            *loan_fields,
-            ("borrower", borrower),
-            ("installments", installments),
-            ("charges", charges),
-        ]
+    view = js.view(
+        [*loan_fields, ("borrower", borrower)],
+        [("installments", installments), ("charges", charges)],
     )
     rows = session.execute(
-        select(Loan.id, cast(view, Text))
+        select(Loan.id, view)
         .select_from(Loan)
         .join(LoanState, LoanState.loan_id == Loan.id)
         .join(Borrower, Borrower.id == Loan.borrower_id)
         .join(Branch, Branch.id == Loan.branch_id)
         .outerjoin(_COLLECTOR, _COLLECTOR.id == Loan.collector_id)
         .outerjoin(Product, Product.code == Loan.product_code)
-        .where(Loan.id.in_(ids))
+        .where(_among(js, ids))
     )
     return {loan_id: text for loan_id, text in rows}
