@@ -121,6 +121,10 @@ def cmd_server(args: argparse.Namespace) -> int:
         "log_config": None,
         "access_log": False,
         "proxy_headers": False,
+        # A desk asked to come back (503, Retry-After up to a few seconds) comes back on the
+        # same connection: uvicorn's 5 s default closed some of them as they were reused at
+        # 200 clients (the desk saw a dropped connection instead of its answer).
+        "timeout_keep_alive": 30,
     }
     if args.workers == 1:
         uvicorn.run(build_app(options), **served)  # type: ignore[arg-type]

@@ -100,6 +100,10 @@ class Capacity:
     that cannot start within a quarter second is shed: past that, waiting longer only makes
     every answer slower (measured in bench/bench_load.py: at 50 clients, a 5 s queue gave a
     p99 over a second; a quarter-second one keeps it near half that while serving as many).
+    A newcomer whom the queue ahead of it would keep past that wait, at the pace requests have
+    been finishing, is shed at the door instead of after waiting it out
+    (middleware.AdmissionMiddleware), so a crowd is not shed all together and the queue does
+    not run dry while the shed desks wait out their Retry-After.
 
     The waits are layered under the desk's read timeout (60 s, desktop/sync/api.py): a queued
     request waits 0.25 s, a writer waits for SQLite's write lock (or a PostgreSQL row lock)
@@ -188,6 +192,11 @@ class Settings(BaseSettings):
     """Where the scheduler writes the nightly encrypted backup; no nightly backup when unset."""
     backup_keep: int = 14
     """How many nightly backups the folder keeps; older ones are deleted after a new one."""
+    principal_cache_seconds: float = Field(default=2.0, ge=0, le=10)
+    """How long a process keeps a user's role and standing without reading them again
+    (auth/principals.py): a change made by another process (a second server process, the
+    `user` command) is obeyed within this; one made in this process at once. 0: every request
+    reads them."""
     push_one_by_one: bool = False
     """Apply every pushed command in a transaction of its own (the path before runs of payments
     were posted together, sync.batch): the same answers, slower; a way back should the batch

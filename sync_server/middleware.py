@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import random
+import time
+from collections import deque
 
 import anyio
 import anyio.to_thread
@@ -135,6 +137,10 @@ class _BodyTooLarge(Exception):
 
 
 _READS = frozenset({"GET", "HEAD"})
+_PACE_SAMPLES = 32
+"""A lane's pace is the time its last so many requests took to finish..."""
+_PACE_SECONDS = 5.0
+"""...when that is recent: a pace older than this says nothing of the server now."""
 _READ, _WRITE, _REPORT = "read", "write", "report"
 
 
@@ -176,6 +182,8 @@ class AdmissionMiddleware:
         self.reports_prefix = reports_prefix
         self._lanes: dict[str, anyio.Semaphore] = {}
         self._waiting = 0
+        self._queued: dict[str, int] = {}
+        self._served: dict[str, deque[float]] = {}
         self.shed = 0
         self._jitter = random.Random()  # noqa: S311 (a spread of waits, not a secret)
 
@@ -210,6 +218,29 @@ class AdmissionMiddleware:
             _REPORT: self.capacity.active_reports,
         }[lane]
         return limit - self._lanes[lane].value
+
+    def _served_too_slowly(self, lane: str) -> bool:
+        """Whether those already queued in `lane` would take the whole queue wait to serve,
+        at the pace its last requests finished: then a newcomer is shed at once instead of
+        waiting the queue wait out and being shed anyway.
+
+        Why: shed after waiting, a crowd's requests all met the bound together, and all their
+        desks came back together after Retry-After while the server sat idle in between
+        (measured at 100 clients: fewer answers a second than at 10, the server's CPU half
+        used). Turned away at the door, the excess costs nobody a wait, and the queue keeps
+        what the server finishes within the bound, so it never runs dry while desks sleep.
+        The pace is known only after `_PACE_SAMPLES` answers within `_PACE_SECONDS`; before,
+        the queue wait alone decides, as it does for requests admitted to the queue."""
+        ahead = self._queued.get(lane, 0)
+        served = self._served.get(lane)
+        if not ahead or served is None or len(served) < _PACE_SAMPLES:
+            return False
+        now = time.monotonic()
+        span = now - served[0]
+        if span > _PACE_SECONDS or span <= 0:
+            return False
+        per_second = len(served) / span
+        return ahead >= per_second * self.capacity.queue_wait_seconds
 
     def _retry_after(self, lane: str) -> bytes:
         """A shed read or write is asked back after a spread of seconds, not all after the
@@ -246,11 +277,16 @@ class AdmissionMiddleware:
             return
         lane = self._lane(scope)
         slots = self._admission(lane)
-        if slots.value == 0 and (lane == _REPORT or self._waiting >= self.capacity.queued_requests):
+        if slots.value == 0 and (
+            lane == _REPORT
+            or self._waiting >= self.capacity.queued_requests
+            or self._served_too_slowly(lane)
+        ):
             await self._busy(send, lane)
             return
         admitted = False
         self._waiting += 1
+        self._queued[lane] = self._queued.get(lane, 0) + 1
         ADMISSION_WAITING.inc()
         try:
             with anyio.move_on_after(self.capacity.queue_wait_seconds):
@@ -258,6 +294,7 @@ class AdmissionMiddleware:
                 admitted = True
         finally:
             self._waiting -= 1
+            self._queued[lane] -= 1
             ADMISSION_WAITING.dec()
         if not admitted:
             await self._busy(send, lane)
@@ -278,3 +315,4 @@ class AdmissionMiddleware:
             await self._busy(send, lane)
         finally:
             slots.release()
+            self._served.setdefault(lane, deque(maxlen=_PACE_SAMPLES)).append(time.monotonic())

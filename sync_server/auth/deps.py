@@ -1,8 +1,9 @@
 """Who is calling, and may they: the dependencies every protected endpoint declares.
 
-The token proves identity, but the user's role, branch and standing are read from the database
-on every request, so deactivating a user or changing their role takes effect at once rather
-than when their access token expires.
+The token proves identity, but the user's role, branch and standing are the database's say,
+not the token's: a change made in this process (deactivating a user, a new role) takes effect
+from the next request, one made by another process within two seconds (auth/principals.py),
+rather than when the access token expires.
 
 Every route under /api/v1 either declares its permission here (`require`, `require_any`: the
 dependency carries `.actions`) or is named in `OPEN_ENDPOINTS` with the reason it needs no
@@ -13,6 +14,7 @@ neither, so a check hidden inside a service cannot stand in for a declared one.
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -25,7 +27,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from loancore.roles import Action, Role, can
 from sync_server.audit import service as audit
+from sync_server.auth.principals import PrincipalCache, Standing
 from sync_server.auth.tokens import decode_access_token
+from sync_server.config import Settings
 from sync_server.db.engine import Database
 from sync_server.db.models import User
 from sync_server.deps import ClockDep, DbDep, SettingsDep, client_address
@@ -36,33 +40,53 @@ from sync_server.ratelimit import RateLimiter
 _bearer = HTTPBearer(auto_error=False, description="An access token from POST /auth/login")
 
 
-def current_principal(
+def _standing(db: Database, settings: Settings, user_id: uuid.UUID) -> Standing | None:
+    """The user's role, branch and name, or None when they no longer exist or are inactive.
+    Its own short read, given back before the endpoint takes its own connection: a request
+    never holds two read connections at once."""
+    with db.read_only(
+        statement_timeout_seconds=settings.capacity.read_statement_timeout_seconds
+    ) as session:
+        user = session.get(User, user_id)
+        if user is None or not user.active:
+            return None
+        return Standing(username=user.username, role=user.role, branch_id=user.branch_id)
+
+
+async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     settings: SettingsDep,
     clock: ClockDep,
     db: DbDep,
 ) -> Principal:
+    """The caller, on the event loop: the token checked, the user's standing from the app's
+    PrincipalCache (auth/principals.py says why that is safe), read in a worker thread only
+    when it is not there; the user's rate limit likewise, from places already claimed."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("Sign in first: this request needs a bearer access token")
     claims = decode_access_token(settings, credentials.credentials, now=clock.now())
-    # Its own short read, given back before the endpoint takes its own connection: a request
-    # never holds two read connections at once.
-    with db.read_only(
-        statement_timeout_seconds=settings.capacity.read_statement_timeout_seconds
-    ) as session:
-        user = session.get(User, claims.user_id)
-        if user is None or not user.active:
+    cache: PrincipalCache = request.app.state.principals
+    standing = cache.get(claims.user_id)
+    if standing is None:
+        generation = cache.generation
+        standing = await anyio.to_thread.run_sync(_standing, db, settings, claims.user_id)
+        if standing is None:
             raise NotAuthenticated("This account no longer exists or is deactivated")
-        principal = Principal(
-            user_id=user.id,
-            username=user.username,
-            role=Role(user.role),
-            branch_id=user.branch_id,
-            address=client_address(request),
-        )
+        cache.remember(claims.user_id, standing, generation)
+    principal = Principal(
+        user_id=claims.user_id,
+        username=standing.username,
+        role=Role(standing.role),
+        branch_id=standing.branch_id,
+        address=client_address(request),
+    )
     limiter: RateLimiter = request.app.state.user_limiter
-    if not limiter.allow(str(principal.user_id)):
+    key = str(principal.user_id)
+    allowed = limiter.allow_locally(key)
+    if allowed is None:
+        allowed = await anyio.to_thread.run_sync(limiter.allow, key)
+    if not allowed:
         raise TooManyRequests("Too many requests from this account; slow down")
     return principal
 
