@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from sync_server.config import Capacity
     from sync_server.db.engine import Database
 
 DEFAULT_PORT = 8765
@@ -51,10 +52,24 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def server_capacity(args: argparse.Namespace, url: str) -> Capacity:
+    """What one server process takes on at once: as told, else the reads sized for the
+    database (`config.reads_at_once`)."""
+    from sync_server.config import Capacity, reads_at_once
+
+    active_requests = args.active_requests or reads_at_once(url)
+    return Capacity(
+        active_requests=active_requests,
+        queued_requests=args.queued_requests,
+        queue_wait_seconds=args.queue_wait,
+        worker_threads=max(Capacity().worker_threads, active_requests + args.active_writes + 8),
+        active_writes=args.active_writes,
+    )
+
+
 def cmd_server(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from sync_server.config import Capacity
     from sync_server.db.engine import Database
     from sync_server.db.migrate import upgrade
     from sync_server.ops.alerts import AlertChannels, AlertSettingsError
@@ -78,15 +93,7 @@ def cmd_server(args: argparse.Namespace) -> int:
     except WorkersRefused as exc:
         print(f"server not started: {exc}", file=sys.stderr)
         return 2
-    capacity = Capacity(
-        active_requests=args.active_requests,
-        queued_requests=args.queued_requests,
-        queue_wait_seconds=args.queue_wait,
-        worker_threads=max(
-            Capacity().worker_threads, args.active_requests + args.active_writes + 8
-        ),
-        active_writes=args.active_writes,
-    )
+    capacity = server_capacity(args, url)
     db = Database(url, capacity=capacity)
     upgrade(db.engine)  # once, before any worker starts
     db.dispose()
@@ -438,8 +445,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--active-requests",
         type=int,
-        default=int(_env("LOANDESK_ACTIVE_REQUESTS", "8")),
-        help="requests served at once; the database pools are sized from it (default 8)",
+        default=int(os.environ["LOANDESK_ACTIVE_REQUESTS"])
+        if os.environ.get("LOANDESK_ACTIVE_REQUESTS")
+        else None,
+        help="reads served at once; the database pools are sized from it (default 2 on "
+        "SQLite, 4 on PostgreSQL)",
     )
     p.add_argument(
         "--active-writes",
@@ -456,9 +466,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--queue-wait",
         type=float,
-        default=float(_env("LOANDESK_QUEUE_WAIT", "0.25")),
+        default=float(_env("LOANDESK_QUEUE_WAIT", "1.0")),
         metavar="SECONDS",
-        help="longest a request waits for its turn before 503 with Retry-After (default 0.25)",
+        help="longest a request waits for its turn before 503 with Retry-After (default 1)",
     )
     p.add_argument(
         "--requests-per-minute",

@@ -72,6 +72,14 @@ entry written in its own transaction while the request's session is open, and th
 rate-limit claims the door makes before admission (middleware.HardeningMiddleware)."""
 
 
+def reads_at_once(database_url: str) -> int:
+    """The reads one server process serves at once on this database (`Capacity`'s docstring
+    has the measurements): SQLite's work runs in the server's own process, under its GIL
+    between rows, so two keep both cores busy; PostgreSQL's runs in its own processes, so
+    four overlap the waits for it."""
+    return 2 if database_url.startswith("sqlite") else 4
+
+
 @dataclass(frozen=True)
 class Capacity:
     """How much one server process takes on at once, and how long anything may wait.
@@ -95,18 +103,20 @@ class Capacity:
     58 at 10).
 
     One process serves what its CPU allows (on two cores, a hundred-odd requests a second of
-    the desk's mix); eight at once keep both cores busy (SQLite and PostgreSQL release the GIL
-    while they work) without the threads taking turns on the GIL for every answer. A request
-    that cannot start within a quarter second is shed: past that, waiting longer only makes
-    every answer slower (measured in bench/bench_load.py: at 50 clients, a 5 s queue gave a
-    p99 over a second; a quarter-second one keeps it near half that while serving as many).
-    A newcomer whom the queue ahead of it would keep past that wait, at the pace requests have
-    been finishing, is shed at the door instead of after waiting it out
-    (middleware.AdmissionMiddleware), so a crowd is not shed all together and the queue does
-    not run dry while the shed desks wait out their Retry-After.
+    the desk's mix), and more requests inside at once only take turns on the GIL: measured with
+    bench/bench_load.py (2,000 loans, reads, two cores), SQLite served 147 a second at 10
+    clients with eight reads inside and 192 with two; PostgreSQL, whose work runs in its own
+    process, did best with four. `main.py server` takes `reads_at_once` for its database. A
+    request waits up to a second for its turn (first come, first served) before it is shed:
+    shed requests came back after their Retry-After while the server's queue ran dry, and at
+    100 clients a quarter-second wait served 61-72% of the best level's requests against
+    96-100% with a second's, while at 50 clients a second's queue keeps the reads' p99 under
+    half a second (SQLite 359 ms). A newcomer whom the queue ahead of it would keep past that
+    wait, at the pace requests have been finishing, is shed at the door instead of after
+    waiting it out (middleware.AdmissionMiddleware), so a crowd is not shed all together.
 
     The waits are layered under the desk's read timeout (60 s, desktop/sync/api.py): a queued
-    request waits 0.25 s, a writer waits for SQLite's write lock (or a PostgreSQL row lock)
+    request waits 1 s, a writer waits for SQLite's write lock (or a PostgreSQL row lock)
     20 s, a read statement on PostgreSQL runs 15 s, a connection is waited for 10 s; their sum
     stays under a minute, so the desk always hears an answer instead of timing out unsure.
 
@@ -118,9 +128,11 @@ class Capacity:
     """
 
     active_requests: int = 8
+    """Eight for an app made in-process (the tests'); `main.py server` sizes it with
+    `reads_at_once` unless told otherwise."""
     active_writes: int = 2
     queued_requests: int = 100
-    queue_wait_seconds: float = 0.25
+    queue_wait_seconds: float = 1.0
     retry_after_seconds: int = 1
     retry_after_spread_seconds: int = 2
     worker_threads: int = 40

@@ -99,3 +99,22 @@ def test_a_variable_that_is_not_a_number_is_refused_by_name(
     monkeypatch.setenv("LOANDESK_BACKUP_KEEP", "fourteen")
     with pytest.raises(ValidationError, match="backup_keep"):
         Settings()
+
+
+@pytest.mark.parametrize(
+    ("url", "reads"), [("sqlite:///server.db", 2), ("postgresql://127.0.0.1/loandesk", 4)]
+)
+def test_the_server_serves_as_many_reads_at_once_as_suits_its_database(
+    url: str, reads: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import main
+
+    monkeypatch.delenv("LOANDESK_ACTIVE_REQUESTS", raising=False)
+    monkeypatch.delenv("LOANDESK_QUEUE_WAIT", raising=False)
+    capacity = main.server_capacity(main.build_parser().parse_args(["server"]), url)
+    assert (capacity.active_requests, capacity.queue_wait_seconds) == (reads, 1.0)
+    told = main.build_parser().parse_args(["server", "--active-requests", "6"])
+    assert main.server_capacity(told, url).active_requests == 6
+    monkeypatch.setenv("LOANDESK_ACTIVE_REQUESTS", "3")
+    from_env = main.build_parser().parse_args(["server"])
+    assert main.server_capacity(from_env, url).active_requests == 3
