@@ -134,9 +134,13 @@ class Ledger:
     def apply(self, allocation: Allocation, on: date) -> dict[str, object]:
         """Book a posted payment's split (as `position.apply_allocation`); returns the position
         after it, as the audit log keeps it."""
+        # Only the installments the split touches: a loan has two dozen, a payment meets one
+        # or two, and building all of them for every payment was a twentieth of a batch.
+        touched = {line.installment_seq for line in allocation.lines}
         paid = {
             seq: InstallmentPaid(row.due, row.interest_paid, row.principal_paid, row.paid_off_on)
             for seq, row in self.installments.items()
+            if seq in touched
         }
         for seq, state in shifted_installments(
             self.loan.account_no, allocation, +1, on, paid
