@@ -174,3 +174,14 @@ def test_an_exact_reference_in_another_account_is_no_candidate() -> None:
     assert reconcile([line], [elsewhere]).unmatched == ("L1",)
     outcome = reconcile([line], [elsewhere, here])
     assert [(m.entry_id, m.step) for m in outcome.matched] == [("D2", Step.EXACT)]
+
+
+def test_a_name_alike_payment_in_another_account_is_not_suggested() -> None:
+    line = BankCredit("L1", 250_000, DAY - timedelta(4), "NEFT RAMESH KUMAR", None, "INR", "HDFC01")
+    elsewhere = BookEntry(
+        "P1", EntryKind.PAYMENT, 250_000, DAY, None, None, "Ramesh Kumar", "SBI01"
+    )
+    assert reconcile([line], [elsewhere]).unmatched == ("L1",)
+    here = replace(elsewhere, entry_id="P2", account="HDFC01")
+    (suggestion,) = reconcile([line], [elsewhere, here]).suggested
+    assert [c.entry_id for c in suggestion.candidates] == ["P2"]
