@@ -24,7 +24,13 @@ from sync_server.clock import FixedClock
 from sync_server.config import Settings
 from sync_server.db.engine import Database, _write_lock
 from sync_server.db.models import AuditEntry, LoginAttempt, RateLimitWindow
-from sync_server.ratelimit import Limit, RateLimiter, caller_address, trusted_networks
+from sync_server.ratelimit import (
+    MOST_CLAIMED,
+    Limit,
+    RateLimiter,
+    caller_address,
+    trusted_networks,
+)
 from tests.live import serve
 from tests.sync_server.auth.conftest import PASSWORD, sign_in
 from tests.sync_server.conftest import Actors
@@ -120,6 +126,21 @@ def test_the_per_user_limit_is_one_limit_for_every_process(
     assert statuses == [200, 200, 200, 429, 429]
     for app in (first, second):
         app.state.db.dispose()
+
+
+def test_a_process_that_dies_takes_at_most_fifty_places_with_it(db: Database) -> None:
+    """A high limit (a load test's million a minute) is still claimed fifty at a time, so
+    twenty processes started and killed within one minute (each served one request, its
+    other places gone with it) leave the user nearly the whole limit."""
+    limit = Limit("user", 1_000_000, 60)
+    assert limit.batch == MOST_CLAIMED == 50
+    assert Limit("user", 600, 60).batch == 30
+    for _ in range(20):
+        assert RateLimiter(db, limit, clock=lambda: NOON).allow("asha")
+    with db.read_only() as session:
+        hits = session.execute(select(RateLimitWindow.hits)).scalar_one()
+    assert hits == 20 * 50
+    assert RateLimiter(db, limit, clock=lambda: NOON).allow("asha")
 
 
 def test_a_limit_claimed_in_batches_never_lets_more_through_than_it_allows(db: Database) -> None:

@@ -7,7 +7,8 @@ outboxes are empty, every answer is final, and the restarted server logged no er
 server process (`main.py server`) on 127.0.0.1, on SQLite and PostgreSQL.
 
 The test command runs a slice (3 runs a database); `LOANDESK_HARDEN_LONG=1` runs 200.
-`LOANDESK_SERVER_KILL_SEED` picks the runs (default 21); the seed is printed."""
+`LOANDESK_SERVER_KILL_SEED` picks the runs (default 21), `LOANDESK_SERVER_KILL_RUNS` how many;
+the seed is printed."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ from tests.sync_server.hardening.desk_kill import FINAL, book, server
 from tests.sync_server.hardening.desk_kill import token as access_token
 from tests.sync_server.hardening.state import LONG, figure
 
-RUNS = 200 if LONG else 3
+RUNS = int(os.environ.get("LOANDESK_SERVER_KILL_RUNS") or (200 if LONG else 3))
 SEED_ENV = "LOANDESK_SERVER_KILL_SEED"
 DESKS = 2
 MOST_PAYMENTS = 16
@@ -124,19 +125,24 @@ def _push_once(cache: Cache, base: str, access: str) -> None:
         api.close()
 
 
-def _finish(cache: Cache, base: str, access: str) -> int:
-    """Push until the outbox is empty (bounded); the `duplicate` answers heard."""
-    duplicates = 0
+def _finish(cache: Cache, base: str, access: str, problems: list[str]) -> int:
+    """Push until the outbox is empty (bounded); the `duplicate` answers heard. What kept a
+    command queued to the end goes into `problems`."""
+    duplicates, last = 0, ""
     for _ in range(FINISH_TRIES):
         if cache.outbox_size() == 0:
-            break
+            return duplicates
         engine, api = _engine(cache, base, access)
         try:
-            duplicates += engine.push().answers.get("duplicate", 0)
-        except Exception:  # tried again, within the bound
+            report = engine.push()
+            duplicates += report.answers.get("duplicate", 0)
+            last = f"answers {report.answers}"
+        except Exception as exc:  # tried again, within the bound
+            last = f"{type(exc).__name__}: {exc}"
             time.sleep(0.2)
         finally:
             api.close()
+    problems.append(f"{cache.outbox_size()} still queued; last push: {last[:300]}")
     return duplicates
 
 
@@ -174,6 +180,7 @@ def test_the_server_killed_under_two_desks_pushing_loses_and_doubles_nothing(
     print(f"\n[hardening] server killed under two desks on {db_kind}: seed {seed}", flush=True)
     rng = random.Random(seed)
     totals, errors, dropped = Totals(), [], 0
+    problems: list[str] = []
     user_id: uuid.UUID | None = None
     loans: list[uuid.UUID] = []
     today: date | None = None
@@ -220,7 +227,9 @@ def test_the_server_killed_under_two_desks_pushing_loses_and_doubles_nothing(
             )
             totals.queued_at_kill += sum(cache.outbox_size() for cache in caches)
         with server(database_url, folder / "restarted") as again:
-            totals.duplicates_after += sum(_finish(cache, again.base, access) for cache in caches)
+            totals.duplicates_after += sum(
+                _finish(cache, again.base, access, problems) for cache in caches
+            )
             errors += again.errors()
         _judge(db, run, saved, caches, totals)
         for cache in caches:
@@ -233,6 +242,7 @@ def test_the_server_killed_under_two_desks_pushing_loses_and_doubles_nothing(
         f"{totals.lost}, doubled {totals.doubled}, outbox {totals.outbox}, misallocated "
         f"{totals.misallocated}, server errors {len(errors)} [{db_kind}, seed {seed}]"
     )
+    assert problems == []
     assert (totals.lost, totals.doubled, totals.outbox) == (0, 0, 0)
     assert (totals.misallocated, totals.not_final) == (0, 0)
     assert errors == []
