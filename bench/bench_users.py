@@ -161,9 +161,10 @@ async def alone(base: str, office: Office, tokens: dict[str, str]) -> tuple[Tall
         today = office.business_date.isoformat()
         for n in range(ALONE_ROUNDS):
             batch = [
-                # Amounts above any desk's (see users_load.payment): never a suspect.
+                # Amounts above any desk's (see users_load.payment): never a suspect; small,
+                # so eight batches never pay a loan past its closing amount.
                 users_load.payment(
-                    who.loans, n * users_load.BATCH + k, "alone", today, base_paise=50_00
+                    who.loans, n * users_load.BATCH + k, "alone", today, base_paise=20_00
                 )
                 for k in range(users_load.BATCH)
             ]

@@ -223,9 +223,15 @@ async def push_batch(
             continue
         if not isinstance(answer, httpx.Response):
             break
-        status = {r["id"]: r["status"] for r in answer.json()["results"]}
+        results = answer.json()["results"]
+        status = {r["id"]: r["status"] for r in results}
         tally.applied += sum(1 for s in status.values() if s == "applied")
         tally.refused += sum(1 for s in status.values() if s in ("conflict", "rejected"))
+        tally.problems += [
+            f"push: {r['status']} {r.get('code')}: {r.get('reason')}"
+            for r in results
+            if r["status"] in ("conflict", "rejected")
+        ][: max(0, 50 - len(tally.problems))]
         pending = [c for c in pending if status.get(c["id"]) not in FINAL]
         if not pending:
             tally.batch_ms.append((time.perf_counter() - started) * 1000)
