@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
 from sqlalchemy import func, select
@@ -327,6 +327,29 @@ def desk_run(
     return saved, folder / CACHE_FILE, outcome
 
 
+def payments_with_allocation(
+    db: Database, reference_like: str
+) -> tuple[list[Any], dict[uuid.UUID, int]]:
+    """The payments whose reference is LIKE `reference_like` (id, amount, status), and the
+    paise allocated to each: what a run's judge compares with what the desks saved."""
+    with db.read_only() as session:
+        rows = list(
+            session.execute(
+                select(Payment.id, Payment.amount_paise, Payment.status).where(
+                    Payment.reference.like(reference_like)
+                )
+            ).all()
+        )
+        allocated = dict(
+            session.execute(
+                select(AllocationLine.payment_id, func.sum(AllocationLine.amount_paise))
+                .where(AllocationLine.payment_id.in_([row.id for row in rows]))
+                .group_by(AllocationLine.payment_id)
+            ).all()
+        )
+    return rows, allocated
+
+
 def judge(db: Database, run: int, saved: set[str], cache_file: Path, outcome: Outcome) -> None:
     """What the server and the desk hold after the run, counted into `outcome`: every payment
     the desk saved (announced, or committed just before the kill) is on the server exactly
@@ -341,19 +364,7 @@ def judge(db: Database, run: int, saved: set[str], cache_file: Path, outcome: Ou
     desk_ids = saved | queued | set(answered)
     outcome.payments = len(desk_ids)
     outcome.not_final = sum(status not in FINAL for status in answered.values())
-    with db.read_only() as session:
-        rows = session.execute(
-            select(Payment.id, Payment.amount_paise, Payment.status).where(
-                Payment.reference.like(f"DK{run:04d}R%")
-            )
-        ).all()
-        allocated = dict(
-            session.execute(
-                select(AllocationLine.payment_id, func.sum(AllocationLine.amount_paise))
-                .where(AllocationLine.payment_id.in_([row.id for row in rows]))
-                .group_by(AllocationLine.payment_id)
-            ).all()
-        )
+    rows, allocated = payments_with_allocation(db, f"DK{run:04d}R%")
     on_server = {str(row.id) for row in rows}
     outcome.lost = len(desk_ids - on_server)
     outcome.doubled = len(rows) - len(on_server & desk_ids)

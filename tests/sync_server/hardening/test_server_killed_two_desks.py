@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import func, select
 from tenacity import wait_fixed
 
 from desktop.cache.store import Cache
@@ -31,8 +30,12 @@ from desktop.sync.outbox import record_payment
 from harness.proxy import HoldingProxy
 from loancore.contract import PaymentPayload
 from sync_server.db.engine import Database
-from sync_server.db.models import AllocationLine, Payment
-from tests.sync_server.hardening.desk_kill import FINAL, book, server
+from tests.sync_server.hardening.desk_kill import (
+    FINAL,
+    book,
+    payments_with_allocation,
+    server,
+)
 from tests.sync_server.hardening.desk_kill import token as access_token
 from tests.sync_server.hardening.state import LONG, figure
 
@@ -149,19 +152,7 @@ def _finish(cache: Cache, base: str, access: str, problems: list[str]) -> int:
 def _judge(db: Database, run: int, saved: set[str], caches: list[Cache], totals: Totals) -> None:
     queued = sum(cache.outbox_size() for cache in caches)
     answers = [row.status for cache in caches for row in cache.results()]
-    with db.read_only() as session:
-        rows = session.execute(
-            select(Payment.id, Payment.amount_paise, Payment.status).where(
-                Payment.reference.like(f"SK{run:04d}D%")
-            )
-        ).all()
-        allocated = dict(
-            session.execute(
-                select(AllocationLine.payment_id, func.sum(AllocationLine.amount_paise))
-                .where(AllocationLine.payment_id.in_([row.id for row in rows]))
-                .group_by(AllocationLine.payment_id)
-            ).all()
-        )
+    rows, allocated = payments_with_allocation(db, f"SK{run:04d}D%")
     on_server = {str(row.id) for row in rows}
     totals.payments += len(saved)
     totals.lost += len(saved - on_server)
