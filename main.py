@@ -142,6 +142,11 @@ def cmd_server(args: argparse.Namespace) -> int:
         "sync_server.workers:app_from_environment",
         factory=True,
         workers=args.workers,
+        # The supervisor kills a worker that does not answer its ping within this time (the
+        # answer needs the worker's GIL). Uvicorn's 5 s killed busy workers, and every request
+        # they held, when 4 processes shared 2 cores under 100 users (bench_users lost 18 to 28
+        # answers a run); a worker that is really hung is still replaced, a minute later.
+        timeout_worker_healthcheck=args.worker_timeout,
         **served,  # type: ignore[arg-type]
     )
     return 0
@@ -441,6 +446,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=int(_env("LOANDESK_WORKERS", "1")),
         metavar="N",
         help="server processes sharing the port (PostgreSQL only; default 1)",
+    )
+    p.add_argument(
+        "--worker-timeout",
+        type=int,
+        default=int(_env("LOANDESK_WORKER_TIMEOUT", "60")),
+        metavar="SECONDS",
+        help="with several processes, a worker that does not answer the supervisor's ping "
+        "for this long is killed and replaced (default 60)",
     )
     p.add_argument(
         "--active-requests",

@@ -2,7 +2,8 @@
 hold for all of them together holds: the failed sign-ins of one account and the requests of
 one address are counted once for every process, the night's jobs run once, each process
 answers the health probe for itself; a process killed in the middle of the devices' pushes
-loses and doubles nothing, and the others carry on. SQLite is refused with the reason.
+loses and doubles nothing, and the others carry on; a worker that cannot answer the
+supervisor's ping for seconds is not killed for it. SQLite is refused with the reason.
 
 Linux only (the worker processes are found in /proc)."""
 
@@ -117,6 +118,30 @@ def test_each_process_answers_the_health_probe_for_itself(four: Processes) -> No
     seen = four.answering()
     assert seen <= workers
     assert len(seen) >= 2, "new connections are spread over the processes"
+
+
+def test_a_worker_that_cannot_answer_the_supervisor_for_seconds_is_not_killed(
+    four: Processes,
+) -> None:
+    """A worker under heavy load may not get its Python lock to answer the supervisor's ping
+    for seconds; uvicorn's own 5 s limit then killed it with every request it held. Here one
+    worker is stopped outright for longer than that: it is still the same process after, and
+    answers again, while the others answered throughout."""
+    workers = four.workers()
+    stopped = min(workers)
+    os.kill(stopped, signal.SIGSTOP)
+    try:
+        deadline = time.monotonic() + 7.0  # uvicorn's default would kill it after 5 to 5.5 s
+        while time.monotonic() < deadline:
+            with httpx.Client(base_url=four.base, timeout=10) as client:
+                answer = client.get("/api/v1/health")
+            assert answer.status_code == 200
+            assert int(answer.json()["process"]) != stopped
+            time.sleep(0.5)
+    finally:
+        os.kill(stopped, signal.SIGCONT)
+    assert four.workers() == workers, "no worker was replaced"
+    assert stopped in four.answering()
 
 
 def test_failed_sign_ins_spread_over_the_processes_meet_one_limit_for_the_account(
