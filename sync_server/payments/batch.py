@@ -31,6 +31,7 @@ from loancore.foreclosure import split_payment
 from loancore.roles import Action
 from sync_server.audit import service as audit
 from sync_server.auth.access import require_loan_in_scope, require_permission
+from sync_server.db.among import among
 from sync_server.db.models import AllocationLine, Borrower, ChangeLogEntry, Charge, Loan, Payment
 from sync_server.db.types import utcnow
 from sync_server.errors import FeatureDisabled, Forbidden, LoanDeskError, NotFound
@@ -110,7 +111,7 @@ class PaymentBatch:
             # 269ST sums a borrower's cash across their loans: serialise on the borrower too.
             session.execute(
                 select(Borrower.id)
-                .where(Borrower.id.in_(borrowers))
+                .where(among(session, Borrower.id, borrowers))
                 .order_by(Borrower.id)
                 .with_for_update()
             )

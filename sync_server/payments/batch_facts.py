@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from loancore.acceptance import PaymentMode, RecentPayment, normalise_reference
 from loancore.contract import PaymentPayload
+from sync_server.db.among import among
 from sync_server.db.models import Payment
 from sync_server.payments.judging import received_window
 from sync_server.payments.on_record import LIVE_STATUSES
@@ -32,7 +33,9 @@ def already_recorded(session: Session, payment_ids: list[uuid.UUID]) -> set[uuid
     those take the one-by-one path, which answers them as `record_payment` does."""
     if not payment_ids:
         return set()
-    found = session.execute(select(Payment.id).where(Payment.id.in_(payment_ids))).scalars()
+    found = session.execute(
+        select(Payment.id).where(among(session, Payment.id, payment_ids))
+    ).scalars()
     return set(found)
 
 
@@ -46,8 +49,8 @@ def cash_taken(
     c = _PAYMENTS.c
     rows = session.execute(
         select(c.borrower_id, c.payment_date, c.amount_paise).where(
-            c.borrower_id.in_(borrowers),
-            c.payment_date.in_(days),
+            among(session, c.borrower_id, borrowers),
+            among(session, c.payment_date, days),
             c.mode == PaymentMode.CASH.value,
             _LIVE,
         )
@@ -70,7 +73,7 @@ def cash_received(
     rows = session.execute(
         select(c.borrower_id, func.sum(c.amount_paise))
         .where(
-            c.borrower_id.in_(borrowers),
+            among(session, c.borrower_id, borrowers),
             c.recorded_at >= since,
             c.recorded_at < until,
             c.mode == PaymentMode.CASH.value,
@@ -92,7 +95,11 @@ def first_references(
     c = _PAYMENTS.c
     rows = session.execute(
         select(c.loan_id, c.reference, c.id, c.payment_date, c.amount_paise)
-        .where(c.loan_id.in_(sorted(loans)), c.reference.in_(references), _LIVE)
+        .where(
+            among(session, c.loan_id, sorted(loans)),
+            among(session, c.reference, references),
+            _LIVE,
+        )
         .order_by(c.recorded_at)
     )
     first: dict[tuple[uuid.UUID, str], FirstPayment] = {}
@@ -136,7 +143,7 @@ def recent_by_collector(
     c = _PAYMENTS.c
     rows = session.execute(
         select(c.id, c.loan_id, c.amount_paise, c.mode, c.payment_date, c.recorded_at).where(
-            c.loan_id.in_(sorted(loans)),
+            among(session, c.loan_id, sorted(loans)),
             c.recorded_by == actor.user_id,
             c.recorded_at >= now - window,
             c.recorded_at <= now + window,

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loancore.contract import CommandResult, CommandStatus, SyncCommand
+from sync_server.db.among import among
 from sync_server.db.engine import Database
 from sync_server.db.models import SyncCommandRecord
 from sync_server.principal import Principal
@@ -54,7 +55,7 @@ def stored_in(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Stored]
             SyncCommandRecord.code,
             SyncCommandRecord.reason,
             SyncCommandRecord.result,
-        ).where(SyncCommandRecord.id.in_(ids))
+        ).where(among(session, SyncCommandRecord.id, ids))
     )
     return {command_id: Stored(*stored) for command_id, *stored in rows}
 
