@@ -1,4 +1,4 @@
-"""One server process under 1 to 200 concurrent desks: throughput, latency, and load shedding.
+"""One server process (or several: --workers) under 1 to 200 concurrent desks: throughput, latency, load shedding.
 
     .venv/bin/python -m bench.bench_load --db both          # 2,000-loan demo book, a few minutes
     .venv/bin/python -m bench.bench_load --quick            # 300 loans, 1/10/50 clients, 4 s each
@@ -138,6 +138,7 @@ class Figures:
     load_average: tuple[float, float, float]
     levels: list[Level] = field(default_factory=list)
     client: str = "async"
+    workers: int = 1
 
 
 def build_book(db: Database, loans: int) -> Book:
@@ -460,6 +461,7 @@ def run(
     queued: int | None = None,
     queue_wait: float | None = None,
     client: str = "async",
+    workers: int = 1,
 ) -> Figures:
     """Both mixes at every level on one migrated, empty database at `url`."""
     db = Database(url)
@@ -467,9 +469,16 @@ def run(
         started = time.perf_counter()
         book = build_book(db, loans)
         figures = Figures(
-            kind, len(book.loans), time.perf_counter() - started, os.getloadavg(), client=client
+            kind,
+            len(book.loans),
+            time.perf_counter() - started,
+            os.getloadavg(),
+            client=client,
+            workers=workers,
         )
-        with server_process(url, root, active=active, queued=queued, queue_wait=queue_wait) as base:
+        with server_process(
+            url, root, active=active, queued=queued, queue_wait=queue_wait, workers=workers
+        ) as base:
             tokens = sign_in_all(base, book)
             for push in mixes:
                 for clients in levels:
@@ -523,8 +532,9 @@ def goals(figures: Figures) -> list[tuple[str, bool]]:
 
 def report(figures: Figures) -> list[str]:
     one, five, fifteen = figures.load_average
+    processes = f", {figures.workers} processes" if figures.workers > 1 else ""
     lines = [
-        f"[{figures.kind}] demo book of {figures.loans:,} loans, built in {figures.build_seconds:.1f} s; "
+        f"[{figures.kind}{processes}] demo book of {figures.loans:,} loans, built in {figures.build_seconds:.1f} s; "
         f"load average after the run {one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} cores); "
         f"{figures.client} client",
         f"  {'mix':<13}{'clients':>8}{'pushers':>8}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
@@ -564,26 +574,37 @@ def main(argv: list[str] | None = None) -> int:
         default="async",
         help="clients on one asyncio loop (default) or a thread each with requests",
     )
+    parser.add_argument(
+        "--workers",
+        default="1",
+        help="server processes, comma-separated for several runs (more than 1: PostgreSQL only)",
+    )
     args = parser.parse_args(argv)
     levels = tuple(int(n) for n in args.levels.split(","))
+    processes = tuple(int(n) for n in args.workers.split(","))
     if args.quick:
         args.loans, args.seconds, levels = 300, 4.0, (1, 10, 50)
     kinds = ("sqlite", "pg") if args.db == "both" else (args.db,)
     for kind in kinds:
-        with tempfile.TemporaryDirectory() as root, database(kind, Path(root)) as db:
-            url = db.url
-            db.dispose()
-            figures = run(
-                kind,
-                url,
-                Path(root),
-                loans=args.loans,
-                levels=levels,
-                seconds=args.seconds,
-                client=args.client,
-                mixes=(False,) if args.reads_only else (False, True),
-            )
-        print("\n".join(report(figures)), flush=True)
+        for workers in processes:
+            if workers > 1 and kind == "sqlite":
+                print(f"[sqlite, {workers} processes] skipped: several processes need PostgreSQL")
+                continue
+            with tempfile.TemporaryDirectory() as root, database(kind, Path(root)) as db:
+                url = db.url
+                db.dispose()
+                figures = run(
+                    kind,
+                    url,
+                    Path(root),
+                    loans=args.loans,
+                    levels=levels,
+                    seconds=args.seconds,
+                    client=args.client,
+                    mixes=(False,) if args.reads_only else (False, True),
+                    workers=workers,
+                )
+            print("\n".join(report(figures)), flush=True)
     return 0
 
 
