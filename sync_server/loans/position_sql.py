@@ -7,10 +7,24 @@ a column of the same name is in a SET clause.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Date, Table, bindparam, case, func, or_, select, update
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Date,
+    Table,
+    any_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from loancore.allocation import Component
@@ -258,77 +272,100 @@ def write_replayed(
         )
 
 
-# Posting a batch (sync_server.payments.ledger): every loan of the batch read at once, each
-# statement with an expanding `loan_ids` list, so a batch costs the same few reads whatever
-# its size.
-_LOAN_IDS: Any = bindparam("loan_ids", expanding=True)
+# Posting a batch (sync_server.payments.ledger): every loan of the batch read at once, so a
+# batch costs the same few reads whatever its size. Two forms of each read: on PostgreSQL the
+# loan ids are one array parameter (`= ANY(:loan_ids)`), whose statement text never changes,
+# so the driver rewrites it once and the server can keep its plan; elsewhere an expanding IN
+# list (db/among.py says why).
 _LOANS = cast(Table, Loan.__table__)
-LOCK_LOANS = select(Loan).where(Loan.id.in_(_LOAN_IDS)).order_by(Loan.id).with_for_update(of=Loan)
-"""The batch's loans locked in one order (by id) on PostgreSQL, so that two batches sharing
-loans queue behind one another instead of each holding what the other waits for."""
-POSITIONS_OF = (
-    select(
-        _STATE.c.loan_id,
-        _PRODUCT.c.allocation_strategy,
-        _PRODUCT.c.foreclosure_charge_paise,
-        _PRODUCT.c.floating_rate,
-        _STATE.c.last_payment_date,
-        *(_STATE.c[n] for n in POSITION_FIELDS),
+
+
+@dataclass(frozen=True, slots=True)
+class BatchReads:
+    lock_loans: Any
+    """The batch's loans locked in one order (by id) on PostgreSQL, so that two batches
+    sharing loans queue behind one another instead of each holding what the other waits for."""
+    positions_of: Any
+    installments_of: Any
+    """Every installment, paid or not: the foreclosure quote's accrual and the position's
+    totals need them all, not only the open ones."""
+    charges_of: Any
+    line_totals_of: Any
+    """What the loans' lines paid to charges and kept as excess, the two totals of the
+    position that come from the lines rather than the installments."""
+
+
+def _batch_reads(among_loans: Callable[[Any], Any]) -> BatchReads:
+    paid_per_charge = (
+        select(_LINES.c.charge_id, func.sum(_LINES.c.amount_paise).label("paid"))
+        .where(among_loans(_LINES.c.loan_id), _LINES.c.charge_id.is_not(None))
+        .group_by(_LINES.c.charge_id)
+        .subquery()
     )
-    .select_from(_STATE)
-    .join(_LOANS, _LOANS.c.id == _STATE.c.loan_id)
-    .join(_PRODUCT, _PRODUCT.c.code == _LOANS.c.product_code)
-    .where(_STATE.c.loan_id.in_(_LOAN_IDS))
-)
-INSTALLMENTS_OF = (
-    select(
-        _INSTALLMENTS.c.loan_id,
-        _INSTALLMENTS.c.seq,
-        _SCHEDULE.c.due_date,
-        _INSTALLMENTS.c.due_date,
-        _SCHEDULE.c.interest_due,
-        _SCHEDULE.c.principal_due,
-        _INSTALLMENTS.c.interest_paid,
-        _INSTALLMENTS.c.principal_paid,
-        _INSTALLMENTS.c.paid_off_on,
+    return BatchReads(
+        lock_loans=select(Loan)
+        .where(among_loans(Loan.id))
+        .order_by(Loan.id)
+        .with_for_update(of=Loan),
+        positions_of=select(
+            _STATE.c.loan_id,
+            _PRODUCT.c.allocation_strategy,
+            _PRODUCT.c.foreclosure_charge_paise,
+            _PRODUCT.c.floating_rate,
+            _STATE.c.last_payment_date,
+            *(_STATE.c[n] for n in POSITION_FIELDS),
+        )
+        .select_from(_STATE)
+        .join(_LOANS, _LOANS.c.id == _STATE.c.loan_id)
+        .join(_PRODUCT, _PRODUCT.c.code == _LOANS.c.product_code)
+        .where(among_loans(_STATE.c.loan_id)),
+        installments_of=select(
+            _INSTALLMENTS.c.loan_id,
+            _INSTALLMENTS.c.seq,
+            _SCHEDULE.c.due_date,
+            _INSTALLMENTS.c.due_date,
+            _SCHEDULE.c.interest_due,
+            _SCHEDULE.c.principal_due,
+            _INSTALLMENTS.c.interest_paid,
+            _INSTALLMENTS.c.principal_paid,
+            _INSTALLMENTS.c.paid_off_on,
+        )
+        .join(_SCHEDULE, _INSTALLMENT_ROW)
+        .where(among_loans(_INSTALLMENTS.c.loan_id))
+        .order_by(_INSTALLMENTS.c.loan_id, _INSTALLMENTS.c.seq),
+        charges_of=select(
+            _CHARGES.c.loan_id,
+            _CHARGES.c.id,
+            _CHARGES.c.kind,
+            _CHARGES.c.levied_on,
+            _CHARGES.c.amount_paise,
+            func.coalesce(paid_per_charge.c.paid, 0),
+        )
+        .outerjoin(paid_per_charge, paid_per_charge.c.charge_id == _CHARGES.c.id)
+        .where(among_loans(_CHARGES.c.loan_id))
+        .order_by(_CHARGES.c.loan_id, _CHARGES.c.levied_on, _CHARGES.c.id),
+        line_totals_of=select(_LINES.c.loan_id, _LINES.c.component, func.sum(_LINES.c.amount_paise))
+        .where(
+            among_loans(_LINES.c.loan_id),
+            _LINES.c.component.in_(
+                (Component.PENAL.value, Component.FEE.value, Component.EXCESS.value)
+            ),
+        )
+        .group_by(_LINES.c.loan_id, _LINES.c.component),
     )
-    .join(_SCHEDULE, _INSTALLMENT_ROW)
-    .where(_INSTALLMENTS.c.loan_id.in_(_LOAN_IDS))
-    .order_by(_INSTALLMENTS.c.loan_id, _INSTALLMENTS.c.seq)
+
+
+_LISTED = _batch_reads(lambda column: column.in_(bindparam("loan_ids", expanding=True)))
+_ARRAY = _batch_reads(
+    lambda column: column == any_(bindparam("loan_ids", type_=ARRAY(Loan.id.type)))
 )
-"""Every installment, paid or not: the foreclosure quote's accrual and the position's totals
-need them all, not only the open ones."""
-_PAID_PER_CHARGE = (
-    select(_LINES.c.charge_id, func.sum(_LINES.c.amount_paise).label("paid"))
-    .where(_LINES.c.loan_id.in_(_LOAN_IDS), _LINES.c.charge_id.is_not(None))
-    .group_by(_LINES.c.charge_id)
-    .subquery()
-)
-CHARGES_OF = (
-    select(
-        _CHARGES.c.loan_id,
-        _CHARGES.c.id,
-        _CHARGES.c.kind,
-        _CHARGES.c.levied_on,
-        _CHARGES.c.amount_paise,
-        func.coalesce(_PAID_PER_CHARGE.c.paid, 0),
-    )
-    .outerjoin(_PAID_PER_CHARGE, _PAID_PER_CHARGE.c.charge_id == _CHARGES.c.id)
-    .where(_CHARGES.c.loan_id.in_(_LOAN_IDS))
-    .order_by(_CHARGES.c.loan_id, _CHARGES.c.levied_on, _CHARGES.c.id)
-)
-LINE_TOTALS_OF = (
-    select(_LINES.c.loan_id, _LINES.c.component, func.sum(_LINES.c.amount_paise))
-    .where(
-        _LINES.c.loan_id.in_(_LOAN_IDS),
-        _LINES.c.component.in_(
-            (Component.PENAL.value, Component.FEE.value, Component.EXCESS.value)
-        ),
-    )
-    .group_by(_LINES.c.loan_id, _LINES.c.component)
-)
-"""What the loans' lines paid to charges and kept as excess, the two totals of the position
-that come from the lines rather than the installments."""
+
+
+def batch_reads(session: Session) -> BatchReads:
+    """The batch reads in the form the session's database takes (bind `loan_ids`)."""
+    return _ARRAY if session.get_bind().dialect.name == "postgresql" else _LISTED
+
+
 WRITE_POSITION = (
     update(_STATE)
     .where(_STATE.c.loan_id == bindparam("b_loan"))

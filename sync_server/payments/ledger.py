@@ -220,7 +220,7 @@ def read_ledgers(session: Session, loan_ids: Iterable[uuid.UUID]) -> dict[uuid.U
     ids = sorted(set(loan_ids))
     if not ids:
         return {}
-    loans = session.execute(sql.LOCK_LOANS, {"loan_ids": ids}).scalars().all()
+    loans = session.execute(sql.batch_reads(session).lock_loans, {"loan_ids": ids}).scalars().all()
     return {loan.id: loan for loan in loans}
 
 
@@ -232,24 +232,25 @@ def load(session: Session, loans: dict[uuid.UUID, Loan]) -> dict[uuid.UUID, Ledg
     if not ids:
         return {}
     params = {"loan_ids": ids}
+    reads = sql.batch_reads(session)
     installments: dict[uuid.UUID, dict[int, _Installment]] = {loan_id: {} for loan_id in ids}
     for loan_id, seq, scheduled, due_on, i_due, p_due, i_paid, p_paid, off in session.execute(
-        sql.INSTALLMENTS_OF, params
+        reads.installments_of, params
     ):
         installments[loan_id][seq] = _Installment(
             scheduled, due_on, i_due, p_due, i_paid, p_paid, off
         )
     charges: dict[uuid.UUID, list[_Charge]] = {loan_id: [] for loan_id in ids}
     for loan_id, charge_id, kind, levied_on, amount, paid in session.execute(
-        sql.CHARGES_OF, params
+        reads.charges_of, params
     ):
         charges[loan_id].append(_Charge(charge_id, kind, levied_on, int(amount), int(paid)))
     totals: dict[tuple[uuid.UUID, str], int] = {
         (loan_id, component): int(total)
-        for loan_id, component, total in session.execute(sql.LINE_TOTALS_OF, params)
+        for loan_id, component, total in session.execute(reads.line_totals_of, params)
     }
     ledgers = {}
-    for row in session.execute(sql.POSITIONS_OF, params):
+    for row in session.execute(reads.positions_of, params):
         loan_id, strategy, charge, floating, last_paid, *figures = row
         loan = loans[loan_id]
         ledgers[loan_id] = Ledger(
