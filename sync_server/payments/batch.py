@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from loancore.acceptance import LoanFacts, PaymentMode, suspected_duplicate_of
@@ -32,6 +32,7 @@ from loancore.roles import Action
 from sync_server.audit import service as audit
 from sync_server.auth.access import require_loan_in_scope, require_permission
 from sync_server.db.among import among
+from sync_server.db.bulk import insert_rows
 from sync_server.db.models import AllocationLine, Borrower, ChangeLogEntry, Charge, Loan, Payment
 from sync_server.db.types import utcnow
 from sync_server.errors import FeatureDisabled, Forbidden, LoanDeskError, NotFound
@@ -60,6 +61,12 @@ from sync_server.principal import Principal
 from sync_server.settings.service import settings_on
 
 _PAYMENTS = cast(Table, Payment.__table__)
+
+
+def _table(model: type[Any]) -> Table:
+    return cast(Table, model.__table__)
+
+
 _LIVE = _PAYMENTS.c.status.in_(("posted", "pending_review"))
 
 
@@ -327,14 +334,11 @@ class PaymentBatch:
         """Everything the batch changed, one statement per kind of row; the audit entries in
         the batch's order, after the rest, so the chain's head is held as briefly as may be."""
         session, rows, now = self.session, self.rows, utcnow()
-        if rows.payments:
-            session.execute(insert(Payment), rows.payments)
-        if rows.charges:
-            session.execute(insert(Charge), rows.charges)
-        if rows.lines:
-            session.execute(
-                insert(AllocationLine), [{**line, "created_at": now} for line in rows.lines]
-            )
+        insert_rows(session, _PAYMENTS, rows.payments)
+        insert_rows(session, _table(Charge), rows.charges)
+        insert_rows(
+            session, _table(AllocationLine), [{**line, "created_at": now} for line in rows.lines]
+        )
         posted = [ledger for ledger in self.ledgers.values() if ledger.posted]
         shifted = [row for ledger in posted for row in ledger.shifted()]
         if shifted:
@@ -351,8 +355,7 @@ class PaymentBatch:
                 sql.CLOSE_LOANS,
                 [{"b_loan": ledger.loan.id, "b_closed_on": ledger.closed_on} for ledger in closed],
             )
-        if rows.changes:
-            session.execute(insert(ChangeLogEntry), rows.changes)
+        insert_rows(session, _table(ChangeLogEntry), rows.changes)
         _audit_all(session, self.actor, rows.audit)
 
 
