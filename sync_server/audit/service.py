@@ -25,11 +25,12 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
 
 from sync_server.audit.chain import GENESIS, canonical, content_digest
 from sync_server.audit.verify import ChainReport, verify_chain
+from sync_server.db.bulk import insert_rows
 from sync_server.db.engine import Database
 from sync_server.db.models import AuditEntry
 from sync_server.db.types import utcnow
@@ -203,7 +204,7 @@ def record_many(session: Session, entries: Sequence[Entry]) -> list[int]:
     at = utcnow()
     ids = _new_ids(session, len(entries))
     rows = [_Written.of(entry, at).columns(n) for entry, n in zip(entries, ids, strict=True)]
-    session.execute(insert(AUDIT_LOG), rows)
+    insert_rows(session, AUDIT_LOG, rows)
     return ids
 
 
