@@ -1,4 +1,4 @@
-"""Many rows of one table in one INSERT: on PostgreSQL, one array a column.
+"""Many rows of one table in one INSERT or UPDATE: on PostgreSQL, one array a column.
 
 A pushed batch writes about eight rows a payment (the payment, its allocation lines, its
 command record, its change rows...). Inserted with executemany, psycopg sends each row as a
@@ -11,6 +11,10 @@ The rows must all name the same columns, and every column the model fills in fro
 (`default=`) must be given, as the plain INSERT would not run those defaults; JSON columns
 are left to the plain path too (an array of JSON values is not one PostgreSQL type). Rows
 that do not qualify go through the ordinary executemany, with the same result.
+
+An UPDATE of many rows (the batch's installments and positions) is the same idea:
+`UPDATE t SET ... FROM (SELECT unnest(:key), unnest(:value) ...) AS rows WHERE t.key =
+rows.key`, one statement for the rows of a batch, each row found by its key.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ARRAY, JSON, Table, bindparam, func, insert, select
+from sqlalchemy import ARRAY, JSON, Executable, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 
@@ -50,3 +54,38 @@ def _as_arrays(table: Table, keys: list[str], rows: Sequence[dict[str, Any]]) ->
         elif column.default is not None:
             return False
     return True
+
+
+def update_rows(
+    session: Session,
+    statement: Executable,
+    rows: Sequence[dict[str, Any]],
+    *,
+    table: Table,
+    keys: dict[str, str],
+    values: dict[str, str],
+) -> None:
+    """`statement`, an UPDATE whose bind names are those of `rows`, run for every row. On
+    PostgreSQL one UPDATE of arrays instead: `keys` maps the bind names that find a row to
+    their columns, `values` those that are written. A row's key must be unique in `rows`."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(statement, list(rows))
+        return
+    named = {**keys, **values}
+    given = select(
+        *(
+            func.unnest(
+                bindparam(
+                    f"rows_{name}", [row[name] for row in rows], type_=ARRAY(table.c[column].type)
+                )
+            ).label(name)
+            for name, column in named.items()
+        )
+    ).subquery("given")
+    session.execute(
+        update(table)
+        .where(*(table.c[column] == given.c[name] for name, column in keys.items()))
+        .values({column: given.c[name] for name, column in values.items()})
+    )

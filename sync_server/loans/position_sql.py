@@ -366,14 +366,13 @@ def batch_reads(session: Session) -> BatchReads:
     return _ARRAY if session.get_bind().dialect.name == "postgresql" else _LISTED
 
 
+WRITTEN_POSITION = (*POSITION_FIELDS, "oldest_unpaid_due", "last_payment_date")
+"""The loan_state columns a batch writes for each loan it posted to (and `updated_at`)."""
 WRITE_POSITION = (
     update(_STATE)
     .where(_STATE.c.loan_id == bindparam("b_loan"))
     .values(
-        {
-            name: bindparam(f"b_{name}")
-            for name in (*POSITION_FIELDS, "oldest_unpaid_due", "last_payment_date")
-        }
+        {name: bindparam(f"b_{name}") for name in WRITTEN_POSITION}
         | {"updated_at": bindparam("b_now", type_=LoanState.updated_at.type)}
     )
 )

@@ -32,8 +32,17 @@ from loancore.roles import Action
 from sync_server.audit import service as audit
 from sync_server.auth.access import require_loan_in_scope, require_permission
 from sync_server.db.among import among
-from sync_server.db.bulk import insert_rows
-from sync_server.db.models import AllocationLine, Borrower, ChangeLogEntry, Charge, Loan, Payment
+from sync_server.db.bulk import insert_rows, update_rows
+from sync_server.db.models import (
+    AllocationLine,
+    Borrower,
+    ChangeLogEntry,
+    Charge,
+    InstallmentState,
+    Loan,
+    LoanState,
+    Payment,
+)
 from sync_server.db.types import utcnow
 from sync_server.errors import FeatureDisabled, Forbidden, LoanDeskError, NotFound
 from sync_server.flags.service import require_enabled
@@ -341,10 +350,26 @@ class PaymentBatch:
         )
         posted = [ledger for ledger in self.ledgers.values() if ledger.posted]
         shifted = [row for ledger in posted for row in ledger.shifted()]
-        if shifted:
-            session.execute(sql.SHIFT, shifted)
-        if posted:
-            session.execute(sql.WRITE_POSITION, [ledger.stored_position(now) for ledger in posted])
+        update_rows(
+            session,
+            sql.SHIFT,
+            shifted,
+            table=_table(InstallmentState),
+            keys={"b_loan": "loan_id", "b_seq": "seq"},
+            values={
+                "b_interest": "interest_paid",
+                "b_principal": "principal_paid",
+                "b_paid_off_on": "paid_off_on",
+            },
+        )
+        update_rows(
+            session,
+            sql.WRITE_POSITION,
+            [ledger.stored_position(now) for ledger in posted],
+            table=_table(LoanState),
+            keys={"b_loan": "loan_id"},
+            values={f"b_{name}": name for name in sql.WRITTEN_POSITION} | {"b_now": "updated_at"},
+        )
         closed = [ledger for ledger in posted if ledger.closed_on is not None]
         if closed:
             session.execute(

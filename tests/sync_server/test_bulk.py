@@ -7,9 +7,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, event, select
+from sqlalchemy import Engine, Table, bindparam, event, select, update
 
-from sync_server.db.bulk import insert_rows
+from sync_server.db.bulk import insert_rows, update_rows
 from sync_server.db.engine import Database
 from sync_server.db.models import ChangeLogEntry
 
@@ -82,3 +82,48 @@ def test_rows_that_leave_a_python_default_to_the_model_take_the_ordinary_path(
     with db.read_only() as session:
         stamps = session.execute(select(CHANGES.c.at)).scalars().all()
     assert all(stamp is not None for stamp in stamps)
+
+
+def test_many_rows_updated_each_by_its_key(db: Database, db_kind: str) -> None:
+    at = datetime(2026, 12, 1, 10, tzinfo=UTC)
+    rows = [
+        {
+            "entity": "loan",
+            "entity_id": f"e{n}",
+            "op": "upsert",
+            "loan_id": None,
+            "branch_id": n,
+            "collector_id": None,
+            "at": at,
+        }
+        for n in range(50)
+    ]
+    _written(db, rows)
+    with db.read_only() as session:
+        seqs = session.execute(select(CHANGES.c.seq).order_by(CHANGES.c.seq)).scalars().all()
+    changed = [
+        {"b_seq": seq, "b_op": "delete", "b_branch": 1000 + n}
+        for n, seq in enumerate(seqs)
+        if n % 2
+    ]
+    statement = (
+        update(CHANGES)
+        .where(CHANGES.c.seq == bindparam("b_seq"))
+        .values(op=bindparam("b_op"), branch_id=bindparam("b_branch"))
+    )
+    with db.unit_of_work() as session:
+        update_rows(
+            session,
+            statement,
+            changed,
+            table=CHANGES,
+            keys={"b_seq": "seq"},
+            values={"b_op": "op", "b_branch": "branch_id"},
+        )
+    with db.read_only() as session:
+        stored = session.execute(
+            select(CHANGES.c.entity_id, CHANGES.c.op, CHANGES.c.branch_id).order_by(CHANGES.c.seq)
+        ).all()
+    assert [tuple(row) for row in stored] == [
+        (f"e{n}", "delete" if n % 2 else "upsert", 1000 + n if n % 2 else n) for n in range(50)
+    ]
