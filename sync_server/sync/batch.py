@@ -33,8 +33,9 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import date, datetime
+from typing import cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -45,6 +46,7 @@ from loancore.contract import (
     SyncCommand,
     content_hash,
 )
+from sync_server.db.bulk import insert_rows
 from sync_server.db.engine import Database, DatabaseBusy
 from sync_server.db.models import SyncCommandRecord
 from sync_server.db.types import utcnow
@@ -57,6 +59,7 @@ from sync_server.sync import resend
 from sync_server.sync.service import TRANSIENT, apply_command
 
 log = logging.getLogger("loandesk.sync")
+_RECORDS = cast(Table, SyncCommandRecord.__table__)
 
 RACE_RETRIES = 3
 """How often a run is judged again after a racing copy committed under its feet, before its
@@ -229,8 +232,7 @@ def _judge(
         if record["result"] is None
     ]
     for rows in (applied, refused):
-        if rows:
-            session.execute(insert(SyncCommandRecord), rows)
+        insert_rows(session, _RECORDS, rows)
     batch.write()
     return answers
 
